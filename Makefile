@@ -1,0 +1,127 @@
+# Makefile — builds libmonocache.so (links libc only) and the monocache tool,
+# runs the tests (make check), the sanitizer and valgrind runs, and the
+# benchmarks (make bench).
+
+VERSION = 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+
+# Objects go to $(O); the library and the tool to $(OUT) (the top of the tree
+# by default, so that LD_PRELOAD=$PWD/libmonocache.so works after make).
+O ?= build
+OUT ?= .
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wformat=2
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARNINGS) \
+	-Iinclude -Icore -DMC_VERSION='"$(VERSION)"' -DMC_BINDIR='"$(BINDIR)"' \
+	-DMC_LIBDIR='"$(LIBDIR)"' $(SANITIZE) $(CFLAGS)
+LDFLAGS ?=
+
+# Core files that are libc only: the shim links these and nothing else.
+CORE_LIBC = hold lockfile launch reply ask
+CORE_FULL = err buf config log ids root meta session cache wipe release gc
+SHIM = init exit signals fds helper api
+TOOLS = main cmd_run cmd_ls cmd_meta cmd_gc watch
+
+CORE_LIBC_OBJ = $(CORE_LIBC:%=$(O)/core/%.o)
+CORE_OBJ = $(CORE_LIBC_OBJ) $(CORE_FULL:%=$(O)/core/%.o)
+SHIM_OBJ = $(SHIM:%=$(O)/shim/%.o) $(CORE_LIBC_OBJ)
+TOOL_OBJ = $(TOOLS:%=$(O)/tools/%.o)
+
+LIB = $(OUT)/libmonocache.so
+CLI = $(OUT)/monocache
+CORE_LIBS = -lcjson -luuid
+
+UNIT_TESTS = test_hold test_config test_buf test_ids test_meta test_root test_wipe test_reply
+UNIT_BIN = $(UNIT_TESTS:%=$(O)/tests/unit/%)
+HELPERS = probe waitstatus apiuser spawnloop
+HELPER_BIN = $(HELPERS:%=$(O)/tests/helpers/%)
+EMPTY_PRELOAD = $(O)/tests/helpers/empty.so
+EARLY_HANDLER = $(O)/tests/helpers/early_handler.so
+
+.PHONY: all deps check check-unit check-shell check-asan check-valgrind bench install \
+	clean helpers
+
+all: $(LIB) $(CLI)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(SHIM_OBJ) shim/exports.map
+	$(CC) $(ALL_CFLAGS) -shared -Wl,--version-script=shim/exports.map \
+		-Wl,--no-undefined -o $@ $(SHIM_OBJ) $(LDFLAGS)
+
+$(CLI): $(TOOL_OBJ) $(CORE_OBJ)
+	$(CC) $(ALL_CFLAGS) -Wl,--export-dynamic-symbol=monocache_cli_no_auto_cache \
+		-o $@ $(TOOL_OBJ) $(CORE_OBJ) $(LDFLAGS) $(CORE_LIBS)
+
+# --- tests -------------------------------------------------------------------
+
+$(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(CORE_LIBS)
+
+$(O)/tests/helpers/apiuser: tests/helpers/apiuser.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(OUT) -lmonocache -Wl,-rpath,'$$ORIGIN/../../../$(OUT)'
+
+$(O)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
+
+$(O)/tests/helpers/%.so: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $<
+
+helpers: $(HELPER_BIN) $(EMPTY_PRELOAD) $(EARLY_HANDLER)
+
+TEST_ENV = MC_BIN=$(abspath $(CLI)) MC_LIB=$(abspath $(LIB)) MC_HELPERS=$(abspath $(O)/tests/helpers)
+
+check: all helpers $(UNIT_BIN)
+	@$(MAKE) --no-print-directory check-unit check-shell O=$(O) OUT=$(OUT)
+
+check-unit: $(UNIT_BIN)
+	prove -e '' $(UNIT_BIN)
+
+check-shell: all helpers
+	$(TEST_ENV) prove -j2 tests/t*.sh
+
+# Everything built again with AddressSanitizer and UBSan, in its own
+# directories, then the whole suite. The preloaded library needs the ASan
+# runtime loaded first, so the tests put it at the head of LD_PRELOAD.
+check-asan:
+	$(MAKE) check O=build-asan OUT=build-asan \
+		SANITIZE='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+		MC_TEST_PRELOAD_FIRST=$$($(CC) -print-file-name=libasan.so)
+
+# The suite with every monocache process (CLI and watcher) under memcheck.
+check-valgrind: all helpers $(UNIT_BIN)
+	prove -e 'valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite' $(UNIT_BIN)
+	$(TEST_ENV) MC_VALGRIND=1 prove tests/t*.sh
+
+bench: all helpers
+	$(TEST_ENV) bench/run.sh
+
+deps:
+	./scripts/install-deps
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/monocache
+	install -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libmonocache.so
+	install -m 644 include/monocache.h $(DESTDIR)$(INCLUDEDIR)/monocache.h
+	install -m 644 docs/monocache.1 $(DESTDIR)$(MANDIR)/man1/monocache.1
+
+clean:
+	rm -rf build build-asan libmonocache.so monocache
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,46 @@
+/* ask.c — start the watcher and read its answer (see ask.h). */
+#include "ask.h"
+#include "reply.h"
+#include "launch.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+long mc_ask_watcher(const char *helper, char *const envp[], char *buf, size_t size,
+                    int *hold_fd, char *why, size_t why_size)
+{
+    char *argv[] = { "monocache", "__watch", NULL };
+    int fds[4] = { MC_LAUNCH_NONE, MC_LAUNCH_NONE, 2, -1 };
+    int pair[2];
+    int status;
+    pid_t pid;
+    long got;
+
+    *hold_fd = -1;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+        snprintf(why, why_size, "cannot start the watcher: socketpair: %s", strerror(errno));
+        return -1;
+    }
+    fds[3] = pair[1];
+    if (mc_launch(helper, argv, envp, fds, &pid) != 0) {
+        snprintf(why, why_size, "cannot start the watcher %s: %s", helper, strerror(errno));
+        close(pair[0]);
+        close(pair[1]);
+        return -1;
+    }
+    close(pair[1]);
+    got = mc_reply_recv(pair[0], buf, size, hold_fd, MC_ASK_TIMEOUT_MS);
+    if (got < 0)
+        snprintf(why, why_size, "no answer from the watcher %s: %s", helper, strerror(errno));
+    else if (got == 0)
+        snprintf(why, why_size, "the watcher %s exited without answering", helper);
+    if (got <= 0)
+        kill(pid, SIGKILL);
+    mc_launch_wait(pid, &status);
+    close(pair[0]);
+    return got > 0 ? got : -1;
+}

@@ -1,0 +1,289 @@
+/* cache.c — creating and attaching caches (see cache.h). */
+#include "cache.h"
+#include "buf.h"
+#include "ids.h"
+#include "lockfile.h"
+#include "log.h"
+#include "meta.h"
+#include "release.h"
+#include "session.h"
+#include "wipe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MC_CACHE_DIR_MODE 0700
+#define MC_ATTACH_ATTEMPTS 20
+
+int mc_cache_init(struct mc_cache *cache, const struct mc_root *root, const char *id,
+                  struct mc_err *err)
+{
+    memset(cache, 0, sizeof(*cache));
+    if (!mc_id_valid(id)) {
+        mc_err_set(err, "%s: not a cache id", id);
+        return -1;
+    }
+    memcpy(cache->id, id, MC_ID_LEN + 1);
+    cache->root = strdup(root->path);
+    cache->path = mc_concat(root->cache_dir, "/", id, NULL);
+    cache->lock_path = mc_concat(root->run_dir, "/", id, MC_LOCK_SUFFIX, NULL);
+    if (!cache->root || !cache->path || !cache->lock_path) {
+        mc_err_set(err, "%s: out of memory", id);
+        mc_cache_free(cache);
+        return -1;
+    }
+    return 0;
+}
+
+void mc_cache_free(struct mc_cache *cache)
+{
+    free(cache->root);
+    free(cache->path);
+    free(cache->lock_path);
+    memset(cache, 0, sizeof(*cache));
+}
+
+/* Opens a root that must exist; creates its run/ if missing (a root made by
+ * the Python package has none). */
+static int open_existing_root(const char *label, const char *given_root, const char *tmpdir,
+                              struct mc_root *root, struct mc_err *err)
+{
+    struct mc_err inner;
+    int rc = mc_root_open(given_root, tmpdir, MC_ROOT_EXISTING, root, &inner);
+
+    if (rc == 0) {
+        mc_root_free(root);
+        rc = mc_root_open(given_root, tmpdir, MC_ROOT_CREATE, root, &inner);
+    }
+    if (rc == 1) {
+        mc_err_set(err, "%s: no such cache (no root directory)", label);
+        return -1;
+    }
+    if (rc != 0) {
+        mc_err_set(err, "%s: %s", label, inner.msg);
+        return -1;
+    }
+    return 0;
+}
+
+int mc_cache_resolve(const char *label, const char *id_or_path, const char *given_root,
+                     const char *tmpdir, struct mc_root *root, char *id, struct mc_err *err)
+{
+    struct mc_err inner;
+    char *root_path = NULL;
+    int rc;
+
+    if (mc_id_valid(id_or_path)) {
+        memcpy(id, id_or_path, MC_ID_LEN + 1);
+        return open_existing_root(label, given_root, tmpdir, root, err);
+    }
+    if (strchr(id_or_path, '/') == NULL) {
+        mc_err_set(err, "%s: not a cache id or path", label);
+        return -1;
+    }
+    if (mc_root_split_cache_path(id_or_path, &root_path, id, &inner) != 0) {
+        mc_err_set(err, "%s: not a cache (expected <root>/cache/<id>)", label);
+        return -1;
+    }
+    rc = open_existing_root(label, root_path, NULL, root, err);
+    free(root_path);
+    return rc;
+}
+
+int mc_cache_open(const struct mc_cache *cache, int *dir_fd, cJSON **meta, struct mc_err *err)
+{
+    char *cache_dir;
+    int parent;
+    int fd;
+
+    *dir_fd = -1;
+    *meta = NULL;
+    cache_dir = strndup(cache->path, strlen(cache->path) - MC_ID_LEN - 1);
+    if (!cache_dir) {
+        mc_err_set(err, "%s: out of memory", cache->path);
+        return -1;
+    }
+    parent = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(cache_dir);
+    if (parent < 0) {
+        mc_err_sys(err, errno, "%s", cache->path);
+        return -1;
+    }
+    fd = mc_open_dir_beneath(parent, cache->id);
+    close(parent);
+    if (fd < 0) {
+        if (errno == ELOOP || errno == ENOTDIR)
+            mc_err_set(err, "%s: not a directory (a symbolic link or a file)", cache->path);
+        else if (errno == ENOENT)
+            mc_err_set(err, "%s: no such cache", cache->path);
+        else
+            mc_err_sys(err, errno, "%s", cache->path);
+        return -1;
+    }
+    if (mc_meta_read(fd, cache->path, meta, err) != 0 ||
+        mc_meta_check_id(*meta, cache->id, cache->path, err) != 0) {
+        cJSON_Delete(*meta);
+        *meta = NULL;
+        close(fd);
+        return -1;
+    }
+    *dir_fd = fd;
+    return 0;
+}
+
+static int record_dir(struct mc_cache *cache, int dir_fd, int hold_fd, struct mc_err *err)
+{
+    struct stat st;
+
+    if (fstat(dir_fd, &st) != 0) {
+        mc_err_sys(err, errno, "%s", cache->path);
+        return -1;
+    }
+    cache->dir_dev = (unsigned long long)st.st_dev;
+    cache->dir_ino = (unsigned long long)st.st_ino;
+    return mc_session_record(hold_fd, cache->dir_dev, cache->dir_ino, 0, cache->lock_path, err);
+}
+
+int mc_cache_create(struct mc_cache *cache, const struct mc_root *root, int locked,
+                    const cJSON *extra_meta, int *hold_fd, struct mc_err *err)
+{
+    char id[MC_ID_LEN + 1];
+    cJSON *meta = NULL;
+    int dir_fd = -1;
+    int fd = -1;
+    int made_dir = 0;
+    int rc;
+
+    *hold_fd = -1;
+    mc_id_new(id);
+    if (mc_cache_init(cache, root, id, err) != 0)
+        return -1;
+    rc = mc_session_create(cache->lock_path, &fd, err);
+    if (rc == 1)
+        mc_err_set(err, "%s: exists already", cache->lock_path);
+    if (rc != 0)
+        goto fail;
+    if (mkdir(cache->path, MC_CACHE_DIR_MODE) != 0) {
+        mc_err_sys(err, errno, "cannot create %s", cache->path);
+        goto fail;
+    }
+    made_dir = 1;
+    dir_fd = open(cache->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir_fd < 0) {
+        mc_err_sys(err, errno, "%s", cache->path);
+        goto fail;
+    }
+    if (record_dir(cache, dir_fd, fd, err) != 0)
+        goto fail;
+    meta = mc_meta_new(cache->id, time(NULL), locked, extra_meta);
+    if (!meta) {
+        mc_err_set(err, "%s: out of memory", cache->path);
+        goto fail;
+    }
+    if (mc_meta_write(dir_fd, cache->path, meta, err) != 0)
+        goto fail;
+    cJSON_Delete(meta);
+    close(dir_fd);
+    *hold_fd = fd;
+    return 0;
+fail:
+    cJSON_Delete(meta);
+    if (dir_fd >= 0) {
+        unlinkat(dir_fd, MC_META_FILE, 0);
+        close(dir_fd);
+    }
+    if (made_dir)
+        rmdir(cache->path);
+    if (fd >= 0) {
+        unlink(cache->lock_path);
+        close(fd);
+    }
+    mc_cache_free(cache);
+    return -1;
+}
+
+/* Blocks until whoever holds LOCK_EX on fd lets go. */
+static void wait_out_release(int fd)
+{
+    while (flock(fd, LOCK_SH) != 0 && errno == EINTR)
+        ;
+    flock(fd, LOCK_UN);
+}
+
+/* A lock marked 'R' whose releaser died: finish its release, then retry. */
+static void finish_abandoned_release(struct mc_cache *cache, int fd)
+{
+    struct mc_err err;
+
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        wait_out_release(fd);
+        return;
+    }
+    if (mc_release(cache, fd, &err) != 0)
+        mc_log(MC_LOG_WARN, "%s", err.msg);
+}
+
+int mc_cache_attach(struct mc_cache *cache, int *hold_fd, struct mc_err *err)
+{
+    int attempt;
+
+    *hold_fd = -1;
+    for (attempt = 0; attempt < MC_ATTACH_ATTEMPTS; attempt++) {
+        cJSON *meta = NULL;
+        int dir_fd;
+        int fd = -1;
+        int rc;
+
+        if (mc_cache_open(cache, &dir_fd, &meta, err) != 0)
+            return -1;
+        cJSON_Delete(meta);
+        switch (mc_lock_join(cache->lock_path, &fd)) {
+        case MC_JOIN_OK:
+            close(dir_fd);
+            *hold_fd = fd;
+            return 0;
+        case MC_JOIN_MISSING:
+            rc = mc_session_create(cache->lock_path, &fd, err);
+            if (rc == 0 && record_dir(cache, dir_fd, fd, err) != 0) {
+                unlink(cache->lock_path);
+                close(fd);
+                rc = -1;
+            }
+            close(dir_fd);
+            if (rc < 0)
+                return -1;
+            if (rc == 0) {
+                *hold_fd = fd;
+                return 0;
+            }
+            break;
+        case MC_JOIN_BUSY:
+            close(dir_fd);
+            wait_out_release(fd);
+            close(fd);
+            break;
+        case MC_JOIN_RELEASING:
+            close(dir_fd);
+            finish_abandoned_release(cache, fd);
+            close(fd);
+            break;
+        case MC_JOIN_GONE:
+            close(dir_fd);
+            break;
+        case MC_JOIN_ERROR:
+            mc_err_sys(err, errno, "%s", cache->lock_path);
+            close(dir_fd);
+            return -1;
+        }
+    }
+    mc_err_set(err, "%s: could not attach after %d attempts (released again and again)",
+               cache->path, MC_ATTACH_ATTEMPTS);
+    return -1;
+}

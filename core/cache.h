@@ -1,0 +1,45 @@
+/* cache.h — one cache: where its files are, creating it, attaching to it, and
+ * opening its directory safely. Runs in the watcher and the CLI, never in the
+ * preloaded shim. */
+#ifndef MC_CACHE_H
+#define MC_CACHE_H
+
+#include "err.h"
+#include "proto.h"
+#include "root.h"
+
+#include <cjson/cJSON.h>
+
+struct mc_cache {
+    char *root;                 /* absolute root */
+    char id[MC_ID_LEN + 1];
+    char *path;                 /* <root>/cache/<id> */
+    char *lock_path;            /* <root>/run/<id>.lock */
+    unsigned long long dir_dev; /* the directory we created or attached */
+    unsigned long long dir_ino;
+};
+
+int mc_cache_init(struct mc_cache *cache, const struct mc_root *root, const char *id,
+                  struct mc_err *err);
+void mc_cache_free(struct mc_cache *cache);
+
+/* Turns an id (under the root `given_root`/default) or a cache path into an
+ * opened root and an id. `label` starts error messages, e.g.
+ * "MONOCACHE_EXISTING=/x". */
+int mc_cache_resolve(const char *label, const char *id_or_path, const char *given_root,
+                     const char *tmpdir, struct mc_root *root, char *id, struct mc_err *err);
+
+/* Opens the cache directory (never through a symlink) and reads its meta;
+ * fails unless meta.json is a JSON object whose "id" matches. */
+int mc_cache_open(const struct mc_cache *cache, int *dir_fd, cJSON **meta, struct mc_err *err);
+
+/* Makes a new cache: lock file (held) first, then the directory, then meta.
+ * Returns 0 with *hold_fd holding LOCK_SH. */
+int mc_cache_create(struct mc_cache *cache, const struct mc_root *root, int locked,
+                    const cJSON *extra_meta, int *hold_fd, struct mc_err *err);
+
+/* Takes a hold on an existing cache: joins its lock file, or starts one if no
+ * tree holds it; waits out a release in progress. */
+int mc_cache_attach(struct mc_cache *cache, int *hold_fd, struct mc_err *err);
+
+#endif

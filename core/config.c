@@ -1,0 +1,225 @@
+/* config.c — parsing and checking the MONOCACHE_* variables (see config.h). */
+#include "config.h"
+#include "proto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *dup_or_null(const char *value)
+{
+    if (!value || !*value)
+        return NULL;
+    return strdup(value);
+}
+
+int mc_parse_flag(const char *name, const char *value, int *flag, struct mc_err *err)
+{
+    if (!value || !*value || strcmp(value, "0") == 0) {
+        *flag = 0;
+        return 0;
+    }
+    if (strcmp(value, "1") == 0) {
+        *flag = 1;
+        return 0;
+    }
+    mc_err_set(err, "%s=%s: expected 1 or 0", name, value);
+    return -1;
+}
+
+int mc_parse_log_level(const char *value, enum mc_log_level *level, struct mc_err *err)
+{
+    static const char *const names[] = { "error", "warn", "info", "debug" };
+    size_t i;
+
+    if (!value || !*value) {
+        *level = MC_LOG_ERROR;
+        return 0;
+    }
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(value, names[i]) == 0) {
+            *level = (enum mc_log_level)i;
+            return 0;
+        }
+    }
+    mc_err_set(err, MC_ENV_LOG "=%s: expected error, warn, info or debug", value);
+    return -1;
+}
+
+int mc_parse_on_error(const char *value, enum mc_on_error *on_error, struct mc_err *err)
+{
+    if (!value || !*value || strcmp(value, "fail") == 0) {
+        *on_error = MC_ON_ERROR_FAIL;
+        return 0;
+    }
+    if (strcmp(value, "continue") == 0) {
+        *on_error = MC_ON_ERROR_CONTINUE;
+        return 0;
+    }
+    mc_err_set(err, MC_ENV_ON_ERROR "=%s: expected fail or continue", value);
+    return -1;
+}
+
+int mc_parse_meta_object(const char *name, const char *text, cJSON **meta, struct mc_err *err)
+{
+    static const char *const reserved[] = { "id", "created" };
+    cJSON *locked;
+    cJSON *object;
+    size_t i;
+
+    *meta = NULL;
+    object = cJSON_ParseWithOpts(text, NULL, 1);
+    if (!object) {
+        mc_err_set(err, "%s: not valid JSON", name);
+        return -1;
+    }
+    if (!cJSON_IsObject(object)) {
+        mc_err_set(err, "%s: not a JSON object", name);
+        cJSON_Delete(object);
+        return -1;
+    }
+    for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+        if (cJSON_GetObjectItemCaseSensitive(object, reserved[i])) {
+            mc_err_set(err, "%s: key \"%s\" is set by monocache", name, reserved[i]);
+            cJSON_Delete(object);
+            return -1;
+        }
+    }
+    locked = cJSON_GetObjectItemCaseSensitive(object, "locked");
+    if (locked && !cJSON_IsBool(locked)) {
+        mc_err_set(err, "%s: key \"locked\" must be true or false", name);
+        cJSON_Delete(object);
+        return -1;
+    }
+    *meta = object;
+    return 0;
+}
+
+int mc_export_name_ok(const char *name)
+{
+    const char *p = name;
+
+    if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_'))
+        return 0;
+    for (p++; *p; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+              (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+static void free_names(char **names, size_t count)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+}
+
+int mc_parse_exports(const char *value, char ***names_out, size_t *count_out, struct mc_err *err)
+{
+    char **names = NULL;
+    size_t count = 0;
+    const char *p = value ? value : "";
+
+    *names_out = NULL;
+    *count_out = 0;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char **grown;
+        char *name;
+
+        if (len == 0) {
+            p += end ? 1 : 0;
+            continue;
+        }
+        name = strndup(p, len);
+        if (!name || !mc_export_name_ok(name)) {
+            mc_err_set(err, MC_ENV_EXPORT "=%s: \"%s\" is not a variable name", value,
+                       name ? name : "?");
+            free(name);
+            free_names(names, count);
+            return -1;
+        }
+        if (strncmp(name, "MONOCACHE_", 10) == 0 || strncmp(name, "LD_", 3) == 0) {
+            mc_err_set(err, MC_ENV_EXPORT "=%s: %s cannot be set to the cache path", value, name);
+            free(name);
+            free_names(names, count);
+            return -1;
+        }
+        grown = realloc(names, (count + 1) * sizeof(*names));
+        if (!grown) {
+            mc_err_set(err, MC_ENV_EXPORT ": out of memory");
+            free(name);
+            free_names(names, count);
+            return -1;
+        }
+        names = grown;
+        names[count++] = name;
+        p += len + (end ? 1 : 0);
+    }
+    *names_out = names;
+    *count_out = count;
+    return 0;
+}
+
+static int load_text(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc_err *err)
+{
+    const char *root = get(MC_ENV_ROOT, ctx);
+    size_t i;
+
+    cfg->root = dup_or_null(root);
+    cfg->tmpdir = dup_or_null(get("TMPDIR", ctx));
+    cfg->existing = dup_or_null(get(MC_ENV_EXISTING, ctx));
+    cfg->inherited_path = dup_or_null(get(MC_ENV_PATH, ctx));
+    cfg->log_file = dup_or_null(get(MC_ENV_LOG_FILE, ctx));
+    if (cfg->root) {
+        for (i = 0; cfg->root[i]; i++) {
+            if ((unsigned char)cfg->root[i] < 0x20) {
+                mc_err_set(err, MC_ENV_ROOT ": contains a control character");
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+int mc_config_load(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc_err *err)
+{
+    const char *meta;
+
+    memset(cfg, 0, sizeof(*cfg));
+    if (load_text(cfg, get, ctx, err) != 0)
+        goto fail;
+    if (mc_parse_on_error(get(MC_ENV_ON_ERROR, ctx), &cfg->on_error, err) != 0)
+        goto fail;
+    if (mc_parse_log_level(get(MC_ENV_LOG, ctx), &cfg->log_level, err) != 0)
+        goto fail;
+    if (mc_parse_flag(MC_ENV_LOCK, get(MC_ENV_LOCK, ctx), &cfg->lock, err) != 0)
+        goto fail;
+    if (mc_parse_flag(MC_ENV_NEW, get(MC_ENV_NEW, ctx), &cfg->new_cache, err) != 0)
+        goto fail;
+    meta = get(MC_ENV_META, ctx);
+    if (meta && *meta && mc_parse_meta_object(MC_ENV_META, meta, &cfg->meta, err) != 0)
+        goto fail;
+    if (mc_parse_exports(get(MC_ENV_EXPORT, ctx), &cfg->exports, &cfg->export_count, err) != 0)
+        goto fail;
+    return 0;
+fail:
+    mc_config_free(cfg);
+    return -1;
+}
+
+void mc_config_free(struct mc_config *cfg)
+{
+    free(cfg->root);
+    free(cfg->tmpdir);
+    free(cfg->existing);
+    free(cfg->inherited_path);
+    free(cfg->log_file);
+    cJSON_Delete(cfg->meta);
+    free_names(cfg->exports, cfg->export_count);
+    memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,58 @@
+/* config.h — the MONOCACHE_* environment, parsed and checked.
+ *
+ * Pure logic: values come from a getenv-like callback, so every rule is unit
+ * tested without touching the real environment. A bad value gives one error
+ * line naming the variable and what is wrong. */
+#ifndef MC_CONFIG_H
+#define MC_CONFIG_H
+
+#include "err.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+enum mc_on_error {
+    MC_ON_ERROR_FAIL,       /* stop the program before main, status 125 */
+    MC_ON_ERROR_CONTINUE    /* warn, run the program without a cache */
+};
+
+enum mc_log_level {
+    MC_LOG_ERROR,
+    MC_LOG_WARN,
+    MC_LOG_INFO,
+    MC_LOG_DEBUG
+};
+
+struct mc_config {
+    char *root;             /* MONOCACHE_ROOT, or NULL for the default */
+    char *tmpdir;           /* TMPDIR, used for the default root */
+    char *existing;         /* MONOCACHE_EXISTING: a path or an id */
+    char *inherited_path;   /* MONOCACHE_PATH: a cache this process inherited */
+    int lock;               /* MONOCACHE_LOCK=1 */
+    int new_cache;          /* MONOCACHE_NEW=1 */
+    cJSON *meta;            /* MONOCACHE_META, a JSON object, or NULL */
+    char **exports;         /* MONOCACHE_EXPORT names */
+    size_t export_count;
+    enum mc_log_level log_level;
+    char *log_file;         /* MONOCACHE_LOG_FILE, or NULL for stderr */
+    enum mc_on_error on_error;
+};
+
+typedef const char *(*mc_getenv_fn)(const char *name, void *ctx);
+
+/* Reads and checks every variable; on failure *cfg holds nothing to free. */
+int mc_config_load(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc_err *err);
+void mc_config_free(struct mc_config *cfg);
+
+/* Single-variable parsers, shared with the CLI's options. */
+int mc_parse_flag(const char *name, const char *value, int *flag, struct mc_err *err);
+int mc_parse_log_level(const char *value, enum mc_log_level *level, struct mc_err *err);
+int mc_parse_on_error(const char *value, enum mc_on_error *on_error, struct mc_err *err);
+/* Parses a JSON object for a new cache's meta; checks reserved keys. */
+int mc_parse_meta_object(const char *name, const char *text, cJSON **meta, struct mc_err *err);
+/* Splits "A,B" into checked variable names. */
+int mc_parse_exports(const char *value, char ***names, size_t *count, struct mc_err *err);
+/* 1 if name is a shell variable name we may set to the cache path. */
+int mc_export_name_ok(const char *name);
+
+#endif

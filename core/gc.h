@@ -1,0 +1,29 @@
+/* gc.h — reclaiming caches whose holders are all gone but that were never
+ * released: their whole tree (watcher included) was killed at once, or they
+ * were unlocked after their last holder ended.
+ *
+ * Liveness comes from kernel locks only: a cache whose lock file someone
+ * holds, or that is locked in its meta, is never touched. */
+#ifndef MC_GC_H
+#define MC_GC_H
+
+#include "err.h"
+#include "root.h"
+
+enum mc_gc_action {
+    MC_GC_WIPED,        /* released and wiped */
+    MC_GC_KEPT,         /* released, kept because locked */
+    MC_GC_WOULD,        /* dry run: would be released */
+    MC_GC_TOMBSTONE,    /* finished an interrupted wipe */
+    MC_GC_FAILED        /* could not be reclaimed; message says why */
+};
+
+typedef void (*mc_gc_report_fn)(enum mc_gc_action action, const char *id, const char *message,
+                                void *ctx);
+
+/* Sweeps `root`. except_id (may be NULL) is left alone. Returns the number of
+ * failures, or -1 if the root could not be read. */
+int mc_gc(const struct mc_root *root, int dry_run, const char *except_id,
+          mc_gc_report_fn report, void *ctx, struct mc_err *err);
+
+#endif

@@ -1,0 +1,79 @@
+/* hold.c — MONOCACHE_HOLD text form (see hold.h). No stdio: this runs before
+ * main in every wrapped process. */
+#include "hold.h"
+
+#include <string.h>
+
+static const char *parse_number(const char *p, unsigned long long *out)
+{
+    unsigned long long value = 0;
+    const char *start = p;
+
+    while (*p >= '0' && *p <= '9') {
+        unsigned digit = (unsigned)(*p - '0');
+
+        if (value > (~0ULL - digit) / 10)
+            return NULL;
+        value = value * 10 + digit;
+        p++;
+    }
+    if (p == start || *p != ':')
+        return NULL;
+    *out = value;
+    return p + 1;
+}
+
+int mc_hold_parse(const char *text, struct mc_hold *hold)
+{
+    unsigned long long fd;
+    const char *p = text;
+
+    p = parse_number(p, &fd);
+    if (!p || fd > 0x7fffffff)
+        return -1;
+    p = parse_number(p, &hold->dev);
+    if (!p)
+        return -1;
+    p = parse_number(p, &hold->ino);
+    if (!p || *p != '/')
+        return -1;
+    hold->fd = (int)fd;
+    hold->lock_path = p;
+    return 0;
+}
+
+static char *put_number(char *out, char *end, unsigned long long value)
+{
+    char digits[24];
+    int count = 0;
+
+    do {
+        digits[count++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    if (end - out < count + 1)
+        return NULL;
+    while (count)
+        *out++ = digits[--count];
+    *out++ = ':';
+    return out;
+}
+
+int mc_hold_format(char *out, size_t size, int fd, unsigned long long dev,
+                   unsigned long long ino, const char *lock_path)
+{
+    char *end = out + size;
+    size_t path_len = strlen(lock_path);
+
+    if (fd < 0)
+        return -1;
+    out = put_number(out, end, (unsigned long long)fd);
+    if (out)
+        out = put_number(out, end, dev);
+    if (out)
+        out = put_number(out, end, ino);
+    if (!out || (size_t)(end - out) < path_len + 1)
+        return -1;
+    memcpy(out, lock_path, path_len + 1);
+    return 0;
+}

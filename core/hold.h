@@ -1,0 +1,24 @@
+/* hold.h — reading and writing MONOCACHE_HOLD, the one variable the shim reads
+ * in every process.
+ *
+ * Libc only and allocation-free: mc_hold_parse runs at every exec, before
+ * main, and must stay a few instructions. */
+#ifndef MC_HOLD_H
+#define MC_HOLD_H
+
+#include <stddef.h>
+
+struct mc_hold {
+    int fd;                     /* the inherited holder descriptor */
+    unsigned long long dev;     /* st_dev of the lock file */
+    unsigned long long ino;     /* st_ino of the lock file */
+    const char *lock_path;      /* points into the parsed text */
+};
+
+/* 0 if `text` is "<fd>:<dev>:<ino>:<absolute path>", -1 otherwise. */
+int mc_hold_parse(const char *text, struct mc_hold *hold);
+/* Writes the text form into out; -1 if it does not fit. */
+int mc_hold_format(char *out, size_t size, int fd, unsigned long long dev,
+                   unsigned long long ino, const char *lock_path);
+
+#endif

@@ -1,0 +1,47 @@
+/* lockfile.h — the holder lock of a cache: joining it, reading its state,
+ * waiting for its watcher, letting go of it.
+ *
+ * A cache held on this host has one lock file, <root>/run/<id>.lock:
+ *   flock(LOCK_SH)  every holding tree (one open file description, inherited
+ *                   by fork and exec, so the kernel counts holders for us);
+ *   flock(LOCK_EX)  whoever releases the cache, once no one holds it;
+ *   byte 0          'H' while held, 'R' once a release has begun;
+ *   OFD write lock  on byte 0 while the cache's watcher process is alive.
+ * Locks vanish when their holders die, even by SIGKILL, so liveness never
+ * depends on pids. The file is unlinked, under LOCK_EX, when the release is
+ * done.
+ *
+ * Libc only. mc_lock_let_go() is async-signal-safe: it runs from exit hooks
+ * and crash handlers inside other people's processes. */
+#ifndef MC_LOCKFILE_H
+#define MC_LOCKFILE_H
+
+enum mc_join {
+    MC_JOIN_OK,         /* *fd holds LOCK_SH on a live session */
+    MC_JOIN_MISSING,    /* no lock file: no tree holds the cache on this host */
+    MC_JOIN_BUSY,       /* someone holds LOCK_EX: a release is running; *fd is
+                           open (unlocked) so the caller may wait on it */
+    MC_JOIN_RELEASING,  /* state 'R' but no release running (its releaser died);
+                           *fd is open, unlocked */
+    MC_JOIN_GONE,       /* the file was unlinked under us: released */
+    MC_JOIN_ERROR       /* errno says why */
+};
+
+/* Opens lock_path and tries to take LOCK_SH without blocking. */
+enum mc_join mc_lock_join(const char *lock_path, int *fd);
+/* MC_STATE_HELD, MC_STATE_RELEASING, or -1. */
+int mc_lock_state(int fd);
+/* Blocks until no watcher holds its OFD lock on this lock file. */
+void mc_lock_wait_watcher(int fd);
+/* 1 if a watcher holds its OFD lock, 0 if not, -1 on error. Does not block or
+ * disturb anyone. */
+int mc_lock_watcher_alive(int fd);
+
+/* This process lets go of its hold (closes hold_fd). If that leaves the cache
+ * unheld, it marks the lock 'R', hands the release to the watcher and waits
+ * until the watcher has finished; if a release is already running, it waits
+ * for that. `before_release` (may be NULL) runs once we know we are the last
+ * holder, before the hand-over. Async-signal-safe when before_release is. */
+void mc_lock_let_go(int hold_fd, const char *lock_path, void (*before_release)(void));
+
+#endif

@@ -1,0 +1,131 @@
+/* log.c — levelled diagnostics to stderr or MONOCACHE_LOG_FILE (see log.h). */
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MC_LOG_LINE_MAX 1024
+#define MC_LOG_FILE_MODE 0600
+
+static enum mc_log_level log_level = MC_LOG_ERROR;
+static int log_fd = -1;     /* -1: stderr */
+
+int mc_log_setup(enum mc_log_level level, const char *file, struct mc_err *err)
+{
+    log_level = level;
+    mc_log_close();
+    if (!file)
+        return 0;
+    log_fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, MC_LOG_FILE_MODE);
+    if (log_fd < 0) {
+        mc_err_sys(err, errno, "MONOCACHE_LOG_FILE=%s", file);
+        return -1;
+    }
+    return 0;
+}
+
+void mc_log_close(void)
+{
+    if (log_fd >= 0)
+        close(log_fd);
+    log_fd = -1;
+}
+
+static const char *level_word(enum mc_log_level level)
+{
+    switch (level) {
+    case MC_LOG_ERROR:
+        return "error";
+    case MC_LOG_WARN:
+        return "warning";
+    case MC_LOG_INFO:
+        return "info";
+    case MC_LOG_DEBUG:
+        return "debug";
+    }
+    return "?";
+}
+
+static void write_all(int fd, const char *text, size_t len)
+{
+    while (len) {
+        ssize_t done = write(fd, text, len);
+
+        if (done < 0 && errno == EINTR)
+            continue;
+        if (done <= 0)
+            return;
+        text += done;
+        len -= (size_t)done;
+    }
+}
+
+static void emit(int fd, enum mc_log_level level, const char *message)
+{
+    char line[MC_LOG_LINE_MAX + 128];
+    char stamp[32];
+    struct tm tm;
+    time_t now;
+    int len;
+
+    if (fd == STDERR_FILENO) {
+        if (level == MC_LOG_ERROR)
+            len = snprintf(line, sizeof(line), "monocache: %s\n", message);
+        else
+            len = snprintf(line, sizeof(line), "monocache: %s: %s\n", level_word(level), message);
+    } else {
+        now = time(NULL);
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        len = snprintf(line, sizeof(line), "%s monocache[%ld] %s: %s\n", stamp,
+                       (long)getpid(), level_word(level), message);
+    }
+    if (len < 0)
+        return;
+    if ((size_t)len >= sizeof(line))
+        len = (int)sizeof(line) - 1;
+    write_all(fd, line, (size_t)len);
+}
+
+static void vlog(enum mc_log_level level, int also_stderr, const char *fmt, va_list ap)
+{
+    char message[MC_LOG_LINE_MAX];
+    int saved_errno = errno;
+    char *p;
+
+    vsnprintf(message, sizeof(message), fmt, ap);
+    for (p = message; *p; p++) {
+        if (*p == '\n')
+            *p = ' ';
+    }
+    if (log_fd >= 0)
+        emit(log_fd, level, message);
+    if (log_fd < 0 || also_stderr)
+        emit(STDERR_FILENO, level, message);
+    errno = saved_errno;
+}
+
+void mc_log(enum mc_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (level > log_level)
+        return;
+    va_start(ap, fmt);
+    vlog(level, 0, fmt, ap);
+    va_end(ap);
+}
+
+void mc_log_always(enum mc_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vlog(level, level == MC_LOG_ERROR, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,21 @@
+/* log.h — the one place monocache's own processes (the CLI and the watcher)
+ * write diagnostics: stderr by default, MONOCACHE_LOG_FILE if set, filtered by
+ * MONOCACHE_LOG. Never stdout: that belongs to the user. */
+#ifndef MC_LOG_H
+#define MC_LOG_H
+
+#include "config.h"
+
+/* Opens the log file if one is given; on failure logs go to stderr and -1 is
+ * returned with err filled. */
+int mc_log_setup(enum mc_log_level level, const char *file, struct mc_err *err);
+void mc_log_close(void);
+void mc_log(enum mc_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Unfiltered: for the few lines a user must see whatever MONOCACHE_LOG says
+ * (a failure that stops a program, a cache replaced by a fresh one). Errors
+ * go to stderr even when a log file is set. */
+void mc_log_always(enum mc_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,55 @@
+/* proto.h — names, numbers and file formats shared by the preloaded shim, the
+ * watcher and the CLI.
+ *
+ * Libc only, no allocation: included by code that runs inside other people's
+ * processes. Changing anything here changes what a running tree expects of
+ * the processes it starts, so keep old values readable. */
+#ifndef MC_PROTO_H
+#define MC_PROTO_H
+
+/* Environment: part of the user interface. */
+#define MC_ENV_PATH "MONOCACHE_PATH"
+#define MC_ENV_ID "MONOCACHE_ID"
+#define MC_ENV_ROOT "MONOCACHE_ROOT"
+#define MC_ENV_EXISTING "MONOCACHE_EXISTING"
+#define MC_ENV_LOCK "MONOCACHE_LOCK"
+#define MC_ENV_META "MONOCACHE_META"
+#define MC_ENV_EXPORT "MONOCACHE_EXPORT"
+#define MC_ENV_NEW "MONOCACHE_NEW"
+#define MC_ENV_LOG "MONOCACHE_LOG"
+#define MC_ENV_LOG_FILE "MONOCACHE_LOG_FILE"
+#define MC_ENV_ON_ERROR "MONOCACHE_ON_ERROR"
+/* Internal, set by us: "<fd>:<dev>:<ino>:<lock path>" of the holder lock the
+ * tree shares, or MC_HOLD_DISABLED when the tree runs without a cache. */
+#define MC_ENV_HOLD "MONOCACHE_HOLD"
+#define MC_HOLD_DISABLED "-"
+
+/* Exit statuses of our own failures (the same as env(1) and timeout(1)). */
+#define MC_EXIT_OWN_ERROR 125
+#define MC_EXIT_CANNOT_EXEC 126
+#define MC_EXIT_NOT_FOUND 127
+
+/* The holder descriptor sits at the first free number from here, out of the
+ * program's way; it is the only descriptor of ours that survives exec. */
+#define MC_HOLD_FD_WANTED 1000
+
+/* Layout under a root: <root>/cache/<id>/ (as the Python package) and
+ * <root>/run/<id>.lock, the lock file of the tree(s) holding the cache. */
+#define MC_CACHE_SUBDIR "cache"
+#define MC_RUN_SUBDIR "run"
+#define MC_LOCK_SUFFIX ".lock"
+#define MC_META_FILE "meta.json"
+#define MC_TOMB_PREFIX ".wipe-"
+
+/* Lock file: byte 0 is the state; then " <dev> <ino> <watcher pid>\n" of the
+ * cache directory. flock(LOCK_SH) = holding, flock(LOCK_EX) = releasing; an
+ * OFD write lock on byte MC_WATCH_BYTE = a watcher is alive. */
+#define MC_STATE_HELD 'H'
+#define MC_STATE_RELEASING 'R'
+#define MC_WATCH_BYTE 0
+
+#define MC_ID_LEN 36
+#define MC_PATH_MAX 4096
+#define MC_REPLY_MAX 65536
+
+#endif

@@ -1,0 +1,203 @@
+/* release.c — keeping or wiping a cache nobody holds (see release.h).
+ *
+ * A wipe first renames the directory to a tombstone (<root>/cache/.wipe-...),
+ * so listings and attaches never see a half-wiped cache, then empties and
+ * removes it. An interrupted wipe leaves the tombstone for gc. */
+#include "release.h"
+#include "buf.h"
+#include "log.h"
+#include "meta.h"
+#include "proto.h"
+#include "session.h"
+#include "wipe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MC_TOMB_NAME_MAX 96
+#define MC_WIPE_ATTEMPTS 3
+
+static int open_cache_parent(const struct mc_cache *cache, struct mc_err *err)
+{
+    char *cache_dir = mc_concat(cache->root, "/" MC_CACHE_SUBDIR, NULL);
+    int fd;
+
+    if (!cache_dir) {
+        mc_err_set(err, "%s: out of memory", cache->path);
+        return -1;
+    }
+    fd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        mc_err_sys(err, errno, "%s", cache_dir);
+    free(cache_dir);
+    return fd;
+}
+
+/* Empties the directory at dir_fd and removes it (its name in parent_fd). */
+static int wipe_and_remove(int parent_fd, int dir_fd, const char *name, const char *display,
+                           struct mc_err *err)
+{
+    struct mc_wipe_stats stats;
+    int attempt;
+
+    for (attempt = 0; attempt < MC_WIPE_ATTEMPTS; attempt++) {
+        if (mc_wipe_contents(dir_fd, display, &stats, err) != 0)
+            return -1;
+        if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0)
+            return 0;
+        if (errno != ENOTEMPTY)
+            break;
+    }
+    mc_err_sys(err, errno, "%s: cannot remove", display);
+    return -1;
+}
+
+static int same_dir(int fd_a, int fd_b)
+{
+    struct stat a;
+    struct stat b;
+
+    return fstat(fd_a, &a) == 0 && fstat(fd_b, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+/* Renames the proven directory to a tombstone and wipes it there. */
+static int wipe_proven(const struct mc_cache *cache, int parent_fd, int dir_fd,
+                       struct mc_err *err)
+{
+    char tomb[MC_TOMB_NAME_MAX];
+    int tomb_fd;
+    int rc;
+
+    snprintf(tomb, sizeof(tomb), MC_TOMB_PREFIX "%s.%ld", cache->id, (long)getpid());
+    if (renameat(parent_fd, cache->id, parent_fd, tomb) != 0) {
+        mc_err_sys(err, errno, "%s: cannot move aside for wiping", cache->path);
+        return -1;
+    }
+    tomb_fd = mc_open_dir_beneath(parent_fd, tomb);
+    if (tomb_fd < 0 || !same_dir(tomb_fd, dir_fd)) {
+        /* Swapped between the proof and the rename: put it back, touch nothing. */
+        if (tomb_fd >= 0)
+            close(tomb_fd);
+        renameat(parent_fd, tomb, parent_fd, cache->id);
+        mc_err_set(err, "%s: replaced while releasing; left alone", cache->path);
+        return -1;
+    }
+    rc = wipe_and_remove(parent_fd, tomb_fd, tomb, cache->path, err);
+    close(tomb_fd);
+    return rc;
+}
+
+int mc_cache_dispose(const struct mc_cache *cache, unsigned long long dev, unsigned long long ino,
+                     enum mc_dispose_mode mode, struct mc_err *err)
+{
+    struct mc_err meta_err;
+    cJSON *meta = NULL;
+    struct stat st;
+    int parent_fd;
+    int dir_fd;
+    int proven;
+    int locked = 0;
+    int rc = -1;
+
+    parent_fd = open_cache_parent(cache, err);
+    if (parent_fd < 0)
+        return -1;
+    dir_fd = mc_open_dir_beneath(parent_fd, cache->id);
+    if (dir_fd < 0) {
+        if (errno == ENOENT)
+            rc = MC_DISPOSE_GONE;
+        else if (errno == ELOOP || errno == ENOTDIR)
+            mc_err_set(err, "%s: not a directory any more (symlink or file); left alone",
+                       cache->path);
+        else if (errno == EXDEV)
+            mc_err_set(err, "%s: is a mount point; left alone", cache->path);
+        else
+            mc_err_sys(err, errno, "%s", cache->path);
+        close(parent_fd);
+        return rc;
+    }
+    proven = fstat(dir_fd, &st) == 0 && dev && (unsigned long long)st.st_dev == dev &&
+             (unsigned long long)st.st_ino == ino;
+    if (mc_meta_read(dir_fd, cache->path, &meta, &meta_err) == 0) {
+        if (mc_meta_check_id(meta, cache->id, cache->path, &meta_err) == 0)
+            proven = 1;
+        locked = mc_meta_locked(meta);
+        cJSON_Delete(meta);
+    }
+    if (!proven) {
+        mc_err_set(err, "%s: cannot prove it is this cache (meta.json id does not match and it "
+                   "is not the directory that was created); left alone", cache->path);
+    } else if (locked && mode == MC_KEEP_LOCKED) {
+        rc = MC_DISPOSE_KEPT;
+    } else if (wipe_proven(cache, parent_fd, dir_fd, err) == 0) {
+        rc = MC_DISPOSE_WIPED;
+    }
+    close(dir_fd);
+    close(parent_fd);
+    return rc;
+}
+
+static void unlink_if_same(const char *path, int fd)
+{
+    struct stat by_path;
+    struct stat by_fd;
+
+    if (lstat(path, &by_path) == 0 && fstat(fd, &by_fd) == 0 &&
+        by_path.st_dev == by_fd.st_dev && by_path.st_ino == by_fd.st_ino)
+        unlink(path);
+}
+
+int mc_release(const struct mc_cache *cache, int lock_fd, struct mc_err *err)
+{
+    const char releasing = MC_STATE_RELEASING;
+    struct mc_lock_record record;
+    int outcome;
+
+    if (mc_session_read(lock_fd, &record) != 0)
+        memset(&record, 0, sizeof(record));
+    if (pwrite(lock_fd, &releasing, 1, 0) != 1)
+        mc_log(MC_LOG_WARN, "%s: cannot mark as releasing", cache->lock_path);
+    outcome = mc_cache_dispose(cache, record.dev, record.ino, MC_KEEP_LOCKED, err);
+    if (outcome == MC_DISPOSE_WIPED)
+        mc_log(MC_LOG_INFO, "cache %s released: wiped", cache->id);
+    else if (outcome == MC_DISPOSE_KEPT)
+        mc_log(MC_LOG_INFO, "cache %s released: kept (locked)", cache->id);
+    else if (outcome == MC_DISPOSE_GONE)
+        mc_log(MC_LOG_INFO, "cache %s released: its directory was already gone", cache->id);
+    /* The hold is over either way; a directory left behind is reported and,
+     * if it is a tombstone, finished by gc. */
+    unlink_if_same(cache->lock_path, lock_fd);
+    return outcome < 0 ? -1 : 0;
+}
+
+int mc_wipe_tombstone(const char *cache_dir, const char *name, struct mc_err *err)
+{
+    char *display = mc_concat(cache_dir, "/", name, NULL);
+    int parent_fd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dir_fd = -1;
+    int rc = -1;
+
+    if (!display || parent_fd < 0) {
+        mc_err_sys(err, errno, "%s", cache_dir);
+        goto out;
+    }
+    dir_fd = mc_open_dir_beneath(parent_fd, name);
+    if (dir_fd < 0) {
+        mc_err_sys(err, errno, "%s", display);
+        goto out;
+    }
+    rc = wipe_and_remove(parent_fd, dir_fd, name, display, err);
+out:
+    if (dir_fd >= 0)
+        close(dir_fd);
+    if (parent_fd >= 0)
+        close(parent_fd);
+    free(display);
+    return rc;
+}

@@ -1,0 +1,40 @@
+/* release.h — the end of a cache's life on this host: keep it if it is
+ * locked, otherwise prove its directory is the cache and wipe it; then remove
+ * its lock file.
+ *
+ * "Prove" means: its meta.json "id" matches its name, or it is the very
+ * directory (device and inode) that was created or attached. Anything else —
+ * a symlink, a mount point, a directory swapped in — is left alone and
+ * reported. Run by the watcher, gc and rm, always holding LOCK_EX. */
+#ifndef MC_RELEASE_H
+#define MC_RELEASE_H
+
+#include "cache.h"
+#include "err.h"
+
+enum mc_dispose {
+    MC_DISPOSE_WIPED,
+    MC_DISPOSE_KEPT,    /* locked */
+    MC_DISPOSE_GONE     /* there was no directory any more */
+};
+
+enum mc_dispose_mode {
+    MC_KEEP_LOCKED,     /* a locked cache is kept */
+    MC_WIPE_LOCKED      /* rm --force: wipe even a locked cache */
+};
+
+/* Wipes or keeps the directory of `cache`. dev/ino: the identity recorded
+ * when it was created or attached (0/0 if unknown). Returns an mc_dispose
+ * value, or -1 with err filled (the directory is then left in place or as a
+ * tombstone for gc). */
+int mc_cache_dispose(const struct mc_cache *cache, unsigned long long dev, unsigned long long ino,
+                     enum mc_dispose_mode mode, struct mc_err *err);
+
+/* Releases a cache nobody holds: caller holds LOCK_EX on lock_fd. Marks the
+ * lock 'R', disposes of the directory, unlinks the lock file. */
+int mc_release(const struct mc_cache *cache, int lock_fd, struct mc_err *err);
+
+/* Finishes wiping a tombstone <cache_dir>/.wipe-* left by an interrupted wipe. */
+int mc_wipe_tombstone(const char *cache_dir, const char *name, struct mc_err *err);
+
+#endif

@@ -1,0 +1,109 @@
+/* reply.c — sending and receiving the watcher's answer (see reply.h). */
+#include "reply.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int mc_reply_send(int sock, const char *text, size_t len, int fd)
+{
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct iovec iov = { (void *)text, len };
+    struct msghdr msg = { 0 };
+    struct cmsghdr *cmsg;
+    ssize_t sent;
+
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (fd >= 0) {
+        memset(&control, 0, sizeof(control));
+        msg.msg_control = control.space;
+        msg.msg_controllen = sizeof(control.space);
+        cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    }
+    do {
+        sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    return sent == (ssize_t)len ? 0 : -1;
+}
+
+long mc_reply_recv(int sock, char *buf, size_t size, int *fd, int timeout_ms)
+{
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct pollfd ready = { sock, POLLIN, 0 };
+    struct iovec iov = { buf, size - 1 };
+    struct msghdr msg = { 0 };
+    struct cmsghdr *cmsg;
+    ssize_t got;
+    int rc;
+
+    *fd = -1;
+    do {
+        rc = poll(&ready, 1, timeout_ms);
+    } while (rc < 0 && errno == EINTR);
+    if (rc == 0)
+        errno = ETIMEDOUT;
+    if (rc <= 0)
+        return -1;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.space;
+    msg.msg_controllen = sizeof(control.space);
+    do {
+        got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0)
+        return -1;
+    for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
+            cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
+            memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+    }
+    if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+        if (*fd >= 0)
+            close(*fd);
+        *fd = -1;
+        errno = EMSGSIZE;
+        return -1;
+    }
+    buf[got] = '\0';
+    return (long)got;
+}
+
+int mc_reply_next(char **cursor, char **kind, char **arg)
+{
+    char *line = *cursor;
+    char *end;
+    char *space;
+
+    if (!line || !*line)
+        return -1;
+    end = strchr(line, '\n');
+    if (end) {
+        *end = '\0';
+        *cursor = end + 1;
+    } else {
+        *cursor = line + strlen(line);
+    }
+    space = strchr(line, ' ');
+    if (space) {
+        *space = '\0';
+        *arg = space + 1;
+    } else {
+        *arg = line + strlen(line);
+    }
+    *kind = line;
+    return 0;
+}

@@ -1,0 +1,23 @@
+/* reply.h — the watcher's one-message answer to the process that started it.
+ *
+ * Sent over a SOCK_SEQPACKET socketpair: text lines "<kind> <argument>\n"
+ * and, on success, the holder descriptor attached with SCM_RIGHTS. Kinds:
+ *   ok | disabled | error <message>      first line: the outcome
+ *   set NAME=value | unset NAME          environment changes for the tree
+ *   hold <dev>:<ino>:<lock path>         the rest of MONOCACHE_HOLD
+ * Libc only: the shim reads this inside the host program. */
+#ifndef MC_REPLY_H
+#define MC_REPLY_H
+
+#include <stddef.h>
+
+int mc_reply_send(int sock, const char *text, size_t len, int fd);
+/* Waits up to timeout_ms for the answer. Returns its length (NUL-terminated
+ * in buf), 0 if the peer closed without answering, -1 on error (errno
+ * ETIMEDOUT on timeout). *fd is the received descriptor or -1. */
+long mc_reply_recv(int sock, char *buf, size_t size, int *fd, int timeout_ms);
+/* Splits the next line off *cursor: *kind and *arg point into the buffer,
+ * which is modified. Returns 0, or -1 at the end. */
+int mc_reply_next(char **cursor, char **kind, char **arg);
+
+#endif

@@ -1,0 +1,66 @@
+/* fds.c — keeping the holder descriptor open when a program closes "all"
+ * descriptors.
+ *
+ * Runs inside someone else's process, often in a child between fork and exec
+ * (Python's subprocess closes everything but 0-2 there), so only system calls.
+ * A close of our descriptor reports success and leaves it open: the program
+ * did not open it and cannot use it, and keeping it is what keeps the child
+ * holding the cache across the exec that follows. */
+#include "shim.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MC_CLOSEFROM_FALLBACK_MAX 65536
+
+extern int __close(int fd);
+
+int mc_shim_real_close(int fd)
+{
+    return __close(fd);
+}
+
+__attribute__((visibility("default"))) int close(int fd)
+{
+    if (fd >= 0 && fd == mc_shim_hold_fd)
+        return 0;
+    return __close(fd);
+}
+
+static int close_range_raw(unsigned int first, unsigned int last, int flags)
+{
+    return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+/* Same as close_range(2), with the holder descriptor cut out of the range. */
+__attribute__((visibility("default")))
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+    int hold = mc_shim_hold_fd;
+    unsigned int mine = (unsigned int)hold;
+    int rc = 0;
+
+    if (hold < 0 || mine < first || mine > last)
+        return close_range_raw(first, last, flags);
+    if (mine > first)
+        rc = close_range_raw(first, mine - 1, flags);
+    if (rc == 0 && mine < last)
+        rc = close_range_raw(mine + 1, last, flags);
+    return rc;
+}
+
+__attribute__((visibility("default"))) void closefrom(int lowfd)
+{
+    int saved_errno = errno;
+    int fd;
+
+    if (lowfd < 0)
+        lowfd = 0;
+    if (close_range((unsigned int)lowfd, ~0U, 0) != 0) {
+        for (fd = lowfd; fd < MC_CLOSEFROM_FALLBACK_MAX; fd++)
+            close(fd);
+    }
+    errno = saved_errno;
+}

@@ -1,0 +1,67 @@
+/* helper.c — finding the monocache executable and the environment to start
+ * it with, from inside the host program. */
+#include "shim.h"
+#include "proto.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef MC_BINDIR
+#define MC_BINDIR "/usr/local/bin"
+#endif
+
+#define MC_HELPER_NAME "monocache"
+
+extern char **environ;
+
+static char helper_path[PATH_MAX];
+
+/* Next to libmonocache.so first (a build tree, or an install with both in
+ * one directory), then the configured bin directory. */
+const char *mc_shim_helper_path(void)
+{
+    static const char installed[] = MC_BINDIR "/" MC_HELPER_NAME;
+    Dl_info info;
+    const char *slash;
+    size_t dir_len;
+
+    if (dladdr((void *)mc_shim_helper_path, &info) && info.dli_fname) {
+        slash = strrchr(info.dli_fname, '/');
+        dir_len = slash ? (size_t)(slash - info.dli_fname) + 1 : 0;
+        if (dir_len + sizeof(MC_HELPER_NAME) <= sizeof(helper_path)) {
+            memcpy(helper_path, info.dli_fname, dir_len);
+            memcpy(helper_path + dir_len, MC_HELPER_NAME, sizeof(MC_HELPER_NAME));
+            if (dir_len == 0)
+                memcpy(helper_path, "./" MC_HELPER_NAME, sizeof("./" MC_HELPER_NAME));
+            if (access(helper_path, X_OK) == 0)
+                return helper_path;
+        }
+    }
+    if (access(installed, X_OK) == 0)
+        return installed;
+    return NULL;
+}
+
+/* Our helpers must not load us again. */
+char **mc_shim_helper_env(void)
+{
+    size_t count = 0;
+    size_t kept = 0;
+    char **env;
+    size_t i;
+
+    while (environ && environ[count])
+        count++;
+    env = malloc((count + 1) * sizeof(*env));
+    if (!env)
+        return NULL;
+    for (i = 0; i < count; i++) {
+        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
+            env[kept++] = environ[i];
+    }
+    env[kept] = NULL;
+    return env;
+}

@@ -1,0 +1,257 @@
+/* init.c — what libmonocache.so does when a process starts.
+ *
+ * Runs inside someone else's process, before its main. The common case — a
+ * process that inherited a live cache from its parent — costs one pass over
+ * the environment and one fstat(): nothing else. Only a process that must
+ * create or attach a cache (the first of a tree) starts the watcher and waits
+ * for its answer. */
+#include "shim.h"
+#include "ask.h"
+#include "hold.h"
+#include "lockfile.h"
+#include "proto.h"
+#include "reply.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MC_ENV_PREFIX "MONOCACHE_"
+#define MC_ENV_PREFIX_LEN 10
+#define MC_HOLD_TEXT_MAX (MC_PATH_MAX + 64)
+#define MC_HOLD_FD_LOW_LIMIT_DIVISOR 2
+
+int mc_shim_hold_fd = -1;
+unsigned long long mc_shim_hold_dev;
+unsigned long long mc_shim_hold_ino;
+const char *mc_shim_lock_path;
+
+extern char **environ;
+
+struct scan {
+    const char *hold;       /* MONOCACHE_HOLD value */
+    int new_cache;          /* MONOCACHE_NEW set and not "0" */
+    int existing;           /* MONOCACHE_EXISTING set and not empty */
+};
+
+/* One pass over the environment for the three variables the fast path needs. */
+static void scan_environment(struct scan *scan)
+{
+    char **entry;
+
+    for (entry = environ; entry && *entry; entry++) {
+        const char *text = *entry;
+
+        if (text[0] != 'M' || strncmp(text, MC_ENV_PREFIX, MC_ENV_PREFIX_LEN) != 0)
+            continue;
+        text += MC_ENV_PREFIX_LEN;
+        if (strncmp(text, "HOLD=", 5) == 0)
+            scan->hold = text + 5;
+        else if (strncmp(text, "NEW=", 4) == 0)
+            scan->new_cache = text[4] != '\0' && strcmp(text + 4, "0") != 0;
+        else if (strncmp(text, "EXISTING=", 9) == 0)
+            scan->existing = text[9] != '\0';
+    }
+}
+
+/* The fast path: is the inherited descriptor still the lock it names? */
+static int adopt_inherited(const char *hold_text)
+{
+    struct mc_hold hold;
+    struct stat st;
+
+    if (mc_hold_parse(hold_text, &hold) != 0)
+        return 0;
+    if (fstat(hold.fd, &st) != 0 || (unsigned long long)st.st_dev != hold.dev ||
+        (unsigned long long)st.st_ino != hold.ino)
+        return 0;
+    mc_shim_hold_fd = hold.fd;
+    mc_shim_hold_dev = hold.dev;
+    mc_shim_hold_ino = hold.ino;
+    mc_shim_lock_path = hold.lock_path;
+    return 1;
+}
+
+static void say(const char *what, const char *message)
+{
+    char line[MC_PATH_MAX + 128];
+    int len = snprintf(line, sizeof(line), "monocache: %s%s\n", what, message);
+
+    if (len > 0 && write(STDERR_FILENO, line, (size_t)len < sizeof(line) ? (size_t)len
+                                                                          : sizeof(line) - 1) < 0)
+        return;
+}
+
+/* Our own failure: stop the program (status 125) or, with
+ * MONOCACHE_ON_ERROR=continue, warn and let it run without a cache. */
+static void fail(const char *message)
+{
+    const char *on_error = getenv(MC_ENV_ON_ERROR);
+
+    if (on_error && strcmp(on_error, "continue") == 0) {
+        say("warning: ", message);
+        setenv(MC_ENV_HOLD, MC_HOLD_DISABLED, 1);
+        return;
+    }
+    say("", message);
+    syscall(SYS_exit_group, MC_EXIT_OWN_ERROR);
+}
+
+/* Moves our descriptor out of the program's way: the first free number from
+ * MC_HOLD_FD_WANTED (or lower when the descriptor limit is small), not
+ * close-on-exec, since fork and exec must carry it. */
+static int place_hold_fd(int fd)
+{
+    struct rlimit limit;
+    int wanted = MC_HOLD_FD_WANTED;
+    int placed;
+
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+        limit.rlim_cur <= (rlim_t)wanted * 2)
+        wanted = (int)(limit.rlim_cur / MC_HOLD_FD_LOW_LIMIT_DIVISOR);
+    if (wanted < 3)
+        wanted = 3;
+    placed = fcntl(fd, F_DUPFD, wanted);
+    if (placed < 0)
+        placed = fcntl(fd, F_DUPFD, 3);
+    mc_shim_real_close(fd);
+    return placed;
+}
+
+/* Records the hold in this process and in MONOCACHE_HOLD for its children. */
+static int publish_hold(int fd, const char *lock_path)
+{
+    char text[MC_HOLD_TEXT_MAX];
+    struct stat st;
+
+    if (fstat(fd, &st) != 0 ||
+        mc_hold_format(text, sizeof(text), fd, (unsigned long long)st.st_dev,
+                       (unsigned long long)st.st_ino, lock_path) != 0 ||
+        setenv(MC_ENV_HOLD, text, 1) != 0)
+        return -1;
+    /* Point into the environment's copy, which glibc never frees. */
+    return adopt_inherited(getenv(MC_ENV_HOLD)) ? 0 : -1;
+}
+
+/* The inherited descriptor is gone (e.g. the parent closed all descriptors
+ * before exec, as Python's subprocess does): join the lock again by path. */
+static int rejoin(const char *hold_text)
+{
+    struct mc_hold hold;
+    int placed;
+    int fd;
+
+    if (mc_hold_parse(hold_text, &hold) != 0)
+        return 0;
+    if (mc_lock_join(hold.lock_path, &fd) != MC_JOIN_OK) {
+        if (fd >= 0)
+            mc_shim_real_close(fd);
+        return 0;
+    }
+    placed = place_hold_fd(fd);
+    return placed >= 0 && publish_hold(placed, hold.lock_path) == 0;
+}
+
+/* Applies the watcher's answer: environment, then the hold. */
+static void apply_answer(char *text, int hold_fd)
+{
+    const char *lock_path = NULL;
+    char *cursor = text;
+    char *kind;
+    char *arg;
+    int placed;
+
+    while (mc_reply_next(&cursor, &kind, &arg) == 0) {
+        if (strcmp(kind, "error") == 0) {
+            /* The watcher has told the user why. */
+            syscall(SYS_exit_group, MC_EXIT_OWN_ERROR);
+        } else if (strcmp(kind, "disabled") == 0) {
+            setenv(MC_ENV_HOLD, MC_HOLD_DISABLED, 1);
+            return;
+        } else if (strcmp(kind, "set") == 0) {
+            char *equals = strchr(arg, '=');
+
+            if (equals) {
+                *equals = '\0';
+                setenv(arg, equals + 1, 1);
+            }
+        } else if (strcmp(kind, "unset") == 0) {
+            unsetenv(arg);
+        } else if (strcmp(kind, "hold") == 0) {
+            lock_path = strchr(arg, '/');
+        }
+    }
+    if (hold_fd < 0 || !lock_path) {
+        fail("the watcher's answer had no holder descriptor");
+        return;
+    }
+    placed = place_hold_fd(hold_fd);
+    if (placed < 0 || publish_hold(placed, lock_path) != 0) {
+        fail("cannot keep the holder descriptor");
+        return;
+    }
+    mc_shim_hook_crash_signals();
+}
+
+static void obtain_cache(void)
+{
+    const char *helper = mc_shim_helper_path();
+    char *answer = NULL;
+    char why[MC_PATH_MAX + 128];
+    char **env;
+    int hold_fd;
+    long len;
+
+    if (!helper) {
+        fail("cannot find the monocache executable next to libmonocache.so or in " MC_BINDIR);
+        return;
+    }
+    env = mc_shim_helper_env();
+    answer = malloc(MC_REPLY_MAX);
+    if (!env || !answer) {
+        free(env);
+        free(answer);
+        fail("out of memory");
+        return;
+    }
+    len = mc_ask_watcher(helper, env, answer, MC_REPLY_MAX, &hold_fd, why, sizeof(why));
+    free(env);
+    if (len < 0)
+        fail(why);
+    else
+        apply_answer(answer, hold_fd);
+    free(answer);
+}
+
+__attribute__((constructor)) static void mc_shim_init(void)
+{
+    struct scan scan = { NULL, 0, 0 };
+    int saved_errno = errno;
+
+    if (getauxval(AT_SECURE))
+        return;     /* set-uid/set-gid: do nothing (the descriptor still holds) */
+    scan_environment(&scan);
+    if (scan.hold && !scan.new_cache && !scan.existing) {
+        if (strcmp(scan.hold, MC_HOLD_DISABLED) == 0 || adopt_inherited(scan.hold)) {
+            errno = saved_errno;
+            return;
+        }
+        if (rejoin(scan.hold)) {
+            errno = saved_errno;
+            return;
+        }
+    }
+    /* Not the monocache tool itself: it makes its caches on purpose. */
+    if (!dlsym(RTLD_DEFAULT, "monocache_cli_no_auto_cache"))
+        obtain_cache();
+    errno = saved_errno;
+}

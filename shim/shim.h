@@ -1,0 +1,39 @@
+/* shim.h — state shared by the files of libmonocache.so.
+ *
+ * Everything in shim/ runs inside someone else's process: it must not change
+ * the program's errno, signal dispositions, exit status, stdout or
+ * descriptors, and what runs in every exec must stay a few instructions and
+ * one system call. Nothing here is exported except the interposed functions
+ * and the C API (see exports.map). */
+#ifndef MC_SHIM_H
+#define MC_SHIM_H
+
+#include <signal.h>
+
+/* The holder descriptor of this process, or -1 when it holds no cache. */
+extern int mc_shim_hold_fd;
+/* Identity of the lock file behind it, and its path (inside the environment
+ * string MONOCACHE_HOLD, which outlives any unsetenv). */
+extern unsigned long long mc_shim_hold_dev;
+extern unsigned long long mc_shim_hold_ino;
+extern const char *mc_shim_lock_path;
+
+/* Lets go of this process's hold (see mc_lock_let_go). Async-signal-safe when
+ * before_release is. Keeps errno. */
+void mc_shim_let_go(void (*before_release)(void));
+
+/* In the process that created or attached the cache: hook the signals whose
+ * default action kills, so that its crash releases before its parent sees it. */
+void mc_shim_hook_crash_signals(void);
+
+/* The real functions behind our wrappers. */
+int mc_shim_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+int mc_shim_real_close(int fd);
+
+/* Path of the monocache executable for helpers; NULL if none was found. */
+const char *mc_shim_helper_path(void);
+/* The environment for a helper: ours without LD_PRELOAD. malloc'd array
+ * (strings shared with environ); free() only the array. */
+char **mc_shim_helper_env(void);
+
+#endif

@@ -1,0 +1,175 @@
+/* signals.c — crash hooks in the process that created the cache, and the
+ * sigaction()/signal() wrappers that keep them invisible.
+ *
+ * Runs inside someone else's process. Only the first process of a tree hooks
+ * signals (one process, not every exec): for each signal whose default action
+ * kills and whose disposition is still the default, our handler lets go of the
+ * hold (releasing synchronously if this was the last holder), restores the
+ * default and re-raises, so the process dies of the same signal, with the
+ * same wait status and core dump. The wrappers make the program see exactly
+ * what it would see without us: its own handlers replace ours outright, and
+ * queries report the default. A program that later restores the default gets
+ * our hook back. */
+#include "shim.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+/* The real sigaction: glibc exports it under this name too. */
+extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+/* Declared by <signal.h> only for some feature macros. */
+__sighandler_t bsd_signal(int sig, __sighandler_t handler);
+
+/* Signals whose default action terminates the process (signal(7)). */
+static const int crash_signals[] = {
+    SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGINT, SIGHUP,
+    SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ, SIGSYS,
+    SIGTRAP, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSTKFLT,
+};
+
+static volatile sig_atomic_t hooked[NSIG];     /* our handler is installed */
+static struct sigaction program_view[NSIG];     /* what the program set: the default */
+static volatile sig_atomic_t hooks_enabled;     /* this process created the cache */
+
+int mc_shim_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    return __sigaction(sig, act, old);
+}
+
+static int is_crash_signal(int sig)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++) {
+        if (crash_signals[i] == sig)
+            return 1;
+    }
+    return 0;
+}
+
+/* Async-signal-safe: let go (synchronous release if last), then die of the
+ * same signal with the default action. */
+static void crash_handler(int sig, siginfo_t *info, void *context)
+{
+    struct sigaction dfl;
+
+    (void)info;
+    (void)context;
+    mc_shim_let_go(NULL);
+    hooked[sig] = 0;
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    __sigaction(sig, &dfl, NULL);
+    /* Pending until we return (sig is blocked in here); a hardware fault would
+     * also recur on return. Either way the default action ends us. */
+    raise(sig);
+}
+
+static void our_action(struct sigaction *action)
+{
+    memset(action, 0, sizeof(*action));
+    action->sa_sigaction = crash_handler;
+    action->sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigfillset(&action->sa_mask);
+}
+
+void mc_shim_hook_crash_signals(void)
+{
+    struct sigaction ours;
+    struct sigaction current;
+    size_t i;
+
+    our_action(&ours);
+    hooks_enabled = 1;
+    for (i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++) {
+        int sig = crash_signals[i];
+
+        if (__sigaction(sig, NULL, &current) != 0 || current.sa_handler != SIG_DFL)
+            continue;   /* ignored or handled already: the program's choice stands */
+        program_view[sig] = current;
+        if (__sigaction(sig, &ours, NULL) == 0)
+            hooked[sig] = 1;
+    }
+}
+
+static int is_default(const struct sigaction *act)
+{
+    return !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL;
+}
+
+__attribute__((visibility("default")))
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    struct sigaction previous;
+    struct sigaction ours;
+
+    if (sig > 0 && sig < NSIG && hooked[sig]) {
+        previous = program_view[sig];
+        if (act && is_default(act)) {
+            program_view[sig] = *act;
+        } else if (act) {
+            hooked[sig] = 0;
+            if (__sigaction(sig, act, NULL) != 0) {
+                hooked[sig] = 1;
+                return -1;
+            }
+        }
+        if (old)
+            *old = previous;
+        return 0;
+    }
+    if (hooks_enabled && act && is_default(act) && is_crash_signal(sig)) {
+        our_action(&ours);
+        if (__sigaction(sig, &ours, &previous) != 0)
+            return -1;
+        program_view[sig] = *act;
+        hooked[sig] = 1;
+        if (old)
+            *old = previous;
+        return 0;
+    }
+    return __sigaction(sig, act, old);
+}
+
+static __sighandler_t install(int sig, __sighandler_t handler, int flags, int mask_self)
+{
+    struct sigaction act;
+    struct sigaction old;
+
+    if (handler == SIG_ERR || sig <= 0 || sig >= NSIG) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
+    memset(&act, 0, sizeof(act));
+    act.sa_handler = handler;
+    sigemptyset(&act.sa_mask);
+    if (mask_self)
+        sigaddset(&act.sa_mask, sig);
+    act.sa_flags = flags;
+    if (sigaction(sig, &act, &old) != 0)
+        return SIG_ERR;
+    return old.sa_handler;
+}
+
+/* glibc's signal() has BSD semantics: restart, block the signal in its handler. */
+__attribute__((visibility("default"))) __sighandler_t signal(int sig, __sighandler_t handler)
+{
+    return install(sig, handler, SA_RESTART, 1);
+}
+
+__attribute__((visibility("default"))) __sighandler_t bsd_signal(int sig, __sighandler_t handler)
+{
+    return install(sig, handler, SA_RESTART, 1);
+}
+
+/* System V semantics: one-shot, not blocked in its handler. */
+__attribute__((visibility("default"))) __sighandler_t sysv_signal(int sig, __sighandler_t handler)
+{
+    return install(sig, handler, SA_RESETHAND | SA_NODEFER, 0);
+}
+
+__attribute__((visibility("default"))) __sighandler_t __sysv_signal(int sig, __sighandler_t handler)
+{
+    return install(sig, handler, SA_RESETHAND | SA_NODEFER, 0);
+}

@@ -1,0 +1,33 @@
+/* apiuser.c — a program linked with -lmonocache that uses the C API. */
+#include "monocache.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+    char value[256];
+    char err[256];
+
+    if (argc > 1 && strcmp(argv[1], "path") == 0) {
+        printf("path %s\nid %s\n", mc_path() ? mc_path() : "(none)", mc_id() ? mc_id() : "(none)");
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "lock") == 0)
+        return mc_lock(err, sizeof(err)) == 0 ? 0 : (fprintf(stderr, "%s\n", err), 1);
+    if (argc > 1 && strcmp(argv[1], "unlock") == 0)
+        return mc_unlock(err, sizeof(err)) == 0 ? 0 : (fprintf(stderr, "%s\n", err), 1);
+    if (argc > 3 && strcmp(argv[1], "set") == 0)
+        return mc_meta_set(argv[2], argv[3], err, sizeof(err)) == 0
+                   ? 0 : (fprintf(stderr, "%s\n", err), 1);
+    if (argc > 2 && strcmp(argv[1], "get") == 0) {
+        if (mc_meta_get(argv[2], value, sizeof(value), err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s\n", err);
+            return 1;
+        }
+        printf("%s\n", value);
+        return 0;
+    }
+    fprintf(stderr, "usage: apiuser path|lock|unlock|set KEY JSON|get KEY\n");
+    return 2;
+}

@@ -1,0 +1,246 @@
+/* probe.c — a test program that does, in order, what its arguments say, so
+ * that shell tests can end a process every possible way and look at what it
+ * saw. Not part of monocache; used only by tests/. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int errno_at_start;
+
+__attribute__((constructor(65535))) static void remember_errno(void)
+{
+    errno_at_start = errno;
+}
+
+static void touch_in_cache(const char *name)
+{
+    const char *dir = getenv("MONOCACHE_PATH");
+    char path[4096];
+    FILE *file;
+
+    if (!dir) {
+        fprintf(stderr, "probe: no MONOCACHE_PATH\n");
+        exit(90);
+    }
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    file = fopen(path, "w");
+    if (!file) {
+        perror(path);
+        exit(91);
+    }
+    fprintf(file, "%ld\n", (long)getpid());
+    fclose(file);
+}
+
+static void on_signal(int sig)
+{
+    char line[64];
+    int len = snprintf(line, sizeof(line), "handled %d\n", sig);
+
+    if (write(1, line, (size_t)len) < 0)
+        _exit(93);
+    _exit(42);
+}
+
+static void on_signal_info(int sig, siginfo_t *info, void *ctx)
+{
+    (void)info;
+    (void)ctx;
+    on_signal(sig);
+}
+
+static void *thread_exit(void *arg)
+{
+    exit((int)(long)arg);
+}
+
+static void *thread_write(void *arg)
+{
+    char name[32];
+    int i;
+
+    for (i = 0; i < 20; i++) {
+        snprintf(name, sizeof(name), "t%ld-%d", (long)arg, i);
+        touch_in_cache(name);
+    }
+    return NULL;
+}
+
+static void list_fds(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    struct dirent *entry;
+    int self = dir ? dirfd(dir) : -1;
+
+    while (dir && (entry = readdir(dir)) != NULL) {
+        if (entry->d_name[0] != '.' && atoi(entry->d_name) != self)
+            printf("fd %s\n", entry->d_name);
+    }
+    if (dir)
+        closedir(dir);
+}
+
+static void vfork_exit(void)
+{
+    pid_t pid = vfork();
+
+    if (pid == 0)
+        _exit(5);
+    waitpid(pid, NULL, 0);
+}
+
+static void crash_bus(void)
+{
+    char path[] = "/tmp/probe-bus-XXXXXX";
+    int fd = mkstemp(path);
+    volatile char *map;
+
+    unlink(path);
+    map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    map[0] = 1;     /* beyond the end of an empty file: SIGBUS */
+}
+
+int main(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *op = argv[i];
+        const char *arg = i + 1 < argc ? argv[i + 1] : "0";
+
+        if (strcmp(op, "write") == 0) {
+            touch_in_cache(arg);
+            i++;
+        } else if (strcmp(op, "print-env") == 0) {
+            printf("%s=%s\n", arg, getenv(arg) ? getenv(arg) : "");
+            i++;
+        } else if (strcmp(op, "errno") == 0) {
+            printf("errno %d\n", errno_at_start);
+        } else if (strcmp(op, "fds") == 0) {
+            list_fds();
+        } else if (strcmp(op, "sleep") == 0) {
+            usleep((useconds_t)(atof(arg) * 1e6));
+            i++;
+        } else if (strcmp(op, "exit") == 0) {
+            exit(atoi(arg));
+        } else if (strcmp(op, "_exit") == 0) {
+            _exit(atoi(arg));
+        } else if (strcmp(op, "_Exit") == 0) {
+            _Exit(atoi(arg));
+        } else if (strcmp(op, "return") == 0) {
+            return atoi(arg);
+        } else if (strcmp(op, "raise") == 0) {
+            raise(atoi(arg));
+            i++;
+        } else if (strcmp(op, "segv") == 0) {
+            *(volatile int *)(long)atoi("0") = 1;
+        } else if (strcmp(op, "fpe") == 0) {
+            volatile int zero = 0;
+            printf("%d\n", 1 / zero);
+        } else if (strcmp(op, "ill") == 0) {
+            __builtin_trap();
+        } else if (strcmp(op, "trap") == 0) {
+            __asm__ volatile("int3");
+        } else if (strcmp(op, "bus") == 0) {
+            crash_bus();
+        } else if (strcmp(op, "abort") == 0) {
+            abort();
+        } else if (strcmp(op, "sigaction") == 0 || strcmp(op, "signal") == 0) {
+            int sig = atoi(arg);
+
+            if (op[3] == 'a') {
+                struct sigaction act;
+
+                memset(&act, 0, sizeof(act));
+                act.sa_sigaction = on_signal_info;
+                act.sa_flags = SA_SIGINFO;
+                sigaction(sig, &act, NULL);
+            } else {
+                signal(sig, on_signal);
+            }
+            i++;
+        } else if (strcmp(op, "default") == 0) {
+            signal(atoi(arg), SIG_DFL);
+            i++;
+        } else if (strcmp(op, "query") == 0) {
+            struct sigaction old;
+
+            sigaction(atoi(arg), NULL, &old);
+            printf("handler %s\n", old.sa_handler == SIG_DFL ? "default"
+                                   : old.sa_handler == SIG_IGN ? "ignore" : "other");
+            i++;
+        } else if (strcmp(op, "thread-exit") == 0) {
+            pthread_t thread;
+
+            pthread_create(&thread, NULL, thread_exit, (void *)(long)atoi(arg));
+            pause();
+        } else if (strcmp(op, "threads") == 0) {
+            pthread_t threads[4];
+            long t;
+
+            for (t = 0; t < 4; t++)
+                pthread_create(&threads[t], NULL, thread_write, (void *)t);
+            for (t = 0; t < 4; t++)
+                pthread_join(threads[t], NULL);
+        } else if (strcmp(op, "fork-late") == 0) {
+            /* A child that outlives us and writes into the cache later. */
+            if (fork() == 0) {
+                usleep((useconds_t)(atof(arg) * 1e6));
+                touch_in_cache("late");
+                exit(0);
+            }
+            i++;
+        } else if (strcmp(op, "vfork") == 0) {
+            vfork_exit();
+        } else if (strcmp(op, "system") == 0) {
+            if (system(arg) != 0)
+                exit(94);
+            i++;
+        } else if (strcmp(op, "popen") == 0) {
+            FILE *pipe = popen(arg, "r");
+            char line[256];
+
+            while (pipe && fgets(line, sizeof(line), pipe))
+                fputs(line, stdout);
+            if (!pipe || pclose(pipe) != 0)
+                exit(95);
+            i++;
+        } else if (strcmp(op, "spawn") == 0) {
+            char *child[] = { "/bin/sh", "-c", (char *)arg, NULL };
+            pid_t pid;
+            int status;
+
+            if (posix_spawn(&pid, "/bin/sh", NULL, NULL, child, environ) != 0 ||
+                waitpid(pid, &status, 0) != pid || status != 0)
+                exit(96);
+            i++;
+        } else if (strcmp(op, "close-all") == 0) {
+            closefrom(3);
+        } else if (strcmp(op, "buffered") == 0) {
+            /* Leave buffered data in a file in the cache for exit() to flush. */
+            char path[4096];
+            FILE *file;
+
+            snprintf(path, sizeof(path), "%s/buffered", getenv("MONOCACHE_PATH"));
+            file = fopen(path, "w");
+            fprintf(file, "data\n");
+        } else {
+            fprintf(stderr, "probe: unknown action %s\n", op);
+            return 99;
+        }
+    }
+    fflush(stdout);
+    return 0;
+}

@@ -1,0 +1,193 @@
+# lib.sh — TAP helpers for monocache's black-box tests, sourced by tests/t*.sh.
+#
+# Each test is a short named block that sets up, acts and checks, with real
+# processes and no mocks. A failing check prints what it expected and what it
+# got. Every test file gets its own temporary directory ($T) and cache root
+# ($ROOT), and cleans up its watchers at the end.
+#
+# Set by make check: MC_BIN (the tool), MC_LIB (the library), MC_HELPERS
+# (tests/helpers binaries). MC_VALGRIND=1 runs every monocache process under
+# memcheck; MC_TEST_PRELOAD_FIRST is put ahead of our library in LD_PRELOAD
+# (the ASan runtime, for make check-asan).
+
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+: "${MC_BIN:=$top/monocache}"
+: "${MC_LIB:=$top/libmonocache.so}"
+: "${MC_HELPERS:=$top/build/tests/helpers}"
+: "${MC_TEST_PRELOAD_FIRST:=}"
+
+# Nothing from the caller's own cache tree leaks into the tests.
+for name in $(env | sed -n 's/^\(MONOCACHE_[A-Z_]*\)=.*/\1/p'); do
+    unset "$name"
+done
+unset LD_PRELOAD
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/mc-test.XXXXXX")
+chmod 700 "$T"
+ROOT=$T/root
+export MONOCACHE_ROOT=$ROOT
+tap_count=0
+tap_failed=0
+
+if [ "${MC_VALGRIND:-0}" = 1 ]; then
+    # The shim starts the `monocache` next to libmonocache.so: put a copy of
+    # the library next to a script that runs the real tool under memcheck.
+    mkdir -p "$T/vg"
+    cp "$MC_LIB" "$T/vg/libmonocache.so"
+    cat > "$T/vg/monocache" <<VG
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+    --log-file="$T/vg/log.%p" "$MC_BIN" "\$@"
+VG
+    chmod +x "$T/vg/monocache"
+    MC_LIB=$T/vg/libmonocache.so
+    MC_BIN=$T/vg/monocache
+fi
+
+if [ -n "$MC_TEST_PRELOAD_FIRST" ]; then
+    PRELOAD="$MC_TEST_PRELOAD_FIRST:$MC_LIB"
+    export ASAN_OPTIONS="detect_leaks=0:log_path=$T/asan:exitcode=86"
+    export UBSAN_OPTIONS="print_stacktrace=1:log_path=$T/ubsan"
+else
+    PRELOAD=$MC_LIB
+fi
+
+mc() {
+    "$MC_BIN" "$@"
+}
+
+# Runs a command with the library preloaded.
+with_cache() {
+    LD_PRELOAD=$PRELOAD "$@"
+}
+
+pass() {
+    tap_count=$((tap_count + 1))
+    echo "ok $tap_count - $1"
+}
+
+fail() {
+    tap_count=$((tap_count + 1))
+    tap_failed=$((tap_failed + 1))
+    echo "not ok $tap_count - $1"
+    shift
+    for line in "$@"; do
+        echo "#   $line"
+    done
+}
+
+# is NAME GOT WANT
+is() {
+    if [ "$2" = "$3" ]; then
+        pass "$1"
+    else
+        fail "$1" "expected: '$3'" "     got: '$2'"
+    fi
+}
+
+# like NAME GOT EXTENDED-REGEX
+like() {
+    if printf '%s' "$2" | grep -Eq -- "$3"; then
+        pass "$1"
+    else
+        fail "$1" "expected to match: $3" "                got: '$2'"
+    fi
+}
+
+# ok NAME COMMAND...: passes if the command succeeds.
+ok() {
+    name=$1
+    shift
+    if "$@" > "$T/ok.out" 2>&1; then
+        pass "$name"
+    else
+        fail "$name" "command failed ($?): $*" "output: $(head -c 2000 "$T/ok.out")"
+    fi
+}
+
+# refute NAME COMMAND...: passes if the command fails.
+refute() {
+    name=$1
+    shift
+    if "$@" > "$T/ok.out" 2>&1; then
+        fail "$name" "command succeeded, expected failure: $*"
+    else
+        pass "$name"
+    fi
+}
+
+# Waits (polling) up to SECONDS for COMMAND to succeed; returns its status.
+# For correctness only: timing goals are measured by make bench, not here.
+eventually() {
+    seconds=$1
+    shift
+    deadline=$(( $(date +%s) + seconds ))
+    while ! "$@" 2>/dev/null; do
+        [ "$(date +%s)" -ge "$deadline" ] && return 1
+        sleep 0.02
+    done
+    return 0
+}
+
+gone() {
+    [ ! -e "$1" ]
+}
+
+# The caches under $ROOT (ids), one per line.
+caches() {
+    ls -A "$ROOT/cache" 2>/dev/null | grep -E '^[0-9a-f-]{36}$' || true
+}
+
+cache_count() {
+    caches | wc -l | tr -d ' '
+}
+
+no_caches() {
+    [ "$(cache_count)" = 0 ] && [ -z "$(ls -A "$ROOT/run" 2>/dev/null)" ]
+}
+
+# Raw wait status of a command, as the kernel gives it to its parent.
+wait_status() {
+    "$MC_HELPERS/waitstatus" "$@"
+}
+
+# Kills the watchers of caches under $ROOT (their pids are in the lock files).
+kill_watchers() {
+    for lock in "$ROOT"/run/*.lock; do
+        [ -f "$lock" ] || continue
+        pid=$(awk '{print $4}' "$lock" 2>/dev/null)
+        [ -n "$pid" ] && [ "$pid" != 0 ] && kill -9 "$pid" 2>/dev/null
+    done
+    return 0
+}
+
+sanitizer_reports() {
+    found=0
+    for log in "$T"/vg/log.* "$T"/asan.* "$T"/ubsan.*; do
+        [ -s "$log" ] || continue
+        echo "# --- $log"
+        sed 's/^/# /' "$log" | head -60
+        found=1
+    done
+    return $found
+}
+
+finish() {
+    if [ "${MC_VALGRIND:-0}" = 1 ] || [ -n "$MC_TEST_PRELOAD_FIRST" ]; then
+        sleep 0.3
+        if out=$(sanitizer_reports); then
+            pass "no memcheck or sanitizer reports"
+        else
+            fail "no memcheck or sanitizer reports"
+            echo "$out"
+        fi
+    fi
+    kill_watchers
+    chmod -R u+rwx "$T" 2>/dev/null
+    rm -rf "$T" 2>/dev/null
+    echo "1..$tap_count"
+    [ "$tap_failed" = 0 ]
+}

@@ -1,0 +1,221 @@
+/* cmd_gc.c — `monocache gc` (reclaim caches whose holders are all gone),
+ * `monocache rm` (wipe one cache now) and `monocache preload-path`. */
+#include "cli.h"
+#include "gc.h"
+#include "lockfile.h"
+#include "log.h"
+#include "meta.h"
+#include "release.h"
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef MC_LIBDIR
+#define MC_LIBDIR "/usr/local/lib"
+#endif
+
+#define MC_EXIT_FAILED 1
+#define MC_EXIT_USAGE 2
+
+static void print_gc(enum mc_gc_action action, const char *id, const char *message, void *ctx)
+{
+    (void)ctx;
+    switch (action) {
+    case MC_GC_WIPED:
+        printf("wiped %s\n", id);
+        break;
+    case MC_GC_KEPT:
+        printf("kept %s (locked)\n", id);
+        break;
+    case MC_GC_WOULD:
+        printf("would wipe %s\n", id);
+        break;
+    case MC_GC_TOMBSTONE:
+        printf("finished wiping %s\n", id);
+        break;
+    case MC_GC_FAILED:
+        mc_log_always(MC_LOG_ERROR, "gc: %s: %s", id, message);
+        break;
+    }
+}
+
+int cmd_gc(int argc, char **argv)
+{
+    const char *root_option = NULL;
+    struct mc_root root;
+    struct mc_err err;
+    int dry_run = 0;
+    int failures;
+    int i;
+    int rc;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0) {
+            dry_run = 1;
+        } else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
+            root_option = argv[++i];
+        } else {
+            fputs("usage: monocache gc [--dry-run] [--root DIR]\n", stderr);
+            return MC_EXIT_USAGE;
+        }
+    }
+    rc = cli_open_root(root_option, &root);
+    if (rc != 0)
+        return rc < 0 ? MC_EXIT_FAILED : 0;
+    failures = mc_gc(&root, dry_run, NULL, print_gc, NULL, &err);
+    if (failures < 0)
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+    mc_root_free(&root);
+    return failures == 0 ? 0 : MC_EXIT_FAILED;
+}
+
+/* Takes LOCK_EX on the cache's lock file, making one if there is none.
+ * 0: we hold it (*fd); 1: someone holds the cache; -1: error (printed). */
+static int take_release_lock(struct mc_cache *cache, int dir_fd, int *fd)
+{
+    struct mc_err err;
+    struct stat st;
+    int rc;
+
+    for (;;) {
+        *fd = open(cache->lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (*fd >= 0) {
+            if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+                close(*fd);
+                return 1;
+            }
+            if (fstat(*fd, &st) == 0 && st.st_nlink > 0)
+                return 0;
+            close(*fd);
+            continue;
+        }
+        if (errno != ENOENT) {
+            mc_log_always(MC_LOG_ERROR, "%s: %s", cache->lock_path, strerror(errno));
+            return -1;
+        }
+        rc = mc_session_create_exclusive(cache->lock_path, fd, &err);
+        if (rc < 0) {
+            mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+            return -1;
+        }
+        if (rc == 0) {
+            if (fstat(dir_fd, &st) == 0)
+                mc_session_record(*fd, (unsigned long long)st.st_dev,
+                                  (unsigned long long)st.st_ino, 0, cache->lock_path, &err);
+            return 0;
+        }
+    }
+}
+
+/* rm --force of a held cache: wipe the directory under its holders. */
+static int force_wipe(struct mc_cache *cache)
+{
+    struct mc_err err;
+
+    if (mc_cache_dispose(cache, 0, 0, MC_WIPE_LOCKED, &err) < 0) {
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+        return MC_EXIT_FAILED;
+    }
+    return 0;
+}
+
+static int remove_cache(struct mc_cache *cache, int force)
+{
+    struct mc_err err;
+    cJSON *meta;
+    int dir_fd;
+    int lock_fd;
+    int locked;
+    int rc;
+
+    if (mc_cache_open(cache, &dir_fd, &meta, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+        return MC_EXIT_FAILED;
+    }
+    locked = mc_meta_locked(meta);
+    cJSON_Delete(meta);
+    if (locked && !force) {
+        mc_log_always(MC_LOG_ERROR, "%s: locked; unlock it or use --force", cache->path);
+        close(dir_fd);
+        return MC_EXIT_FAILED;
+    }
+    rc = take_release_lock(cache, dir_fd, &lock_fd);
+    close(dir_fd);
+    if (rc < 0)
+        return MC_EXIT_FAILED;
+    if (rc == 1) {
+        if (!force) {
+            mc_log_always(MC_LOG_ERROR, "%s: held by running processes; use --force",
+                          cache->path);
+            return MC_EXIT_FAILED;
+        }
+        return force_wipe(cache);
+    }
+    if (locked) {
+        /* --force on a locked cache: wipe it anyway, then end the session. */
+        rc = force_wipe(cache);
+        unlink(cache->lock_path);
+    } else {
+        rc = mc_release(cache, lock_fd, &err) == 0 ? 0 : MC_EXIT_FAILED;
+        if (rc != 0)
+            mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+    }
+    close(lock_fd);
+    return rc;
+}
+
+int cmd_rm(int argc, char **argv)
+{
+    const char *target = NULL;
+    struct mc_cache cache;
+    int force = 0;
+    int rc;
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0) {
+            force = 1;
+        } else if (!target && argv[i][0] != '-') {
+            target = argv[i];
+        } else {
+            target = NULL;
+            break;
+        }
+    }
+    if (!target) {
+        fputs("usage: monocache rm [--force] ID|PATH\n", stderr);
+        return MC_EXIT_USAGE;
+    }
+    if (cli_open_cache(target, NULL, &cache) != 0)
+        return MC_EXIT_FAILED;
+    rc = remove_cache(&cache, force);
+    mc_cache_free(&cache);
+    return rc;
+}
+
+int cmd_preload_path(int argc, char **argv)
+{
+    char *path;
+
+    (void)argv;
+    if (argc != 1) {
+        fputs("usage: monocache preload-path\n", stderr);
+        return MC_EXIT_USAGE;
+    }
+    path = cli_find_sibling("libmonocache.so", MC_LIBDIR);
+    if (!path) {
+        mc_log_always(MC_LOG_ERROR, "libmonocache.so: not found next to monocache or in "
+                      MC_LIBDIR);
+        return MC_EXIT_FAILED;
+    }
+    printf("%s\n", path);
+    free(path);
+    return 0;
+}

@@ -1,0 +1,475 @@
+/* cmd_run.c — `monocache run -- PROGRAM ARGS...`: run a program with a cache
+ * without typing LD_PRELOAD.
+ *
+ * Like the shim's first process, run asks a watcher for a cache and holds it;
+ * it adds libmonocache.so to LD_PRELOAD (keeping what is there), starts the
+ * program with the holder descriptor, passes on the signals it is sent, and
+ * when the program ends lets go of its hold — waiting for the release if the
+ * tree is gone — and exits as the program did. Inside a tree that already
+ * has a cache (a nested run), it simply execs the program, one more holder. */
+#include "cli.h"
+#include "ask.h"
+#include "buf.h"
+#include "hold.h"
+#include "lockfile.h"
+#include "log.h"
+#include "meta.h"
+#include "proto.h"
+#include "reply.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef MC_LIBDIR
+#define MC_LIBDIR "/usr/local/lib"
+#endif
+
+#define MC_LIB_NAME "libmonocache.so"
+#define MC_HOLD_TEXT_MAX (MC_PATH_MAX + 64)
+
+struct run_options {
+    const char *root;
+    const char *existing;
+    const char *exports;
+    int lock;
+    int new_cache;
+    cJSON *meta;
+    char **program;
+};
+
+static const int forwarded_signals[] = {
+    SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH,
+};
+
+static volatile pid_t program_pid;
+
+static int run_usage(const char *problem)
+{
+    if (problem)
+        fprintf(stderr, "monocache: run: %s\n", problem);
+    fputs("usage: monocache run [--root DIR] [--existing ID|PATH] [--lock] [--meta KEY=VALUE]...\n"
+          "                     [--export VARS] [--new] -- PROGRAM [ARGS...]\n", stderr);
+    return MC_EXIT_OWN_ERROR;
+}
+
+static int add_meta(struct run_options *options, const char *pair)
+{
+    const char *equals = strchr(pair, '=');
+    char *key;
+    cJSON *value;
+
+    if (!equals || equals == pair)
+        return -1;
+    key = strndup(pair, (size_t)(equals - pair));
+    value = mc_meta_value_from_text(equals + 1);
+    if (!options->meta)
+        options->meta = cJSON_CreateObject();
+    if (!key || !value || !options->meta) {
+        free(key);
+        cJSON_Delete(value);
+        return -1;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(options->meta, key);
+    cJSON_AddItemToObject(options->meta, key, value);
+    free(key);
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, struct run_options *options)
+{
+    int i;
+
+    memset(options, 0, sizeof(*options));
+    for (i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        int has_value = i + 1 < argc;
+
+        if (strcmp(arg, "--") == 0) {
+            i++;
+            break;
+        }
+        if (arg[0] != '-')
+            break;
+        if (strcmp(arg, "--lock") == 0)
+            options->lock = 1;
+        else if (strcmp(arg, "--new") == 0)
+            options->new_cache = 1;
+        else if (strcmp(arg, "--root") == 0 && has_value)
+            options->root = argv[++i];
+        else if (strcmp(arg, "--existing") == 0 && has_value)
+            options->existing = argv[++i];
+        else if (strcmp(arg, "--export") == 0 && has_value)
+            options->exports = argv[++i];
+        else if (strcmp(arg, "--meta") == 0 && has_value) {
+            if (add_meta(options, argv[++i]) != 0)
+                return run_usage("--meta takes KEY=VALUE");
+        } else {
+            return run_usage(NULL);
+        }
+    }
+    if (i >= argc)
+        return run_usage("no program given");
+    options->program = argv + i;
+    return 0;
+}
+
+/* Is this process already holding a live cache (a nested run)? */
+static int inside_live_tree(void)
+{
+    const char *text = getenv(MC_ENV_HOLD);
+    struct mc_hold hold;
+    struct stat st;
+
+    if (!text || mc_hold_parse(text, &hold) != 0)
+        return 0;
+    return fstat(hold.fd, &st) == 0 && (unsigned long long)st.st_dev == hold.dev &&
+           (unsigned long long)st.st_ino == hold.ino;
+}
+
+/* LD_PRELOAD with our library added, unless it is there already. */
+static int compose_preload(const char *lib)
+{
+    const char *current = getenv("LD_PRELOAD");
+    char *combined;
+    int rc;
+
+    if (current && *current) {
+        size_t lib_len = strlen(lib);
+        const char *p = current;
+
+        while ((p = strstr(p, lib)) != NULL) {
+            int starts = p == current || p[-1] == ':' || p[-1] == ' ';
+            int ends = p[lib_len] == '\0' || p[lib_len] == ':' || p[lib_len] == ' ';
+
+            if (starts && ends)
+                return 0;
+            p += lib_len;
+        }
+        combined = mc_concat(current, ":", lib, NULL);
+    } else {
+        combined = strdup(lib);
+    }
+    if (!combined)
+        return -1;
+    rc = setenv("LD_PRELOAD", combined, 1);
+    free(combined);
+    return rc;
+}
+
+static int set_or_unset(const char *name, const char *value)
+{
+    return value ? setenv(name, value, 1) : 0;
+}
+
+/* The watcher reads its orders from the environment; run's options become
+ * variables for it only. */
+static char **watcher_env(const struct run_options *options)
+{
+    char *meta_text = NULL;
+    char **env = NULL;
+    size_t count = 0;
+    size_t i;
+    int rc = 0;
+
+    rc |= set_or_unset(MC_ENV_ROOT, options->root);
+    rc |= set_or_unset(MC_ENV_EXISTING, options->existing);
+    rc |= set_or_unset(MC_ENV_EXPORT, options->exports);
+    if (options->lock)
+        rc |= setenv(MC_ENV_LOCK, "1", 1);
+    if (options->new_cache)
+        rc |= setenv(MC_ENV_NEW, "1", 1);
+    if (options->meta) {
+        meta_text = cJSON_PrintUnformatted(options->meta);
+        rc |= meta_text ? setenv(MC_ENV_META, meta_text, 1) : -1;
+        free(meta_text);
+    }
+    if (rc != 0)
+        return NULL;
+    while (environ[count])
+        count++;
+    env = calloc(count + 1, sizeof(*env));
+    if (!env)
+        return NULL;
+    for (i = 0, count = 0; environ[i]; i++) {
+        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
+            env[count++] = strdup(environ[i]);
+    }
+    /* What the program sees: only what the watcher's answer sets. */
+    unsetenv(MC_ENV_LOCK);
+    unsetenv(MC_ENV_META);
+    if (options->new_cache)
+        unsetenv(MC_ENV_NEW);
+    return env;
+}
+
+static void free_env(char **env)
+{
+    size_t i;
+
+    for (i = 0; env && env[i]; i++)
+        free(env[i]);
+    free(env);
+}
+
+/* Applies the answer to our own environment; returns the holder descriptor
+ * placed out of the way, -2 for "run without a cache", -1 on error. */
+static int apply_answer(char *text, int received_fd, const char **lock_path_out)
+{
+    char hold_text[MC_HOLD_TEXT_MAX];
+    const char *lock_path = NULL;
+    char *cursor = text;
+    struct stat st;
+    char *kind;
+    char *arg;
+    int fd;
+
+    while (mc_reply_next(&cursor, &kind, &arg) == 0) {
+        if (strcmp(kind, "error") == 0)
+            return -1;
+        if (strcmp(kind, "disabled") == 0) {
+            setenv(MC_ENV_HOLD, MC_HOLD_DISABLED, 1);
+            return -2;
+        }
+        if (strcmp(kind, "set") == 0 && strchr(arg, '=')) {
+            char *equals = strchr(arg, '=');
+
+            *equals = '\0';
+            setenv(arg, equals + 1, 1);
+        } else if (strcmp(kind, "unset") == 0) {
+            unsetenv(arg);
+        } else if (strcmp(kind, "hold") == 0) {
+            lock_path = strchr(arg, '/');
+        }
+    }
+    if (received_fd < 0 || !lock_path) {
+        mc_log_always(MC_LOG_ERROR, "the watcher's answer had no holder descriptor");
+        return -1;
+    }
+    fd = fcntl(received_fd, F_DUPFD, MC_HOLD_FD_WANTED);
+    if (fd < 0)
+        fd = fcntl(received_fd, F_DUPFD, 3);
+    close(received_fd);
+    if (fd < 0 || fstat(fd, &st) != 0 ||
+        mc_hold_format(hold_text, sizeof(hold_text), fd, (unsigned long long)st.st_dev,
+                       (unsigned long long)st.st_ino, lock_path) != 0 ||
+        setenv(MC_ENV_HOLD, hold_text, 1) != 0) {
+        mc_log_always(MC_LOG_ERROR, "cannot keep the holder descriptor: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *lock_path_out = strchr(getenv(MC_ENV_HOLD), '/');
+    return fd;
+}
+
+static void forward(int sig, siginfo_t *info, void *context)
+{
+    pid_t pid = program_pid;
+
+    (void)context;
+    /* Terminal signals (si_code > 0) reached the program already. */
+    if (pid > 0 && info->si_code <= 0)
+        kill(pid, sig);
+}
+
+static void set_forwarding(int on)
+{
+    struct sigaction action;
+    size_t i;
+
+    memset(&action, 0, sizeof(action));
+    if (on) {
+        action.sa_sigaction = forward;
+        action.sa_flags = SA_SIGINFO | SA_RESTART;
+    } else {
+        action.sa_handler = SIG_DFL;
+    }
+    sigemptyset(&action.sa_mask);
+    for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+        sigaction(forwarded_signals[i], &action, NULL);
+}
+
+static int exec_status(int errnum)
+{
+    return errnum == ENOENT ? MC_EXIT_NOT_FOUND : MC_EXIT_CANNOT_EXEC;
+}
+
+/* Starts the program; 0 with program_pid set, or an exit status. */
+static int start_program(char **program)
+{
+    sigset_t all;
+    sigset_t old;
+    int report[2];
+    int errnum = 0;
+    ssize_t got;
+    pid_t pid;
+
+    if (pipe2(report, O_CLOEXEC) != 0) {
+        mc_log_always(MC_LOG_ERROR, "cannot start %s: pipe: %s", program[0], strerror(errno));
+        return MC_EXIT_OWN_ERROR;
+    }
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    pid = fork();
+    if (pid == 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        close(report[0]);
+        execvp(program[0], program);
+        errnum = errno;
+        if (write(report[1], &errnum, sizeof(errnum)) < 0)
+            _exit(MC_EXIT_CANNOT_EXEC);
+        _exit(exec_status(errnum));
+    }
+    if (pid > 0)
+        program_pid = pid;
+    errnum = errno;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    close(report[1]);
+    if (pid < 0) {
+        close(report[0]);
+        mc_log_always(MC_LOG_ERROR, "cannot start %s: fork: %s", program[0], strerror(errnum));
+        return MC_EXIT_OWN_ERROR;
+    }
+    do {
+        got = read(report[0], &errnum, sizeof(errnum));
+    } while (got < 0 && errno == EINTR);
+    close(report[0]);
+    if (got == (ssize_t)sizeof(errnum)) {
+        mc_log_always(MC_LOG_ERROR, "%s: %s", program[0], strerror(errnum));
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        program_pid = 0;
+        return exec_status(errnum);
+    }
+    return 0;
+}
+
+static int wait_program(void)
+{
+    int status;
+
+    while (waitpid(program_pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return W_EXITCODE(MC_EXIT_OWN_ERROR, 0);
+    }
+    program_pid = 0;
+    return status;
+}
+
+/* Ends this process the way the program ended. */
+static int exit_like(int status)
+{
+    struct rlimit no_core = { 0, 0 };
+    sigset_t one;
+    int sig;
+
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    sig = WTERMSIG(status);
+    /* Die of the same signal, without a core file of our own. */
+    setrlimit(RLIMIT_CORE, &no_core);
+    signal(sig, SIG_DFL);
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    sigprocmask(SIG_UNBLOCK, &one, NULL);
+    raise(sig);
+    return 128 + sig;
+}
+
+static int run_nested(char **program, const char *lib)
+{
+    if (compose_preload(lib) != 0) {
+        mc_log_always(MC_LOG_ERROR, "cannot set LD_PRELOAD");
+        return MC_EXIT_OWN_ERROR;
+    }
+    execvp(program[0], program);
+    mc_log_always(MC_LOG_ERROR, "%s: %s", program[0], strerror(errno));
+    return exec_status(errno);
+}
+
+static int run_with_watcher(struct run_options *options, const char *lib)
+{
+    const char *lock_path = NULL;
+    char why[MC_PATH_MAX + 128];
+    char *answer = malloc(MC_REPLY_MAX);
+    char **env = watcher_env(options);
+    int received_fd = -1;
+    int hold_fd;
+    int status;
+    long len;
+    int rc;
+
+    if (!answer || !env) {
+        mc_log_always(MC_LOG_ERROR, "out of memory");
+        free(answer);
+        free_env(env);
+        return MC_EXIT_OWN_ERROR;
+    }
+    len = mc_ask_watcher("/proc/self/exe", env, answer, MC_REPLY_MAX, &received_fd, why,
+                         sizeof(why));
+    free_env(env);
+    if (len < 0) {
+        mc_log_always(MC_LOG_ERROR, "%s", why);
+        free(answer);
+        return MC_EXIT_OWN_ERROR;
+    }
+    hold_fd = apply_answer(answer, received_fd, &lock_path);
+    free(answer);
+    if (hold_fd == -1)
+        return MC_EXIT_OWN_ERROR;
+    if (compose_preload(lib) != 0) {
+        mc_log_always(MC_LOG_ERROR, "cannot set LD_PRELOAD");
+        rc = MC_EXIT_OWN_ERROR;
+        goto release;
+    }
+    set_forwarding(1);
+    rc = start_program(options->program);
+    if (rc != 0)
+        goto release;
+    status = wait_program();
+    set_forwarding(0);
+    if (hold_fd >= 0)
+        mc_lock_let_go(hold_fd, lock_path, NULL);
+    return exit_like(status);
+release:
+    set_forwarding(0);
+    if (hold_fd >= 0)
+        mc_lock_let_go(hold_fd, lock_path, NULL);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_options options;
+    char *lib;
+    int rc;
+
+    if (parse_options(argc, argv, &options) != 0)
+        return MC_EXIT_OWN_ERROR;
+    if (cli_setup_log() != 0) {
+        cJSON_Delete(options.meta);
+        return MC_EXIT_OWN_ERROR;
+    }
+    lib = cli_find_sibling(MC_LIB_NAME, MC_LIBDIR);
+    if (!lib) {
+        mc_log_always(MC_LOG_ERROR, MC_LIB_NAME ": not found next to monocache or in " MC_LIBDIR);
+        cJSON_Delete(options.meta);
+        return MC_EXIT_OWN_ERROR;
+    }
+    if (!options.new_cache && !options.existing && !getenv(MC_ENV_NEW) &&
+        !getenv(MC_ENV_EXISTING) && inside_live_tree())
+        rc = run_nested(options.program, lib);
+    else
+        rc = run_with_watcher(&options, lib);
+    cJSON_Delete(options.meta);
+    free(lib);
+    return rc;
+}

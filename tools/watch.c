@@ -1,0 +1,283 @@
+/* watch.c — `monocache __watch`, the helper a tree starts when it needs a cache.
+ *
+ * It does the work the preloaded shim must not (JSON, checks, later Redis and
+ * S3): creates or attaches the cache, answers its starter on descriptor 3
+ * with the tree's environment and the holder descriptor, then stays — one
+ * process per cache per host, in its own session — blocked on the holder
+ * lock until the kernel says no one holds it, however they ended; then it
+ * releases the cache and exits. Its exit is what a last holder waits for. */
+#include "cli.h"
+#include "buf.h"
+#include "gc.h"
+#include "lockfile.h"
+#include "log.h"
+#include "proto.h"
+#include "release.h"
+#include "reply.h"
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MC_WATCH_REPLY_FD 3
+
+struct answer {
+    struct mc_buf text;
+    struct mc_root root;
+    struct mc_cache cache;
+    int hold_fd;
+    int watch_fd;
+};
+
+static void reset_signals(void)
+{
+    struct sigaction dfl;
+    sigset_t none;
+    int sig;
+
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    for (sig = 1; sig < NSIG; sig++)
+        sigaction(sig, &dfl, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Deep trees need one descriptor per level while wiping. */
+static void raise_fd_limit(void)
+{
+    struct rlimit limit;
+
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+static int create(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
+{
+    if (mc_root_open(cfg->root, cfg->tmpdir, MC_ROOT_CREATE, &answer->root, err) != 0)
+        return -1;
+    return mc_cache_create(&answer->cache, &answer->root, cfg->lock, cfg->meta,
+                           &answer->hold_fd, err);
+}
+
+static int attach(const char *label, const char *target, struct mc_config *cfg,
+                  struct answer *answer, struct mc_err *err)
+{
+    char id[MC_ID_LEN + 1];
+    struct mc_err inner;
+
+    if (mc_cache_resolve(label, target, cfg->root, cfg->tmpdir, &answer->root, id, err) != 0)
+        return -1;
+    if (mc_cache_init(&answer->cache, &answer->root, id, err) != 0)
+        return -1;
+    if (mc_cache_attach(&answer->cache, &answer->hold_fd, &inner) != 0) {
+        mc_err_set(err, "%s: %s", label, inner.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void forget(struct answer *answer)
+{
+    mc_cache_free(&answer->cache);
+    mc_root_free(&answer->root);
+}
+
+/* NEW > EXISTING > an inherited MONOCACHE_PATH (soft: a stale one gets a
+ * fresh cache and one warning) > a fresh cache. */
+static int obtain(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
+{
+    char label[MC_PATH_MAX + 32];
+    struct mc_err why;
+
+    if (cfg->new_cache && cfg->existing) {
+        mc_err_set(err, MC_ENV_NEW " and " MC_ENV_EXISTING " are both set; choose one");
+        return -1;
+    }
+    if (cfg->new_cache)
+        return create(cfg, answer, err);
+    if (cfg->existing) {
+        snprintf(label, sizeof(label), MC_ENV_EXISTING "=%s", cfg->existing);
+        return attach(label, cfg->existing, cfg, answer, err);
+    }
+    if (cfg->inherited_path) {
+        snprintf(label, sizeof(label), MC_ENV_PATH "=%s", cfg->inherited_path);
+        if (attach(label, cfg->inherited_path, cfg, answer, &why) == 0)
+            return 0;
+        forget(answer);
+        mc_log_always(MC_LOG_WARN, "%s; using a fresh cache", why.msg);
+    }
+    return create(cfg, answer, err);
+}
+
+static int add_set(struct mc_buf *text, const char *name, const char *value)
+{
+    return mc_buf_printf(text, "set %s=%s\n", name, value);
+}
+
+static int compose(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
+{
+    struct mc_buf *text = &answer->text;
+    struct stat st;
+    size_t i;
+    int rc = 0;
+
+    if (fstat(answer->hold_fd, &st) != 0) {
+        mc_err_sys(err, errno, "%s", answer->cache.lock_path);
+        return -1;
+    }
+    rc |= mc_buf_addstr(text, "ok\n");
+    rc |= add_set(text, MC_ENV_PATH, answer->cache.path);
+    rc |= add_set(text, MC_ENV_ID, answer->cache.id);
+    rc |= add_set(text, MC_ENV_ROOT, answer->cache.root);
+    for (i = 0; i < cfg->export_count; i++)
+        rc |= add_set(text, cfg->exports[i], answer->cache.path);
+    rc |= mc_buf_addstr(text, "unset " MC_ENV_NEW "\nunset " MC_ENV_EXISTING "\n");
+    rc |= mc_buf_printf(text, "hold %llu:%llu:%s\n", (unsigned long long)st.st_dev,
+                        (unsigned long long)st.st_ino, answer->cache.lock_path);
+    if (rc != 0) {
+        mc_err_set(err, "%s: answer too long", answer->cache.path);
+        return -1;
+    }
+    return 0;
+}
+
+static void answer_failure(int reply_fd, enum mc_on_error on_error, const char *message)
+{
+    char text[MC_ERR_MAX + 16];
+    int len;
+
+    if (on_error == MC_ON_ERROR_CONTINUE) {
+        mc_log_always(MC_LOG_WARN, "%s; running without a cache", message);
+        len = snprintf(text, sizeof(text), "disabled\n");
+    } else {
+        mc_log_always(MC_LOG_ERROR, "%s", message);
+        len = snprintf(text, sizeof(text), "error %s\n", message);
+    }
+    mc_reply_send(reply_fd, text, (size_t)len, -1);
+}
+
+static void report_gc(enum mc_gc_action action, const char *id, const char *message, void *ctx)
+{
+    (void)ctx;
+    if (action == MC_GC_FAILED)
+        mc_log(MC_LOG_WARN, "gc: %s: %s", id, message);
+    else if (action != MC_GC_WOULD)
+        mc_log(MC_LOG_INFO, "gc: reclaimed cache %s", id);
+}
+
+/* The watcher's life after answering: sweep, then wait for the last holder. */
+static int watch(struct answer *answer)
+{
+    struct mc_err err;
+    struct stat st;
+
+    if (mc_gc(&answer->root, 0, answer->cache.id, report_gc, NULL, &err) < 0)
+        mc_log(MC_LOG_WARN, "gc: %s", err.msg);
+    while (flock(answer->watch_fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            mc_log(MC_LOG_ERROR, "%s: cannot wait for holders: %s", answer->cache.lock_path,
+                   strerror(errno));
+            return 1;
+        }
+    }
+    if (fstat(answer->watch_fd, &st) != 0 || st.st_nlink == 0)
+        return 0;   /* released by someone else (gc, rm) */
+    if (mc_release(&answer->cache, answer->watch_fd, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+static int serve(int reply_fd)
+{
+    struct answer answer = { .hold_fd = -1, .watch_fd = -1 };
+    struct mc_config cfg;
+    struct mc_err err;
+    int claimed;
+    int rc;
+
+    if (mc_config_load(&cfg, cli_getenv, NULL, &err) != 0) {
+        enum mc_on_error on_error;
+        struct mc_err ignored;
+
+        if (mc_parse_on_error(getenv(MC_ENV_ON_ERROR), &on_error, &ignored) != 0)
+            on_error = MC_ON_ERROR_FAIL;
+        answer_failure(reply_fd, on_error, err.msg);
+        return MC_EXIT_OWN_ERROR;
+    }
+    if (mc_log_setup(cfg.log_level, cfg.log_file, &err) != 0)
+        mc_log_always(MC_LOG_WARN, "%s", err.msg);
+    mc_buf_init(&answer.text, MC_REPLY_MAX);
+    if (obtain(&cfg, &answer, &err) != 0 || compose(&cfg, &answer, &err) != 0) {
+        answer_failure(reply_fd, cfg.on_error, err.msg);
+        if (answer.hold_fd >= 0)
+            close(answer.hold_fd);
+        rc = MC_EXIT_OWN_ERROR;
+        goto out;
+    }
+    claimed = mc_session_claim_watcher(answer.cache.lock_path, answer.hold_fd,
+                                       &answer.watch_fd, &err);
+    if (claimed < 0)
+        mc_log_always(MC_LOG_WARN, "%s; no watcher for this cache", err.msg);
+    if (claimed == 0)
+        mc_session_record(answer.watch_fd, answer.cache.dir_dev, answer.cache.dir_ino,
+                          (long)getpid(), answer.cache.lock_path, &err);
+    if (mc_reply_send(reply_fd, mc_buf_str(&answer.text), answer.text.len, answer.hold_fd) != 0)
+        mc_log(MC_LOG_WARN, "cannot answer the process that asked for a cache: %s",
+               strerror(errno));
+    close(answer.hold_fd);
+    close(reply_fd);
+    rc = claimed == 0 ? watch(&answer) : 0;
+out:
+    if (answer.watch_fd >= 0)
+        close(answer.watch_fd);
+    mc_buf_free(&answer.text);
+    forget(&answer);
+    mc_config_free(&cfg);
+    mc_log_close();
+    return rc;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+    pid_t pid;
+
+    (void)argc;
+    (void)argv;
+    if (fcntl(MC_WATCH_REPLY_FD, F_SETFD, FD_CLOEXEC) != 0) {
+        fprintf(stderr, "monocache: __watch is internal: it is started by libmonocache.so and "
+                "monocache run\n");
+        return MC_EXIT_OWN_ERROR;
+    }
+    reset_signals();
+    /* The starter reaps this process at once; the watcher proper is its
+     * child, adopted by init, in a session of its own. */
+    pid = fork();
+    if (pid < 0) {
+        answer_failure(MC_WATCH_REPLY_FD, MC_ON_ERROR_FAIL, "cannot start the watcher: fork failed");
+        return MC_EXIT_OWN_ERROR;
+    }
+    if (pid > 0)
+        _exit(0);
+    setsid();
+    if (chdir("/") != 0)
+        return MC_EXIT_OWN_ERROR;
+    umask(077);
+    raise_fd_limit();
+    return serve(MC_WATCH_REPLY_FD);
+}
