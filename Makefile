@@ -41,7 +41,7 @@ CORE_LIBS = -lcjson -luuid
 
 UNIT_TESTS = test_hold test_config test_buf test_ids test_meta test_root test_wipe test_reply
 UNIT_BIN = $(UNIT_TESTS:%=$(O)/tests/unit/%)
-HELPERS = probe waitstatus apiuser spawnloop
+HELPERS = probe waitstatus apiuser spawnloop static_sleeper
 HELPER_BIN = $(HELPERS:%=$(O)/tests/helpers/%)
 EMPTY_PRELOAD = $(O)/tests/helpers/empty.so
 EARLY_HANDLER = $(O)/tests/helpers/early_handler.so
@@ -72,6 +72,10 @@ $(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(CORE_OBJ)
 $(O)/tests/helpers/apiuser: tests/helpers/apiuser.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(OUT) -lmonocache -Wl,-rpath,'$$ORIGIN/../../../$(OUT)'
+
+$(O)/tests/helpers/static_sleeper: tests/helpers/static_sleeper.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -static -o $@ $<
 
 $(O)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,6 +129,7 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(op, "errno") == 0) {
             printf("errno %d\n", errno_at_start);
+            fflush(stdout);
         } else if (strcmp(op, "fds") == 0) {
             list_fds();
         } else if (strcmp(op, "sleep") == 0) {
@@ -147,8 +149,8 @@ int main(int argc, char **argv)
         } else if (strcmp(op, "segv") == 0) {
             *(volatile int *)(long)atoi("0") = 1;
         } else if (strcmp(op, "fpe") == 0) {
-            volatile int zero = 0;
-            printf("%d\n", 1 / zero);
+            __asm__ volatile("xorl %%ecx, %%ecx\n\tmovl $1, %%eax\n\tcltd\n\tidivl %%ecx"
+                             ::: "eax", "ecx", "edx");
         } else if (strcmp(op, "ill") == 0) {
             __builtin_trap();
         } else if (strcmp(op, "trap") == 0) {
@@ -180,6 +182,7 @@ int main(int argc, char **argv)
             sigaction(atoi(arg), NULL, &old);
             printf("handler %s\n", old.sa_handler == SIG_DFL ? "default"
                                    : old.sa_handler == SIG_IGN ? "ignore" : "other");
+            fflush(stdout);
             i++;
         } else if (strcmp(op, "thread-exit") == 0) {
             pthread_t thread;
@@ -228,6 +231,14 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(op, "close-all") == 0) {
             closefrom(3);
+        } else if (strcmp(op, "raw-close-all") == 0) {
+            /* Bypasses libc (and so monocache's wrappers), as a static
+             * binary or a raw system call would. */
+            syscall(SYS_close_range, 3U, ~0U, 0);
+        } else if (strcmp(op, "exec") == 0) {
+            execvp(argv[i + 1], argv + i + 1);
+            perror(argv[i + 1]);
+            return 127;
         } else if (strcmp(op, "buffered") == 0) {
             /* Leave buffered data in a file in the cache for exit() to flush. */
             char path[4096];

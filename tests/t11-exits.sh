@@ -1,0 +1,86 @@
+#!/bin/bash
+# t11-exits.sh — however the last holder ends, the cache is released, and the
+# process ends exactly as it would without monocache (same wait status, same
+# core dump). After a normal exit, and after a crash of the process that
+# created the cache, the release is done before the parent sees the end.
+. "$(dirname "$0")/lib.sh"
+P=$MC_HELPERS/probe
+cd "$T" || exit 1
+ulimit -c unlimited 2>/dev/null
+
+# Same wait status with and without us, and no cache left at the moment the
+# parent (waitstatus) has seen the end.
+same_end() {
+    name=$1
+    shift
+    want=$(wait_status "$P" "$@")
+    got=$(LD_PRELOAD=$PRELOAD "$MC_HELPERS/waitstatus" "$P" write f "$@")
+    left=$(cache_count)
+    rm -f core core.*
+    if [ "$got" = "$want" ] && [ "$left" = 0 ] && [ -z "$(ls -A "$ROOT/run")" ]; then
+        pass "$name: $got, released before the parent saw the end"
+    else
+        fail "$name" "status without us: $want" "status with us:    $got" "caches left: $left"
+    fi
+}
+
+same_end "return from main" return 3
+same_end "exit()" exit 4
+same_end "_exit()" _exit 5
+same_end "_Exit()" _Exit 6
+same_end "exit() from another thread" thread-exit 7
+
+for sig in SEGV BUS FPE ILL ABRT TERM INT HUP QUIT PIPE ALRM USR1 USR2 XCPU XFSZ SYS TRAP \
+           VTALRM PROF; do
+    num=$(kill -l "$sig")
+    same_end "killed by SIG$sig" raise "$num"
+done
+
+same_end "real segmentation fault (core dump)" segv
+same_end "real bus error" bus
+same_end "real division by zero" fpe
+same_end "illegal instruction" ill
+same_end "breakpoint trap" trap
+same_end "abort()" abort
+
+# A process that is not the creator crashes while being the last holder: the
+# watcher releases (within a second; make bench measures how fast).
+with_cache sh -c "'$P' sleep 0.3 segv & exit 0" 2>/dev/null
+[ "$(cache_count)" = 1 ] && pass "child still holds the cache after its parent exits" \
+    || fail "child still holds the cache after its parent exits" "caches: $(cache_count)"
+eventually 10 no_caches && pass "released after the last holder (not the creator) crashed" \
+    || fail "released after the last holder (not the creator) crashed" "left: $(caches)"
+
+with_cache sh -c "exec '$P' sleep 0.2 segv" 2>/dev/null
+eventually 10 no_caches && pass "released after an exec'd image crashed" \
+    || fail "released after an exec'd image crashed" "left: $(caches)"
+
+# Buffered stdio is flushed into the cache before the release (it matters for
+# a kept or uploaded cache).
+out=$(MONOCACHE_LOCK=1 LD_PRELOAD=$PRELOAD sh -c '"$0" buffered exit 0; echo $MONOCACHE_ID' "$P")
+is "buffered stdio written into a kept cache at exit" "$(cat "$ROOT/cache/$out/buffered" 2>&1)" data
+mc rm --force "$out" >/dev/null
+
+# SIGKILL runs no code in the dying process: the kernel releases the lock and
+# wakes the watcher.
+LD_PRELOAD=$PRELOAD "$P" sleep 30 &
+pid=$!
+eventually 10 test "$(cache_count)" = 1
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+eventually 10 no_caches && pass "released after SIGKILL" || fail "released after SIGKILL" "left: $(caches)"
+
+# A whole process group killed at once (the watcher is in its own session).
+setsid sh -c 'echo $$ > "$1"; LD_PRELOAD=$2 sh -c "\"$3\" sleep 30 & \"$3\" sleep 30 & wait"' \
+    sh "$T/group" "$PRELOAD" "$P" &
+eventually 10 test "$(cache_count)" = 1
+sleep 0.2
+pgid=$(cat "$T/group")
+kill -9 -- "-$pgid"
+eventually 10 no_caches && pass "released after the whole process group was SIGKILLed" \
+    || fail "released after the whole process group was SIGKILLed" "left: $(caches)"
+
+# The OOM killer sends SIGKILL too; a memory-limited cgroup is not available
+# everywhere, so that path is the SIGKILL case above.
+
+finish
