@@ -140,15 +140,11 @@ int mc_cache_open(const struct mc_cache *cache, int *dir_fd, cJSON **meta, struc
 
 static int record_dir(struct mc_cache *cache, int dir_fd, int hold_fd, struct mc_err *err)
 {
-    struct stat st;
-
-    if (fstat(dir_fd, &st) != 0) {
+    if (mc_dir_id_of(dir_fd, &cache->dir) != 0) {
         mc_err_sys(err, errno, "%s", cache->path);
         return -1;
     }
-    cache->dir_dev = (unsigned long long)st.st_dev;
-    cache->dir_ino = (unsigned long long)st.st_ino;
-    return mc_session_record(hold_fd, cache->dir_dev, cache->dir_ino, 0, cache->lock_path, err);
+    return mc_session_record(hold_fd, &cache->dir, 0, cache->lock_path, err);
 }
 
 int mc_cache_create(struct mc_cache *cache, const struct mc_root *root, int locked,
@@ -226,7 +222,7 @@ static void finish_abandoned_release(struct mc_cache *cache, int fd)
         wait_out_release(fd);
         return;
     }
-    if (mc_release(cache, fd, &err) != 0)
+    if (mc_release(cache, fd, -1, &err) != 0)
         mc_log(MC_LOG_WARN, "%s", err.msg);
 }
 
@@ -245,10 +241,16 @@ int mc_cache_attach(struct mc_cache *cache, int *hold_fd, struct mc_err *err)
             return -1;
         cJSON_Delete(meta);
         switch (mc_lock_join(cache->lock_path, &fd)) {
-        case MC_JOIN_OK:
+        case MC_JOIN_OK: {
+            struct mc_lock_record record;
+
+            /* A live session: the directory it recorded is the cache's. */
+            if (mc_session_read(fd, &record) == 0)
+                cache->dir = record.dir;
             close(dir_fd);
             *hold_fd = fd;
             return 0;
+        }
         case MC_JOIN_MISSING:
             rc = mc_session_create(cache->lock_path, &fd, err);
             if (rc == 0 && record_dir(cache, dir_fd, fd, err) != 0) {

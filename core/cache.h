@@ -7,6 +7,7 @@
 #include "err.h"
 #include "proto.h"
 #include "root.h"
+#include "session.h"
 
 #include <cjson/cJSON.h>
 
@@ -15,8 +16,7 @@ struct mc_cache {
     char id[MC_ID_LEN + 1];
     char *path;                 /* <root>/cache/<id> */
     char *lock_path;            /* <root>/run/<id>.lock */
-    unsigned long long dir_dev; /* the directory we created or attached */
-    unsigned long long dir_ino;
+    struct mc_dir_id dir;       /* the directory we created or attached */
 };
 
 int mc_cache_init(struct mc_cache *cache, const struct mc_root *root, const char *id,

@@ -66,7 +66,7 @@ static void release_locked(struct sweep *sweep, const char *id, int fd)
             close(dir_fd);
         }
         say(sweep, locked ? MC_GC_KEPT : MC_GC_WOULD, id, NULL);
-    } else if (mc_release(&cache, fd, &err) != 0) {
+    } else if (mc_release(&cache, fd, -1, &err) != 0) {
         say(sweep, MC_GC_FAILED, id, err.msg);
     } else {
         say(sweep, stat(cache.path, &st) == 0 ? MC_GC_KEPT : MC_GC_WIPED, id, NULL);
@@ -159,9 +159,10 @@ static void sweep_unheld_dir(struct sweep *sweep, const char *id)
          * with us waits for the outcome instead of joining a dying cache. */
         rc = mc_session_create_exclusive(cache.lock_path, &fd, &err);
         if (rc == 0) {
-            if (fstat(dir_fd, &st) == 0)
-                mc_session_record(fd, (unsigned long long)st.st_dev,
-                                  (unsigned long long)st.st_ino, 0, cache.lock_path, &err);
+            struct mc_dir_id dir;
+
+            if (mc_dir_id_of(dir_fd, &dir) == 0)
+                mc_session_record(fd, &dir, 0, cache.lock_path, &err);
             release_locked(sweep, id, fd);
             close(fd);
         } else if (rc < 0) {

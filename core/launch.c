@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #define MC_LAUNCH_STACK_BYTES (64 * 1024)
-#define MC_LAUNCH_TEMP_FD_MIN 10
+#define MC_LAUNCH_TEMP_FD_MIN 4    /* above the targets 0-3 */
 #define MC_LAUNCH_CHILD_FDS 4
 
 struct child_args {

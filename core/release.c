@@ -93,12 +93,22 @@ static int wipe_proven(const struct mc_cache *cache, int parent_fd, int dir_fd,
     return rc;
 }
 
-int mc_cache_dispose(const struct mc_cache *cache, unsigned long long dev, unsigned long long ino,
+/* 1 if the directory at dir_fd is provably the one that was created or
+ * attached. */
+static int same_as_created(int dir_fd, const struct mc_dir_id *known, int held_dir_fd)
+{
+    struct mc_dir_id now;
+
+    if (held_dir_fd >= 0)
+        return same_dir(dir_fd, held_dir_fd);
+    return known && mc_dir_id_of(dir_fd, &now) == 0 && mc_dir_id_same(known, &now);
+}
+
+int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known, int held_dir_fd,
                      enum mc_dispose_mode mode, struct mc_err *err)
 {
     struct mc_err meta_err;
     cJSON *meta = NULL;
-    struct stat st;
     int parent_fd;
     int dir_fd;
     int proven;
@@ -122,8 +132,7 @@ int mc_cache_dispose(const struct mc_cache *cache, unsigned long long dev, unsig
         close(parent_fd);
         return rc;
     }
-    proven = fstat(dir_fd, &st) == 0 && dev && (unsigned long long)st.st_dev == dev &&
-             (unsigned long long)st.st_ino == ino;
+    proven = same_as_created(dir_fd, known, held_dir_fd);
     if (mc_meta_read(dir_fd, cache->path, &meta, &meta_err) == 0) {
         if (mc_meta_check_id(meta, cache->id, cache->path, &meta_err) == 0)
             proven = 1;
@@ -153,7 +162,7 @@ static void unlink_if_same(const char *path, int fd)
         unlink(path);
 }
 
-int mc_release(const struct mc_cache *cache, int lock_fd, struct mc_err *err)
+int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd, struct mc_err *err)
 {
     const char releasing = MC_STATE_RELEASING;
     struct mc_lock_record record;
@@ -163,7 +172,7 @@ int mc_release(const struct mc_cache *cache, int lock_fd, struct mc_err *err)
         memset(&record, 0, sizeof(record));
     if (pwrite(lock_fd, &releasing, 1, 0) != 1)
         mc_log(MC_LOG_WARN, "%s: cannot mark as releasing", cache->lock_path);
-    outcome = mc_cache_dispose(cache, record.dev, record.ino, MC_KEEP_LOCKED, err);
+    outcome = mc_cache_dispose(cache, &record.dir, held_dir_fd, MC_KEEP_LOCKED, err);
     if (outcome == MC_DISPOSE_WIPED)
         mc_log(MC_LOG_INFO, "cache %s released: wiped", cache->id);
     else if (outcome == MC_DISPOSE_KEPT)

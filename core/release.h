@@ -23,16 +23,19 @@ enum mc_dispose_mode {
     MC_WIPE_LOCKED      /* rm --force: wipe even a locked cache */
 };
 
-/* Wipes or keeps the directory of `cache`. dev/ino: the identity recorded
- * when it was created or attached (0/0 if unknown). Returns an mc_dispose
- * value, or -1 with err filled (the directory is then left in place or as a
- * tombstone for gc). */
-int mc_cache_dispose(const struct mc_cache *cache, unsigned long long dev, unsigned long long ino,
+/* Wipes or keeps the directory of `cache`. Its identity: `held_dir_fd`, a
+ * descriptor on the directory kept open since it was created or attached
+ * (the watcher's: while it is open the inode cannot be reused), else `known`
+ * as recorded in the lock file (may be NULL). Returns an mc_dispose value, or
+ * -1 with err filled (the directory is then left in place or as a tombstone
+ * for gc). */
+int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known, int held_dir_fd,
                      enum mc_dispose_mode mode, struct mc_err *err);
 
 /* Releases a cache nobody holds: caller holds LOCK_EX on lock_fd. Marks the
- * lock 'R', disposes of the directory, unlinks the lock file. */
-int mc_release(const struct mc_cache *cache, int lock_fd, struct mc_err *err);
+ * lock 'R', disposes of the directory, unlinks the lock file. held_dir_fd as
+ * for mc_cache_dispose, or -1. */
+int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd, struct mc_err *err);
 
 /* Finishes wiping a tombstone <cache_dir>/.wipe-* left by an interrupted wipe. */
 int mc_wipe_tombstone(const char *cache_dir, const char *name, struct mc_err *err);

@@ -182,7 +182,7 @@ int mc_root_split_cache_path(const char *cache_path, char **root, char *id, stru
 
     while (len > 1 && cache_path[len - 1] == '/')
         len--;
-    if (len < MC_ID_LEN + cache_part_len + 1) {
+    if (len < MC_ID_LEN + cache_part_len) {
         mc_err_set(err, "%s: not a cache path (expected <root>/cache/<id>)", cache_path);
         return -1;
     }

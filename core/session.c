@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define MC_LOCK_FILE_MODE 0600
@@ -80,11 +81,37 @@ int mc_session_create_exclusive(const char *lock_path, int *fd, struct mc_err *e
     return create_locked(lock_path, LOCK_EX, fd, err);
 }
 
-int mc_session_record(int fd, unsigned long long dev, unsigned long long ino, long watcher_pid,
+int mc_dir_id_of(int dir_fd, struct mc_dir_id *id)
+{
+    struct statx stx;
+
+    memset(id, 0, sizeof(*id));
+    if (statx(dir_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_BTIME, &stx) != 0)
+        return -1;
+    id->dev = (unsigned long long)makedev(stx.stx_dev_major, stx.stx_dev_minor);
+    id->ino = (unsigned long long)stx.stx_ino;
+    if (stx.stx_mask & STATX_BTIME) {
+        id->btime_sec = stx.stx_btime.tv_sec;
+        id->btime_nsec = stx.stx_btime.tv_nsec;
+    }
+    return 0;
+}
+
+int mc_dir_id_same(const struct mc_dir_id *a, const struct mc_dir_id *b)
+{
+    if (a->dev == 0 || a->dev != b->dev || a->ino != b->ino)
+        return 0;
+    if ((a->btime_sec || a->btime_nsec) && (b->btime_sec || b->btime_nsec))
+        return a->btime_sec == b->btime_sec && a->btime_nsec == b->btime_nsec;
+    return 1;
+}
+
+int mc_session_record(int fd, const struct mc_dir_id *dir, long watcher_pid,
                       const char *lock_path, struct mc_err *err)
 {
     char text[MC_RECORD_MAX];
-    int len = snprintf(text, sizeof(text), " %llu %llu %ld\n", dev, ino, watcher_pid);
+    int len = snprintf(text, sizeof(text), " %llu %llu %ld %lld %lld\n", dir->dev, dir->ino,
+                       watcher_pid, dir->btime_sec, dir->btime_nsec);
 
     if (len < 0 || len >= (int)sizeof(text) ||
         pwrite(fd, text, (size_t)len, 1) != len || ftruncate(fd, 1 + len) != 0) {
@@ -106,9 +133,9 @@ int mc_session_read(int fd, struct mc_lock_record *record)
     record->state = text[0];
     if (record->state != MC_STATE_HELD && record->state != MC_STATE_RELEASING)
         return -1;
-    if (sscanf(text + 1, " %llu %llu %ld", &record->dev, &record->ino, &record->watcher_pid) < 2) {
-        record->dev = 0;
-        record->ino = 0;
+    if (sscanf(text + 1, " %llu %llu %ld %lld %lld", &record->dir.dev, &record->dir.ino,
+               &record->watcher_pid, &record->dir.btime_sec, &record->dir.btime_nsec) < 2) {
+        memset(&record->dir, 0, sizeof(record->dir));
         record->watcher_pid = 0;
     }
     return 0;

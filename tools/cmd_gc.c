@@ -106,9 +106,10 @@ static int take_release_lock(struct mc_cache *cache, int dir_fd, int *fd)
             return -1;
         }
         if (rc == 0) {
-            if (fstat(dir_fd, &st) == 0)
-                mc_session_record(*fd, (unsigned long long)st.st_dev,
-                                  (unsigned long long)st.st_ino, 0, cache->lock_path, &err);
+            struct mc_dir_id dir;
+
+            if (mc_dir_id_of(dir_fd, &dir) == 0)
+                mc_session_record(*fd, &dir, 0, cache->lock_path, &err);
             return 0;
         }
     }
@@ -119,7 +120,7 @@ static int force_wipe(struct mc_cache *cache)
 {
     struct mc_err err;
 
-    if (mc_cache_dispose(cache, 0, 0, MC_WIPE_LOCKED, &err) < 0) {
+    if (mc_cache_dispose(cache, NULL, -1, MC_WIPE_LOCKED, &err) < 0) {
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
         return MC_EXIT_FAILED;
     }
@@ -163,7 +164,7 @@ static int remove_cache(struct mc_cache *cache, int force)
         rc = force_wipe(cache);
         unlink(cache->lock_path);
     } else {
-        rc = mc_release(cache, lock_fd, &err) == 0 ? 0 : MC_EXIT_FAILED;
+        rc = mc_release(cache, lock_fd, -1, &err) == 0 ? 0 : MC_EXIT_FAILED;
         if (rc != 0)
             mc_log_always(MC_LOG_ERROR, "%s", err.msg);
     }

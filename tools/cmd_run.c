@@ -395,12 +395,34 @@ static int run_nested(char **program, const char *lib)
     return exec_status(errno);
 }
 
+/* The watcher is the monocache next to the library (as the shim picks it),
+ * or this very executable. */
+static char *watcher_path(const char *lib)
+{
+    const char *slash = strrchr(lib, '/');
+    char *dir = slash ? strndup(lib, (size_t)(slash - lib)) : NULL;
+    char *path = dir ? mc_concat(dir, "/monocache", NULL) : NULL;
+    char self[MC_PATH_MAX];
+    ssize_t len;
+
+    free(dir);
+    if (path && access(path, X_OK) == 0)
+        return path;
+    free(path);
+    len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (len <= 0)
+        return strdup("/proc/self/exe");
+    self[len] = '\0';
+    return strdup(self);
+}
+
 static int run_with_watcher(struct run_options *options, const char *lib)
 {
     const char *lock_path = NULL;
     char why[MC_PATH_MAX + 128];
     char *answer = malloc(MC_REPLY_MAX);
     char **env = watcher_env(options);
+    char *helper;
     int received_fd = -1;
     int hold_fd;
     int status;
@@ -413,8 +435,13 @@ static int run_with_watcher(struct run_options *options, const char *lib)
         free_env(env);
         return MC_EXIT_OWN_ERROR;
     }
-    len = mc_ask_watcher("/proc/self/exe", env, answer, MC_REPLY_MAX, &received_fd, why,
-                         sizeof(why));
+    helper = watcher_path(lib);
+    len = helper ? mc_ask_watcher(helper, env, answer, MC_REPLY_MAX, &received_fd, why,
+                                  sizeof(why))
+                 : -1;
+    if (!helper)
+        snprintf(why, sizeof(why), "out of memory");
+    free(helper);
     free_env(env);
     if (len < 0) {
         mc_log_always(MC_LOG_ERROR, "%s", why);

@@ -35,6 +35,7 @@ struct answer {
     struct mc_cache cache;
     int hold_fd;
     int watch_fd;
+    int dir_fd;         /* the cache directory, held open until the release */
 };
 
 static void reset_signals(void)
@@ -179,6 +180,26 @@ static void report_gc(enum mc_gc_action action, const char *id, const char *mess
         mc_log(MC_LOG_INFO, "gc: reclaimed cache %s", id);
 }
 
+/* The directory as created or attached, kept open so that its inode cannot
+ * be reused by another directory before the release compares them. -1 if it
+ * is not (any more) the directory recorded. */
+static int open_own_dir(struct answer *answer)
+{
+    struct mc_dir_id now;
+    struct mc_err err;
+    cJSON *meta = NULL;
+    int fd;
+
+    if (mc_cache_open(&answer->cache, &fd, &meta, &err) != 0)
+        return -1;
+    cJSON_Delete(meta);
+    if (mc_dir_id_of(fd, &now) != 0 || !mc_dir_id_same(&answer->cache.dir, &now)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* The watcher's life after answering: sweep, then wait for the last holder. */
 static int watch(struct answer *answer)
 {
@@ -196,7 +217,7 @@ static int watch(struct answer *answer)
     }
     if (fstat(answer->watch_fd, &st) != 0 || st.st_nlink == 0)
         return 0;   /* released by someone else (gc, rm) */
-    if (mc_release(&answer->cache, answer->watch_fd, &err) != 0) {
+    if (mc_release(&answer->cache, answer->watch_fd, answer->dir_fd, &err) != 0) {
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
         return 1;
     }
@@ -205,7 +226,7 @@ static int watch(struct answer *answer)
 
 static int serve(int reply_fd)
 {
-    struct answer answer = { .hold_fd = -1, .watch_fd = -1 };
+    struct answer answer = { .hold_fd = -1, .watch_fd = -1, .dir_fd = -1 };
     struct mc_config cfg;
     struct mc_err err;
     int claimed;
@@ -217,6 +238,7 @@ static int serve(int reply_fd)
 
         if (mc_parse_on_error(getenv(MC_ENV_ON_ERROR), &on_error, &ignored) != 0)
             on_error = MC_ON_ERROR_FAIL;
+        mc_log_setup(MC_LOG_ERROR, getenv(MC_ENV_LOG_FILE), &ignored);
         answer_failure(reply_fd, on_error, err.msg);
         return MC_EXIT_OWN_ERROR;
     }
@@ -234,9 +256,11 @@ static int serve(int reply_fd)
                                        &answer.watch_fd, &err);
     if (claimed < 0)
         mc_log_always(MC_LOG_WARN, "%s; no watcher for this cache", err.msg);
-    if (claimed == 0)
-        mc_session_record(answer.watch_fd, answer.cache.dir_dev, answer.cache.dir_ino,
-                          (long)getpid(), answer.cache.lock_path, &err);
+    if (claimed == 0) {
+        answer.dir_fd = open_own_dir(&answer);
+        mc_session_record(answer.watch_fd, &answer.cache.dir, (long)getpid(),
+                          answer.cache.lock_path, &err);
+    }
     if (mc_reply_send(reply_fd, mc_buf_str(&answer.text), answer.text.len, answer.hold_fd) != 0)
         mc_log(MC_LOG_WARN, "cannot answer the process that asked for a cache: %s",
                strerror(errno));
@@ -246,6 +270,8 @@ static int serve(int reply_fd)
 out:
     if (answer.watch_fd >= 0)
         close(answer.watch_fd);
+    if (answer.dir_fd >= 0)
+        close(answer.dir_fd);
     mc_buf_free(&answer.text);
     forget(&answer);
     mc_config_free(&cfg);

@@ -1,0 +1,78 @@
+#!/bin/bash
+# t20-run.sh — monocache run: options, exit statuses, LD_PRELOAD composition,
+# nested runs, our own failures.
+. "$(dirname "$0")/lib.sh"
+P=$MC_HELPERS/probe
+EMPTY=$MC_HELPERS/empty.so
+
+mc run -- sh -c 'test -d "$MONOCACHE_PATH" && exit 7'
+is "exit status is the program's" "$?" 7
+ok "cache released before run returned" no_caches
+
+mc run -- /nonexistent/program 2> "$T/err"
+is "program not found: 127" "$?" 127
+is "... one line naming it" "$(cat "$T/err")" "monocache: /nonexistent/program: No such file or directory"
+ok "... and its cache released" no_caches
+
+printf '#!/bin/sh\necho hi\n' > "$T/noexec"
+chmod 644 "$T/noexec"
+mc run -- "$T/noexec" 2> "$T/err"
+is "program not executable: 126" "$?" 126
+is "... one line" "$(wc -l < "$T/err" | tr -d ' ')" 1
+
+out=$(LD_PRELOAD=$EMPTY mc run -- sh -c 'echo "$LD_PRELOAD"')
+is "run adds our library to an existing LD_PRELOAD" "$out" "$EMPTY:$MC_LIB"
+out=$(LD_PRELOAD="$EMPTY $MC_LIB" mc run -- sh -c 'echo "$LD_PRELOAD"')
+is "run leaves an LD_PRELOAD that already has it" "$out" "$EMPTY $MC_LIB"
+is "preload-path prints the library" "$(mc preload-path)" "$(readlink -f "$MC_LIB")"
+
+other=$T/other-root
+out=$(mc run --root "$other" --lock --meta owner=ci --meta runs=3 --export TMPDIR -- \
+      sh -c 'echo "$MONOCACHE_ID $TMPDIR $MONOCACHE_PATH"; cat "$MONOCACHE_PATH/meta.json"')
+set -- $(echo "$out" | sed -n 1p)
+id=$1
+is "--root puts the cache there" "$3" "$other/cache/$id"
+is "--export TMPDIR" "$2" "$3"
+meta=$(echo "$out" | sed -n 2p)
+ok "--lock and --meta end up in meta.json" python3 -c '
+import json, sys
+m = json.loads(sys.argv[1])
+assert m["locked"] is True and m["owner"] == "ci" and m["runs"] == 3, m' "$meta"
+ok "a locked cache is kept after run" test -d "$other/cache/$id"
+
+out=$(MONOCACHE_ROOT=$other mc run --existing "$id" -- sh -c 'echo "$MONOCACHE_ID"; touch "$MONOCACHE_PATH/second"')
+is "--existing ID attaches to that cache" "$out" "$id"
+ok "... which is kept (still locked) with what both runs wrote" test -e "$other/cache/$id/second"
+out=$(mc run --existing "$other/cache/$id" -- sh -c 'echo "$MONOCACHE_ID"')
+is "--existing PATH attaches too" "$out" "$id"
+MONOCACHE_ROOT=$other mc unlock "$id"
+mc run --existing "$other/cache/$id" -- true
+ok "unlocked, then attached: wiped at that program's end" test ! -e "$other/cache/$id"
+
+out=$(mc run -- sh -c 'outer=$MONOCACHE_PATH; "$0" run -- sh -c "echo \$MONOCACHE_PATH" ; echo "$outer"' "$MC_BIN")
+is "a nested run attaches to the tree's cache" "$(echo "$out" | sed -n 1p)" "$(echo "$out" | sed -n 2p)"
+out=$(mc run -- sh -c 'outer=$MONOCACHE_PATH; "$0" run --new -- sh -c "echo \$MONOCACHE_PATH" ; echo "$outer"' "$MC_BIN")
+[ "$(echo "$out" | sed -n 1p)" != "$(echo "$out" | sed -n 2p)" ] \
+    && pass "run --new inside a tree makes a new cache" \
+    || fail "run --new inside a tree makes a new cache" "got: $out"
+ok "all released" no_caches
+
+# A program that leaves an orphan: run returns, the orphan keeps the cache.
+mc run -- sh -c 'sleep 0.5 & exit 0'
+is "run returns when its program does; the orphan still holds" "$(cache_count)" 1
+eventually 10 no_caches && pass "released when the orphan ended" || fail "released when the orphan ended"
+
+# Our own failures: one line, status 125, the program not run.
+out=$(MONOCACHE_LOCK=maybe mc run -- echo ran 2>&1)
+is "bad variable: status 125" "$?" 125
+is "... one line naming the variable, program not run" "$out" \
+    "monocache: MONOCACHE_LOCK=maybe: expected 1 or 0"
+out=$(bash -c 'ulimit -n 6; "$0" run -- echo ran' "$MC_BIN" 2>&1)
+is "out of descriptors: status 125, not a silent 0" "$?" 125
+like "... one clear line" "$out" '^monocache: .*Too many open files$'
+out=$(mc run 2>&1)
+is "no program: 125" "$?" 125
+out=$(mc run --bogus -- true 2>&1)
+is "unknown option: 125" "$?" 125
+
+finish

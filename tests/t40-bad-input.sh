@@ -1,0 +1,113 @@
+#!/bin/bash
+# t40-bad-input.sh — bad input gives one line on stderr naming the variable
+# or file and what is wrong, exit status 125, the program not run, and
+# nothing touched; MONOCACHE_ON_ERROR=continue runs the program without a
+# cache instead. A stale MONOCACHE_PATH never makes a program fail.
+. "$(dirname "$0")/lib.sh"
+
+# refused NAME PATTERN ENV...: a preloaded program must not run.
+refused() {
+    name=$1
+    pattern=$2
+    shift 2
+    out=$(env "$@" LD_PRELOAD="$PRELOAD" sh -c 'echo ran' 2> "$T/err")
+    status=$?
+    err=$(cat "$T/err")
+    if [ "$status" = 125 ] && [ -z "$out" ] && [ "$(echo "$err" | wc -l)" = 1 ] &&
+        echo "$err" | grep -Eq -- "$pattern"; then
+        pass "$name"
+    else
+        fail "$name" "want: status 125, no output, one line matching $pattern" \
+            "got: status $status, output '$out', stderr '$err'"
+    fi
+}
+
+mkdir -p "$T/open" && chmod 777 "$T/open"
+refused "world-writable root" '^monocache: MONOCACHE_ROOT=.*writable by group or others \(mode 0777\); refusing$' \
+    MONOCACHE_ROOT="$T/open"
+mkdir -p "$T/group" && chmod 770 "$T/group"
+refused "group-writable root" 'MONOCACHE_ROOT=.*writable by group' MONOCACHE_ROOT="$T/group"
+touch "$T/file"
+refused "root that is a file" 'MONOCACHE_ROOT=.*is not a directory' MONOCACHE_ROOT="$T/file"
+if [ "$(id -u)" = 0 ]; then
+    mkdir -p "$T/theirs" && chown 65534 "$T/theirs" && chmod 700 "$T/theirs"
+    refused "root owned by another user" 'MONOCACHE_ROOT=.*owned by uid 65534' MONOCACHE_ROOT="$T/theirs"
+else
+    mkdir -p "$T/theirs"
+    echo "ok $((tap_count += 1)) # SKIP root owned by another user: needs root to chown"
+fi
+mkdir -p "$T/tmp2" "$T/elsewhere" && chmod 700 "$T/elsewhere"
+ln -s "$T/elsewhere" "$T/tmp2/monocache-$(id -u)"
+refused "default root that is a symlink" 'MONOCACHE_ROOT \(default .*\): .* is a symbolic link; refusing' \
+    -u MONOCACHE_ROOT TMPDIR="$T/tmp2"
+
+refused "MONOCACHE_LOCK=yes" '^monocache: MONOCACHE_LOCK=yes: expected 1 or 0$' MONOCACHE_LOCK=yes
+refused "MONOCACHE_NEW=2" '^monocache: MONOCACHE_NEW=2: expected 1 or 0$' MONOCACHE_NEW=2
+refused "MONOCACHE_LOG=loud" 'MONOCACHE_LOG=loud: expected error, warn, info or debug' MONOCACHE_LOG=loud
+refused "MONOCACHE_ON_ERROR=maybe" 'MONOCACHE_ON_ERROR=maybe: expected fail or continue' MONOCACHE_ON_ERROR=maybe
+refused "MONOCACHE_META not JSON" '^monocache: MONOCACHE_META: not valid JSON$' MONOCACHE_META='{nope'
+refused "MONOCACHE_META not an object" 'MONOCACHE_META: not a JSON object' MONOCACHE_META='[1,2]'
+refused "MONOCACHE_META sets the id" 'MONOCACHE_META: key "id" is set by monocache' MONOCACHE_META='{"id":"x"}'
+refused "MONOCACHE_EXPORT bad name" 'MONOCACHE_EXPORT=1BAD: "1BAD" is not a variable name' MONOCACHE_EXPORT=1BAD
+refused "MONOCACHE_EXPORT=LD_PRELOAD" 'MONOCACHE_EXPORT=LD_PRELOAD: LD_PRELOAD cannot be set' MONOCACHE_EXPORT=LD_PRELOAD
+refused "MONOCACHE_NEW with MONOCACHE_EXISTING" 'both set' MONOCACHE_NEW=1 MONOCACHE_EXISTING=x
+ok "none of these made a cache" test "$(cache_count)" = 0
+
+# MONOCACHE_EXISTING that is not a cache: refused, and the directory untouched.
+fake=$ROOT/cache/11111111-2222-4333-8444-555555555555
+mkdir -p "$fake" && echo precious > "$fake/data"
+refused "EXISTING: a directory without meta.json" \
+    "MONOCACHE_EXISTING=11111111-2222-4333-8444-555555555555: .*meta.json: No such file" \
+    MONOCACHE_EXISTING=11111111-2222-4333-8444-555555555555
+echo '{"id":"99999999-2222-4333-8444-555555555555"}' > "$fake/meta.json"
+refused "EXISTING: meta.json with another id" 'does not match the directory name' MONOCACHE_EXISTING="$fake"
+echo '{"id": "11111111-2222' > "$fake/meta.json"
+refused "EXISTING: corrupt meta.json" "$fake/meta.json: corrupt" MONOCACHE_EXISTING="$fake"
+ok "... the directory and its files untouched" test "$(cat "$fake/data")" = precious
+ok "... and not removed by gc either" sh -c "'$MC_BIN' gc >/dev/null; test -e '$fake/data'"
+refused "EXISTING: no such cache id" 'no such cache' MONOCACHE_EXISTING=aaaaaaaa-2222-4333-8444-555555555555
+refused "EXISTING: not <root>/cache/<id>" 'not a cache \(expected <root>/cache/<id>\)' MONOCACHE_EXISTING="$T"
+refused "EXISTING: neither id nor path" 'not a cache id or path' MONOCACHE_EXISTING=garbage
+rm -rf "$fake"
+
+# MONOCACHE_ON_ERROR=continue: the program runs without a cache, once warned.
+out=$(MONOCACHE_ON_ERROR=continue MONOCACHE_LOCK=yes LD_PRELOAD=$PRELOAD \
+      sh -c 'sh -c "echo child \${MONOCACHE_PATH:-none}"; exit 3' 2> "$T/err")
+is "continue: the program runs, its status kept" "$?" 3
+is "continue: without a cache (children do not retry)" "$out" "child none"
+is "continue: one warning line" "$(cat "$T/err")" \
+    "monocache: warning: MONOCACHE_LOCK=yes: expected 1 or 0; running without a cache"
+
+# Logs: MONOCACHE_LOG_FILE gets them; errors also reach stderr.
+MONOCACHE_LOG_FILE=$T/log MONOCACHE_LOCK=yes LD_PRELOAD=$PRELOAD /bin/true 2> "$T/err"
+like "log file gets the error" "$(cat "$T/log")" 'monocache\[[0-9]+\] error: MONOCACHE_LOCK=yes'
+is "the error also on stderr" "$(cat "$T/err")" "monocache: MONOCACHE_LOCK=yes: expected 1 or 0"
+MONOCACHE_LOG=info MONOCACHE_LOG_FILE=$T/log2 LD_PRELOAD=$PRELOAD /bin/true 2> "$T/err"
+like "info level logs the release to the file" "$(cat "$T/log2" 2>/dev/null)" 'info: cache .* released: wiped'
+is "... and nothing on stderr" "$(cat "$T/err")" ""
+
+# A stale MONOCACHE_PATH (e.g. from a shell profile): a fresh cache, one warning.
+stale=$ROOT/cache/bbbbbbbb-2222-4333-8444-555555555555
+out=$(MONOCACHE_PATH=$stale LD_PRELOAD=$PRELOAD sh -c 'sh -c "echo \$MONOCACHE_PATH"; echo "$MONOCACHE_PATH"' 2> "$T/err")
+is "stale MONOCACHE_PATH: the program runs" "$?" 0
+first=$(echo "$out" | sed -n 1p)
+[ "$first" != "$stale" ] && [ "$first" = "$(echo "$out" | sed -n 2p)" ] \
+    && pass "stale MONOCACHE_PATH: a fresh cache, shared with children" \
+    || fail "stale MONOCACHE_PATH: a fresh cache, shared with children" "got: $out"
+like "stale MONOCACHE_PATH: exactly one warning line" "$(cat "$T/err")" \
+    "^monocache: warning: MONOCACHE_PATH=$stale: .*; using a fresh cache$"
+is "... one line" "$(wc -l < "$T/err" | tr -d ' ')" 1
+out=$(MONOCACHE_HOLD="1000:1:2:$ROOT/run/bbbbbbbb-2222-4333-8444-555555555555.lock" \
+      MONOCACHE_PATH=$stale LD_PRELOAD=$PRELOAD sh -c 'echo "$MONOCACHE_PATH"' 2>/dev/null)
+like "stale MONOCACHE_HOLD too: a fresh cache" "$out" "^$ROOT/cache/[0-9a-f-]{36}\$"
+ok "all released" no_caches
+
+# No helper next to the library and none installed: our failure, clearly.
+mkdir -p "$T/lonely" && cp "$MC_LIB" "$T/lonely/"
+if [ ! -x /usr/local/bin/monocache ]; then
+    out=$(LD_PRELOAD="$T/lonely/libmonocache.so" sh -c 'echo ran' 2>&1)
+    is "no monocache executable: 125" "$?" 125
+    like "... one line" "$out" '^monocache: cannot find the monocache executable'
+fi
+
+finish

@@ -1,0 +1,86 @@
+#!/bin/bash
+# t50-traps.sh — the program may do anything inside its cache; the release
+# still works and never reaches outside it: symlinks, hard links, a deleted or
+# rewritten meta.json, a replaced cache directory, unreadable directories,
+# mount points.
+. "$(dirname "$0")/lib.sh"
+
+victim=$T/victim
+mkdir -p "$victim/sub"
+echo precious > "$victim/file"
+echo precious > "$victim/sub/file"
+intact() {
+    [ "$(cat "$victim/file" "$victim/sub/file" 2>/dev/null)" = "$(printf 'precious\nprecious')" ]
+}
+
+with_cache sh -c 'ln -s "$0" "$MONOCACHE_PATH/dir-link"; ln -s "$0/file" "$MONOCACHE_PATH/file-link"
+                  mkdir -p "$MONOCACHE_PATH/a/b"; ln -s "$0" "$MONOCACHE_PATH/a/b/deep-link"
+                  ln "$0/file" "$MONOCACHE_PATH/hard-link"' "$victim"
+ok "symlinks and a hard link to outside: targets intact" intact
+ok "... cache wiped" no_caches
+
+with_cache sh -c 'rm "$MONOCACHE_PATH/meta.json"; touch "$MONOCACHE_PATH/x"'
+ok "meta.json deleted by the program: still wiped (same directory by inode)" no_caches
+
+with_cache sh -c 'echo garbage > "$MONOCACHE_PATH/meta.json"; touch "$MONOCACHE_PATH/x"'
+ok "meta.json rewritten with garbage: still wiped" no_caches
+
+with_cache sh -c 'rm "$MONOCACHE_PATH/meta.json"; ln -s "$0/file" "$MONOCACHE_PATH/meta.json"' "$victim"
+ok "meta.json replaced by a symlink to a file outside: target intact" intact
+ok "... cache wiped" no_caches
+
+with_cache sh -c 'rm -rf "$MONOCACHE_PATH"'
+ok "cache directory removed by the program: release still ends cleanly" no_caches
+
+out=$(with_cache sh -c 'rm -rf "$MONOCACHE_PATH"; ln -s "$0" "$MONOCACHE_PATH"; echo "$MONOCACHE_PATH"' "$victim" 2> "$T/err")
+ok "cache directory replaced by a symlink to outside: target intact" intact
+ok "... the symlink itself is left alone, not followed" test -L "$out"
+like "... and the reason is reported" "$(cat "$T/err")" 'not a directory any more \(symlink or file\); left alone'
+rm -f "$out"
+
+out=$(with_cache sh -c 'rm -rf "$MONOCACHE_PATH"; mkdir "$MONOCACHE_PATH"; echo mine > "$MONOCACHE_PATH/data"; echo "$MONOCACHE_PATH"' 2> "$T/err")
+ok "a different directory put in its place (no meta): not wiped" test "$(cat "$out/data")" = mine
+like "... reported" "$(cat "$T/err")" 'cannot prove it is this cache'
+ok "... and gc leaves it alone too" sh -c "'$MC_BIN' gc >/dev/null; test -e '$out/data'"
+rm -rf "$out"
+
+with_cache sh -c 'mkdir -p "$MONOCACHE_PATH/closed/inner" "$MONOCACHE_PATH/readonly"
+                  touch "$MONOCACHE_PATH/closed/inner/f" "$MONOCACHE_PATH/readonly/f"
+                  chmod 000 "$MONOCACHE_PATH/closed"; chmod 500 "$MONOCACHE_PATH/readonly"'
+ok "unreadable and read-only directories inside: wiped" no_caches
+
+# Mount points: a bind mount of a directory outside, and a tmpfs. Needs a
+# private mount namespace (root, or unprivileged user namespaces).
+if [ "$(id -u)" = 0 ]; then
+    ns="unshare --mount --propagation private"
+else
+    ns="unshare --user --map-root-user --mount --propagation private"
+fi
+if $ns true 2>/dev/null; then
+    $ns env LD_PRELOAD= "MC_BIN=$MC_BIN" bash -c '
+        victim=$1 root=$2 preload=$3
+        LD_PRELOAD=$preload sh -c "
+            mkdir \"\$MONOCACHE_PATH/bind\" \"\$MONOCACHE_PATH/tmp\"
+            mount --bind \"$victim\" \"\$MONOCACHE_PATH/bind\"
+            mount -t tmpfs none \"\$MONOCACHE_PATH/tmp\" && echo kept > \"\$MONOCACHE_PATH/tmp/f\"
+            touch \"\$MONOCACHE_PATH/ordinary\"" 2> "$root/../mount.err"
+        tomb=$(ls -d "$root"/cache/.wipe-* 2>/dev/null)
+        echo "tomb=${tomb:+yes}"
+        echo "tmpfs=$(cat "$tomb/tmp/f" 2>/dev/null)"
+        echo "ordinary=$(test -e "$tomb/ordinary" && echo left || echo removed)"
+        umount "$tomb/bind" "$tomb/tmp"
+        "$MC_BIN" gc > /dev/null
+        echo "after-gc=$(ls -A "$root/cache" | wc -l)"
+    ' sh "$victim" "$ROOT" "$PRELOAD" > "$T/mount.out"
+    out=$(cat "$T/mount.out")
+    ok "bind mount of a directory outside: its files intact" intact
+    like "mount points stop the wipe: the rest moves to a tombstone" "$out" "tomb=yes"
+    like "... a tmpfs mounted inside is not entered" "$out" "tmpfs=kept"
+    like "... everything else was wiped" "$out" "ordinary=removed"
+    like "... and reported" "$(cat "$T/mount.err")" 'is a mount point; left in place'
+    like "after unmounting, gc finishes the tombstone" "$out" "after-gc=0"
+else
+    echo "ok $((tap_count += 1)) # SKIP mount traps: cannot create a mount namespace here"
+fi
+
+finish
