@@ -15,9 +15,9 @@ long mc_ask_watcher(const char *helper, char *const envp[], char *buf, size_t si
 {
     char *argv[] = { "monocache", "__watch", NULL };
     int fds[4] = { MC_LAUNCH_NONE, MC_LAUNCH_NONE, 2, -1 };
+    struct mc_launch launch;
     int pair[2];
     int status;
-    pid_t pid;
     long got;
 
     *hold_fd = -1;
@@ -26,7 +26,7 @@ long mc_ask_watcher(const char *helper, char *const envp[], char *buf, size_t si
         return -1;
     }
     fds[3] = pair[1];
-    if (mc_launch(helper, argv, envp, fds, &pid) != 0) {
+    if (mc_launch(helper, argv, envp, fds, &launch) != 0) {
         snprintf(why, why_size, "cannot start the watcher %s: %s", helper, strerror(errno));
         close(pair[0]);
         close(pair[1]);
@@ -36,11 +36,12 @@ long mc_ask_watcher(const char *helper, char *const envp[], char *buf, size_t si
     got = mc_reply_recv(pair[0], buf, size, hold_fd, MC_ASK_TIMEOUT_MS);
     if (got < 0)
         snprintf(why, why_size, "no answer from the watcher %s: %s", helper, strerror(errno));
+    if (got < 0)
+        kill(launch.go_between, SIGKILL);
+    if (mc_launch_wait(&launch, &status) != 0 && got == 0)
+        snprintf(why, why_size, "cannot start the watcher %s: %s", helper, strerror(errno));
     else if (got == 0)
         snprintf(why, why_size, "the watcher %s exited without answering", helper);
-    if (got <= 0)
-        kill(pid, SIGKILL);
-    mc_launch_wait(pid, &status);
     close(pair[0]);
     return got > 0 ? got : -1;
 }

@@ -1,120 +1,176 @@
-/* launch.c — clone-based helper start that the host program cannot observe
- * (see launch.h). The child shares our memory until it execs, so it only makes
- * system calls, and reports an exec failure through `exec_errno`. */
+/* launch.c — starting a helper the host program cannot observe (see
+ * launch.h).
+ *
+ * parent --clone(no exit signal)--> go-between --clone(SIGCHLD)--> helper
+ *
+ * Both children are copies of the parent (no shared memory), made with the
+ * raw system call so that no atfork handler runs, and they make only system
+ * calls: the parent may have other threads holding locks. The go-between
+ * never execs, so it stays a "clone" child: invisible to the program's
+ * wait(), no SIGCHLD when it ends. (A clone child that execs becomes an
+ * ordinary child again: that is why the helper is not our child directly.) */
 #include "launch.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/mman.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MC_LAUNCH_STACK_BYTES (64 * 1024)
-#define MC_LAUNCH_TEMP_FD_MIN 4    /* above the targets 0-3 */
+#define MC_LAUNCH_TEMP_FD_MIN 4     /* above the targets 0-3 */
 #define MC_LAUNCH_CHILD_FDS 4
+#define MC_LAUNCH_CLOSE_FALLBACK_MAX 1024
+#define MC_REPORT_EXEC_FAILED 'E'
+#define MC_REPORT_STATUS 'S'
 
-struct child_args {
-    const char *path;
-    char *const *argv;
-    char *const *envp;
-    int fds[MC_LAUNCH_CHILD_FDS];
-    int exec_errno;
+struct report {
+    char kind;
+    int value;
 };
 
-static void child_fail(struct child_args *args)
+static void send_report(int fd, char kind, int value)
 {
-    args->exec_errno = errno ? errno : EINVAL;
-    syscall(SYS_exit, 127);
+    struct report report = { kind, value };
+
+    if (write(fd, &report, sizeof(report)) != (ssize_t)sizeof(report))
+        syscall(SYS_exit_group, 126);
 }
 
-/* Runs in the clone child, on its own stack, sharing our memory: system calls
- * only, and never our own interposed functions. */
-static int child_main(void *arg)
+/* In the helper, before exec: system calls only. */
+static void become_helper(const char *path, char *const argv[], char *const envp[],
+                          const int fds[4], int report_fd)
 {
-    struct child_args *args = arg;
     int temp[MC_LAUNCH_CHILD_FDS];
     int i;
 
-    /* First move every source above the targets, so that installing one
+    /* Move every source above the targets first, so that installing one
      * target cannot clobber another source. */
     for (i = 0; i < MC_LAUNCH_CHILD_FDS; i++) {
-        temp[i] = -1;
-        if (args->fds[i] < 0)
-            continue;
-        temp[i] = fcntl(args->fds[i], F_DUPFD, MC_LAUNCH_TEMP_FD_MIN);
-        if (temp[i] < 0)
-            child_fail(args);
+        temp[i] = fds[i] < 0 ? -1 : fcntl(fds[i], F_DUPFD, MC_LAUNCH_TEMP_FD_MIN);
+        if (fds[i] >= 0 && temp[i] < 0)
+            goto failed;
     }
     for (i = 0; i < MC_LAUNCH_CHILD_FDS; i++) {
-        if (temp[i] < 0) {
-            close(i);
-            continue;
-        }
-        if (dup2(temp[i], i) < 0)
-            child_fail(args);
+        if (temp[i] < 0)
+            syscall(SYS_close, i);
+        else if (dup2(temp[i], i) < 0)
+            goto failed;
     }
-    if (syscall(SYS_close_range, MC_LAUNCH_CHILD_FDS, ~0U, 0) != 0) {
-        for (i = MC_LAUNCH_CHILD_FDS; i < 1024; i++)
-            close(i);
+    /* The report pipe is close-on-exec: keep it until the exec succeeds. */
+    if (report_fd < MC_LAUNCH_CHILD_FDS)
+        goto failed;
+    if (report_fd > MC_LAUNCH_CHILD_FDS)
+        syscall(SYS_close_range, MC_LAUNCH_CHILD_FDS, report_fd - 1, 0);
+    if (syscall(SYS_close_range, report_fd + 1, ~0U, 0) != 0) {
+        for (i = report_fd + 1; i < MC_LAUNCH_CLOSE_FALLBACK_MAX; i++)
+            syscall(SYS_close, i);
     }
-    execve(args->path, args->argv, args->envp);
-    child_fail(args);
-    return 127;
+    execve(path, argv, envp);
+failed:
+    send_report(report_fd, MC_REPORT_EXEC_FAILED, errno ? errno : EINVAL);
+    syscall(SYS_exit_group, 127);
 }
 
-int mc_launch(const char *path, char *const argv[], char *const envp[],
-             const int fds[4], pid_t *pid)
+/* In the go-between: start the helper, wait for it, report. */
+static void go_between(const char *path, char *const argv[], char *const envp[],
+                       const int fds[4], int report_fd)
 {
-    struct child_args args = { path, argv, envp, { -1, -1, -1, -1 }, 0 };
+    long helper = syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, NULL, NULL, 0UL);
+    int status = 0;
+    long done;
+
+    if (helper == 0)
+        become_helper(path, argv, envp, fds, report_fd);
+    if (helper < 0) {
+        send_report(report_fd, MC_REPORT_EXEC_FAILED, errno);
+        syscall(SYS_exit_group, 127);
+    }
+    do {
+        done = syscall(SYS_wait4, helper, &status, 0, NULL);
+    } while (done < 0 && errno == EINTR);
+    send_report(report_fd, MC_REPORT_STATUS, done == helper ? status : W_EXITCODE(127, 0));
+    syscall(SYS_exit_group, 0);
+}
+
+int mc_launch(const char *path, char *const argv[], char *const envp[], const int fds[4],
+              struct mc_launch *launch)
+{
+    int helper_fds[MC_LAUNCH_CHILD_FDS];
+    int report[2];
     int devnull = -1;
-    void *stack;
-    int status;
-    int child;
+    long child;
+    int saved;
     int i;
 
     for (i = 0; i < MC_LAUNCH_CHILD_FDS; i++) {
-        args.fds[i] = fds[i];
+        helper_fds[i] = fds[i];
         if (i < 3 && fds[i] == MC_LAUNCH_NONE) {
             if (devnull < 0)
                 devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
             if (devnull < 0)
                 return -1;
-            args.fds[i] = devnull;
+            helper_fds[i] = devnull;
         }
     }
-    stack = mmap(NULL, MC_LAUNCH_STACK_BYTES, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) {
+    if (pipe2(report, O_CLOEXEC) != 0) {
+        saved = errno;
         if (devnull >= 0)
             close(devnull);
+        errno = saved;
         return -1;
     }
-    /* No exit signal in the low byte: the child is a "clone" child. */
-    child = clone(child_main, (char *)stack + MC_LAUNCH_STACK_BYTES,
-                  CLONE_VM | CLONE_VFORK, &args);
-    munmap(stack, MC_LAUNCH_STACK_BYTES);
+    /* No exit signal in the low byte: a "clone" child. */
+    child = syscall(SYS_clone, 0UL, 0UL, NULL, NULL, 0UL);
+    if (child == 0) {
+        syscall(SYS_close, report[0]);
+        go_between(path, argv, envp, helper_fds, report[1]);
+    }
+    saved = errno;
+    close(report[1]);
     if (devnull >= 0)
         close(devnull);
-    if (child < 0)
-        return -1;
-    if (args.exec_errno) {
-        mc_launch_wait(child, &status);
-        errno = args.exec_errno;
+    if (child < 0) {
+        close(report[0]);
+        errno = saved;
         return -1;
     }
-    *pid = child;
+    launch->go_between = (pid_t)child;
+    launch->report_fd = report[0];
     return 0;
 }
 
-int mc_launch_wait(pid_t pid, int *status)
+int mc_launch_wait(struct mc_launch *launch, int *status)
 {
-    pid_t done;
+    struct report report;
+    int exec_errno = 0;
+    int have_status = 0;
+    ssize_t got;
 
-    do {
-        done = waitpid(pid, status, __WCLONE);
-    } while (done < 0 && errno == EINTR);
-    return done == pid ? 0 : -1;
+    for (;;) {
+        got = read(launch->report_fd, &report, sizeof(report));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got != (ssize_t)sizeof(report))
+            break;
+        if (report.kind == MC_REPORT_EXEC_FAILED)
+            exec_errno = report.value;
+        else if (report.kind == MC_REPORT_STATUS) {
+            *status = report.value;
+            have_status = 1;
+        }
+    }
+    close(launch->report_fd);
+    while (waitpid(launch->go_between, NULL, __WCLONE) < 0 && errno == EINTR)
+        ;
+    if (exec_errno) {
+        errno = exec_errno;
+        return -1;
+    }
+    if (!have_status) {
+        errno = ECHILD;
+        return -1;
+    }
+    return 0;
 }

@@ -1,10 +1,12 @@
 /* launch.h — starting one of our helper programs from inside someone else's
  * process without that process noticing.
  *
- * The child is created with clone(CLONE_VM | CLONE_VFORK) and no exit signal:
- * the program gets no SIGCHLD, its wait()/waitpid(-1) never see the child, no
- * pthread_atfork handlers run, and the child inherits only descriptors 0-3 as
- * given. Reap it with mc_launch_wait(). Libc only. */
+ * The helper runs under a go-between process created with no exit signal
+ * (a "clone" child): the program gets no SIGCHLD from us, its wait() and
+ * waitpid(-1) never see our processes, and no pthread_atfork handler runs.
+ * The go-between waits for the helper and passes its wait status back
+ * through a pipe. The helper inherits only descriptors 0-3 as given.
+ * Libc only. */
 #ifndef MC_LAUNCH_H
 #define MC_LAUNCH_H
 
@@ -12,13 +14,18 @@
 
 #define MC_LAUNCH_NONE (-1)
 
-/* fds[0..2] become the child's 0, 1, 2 (MC_LAUNCH_NONE: /dev/null); fds[3]
- * becomes its descriptor 3 (MC_LAUNCH_NONE: closed). Everything else is closed.
- * Returns 0 with *pid set, or -1 with errno set (an exec failure sets errno to
- * the exec's error and reaps the child). */
-int mc_launch(const char *path, char *const argv[], char *const envp[],
-             const int fds[4], pid_t *pid);
-/* Waits for a child started by mc_launch; 0 with *status set, -1 on error. */
-int mc_launch_wait(pid_t pid, int *status);
+struct mc_launch {
+    pid_t go_between;   /* our clone child; reaped by mc_launch_wait */
+    int report_fd;      /* its reports: exec error or wait status */
+};
+
+/* fds[0..2] become the helper's 0, 1, 2 (MC_LAUNCH_NONE: /dev/null); fds[3]
+ * becomes its descriptor 3 (MC_LAUNCH_NONE: closed). Returns 0, or -1 with
+ * errno set. */
+int mc_launch(const char *path, char *const argv[], char *const envp[], const int fds[4],
+              struct mc_launch *launch);
+/* Waits for the helper to end. 0 with *status its wait status; -1 with errno
+ * set, to the exec's error if the helper could not be started. */
+int mc_launch_wait(struct mc_launch *launch, int *status);
 
 #endif

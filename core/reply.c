@@ -50,6 +50,10 @@ long mc_reply_recv(int sock, char *buf, size_t size, int *fd, int timeout_ms)
     int rc;
 
     *fd = -1;
+    if (size < 2) {
+        errno = EINVAL;
+        return -1;
+    }
     do {
         rc = poll(&ready, 1, timeout_ms);
     } while (rc < 0 && errno == EINTR);

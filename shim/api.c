@@ -98,10 +98,10 @@ static int run_tool(char *const args[], struct output *out, char *err, size_t er
     struct output unused = { NULL, 0, 0 };
     int out_pipe[2] = { -1, -1 };
     int err_pipe[2] = { -1, -1 };
+    struct mc_launch launch;
     int fds[4];
     char **env;
     int status = -1;
-    pid_t pid;
     int rc = -1;
 
     if (!helper) {
@@ -117,7 +117,7 @@ static int run_tool(char *const args[], struct output *out, char *err, size_t er
     fds[1] = out_pipe[1];
     fds[2] = err_pipe[1];
     fds[3] = MC_LAUNCH_NONE;
-    if (mc_launch(helper, args, env, fds, &pid) != 0) {
+    if (mc_launch(helper, args, env, fds, &launch) != 0) {
         set_error(err, err_size, "monocache: cannot run the monocache tool");
         goto out;
     }
@@ -126,7 +126,7 @@ static int run_tool(char *const args[], struct output *out, char *err, size_t er
     out_pipe[1] = err_pipe[1] = -1;
     drain(out_pipe[0], out ? out : &unused);
     drain(err_pipe[0], &errors);
-    if (mc_launch_wait(pid, &status) == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    if (mc_launch_wait(&launch, &status) == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
         rc = 0;
     else
         set_error(err, err_size, errors.data ? errors.data : "monocache: the monocache tool failed");

@@ -7,7 +7,7 @@ P=$MC_HELPERS/probe
 S=$MC_HELPERS/static_sleeper
 
 # A child that outlives its parent keeps the cache until it ends.
-with_cache "$P" fork-late 0.5 exit 0
+with_cache "$P" fork-late 1.5 exit 0
 is "parent gone, child still holds: cache kept" "$(cache_count)" 1
 id=$(caches)
 eventually 10 no_caches
@@ -20,7 +20,7 @@ out=$(with_cache sh -c "$chain" "$chain" 1)
 is "30 execs in a row: all files in one cache" "$(echo $out)" "30 1"
 ok "released after the chain" no_caches
 
-out=$(with_cache bash -c 'sh -c "exec sh -c \"exec sleep 0.3\"" & sleep 0.1; exit 0'; sleep 0.1; cache_count)
+out=$(with_cache bash -c 'sh -c "exec sh -c \"exec sleep 1.5\"" & sleep 0.1; exit 0'; sleep 0.1; cache_count)
 is "exec chain in a child keeps holding after its parent left" "$out" 1
 eventually 10 no_caches && pass "released when the exec chain ended" || fail "released when the exec chain ended"
 
@@ -59,7 +59,7 @@ ok "released" no_caches
 
 # Programs the preload cannot enter still hold through the inherited
 # descriptor: a static binary, and one started without LD_PRELOAD.
-with_cache sh -c 'exec "$0" 0.4' "$S" &
+with_cache sh -c 'exec "$0" 1.5' "$S" &
 sleep 0.2
 is "static binary exec'd by a preloaded shell holds the cache" "$(cache_count)" 1
 wait $!
@@ -71,7 +71,7 @@ out=$(mc run -- "$S" 0.1; echo "status $?"; cache_count)
 is "monocache run of a static binary: its status, cache released before run returned" \
     "$(echo $out)" "status 0 0"
 
-with_cache sh -c 'env -u LD_PRELOAD sleep 0.4 & exit 0'
+with_cache sh -c 'env -u LD_PRELOAD sleep 1.5 & exit 0'
 is "a child without LD_PRELOAD holds the cache" "$(cache_count)" 1
 eventually 10 no_caches && pass "released when it ended" || fail "released when it ended"
 

@@ -58,7 +58,7 @@ out=$(mc run -- sh -c 'outer=$MONOCACHE_PATH; "$0" run --new -- sh -c "echo \$MO
 ok "all released" no_caches
 
 # A program that leaves an orphan: run returns, the orphan keeps the cache.
-mc run -- sh -c 'sleep 0.5 & exit 0'
+mc run -- sh -c 'sleep 1.5 & exit 0'
 is "run returns when its program does; the orphan still holds" "$(cache_count)" 1
 eventually 10 no_caches && pass "released when the orphan ended" || fail "released when the orphan ended"
 

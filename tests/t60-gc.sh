@@ -1,0 +1,94 @@
+#!/bin/bash
+# t60-gc.sh — when even the release machinery is killed (a whole pid
+# namespace at once, or the watcher alone), `monocache gc` and the next cache
+# created under the same root reclaim what is left; nothing held or locked is
+# ever reclaimed.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" = 0 ]; then
+    pidns="unshare --pid --fork --kill-child --mount-proc"
+else
+    pidns="unshare --user --map-root-user --pid --fork --kill-child --mount-proc"
+fi
+if ! $pidns true 2>/dev/null; then
+    echo "1..0 # SKIP cannot create a pid namespace here"
+    exit 0
+fi
+
+# Starts a preloaded tree in its own pid namespace (extra environment in
+# the arguments) and waits until its cache exists; prints nothing. Its id is
+# in $T/id.<name>; the namespace dies, watcher included, with kill_namespaces.
+ns_pids=""
+tree_in_namespace() {
+    name=$1
+    shift
+    $pidns env "$@" LD_PRELOAD="$PRELOAD" sh -c 'echo $MONOCACHE_ID > "$0"; sleep 100 & sleep 100' \
+        "$T/id.$name" &
+    ns_pids="$ns_pids $!"
+    eventually 10 test -s "$T/id.$name"
+}
+
+kill_namespaces() {
+    for pid in $ns_pids; do
+        kill -9 "$pid"
+        wait "$pid" 2>/dev/null
+    done
+    ns_pids=""
+    eventually 10 sh -c "! pgrep -f '^sleep 100$' > /dev/null"
+}
+
+watcher_of() {
+    awk '{print $4}' "$ROOT/run/$1.lock" 2>/dev/null
+}
+
+with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; exec sleep 30' "$T/held" &
+eventually 10 test -s "$T/held"
+held=$(cat "$T/held")
+tree_in_namespace dead
+tree_in_namespace locked MONOCACHE_LOCK=1
+dead=$(cat "$T/id.dead")
+locked=$(cat "$T/id.locked")
+kill_namespaces
+sleep 0.3
+ok "a tree killed with its watcher leaves its cache behind" test -d "$ROOT/cache/$dead"
+ok "... and its lock file" test -e "$ROOT/run/$dead.lock"
+is "gc --dry-run: what it would do, in any order" "$(mc gc --dry-run | sort)" \
+    "$(printf 'kept %s (locked)\nwould wipe %s' "$locked" "$dead" | sort)"
+ok "... and it did nothing" test -d "$ROOT/cache/$dead" -a -e "$ROOT/run/$locked.lock"
+out=$(mc gc)
+like "gc wipes the dead tree's cache" "$out" "wiped $dead"
+ok "... gone from disk, lock file too" test ! -e "$ROOT/cache/$dead" -a ! -e "$ROOT/run/$dead.lock"
+ok "gc kept the held cache" test -d "$ROOT/cache/$held" -a -e "$ROOT/run/$held.lock"
+ok "gc kept the locked one" test -d "$ROOT/cache/$locked"
+ok "... and ended its dead session" test ! -e "$ROOT/run/$locked.lock"
+mc rm --force "$locked" > /dev/null
+
+# The next cache created under the root sweeps it too.
+tree_in_namespace again
+dead=$(cat "$T/id.again")
+kill_namespaces
+ok "another dead tree left its cache" test -d "$ROOT/cache/$dead"
+with_cache /bin/true
+eventually 10 test ! -e "$ROOT/cache/$dead" && pass "the next cache's watcher reclaimed it" \
+    || fail "the next cache's watcher reclaimed it"
+
+# The watcher alone killed: the tree ends normally but nobody releases;
+# gc does.
+rm -f "$T/id"
+with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; sleep 1' "$T/id" &
+tree=$!
+eventually 10 test -s "$T/id"
+id=$(cat "$T/id")
+eventually 10 sh -c "test -n \"\$(awk '{print \$4}' '$ROOT/run/$id.lock')\""
+kill -9 "$(watcher_of "$id")"
+wait "$tree"
+ok "watcher killed: the cache outlives its tree" test -d "$ROOT/cache/$id"
+is "gc reclaims it" "$(mc gc)" "wiped $id"
+
+# Held caches are never touched, however often gc runs.
+for i in 1 2 3; do mc gc > /dev/null; done
+ok "a held cache survives repeated gc" test -d "$ROOT/cache/$held"
+pkill -f "^sleep 30$"
+eventually 10 no_caches && pass "released when its holder ended" || fail "released when its holder ended"
+
+finish

@@ -1,0 +1,404 @@
+/* test_meta.c — meta.json in a private temporary directory: a new meta
+ * written and read back, the file's exact form, every way reading must fail
+ * (missing, corrupt, a symlink), id and locked checks, locked updates, and
+ * command-line values. Only touches its own mkdtemp directory. */
+#include "meta.h"
+#include "proto.h"
+#include "scratch.h"
+#include "tap.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ID "123e4567-e89b-42d3-a456-426614174000"
+#define OTHER_ID "00000000-0000-4000-8000-000000000000"
+#define CREATED_TIME 1700000000     /* 2023-11-14T22:13:20Z */
+#define TEXT_MAX 4096
+#define DIR_MODE 0700
+
+static int write_text(int dir_fd, const char *name, const char *text)
+{
+    size_t len = strlen(text);
+    int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int rc;
+
+    if (fd < 0)
+        return -1;
+    rc = write(fd, text, len) == (ssize_t)len ? 0 : -1;
+    close(fd);
+    return rc;
+}
+
+/* The whole file, NUL-terminated, into text; -1 if unreadable or too long. */
+static int read_text(int dir_fd, const char *name, char *text, size_t size)
+{
+    int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+    ssize_t got;
+
+    if (fd < 0)
+        return -1;
+    got = read(fd, text, size);
+    close(fd);
+    if (got < 0 || (size_t)got >= size)
+        return -1;
+    text[got] = '\0';
+    return 0;
+}
+
+static int open_subdir(int dir_fd, const char *name)
+{
+    if (mkdirat(dir_fd, name, DIR_MODE) != 0)
+        return -1;
+    return openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static const char *string_of(const cJSON *meta, const char *key)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(meta, key);
+
+    return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+/* Entries in the directory besides "." and "..". */
+static int count_entries(int dir_fd)
+{
+    int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *entry;
+    int count = 0;
+
+    if (!dir) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    for (entry = readdir(dir); entry; entry = readdir(dir)) {
+        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
+            count++;
+    }
+    closedir(dir);
+    return count;
+}
+
+static void test_new(void)
+{
+    cJSON *extra = cJSON_Parse("{\"team\":\"ml\",\"locked\":false,\"n\":[1,2]}");
+    cJSON *meta = mc_meta_new(ID, CREATED_TIME, 1, extra);
+    const cJSON *item;
+    int locked_keys = 0;
+
+    ok(cJSON_IsObject(meta), "mc_meta_new gives an object");
+    is_str(string_of(meta, "id"), ID, "it holds the id");
+    is_str(string_of(meta, "created"), "2023-11-14T22:13:20Z", "created is UTC ISO 8601");
+    ok(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(meta, "locked")),
+       "locked comes from the argument, not from extra");
+    cJSON_ArrayForEach(item, meta) {
+        if (strcmp(item->string, "locked") == 0)
+            locked_keys++;
+    }
+    is_int(locked_keys, 1, "exactly one \"locked\" key");
+    is_str(string_of(meta, "team"), "ml", "extra keys are copied");
+    ok(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(meta, "n")), "extra arrays are copied");
+    cJSON_Delete(extra);
+    is_str(string_of(meta, "team"), "ml", "the copy does not depend on extra");
+    cJSON_Delete(meta);
+
+    meta = mc_meta_new(ID, 0, 0, NULL);
+    is_int(cJSON_GetArraySize(meta), 3, "without extra: id, created, locked");
+    ok(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(meta, "locked")), "locked false");
+    is_str(string_of(meta, "created"), "1970-01-01T00:00:00Z", "created at time 0");
+    cJSON_Delete(meta);
+}
+
+static void test_round_trip(int base_fd)
+{
+    cJSON *extra = cJSON_Parse("{\"team\":\"ml\",\"text\":\"a \\\"q\\\"\\n\"}");
+    cJSON *meta = mc_meta_new(ID, CREATED_TIME, 0, extra);
+    cJSON *back = NULL;
+    char text[TEXT_MAX];
+    char *compact = cJSON_PrintUnformatted(meta);
+    struct mc_err err;
+    int dir_fd = open_subdir(base_fd, "round");
+    size_t len;
+
+    cJSON_Delete(extra);
+    ok(dir_fd >= 0, "made a cache directory");
+    is_int(mc_meta_write(dir_fd, "round", meta, &err), 0, "mc_meta_write");
+    is_int(count_entries(dir_fd), 1, "only meta.json is left in the directory (no temp file)");
+    is_int(read_text(dir_fd, MC_META_FILE, text, sizeof(text)), 0, "meta.json is readable");
+    len = strlen(text);
+    ok(len > 0 && text[len - 1] == '\n', "meta.json ends with a newline");
+    ok(strchr(text, '\n') == text + len - 1, "meta.json is one line");
+    text[len - 1] = '\0';
+    is_str(text, compact, "meta.json is the compact JSON text");
+    is_int(mc_meta_read(dir_fd, "round", &back, &err), 0, "mc_meta_read");
+    ok(cJSON_Compare(meta, back, 1), "what was read equals what was written");
+
+    cJSON_Delete(back);
+    back = NULL;
+    is_int(mc_meta_write(dir_fd, "round", meta, &err), 0, "mc_meta_write over an existing file");
+    is_int(mc_meta_read(dir_fd, "round", &back, &err), 0, "read back");
+    ok(cJSON_Compare(meta, back, 1), "still equal");
+    cJSON_Delete(back);
+    cJSON_Delete(meta);
+    free(compact);
+    close(dir_fd);
+}
+
+static void check_read_fails(int dir_fd, const char *content, const char *what)
+{
+    cJSON *meta = NULL;
+    struct mc_err err;
+
+    mc_err_clear(&err);
+    if (write_text(dir_fd, MC_META_FILE, content) != 0) {
+        ok(0, "write meta.json %s", what);
+        return;
+    }
+    errno = 0;
+    is_int(mc_meta_read(dir_fd, "/c/bad", &meta, &err), -1, "read refuses %s", what);
+    is_int(errno, EINVAL, "errno EINVAL for %s", what);
+    ok(meta == NULL, "no meta for %s", what);
+    ok(strstr(err.msg, "/c/bad/" MC_META_FILE) != NULL, "the message names the file: %s",
+       err.msg);
+}
+
+static void test_read_failures(int base_fd)
+{
+    int dir_fd = open_subdir(base_fd, "bad");
+    cJSON *meta = NULL;
+    struct mc_err err;
+
+    ok(dir_fd >= 0, "made a cache directory");
+    errno = 0;
+    is_int(mc_meta_read(dir_fd, "/c/bad", &meta, &err), -1, "read fails without meta.json");
+    is_int(errno, ENOENT, "errno ENOENT for a missing file");
+    ok(meta == NULL, "no meta for a missing file");
+    ok(strstr(err.msg, "/c/bad/" MC_META_FILE) != NULL, "the message names the file: %s",
+       err.msg);
+
+    check_read_fails(dir_fd, "", "an empty file");
+    check_read_fails(dir_fd, "not json\n", "text that is not JSON");
+    check_read_fails(dir_fd, "[\"id\"]\n", "a JSON array");
+    check_read_fails(dir_fd, "\"" ID "\"\n", "a JSON string");
+    check_read_fails(dir_fd, "{\"id\":\"" ID "\"}garbage\n", "an object with trailing garbage");
+    check_read_fails(dir_fd, "{\"id\":\"" ID "\"", "a truncated object");
+
+    is_int(write_text(dir_fd, MC_META_FILE, "{\n  \"id\": \"" ID "\",\n  \"locked\": false\n}"),
+           0, "write an indented meta.json, as Python's json.dump(indent=2) does");
+    is_int(mc_meta_read(dir_fd, "/c/bad", &meta, &err), 0, "indented JSON is read");
+    is_str(string_of(meta, "id"), ID, "its id");
+    cJSON_Delete(meta);
+    close(dir_fd);
+}
+
+static void test_symlink(int base_fd)
+{
+    int dir_fd = open_subdir(base_fd, "link");
+    cJSON *meta = NULL;
+    cJSON *fresh = mc_meta_new(ID, CREATED_TIME, 0, NULL);
+    char text[TEXT_MAX];
+    struct mc_err err;
+    struct stat st;
+
+    ok(dir_fd >= 0, "made a cache directory");
+    write_text(base_fd, "elsewhere.json", "{\"id\":\"" ID "\"}");
+    is_int(symlinkat("../elsewhere.json", dir_fd, MC_META_FILE), 0,
+           "meta.json is a symlink to a good file outside");
+    is_int(mc_meta_read(dir_fd, "/c/link", &meta, &err), -1, "read refuses a symlinked meta.json");
+    ok(meta == NULL, "no meta through a symlink");
+    ok(strstr(err.msg, "/c/link/" MC_META_FILE) && strstr(err.msg, "symbolic link"),
+       "the message says so: %s", err.msg);
+
+    is_int(mc_meta_write(dir_fd, "/c/link", fresh, &err), 0, "write over the symlink");
+    ok(fstatat(dir_fd, MC_META_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode),
+       "the symlink was replaced by a regular file");
+    is_int(read_text(base_fd, "elsewhere.json", text, sizeof(text)), 0, "the target is there");
+    is_str(text, "{\"id\":\"" ID "\"}", "the target was not written through the symlink");
+    cJSON_Delete(fresh);
+    close(dir_fd);
+}
+
+static void test_checks(void)
+{
+    cJSON *meta = mc_meta_new(ID, CREATED_TIME, 1, NULL);
+    cJSON *no_id = cJSON_Parse("{\"locked\":true}");
+    cJSON *number_id = cJSON_Parse("{\"id\":7}");
+    cJSON *string_locked = cJSON_Parse("{\"locked\":\"true\"}");
+    cJSON *unlocked = cJSON_Parse("{\"locked\":false}");
+    struct mc_err err;
+
+    is_int(mc_meta_check_id(meta, ID, "/c/x", &err), 0, "check_id: same id");
+    mc_err_clear(&err);
+    is_int(mc_meta_check_id(meta, OTHER_ID, "/c/x", &err), -1, "check_id: another id");
+    ok(strstr(err.msg, "/c/x/" MC_META_FILE) != NULL, "the message names the file: %s",
+       err.msg);
+    is_int(mc_meta_check_id(meta, ID "0", "/c/x", &err), -1, "check_id: a longer id");
+    is_int(mc_meta_check_id(no_id, ID, "/c/x", &err), -1, "check_id: no id");
+    is_int(mc_meta_check_id(number_id, "7", "/c/x", &err), -1, "check_id: an id that is a number");
+
+    is_int(mc_meta_locked(meta), 1, "locked: true");
+    is_int(mc_meta_locked(unlocked), 0, "locked: false");
+    is_int(mc_meta_locked(string_locked), 0, "locked: \"true\" (a string) is not locked");
+    is_int(mc_meta_locked(number_id), 0, "no locked key is not locked");
+
+    cJSON_Delete(meta);
+    cJSON_Delete(no_id);
+    cJSON_Delete(number_id);
+    cJSON_Delete(string_locked);
+    cJSON_Delete(unlocked);
+}
+
+/* 1 if another open file description can take flock(LOCK_EX) at once. */
+static int lock_is_free(int dir_fd)
+{
+    int other = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int is_free;
+
+    if (other < 0)
+        return 0;
+    is_free = flock(other, LOCK_EX | LOCK_NB) == 0;
+    close(other);
+    return is_free;
+}
+
+struct edit_args {
+    int dir_fd;
+    int calls;
+    int fail;
+    int locked_during_edit;
+};
+
+static int add_hits(cJSON *meta, void *ctx, struct mc_err *err)
+{
+    struct edit_args *args = ctx;
+
+    args->calls++;
+    args->locked_during_edit = !lock_is_free(args->dir_fd);
+    if (args->fail) {
+        mc_err_set(err, "edit refused");
+        return -1;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "hits");
+    cJSON_AddNumberToObject(meta, "hits", args->calls);
+    return 0;
+}
+
+static void test_update(int base_fd)
+{
+    cJSON *extra = cJSON_Parse("{\"team\":\"ml\"}");
+    cJSON *meta = mc_meta_new(ID, CREATED_TIME, 1, extra);
+    cJSON *back = NULL;
+    struct edit_args args = { -1, 0, 0, 0 };
+    char before[TEXT_MAX];
+    char after[TEXT_MAX];
+    struct mc_err err;
+    int dir_fd = open_subdir(base_fd, "update");
+    const cJSON *hits;
+
+    cJSON_Delete(extra);
+    ok(dir_fd >= 0, "made a cache directory");
+    args.dir_fd = dir_fd;
+    is_int(mc_meta_write(dir_fd, "/c/u", meta, &err), 0, "write the first meta");
+    is_int(mc_meta_update(dir_fd, "/c/u", ID, add_hits, &args, &err), 0, "update adds a key");
+    is_int(args.calls, 1, "the edit ran once");
+    ok(args.locked_during_edit, "the edit ran under flock(LOCK_EX) on the directory");
+    is_int(mc_meta_read(dir_fd, "/c/u", &back, &err), 0, "read back");
+    hits = cJSON_GetObjectItemCaseSensitive(back, "hits");
+    ok(cJSON_IsNumber(hits) && hits->valueint == 1, "the new key is there");
+    is_str(string_of(back, "id"), ID, "id kept");
+    is_str(string_of(back, "created"), "2023-11-14T22:13:20Z", "created kept");
+    is_str(string_of(back, "team"), "ml", "team kept");
+    ok(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(back, "locked")), "locked kept");
+    is_int(cJSON_GetArraySize(back), 5, "nothing else added or lost");
+    cJSON_Delete(back);
+    is_int(count_entries(dir_fd), 1, "no temp file left after the update");
+
+    read_text(dir_fd, MC_META_FILE, before, sizeof(before));
+    mc_err_clear(&err);
+    is_int(mc_meta_update(dir_fd, "/c/u", OTHER_ID, add_hits, &args, &err), -1,
+           "update refuses another id");
+    is_int(args.calls, 1, "the edit did not run");
+    ok(strstr(err.msg, "/c/u/" MC_META_FILE) != NULL, "the message names the file: %s",
+       err.msg);
+    args.fail = 1;
+    mc_err_clear(&err);
+    is_int(mc_meta_update(dir_fd, "/c/u", ID, add_hits, &args, &err), -1,
+           "a failing edit fails the update");
+    is_str(err.msg, "edit refused", "with the edit's message");
+    read_text(dir_fd, MC_META_FILE, after, sizeof(after));
+    is_str(after, before, "the file is unchanged after refused updates");
+    ok(lock_is_free(dir_fd), "the directory lock was let go");
+
+    unlinkat(dir_fd, MC_META_FILE, 0);
+    args.fail = 0;
+    is_int(mc_meta_update(dir_fd, "/c/u", ID, add_hits, &args, &err), -1,
+           "update fails without meta.json");
+    is_int(count_entries(dir_fd), 0, "and creates nothing");
+    cJSON_Delete(meta);
+    close(dir_fd);
+}
+
+static void check_value(const char *text, cJSON_bool (*is_type)(const cJSON *),
+                        const char *what)
+{
+    cJSON *value = mc_meta_value_from_text(text);
+
+    ok(value && is_type(value), "\"%s\" is %s", text, what);
+    if (cJSON_IsString(value))
+        is_str(value->valuestring, text, "the string is the text itself");
+    cJSON_Delete(value);
+}
+
+static void test_value_from_text(void)
+{
+    cJSON *value;
+
+    check_value("3", cJSON_IsNumber, "a number");
+    value = mc_meta_value_from_text("-2.5");
+    ok(cJSON_IsNumber(value) && value->valuedouble == -2.5, "\"-2.5\" is -2.5");
+    cJSON_Delete(value);
+    check_value("true", cJSON_IsTrue, "true");
+    check_value("false", cJSON_IsFalse, "false");
+    check_value("null", cJSON_IsNull, "null");
+    check_value("abc", cJSON_IsString, "a string");
+    check_value("12abc", cJSON_IsString, "a string, not 12");
+    check_value("truex", cJSON_IsString, "a string, not true");
+    check_value("", cJSON_IsString, "an empty string");
+    check_value("{\"a\":1", cJSON_IsString, "a string (unclosed object)");
+    check_value("[1,2]", cJSON_IsArray, "an array");
+    value = mc_meta_value_from_text("{\"a\":1}");
+    ok(cJSON_IsObject(value), "{\"a\":1} is an object");
+    ok(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(value, "a")), "with a = 1");
+    cJSON_Delete(value);
+    value = mc_meta_value_from_text("\"quoted\"");
+    is_str(cJSON_IsString(value) ? value->valuestring : NULL, "quoted",
+           "a JSON string loses its quotes");
+    cJSON_Delete(value);
+}
+
+int main(void)
+{
+    char *base = scratch_make("mc-test-meta");
+    int base_fd = base ? open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+    test_new();
+    test_checks();
+    test_value_from_text();
+    if (ok(base_fd >= 0, "made a private temporary directory")) {
+        test_round_trip(base_fd);
+        test_read_failures(base_fd);
+        test_symlink(base_fd);
+        test_update(base_fd);
+        close(base_fd);
+    }
+    scratch_remove(base);
+    return done_testing();
+}
