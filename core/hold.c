@@ -2,7 +2,13 @@
  * main in every wrapped process. */
 #include "hold.h"
 
+#include "proto.h"
+
+#include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
+
+#define MC_HOLD_FD_LOWEST 3
 
 static const char *parse_number(const char *p, unsigned long long *out)
 {
@@ -57,6 +63,24 @@ static char *put_number(char *out, char *end, unsigned long long value)
         *out++ = digits[--count];
     *out++ = ':';
     return out;
+}
+
+int mc_hold_place_fd(int fd, int (*close_fn)(int))
+{
+    struct rlimit limit;
+    int wanted = MC_HOLD_FD_WANTED;
+    int placed;
+
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+        limit.rlim_cur <= (rlim_t)wanted * 2)
+        wanted = (int)(limit.rlim_cur / 2);
+    if (wanted < MC_HOLD_FD_LOWEST)
+        wanted = MC_HOLD_FD_LOWEST;
+    placed = fcntl(fd, F_DUPFD, wanted);
+    if (placed < 0)
+        placed = fcntl(fd, F_DUPFD, MC_HOLD_FD_LOWEST);
+    close_fn(fd);
+    return placed;
 }
 
 int mc_hold_format(char *out, size_t size, int fd, unsigned long long dev,

@@ -14,13 +14,10 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -28,7 +25,6 @@
 #define MC_ENV_PREFIX "MONOCACHE_"
 #define MC_ENV_PREFIX_LEN 10
 #define MC_HOLD_TEXT_MAX (MC_PATH_MAX + 64)
-#define MC_HOLD_FD_LOW_LIMIT_DIVISOR 2
 
 int mc_shim_hold_fd = -1;
 unsigned long long mc_shim_hold_dev;
@@ -106,27 +102,6 @@ static void fail(const char *message)
     syscall(SYS_exit_group, MC_EXIT_OWN_ERROR);
 }
 
-/* Moves our descriptor out of the program's way: the first free number from
- * MC_HOLD_FD_WANTED (or lower when the descriptor limit is small), not
- * close-on-exec, since fork and exec must carry it. */
-static int place_hold_fd(int fd)
-{
-    struct rlimit limit;
-    int wanted = MC_HOLD_FD_WANTED;
-    int placed;
-
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
-        limit.rlim_cur <= (rlim_t)wanted * 2)
-        wanted = (int)(limit.rlim_cur / MC_HOLD_FD_LOW_LIMIT_DIVISOR);
-    if (wanted < 3)
-        wanted = 3;
-    placed = fcntl(fd, F_DUPFD, wanted);
-    if (placed < 0)
-        placed = fcntl(fd, F_DUPFD, 3);
-    mc_shim_real_close(fd);
-    return placed;
-}
-
 /* Records the hold in this process and in MONOCACHE_HOLD for its children. */
 static int publish_hold(int fd, const char *lock_path)
 {
@@ -157,7 +132,7 @@ static int rejoin(const char *hold_text)
             mc_shim_real_close(fd);
         return 0;
     }
-    placed = place_hold_fd(fd);
+    placed = mc_hold_place_fd(fd, mc_shim_real_close);
     return placed >= 0 && publish_hold(placed, hold.lock_path) == 0;
 }
 
@@ -194,7 +169,7 @@ static void apply_answer(char *text, int hold_fd)
         fail("the watcher's answer had no holder descriptor");
         return;
     }
-    placed = place_hold_fd(hold_fd);
+    placed = mc_hold_place_fd(hold_fd, mc_shim_real_close);
     if (placed < 0 || publish_hold(placed, lock_path) != 0) {
         fail("cannot keep the holder descriptor");
         return;

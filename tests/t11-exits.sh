@@ -63,7 +63,7 @@ mc rm --force "$out" >/dev/null
 
 # SIGKILL runs no code in the dying process: the kernel releases the lock and
 # wakes the watcher.
-LD_PRELOAD=$PRELOAD "$P" sleep 30 &
+LD_PRELOAD=$PRELOAD "$P" sleep 111 &
 pid=$!
 eventually 10 test "$(cache_count)" = 1
 kill -9 "$pid"
@@ -71,7 +71,7 @@ kill -9 "$pid"
 eventually 10 no_caches && pass "released after SIGKILL" || fail "released after SIGKILL" "left: $(caches)"
 
 # A whole process group killed at once (the watcher is in its own session).
-setsid sh -c 'echo $$ > "$1"; LD_PRELOAD=$2 sh -c "\"$3\" sleep 30 & \"$3\" sleep 30 & wait"' \
+setsid sh -c 'echo $$ > "$1"; LD_PRELOAD=$2 sh -c "\"$3\" sleep 111 & \"$3\" sleep 111 & wait"' \
     sh "$T/group" "$PRELOAD" "$P" &
 eventually 10 test "$(cache_count)" = 1
 sleep 0.2

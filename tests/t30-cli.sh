@@ -11,7 +11,7 @@ is "unknown command: status 2" "$?" 2
 like "... and says so" "$(cat "$T/err")" 'unknown command "frobnicate"'
 
 # A held cache with two holder processes, and a locked one nobody holds.
-setsid env LD_PRELOAD="$PRELOAD" sh -c 'echo $$ > "$0.pgid"; echo "$MONOCACHE_ID" > "$0"; head -c 10000 /dev/zero > "$MONOCACHE_PATH/blob"; sleep 30 & sleep 30' "$T/held" &
+setsid env LD_PRELOAD="$PRELOAD" sh -c 'echo $$ > "$0.pgid"; echo "$MONOCACHE_ID" > "$0"; head -c 10000 /dev/zero > "$MONOCACHE_PATH/blob"; sleep 302 & sleep 302' "$T/held" &
 held_pid=$!
 eventually 10 test -s "$T/held"
 held=$(cat "$T/held")

@@ -22,7 +22,7 @@ ns_pids=""
 tree_in_namespace() {
     name=$1
     shift
-    $pidns env "$@" LD_PRELOAD="$PRELOAD" sh -c 'echo $MONOCACHE_ID > "$0"; sleep 100 & sleep 100' \
+    $pidns env "$@" LD_PRELOAD="$PRELOAD" sh -c 'echo $MONOCACHE_ID > "$0"; sleep 600 & sleep 600' \
         "$T/id.$name" &
     ns_pids="$ns_pids $!"
     eventually 10 test -s "$T/id.$name"
@@ -34,14 +34,14 @@ kill_namespaces() {
         wait "$pid" 2>/dev/null
     done
     ns_pids=""
-    eventually 10 sh -c "! pgrep -f '^sleep 100$' > /dev/null"
+    eventually 10 sh -c "! pgrep -f '^sleep 600$' > /dev/null"
 }
 
 watcher_of() {
     awk '{print $4}' "$ROOT/run/$1.lock" 2>/dev/null
 }
 
-with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; exec sleep 30' "$T/held" &
+with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; exec sleep 601' "$T/held" &
 eventually 10 test -s "$T/held"
 held=$(cat "$T/held")
 tree_in_namespace dead
@@ -88,7 +88,7 @@ is "gc reclaims it" "$(mc gc)" "wiped $id"
 # Held caches are never touched, however often gc runs.
 for i in 1 2 3; do mc gc > /dev/null; done
 ok "a held cache survives repeated gc" test -d "$ROOT/cache/$held"
-pkill -f "^sleep 30$"
+pkill -f "^sleep 601$"
 eventually 10 no_caches && pass "released when its holder ended" || fail "released when its holder ended"
 
 finish

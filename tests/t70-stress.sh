@@ -10,11 +10,11 @@ TREES=40
 with_cache bash -c '
     for i in $(seq 1 '"$HOLDERS"'); do
         if [ $((i % 4)) = 0 ]; then
-            (sleep 61) &           # a grandchild under a subshell
+            (sleep 701) &           # a grandchild under a subshell
         elif [ $((i % 10)) = 1 ]; then
             sleep "0.$((RANDOM % 9 + 1))" &   # ends by itself soon
         else
-            sleep 61 &
+            sleep 701 &
         fi
         echo $! >> "$0"
     done
@@ -28,9 +28,9 @@ for pid in $(shuf "$T/pids"); do
     kill -9 "$pid" 2>/dev/null && alive_seen=$((alive_seen + 1))
     # Some of them had children of their own (the subshells): kill those too.
     pkill -9 -P "$pid" 2>/dev/null
-    pgrep -f '^sleep 61$' > /dev/null || break
+    pgrep -f '^sleep 701$' > /dev/null || break
 done
-pkill -9 -f '^sleep 61$'
+pkill -9 -f '^sleep 701$'
 is "with $HOLDERS holders killed one by one, the cache existed until the last" "$lost" 0
 [ "$alive_seen" -ge $((HOLDERS * 3 / 4)) ] && pass "... and at least 3/4 of them were alive when killed ($alive_seen)" \
     || fail "... and at least 3/4 of them were alive when killed" "alive when killed: $alive_seen"

@@ -253,10 +253,7 @@ static int apply_answer(char *text, int received_fd, const char **lock_path_out)
         mc_log_always(MC_LOG_ERROR, "the watcher's answer had no holder descriptor");
         return -1;
     }
-    fd = fcntl(received_fd, F_DUPFD, MC_HOLD_FD_WANTED);
-    if (fd < 0)
-        fd = fcntl(received_fd, F_DUPFD, 3);
-    close(received_fd);
+    fd = mc_hold_place_fd(received_fd, close);
     if (fd < 0 || fstat(fd, &st) != 0 ||
         mc_hold_format(hold_text, sizeof(hold_text), fd, (unsigned long long)st.st_dev,
                        (unsigned long long)st.st_ino, lock_path) != 0 ||
