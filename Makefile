@@ -19,9 +19,14 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wformat=2
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARNINGS) \
+BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARNINGS) \
 	-Iinclude -Icore -DMC_VERSION='"$(VERSION)"' -DMC_BINDIR='"$(BINDIR)"' \
-	-DMC_LIBDIR='"$(LIBDIR)"' $(SANITIZE) $(CFLAGS)
+	-DMC_LIBDIR='"$(LIBDIR)"' $(CFLAGS)
+# SANITIZE applies to the tool, the helper and the tests; SHIM_SANITIZE to
+# the preloaded object, which runs inside programs built without sanitizers
+# (so AddressSanitizer, which must be loaded first, is not an option there).
+ALL_CFLAGS = $(BASE_CFLAGS) $(SANITIZE)
+SHIM_CFLAGS = $(BASE_CFLAGS) $(SHIM_SANITIZE)
 LDFLAGS ?=
 
 # Core files that are libc only: the shim links these and nothing else.
@@ -30,9 +35,8 @@ CORE_FULL = err buf config log ids root meta session cache wipe release gc
 SHIM = init exit signals fds helper api
 TOOLS = main cmd_run cmd_ls cmd_meta cmd_gc watch
 
-CORE_LIBC_OBJ = $(CORE_LIBC:%=$(O)/core/%.o)
-CORE_OBJ = $(CORE_LIBC_OBJ) $(CORE_FULL:%=$(O)/core/%.o)
-SHIM_OBJ = $(SHIM:%=$(O)/shim/%.o) $(CORE_LIBC_OBJ)
+CORE_OBJ = $(CORE_LIBC:%=$(O)/core/%.o) $(CORE_FULL:%=$(O)/core/%.o)
+SHIM_OBJ = $(SHIM:%=$(O)/shim/%.o) $(CORE_LIBC:%=$(O)/shim/core/%.o)
 TOOL_OBJ = $(TOOLS:%=$(O)/tools/%.o)
 
 LIB = $(OUT)/libmonocache.so
@@ -51,12 +55,20 @@ EARLY_HANDLER = $(O)/tests/helpers/early_handler.so
 
 all: $(LIB) $(CLI)
 
+$(O)/shim/%.o: shim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/shim/core/%.o: core/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -MMD -MP -c -o $@ $<
+
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIB): $(SHIM_OBJ) shim/exports.map
-	$(CC) $(ALL_CFLAGS) -shared -Wl,--version-script=shim/exports.map \
+	$(CC) $(SHIM_CFLAGS) -shared -Wl,--version-script=shim/exports.map \
 		-Wl,--no-undefined -o $@ $(SHIM_OBJ) $(LDFLAGS)
 
 $(CLI): $(TOOL_OBJ) $(CORE_OBJ)
@@ -71,23 +83,25 @@ $(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(CORE_OBJ)
 
 $(O)/tests/helpers/apiuser: tests/helpers/apiuser.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(OUT) -lmonocache -Wl,-rpath,'$$ORIGIN/../../../$(OUT)'
+	$(CC) $(BASE_CFLAGS) -o $@ $< -L$(OUT) -lmonocache -Wl,-rpath,$(abspath $(OUT))
 
 $(O)/tests/helpers/static_sleeper: tests/helpers/static_sleeper.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -static -o $@ $<
 
+# Test programs stand for users' programs: built without sanitizers.
 $(O)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
+	$(CC) $(BASE_CFLAGS) -pthread -o $@ $<
 
 $(O)/tests/helpers/%.so: tests/helpers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -shared -o $@ $<
+	$(CC) $(BASE_CFLAGS) -shared -o $@ $<
 
 helpers: $(HELPER_BIN) $(EMPTY_PRELOAD) $(EARLY_HANDLER)
 
-TEST_ENV = MC_BIN=$(abspath $(CLI)) MC_LIB=$(abspath $(LIB)) MC_HELPERS=$(abspath $(O)/tests/helpers)
+TEST_ENV = MC_BIN=$(abspath $(CLI)) MC_LIB=$(abspath $(LIB)) \
+	MC_HELPERS=$(abspath $(O)/tests/helpers) MC_SANITIZED=$(if $(SANITIZE),1,0)
 
 check: all helpers $(UNIT_BIN)
 	@$(MAKE) --no-print-directory check-unit check-shell O=$(O) OUT=$(OUT)
@@ -98,13 +112,13 @@ check-unit: $(UNIT_BIN)
 check-shell: all helpers
 	$(TEST_ENV) prove -j2 tests/t*.sh
 
-# Everything built again with AddressSanitizer and UBSan, in its own
-# directories, then the whole suite. The preloaded library needs the ASan
-# runtime loaded first, so the tests put it at the head of LD_PRELOAD.
+# Everything built again in its own directories, the tool and the helper
+# with AddressSanitizer and UBSan, the preloaded object with UBSan, then the
+# whole suite; any sanitizer report fails the test file that caused it.
 check-asan:
 	$(MAKE) check O=build-asan OUT=build-asan \
 		SANITIZE='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
-		MC_TEST_PRELOAD_FIRST=$$($(CC) -print-file-name=libasan.so)
+		SHIM_SANITIZE='-fsanitize=undefined -fno-sanitize-recover=all'
 
 # The suite with every monocache process (CLI and watcher) under memcheck.
 check-valgrind: all helpers $(UNIT_BIN)

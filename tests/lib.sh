@@ -7,8 +7,7 @@
 #
 # Set by make check: MC_BIN (the tool), MC_LIB (the library), MC_HELPERS
 # (tests/helpers binaries). MC_VALGRIND=1 runs every monocache process under
-# memcheck; MC_TEST_PRELOAD_FIRST is put ahead of our library in LD_PRELOAD
-# (the ASan runtime, for make check-asan).
+# memcheck; MC_SANITIZED=1 (make check-asan) collects ASan/UBSan reports.
 
 set -u
 
@@ -17,7 +16,7 @@ top=$(cd "$here/.." && pwd)
 : "${MC_BIN:=$top/monocache}"
 : "${MC_LIB:=$top/libmonocache.so}"
 : "${MC_HELPERS:=$top/build/tests/helpers}"
-: "${MC_TEST_PRELOAD_FIRST:=}"
+: "${MC_SANITIZED:=0}"
 
 # Nothing from the caller's own cache tree leaks into the tests.
 for name in $(env | sed -n 's/^\(MONOCACHE_[A-Z_]*\)=.*/\1/p'); do
@@ -47,12 +46,12 @@ VG
     MC_BIN=$T/vg/monocache
 fi
 
-if [ -n "$MC_TEST_PRELOAD_FIRST" ]; then
-    PRELOAD="$MC_TEST_PRELOAD_FIRST:$MC_LIB"
-    export ASAN_OPTIONS="detect_leaks=0:log_path=$T/asan:exitcode=86"
+PRELOAD=$MC_LIB
+if [ "$MC_SANITIZED" = 1 ]; then
+    # The tool is linked with ASan; when a user preloads something (our
+    # library in a tree, or another) ASan is not first, which is harmless here.
+    export ASAN_OPTIONS="log_path=$T/asan:exitcode=86:verify_asan_link_order=0"
     export UBSAN_OPTIONS="print_stacktrace=1:log_path=$T/ubsan"
-else
-    PRELOAD=$MC_LIB
 fi
 
 mc() {
@@ -179,7 +178,7 @@ sanitizer_reports() {
 }
 
 finish() {
-    if [ "${MC_VALGRIND:-0}" = 1 ] || [ -n "$MC_TEST_PRELOAD_FIRST" ]; then
+    if [ "${MC_VALGRIND:-0}" = 1 ] || [ "$MC_SANITIZED" = 1 ]; then
         sleep 0.3
         if out=$(sanitizer_reports); then
             pass "no memcheck or sanitizer reports"
