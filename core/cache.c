@@ -226,6 +226,54 @@ static void finish_abandoned_release(struct mc_cache *cache, int fd)
         mc_log(MC_LOG_WARN, "%s", err.msg);
 }
 
+struct wishes {
+    int lock;
+    const cJSON *extra_meta;
+};
+
+static int grant_wishes(cJSON *meta, void *ctx, struct mc_err *err)
+{
+    const struct wishes *wishes = ctx;
+    const cJSON *item;
+
+    cJSON_ArrayForEach(item, wishes->extra_meta) {
+        cJSON *copy;
+
+        if (strcmp(item->string, "locked") == 0)
+            continue;
+        copy = cJSON_Duplicate(item, 1);
+        if (!copy) {
+            mc_err_set(err, "out of memory");
+            return -1;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, item->string);
+        cJSON_AddItemToObject(meta, item->string, copy);
+    }
+    if (wishes->lock) {
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "locked");
+        cJSON_AddBoolToObject(meta, "locked", 1);
+    }
+    return 0;
+}
+
+int mc_cache_apply(const struct mc_cache *cache, int lock, const cJSON *extra_meta,
+                   struct mc_err *err)
+{
+    struct wishes wishes = { lock, extra_meta };
+    cJSON *meta = NULL;
+    int dir_fd;
+    int rc;
+
+    if (!lock && cJSON_GetArraySize(extra_meta) == 0)
+        return 0;
+    if (mc_cache_open(cache, &dir_fd, &meta, err) != 0)
+        return -1;
+    cJSON_Delete(meta);
+    rc = mc_meta_update(dir_fd, cache->path, cache->id, grant_wishes, &wishes, err);
+    close(dir_fd);
+    return rc;
+}
+
 int mc_cache_attach(struct mc_cache *cache, int *hold_fd, struct mc_err *err)
 {
     int attempt;

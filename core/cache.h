@@ -42,4 +42,10 @@ int mc_cache_create(struct mc_cache *cache, const struct mc_root *root, int lock
  * tree holds it; waits out a release in progress. */
 int mc_cache_attach(struct mc_cache *cache, int *hold_fd, struct mc_err *err);
 
+/* What a tree asked for, applied to a cache it attached to rather than
+ * created: lock it (if `lock`), and merge `extra_meta` (may be NULL) into
+ * its meta. Nothing to do is success. */
+int mc_cache_apply(const struct mc_cache *cache, int lock, const cJSON *extra_meta,
+                   struct mc_err *err);
+
 #endif

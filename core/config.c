@@ -204,6 +204,8 @@ int mc_config_load(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc
     meta = get(MC_ENV_META, ctx);
     if (meta && *meta && mc_parse_meta_object(MC_ENV_META, meta, &cfg->meta, err) != 0)
         goto fail;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cfg->meta, "locked")))
+        cfg->lock = 1;
     if (mc_parse_exports(get(MC_ENV_EXPORT, ctx), &cfg->exports, &cfg->export_count, err) != 0)
         goto fail;
     return 0;

@@ -28,7 +28,7 @@ struct mc_config {
     char *tmpdir;           /* TMPDIR, used for the default root */
     char *existing;         /* MONOCACHE_EXISTING: a path or an id */
     char *inherited_path;   /* MONOCACHE_PATH: a cache this process inherited */
-    int lock;               /* MONOCACHE_LOCK=1 */
+    int lock;               /* MONOCACHE_LOCK=1, or "locked": true in the meta */
     int new_cache;          /* MONOCACHE_NEW=1 */
     cJSON *meta;            /* MONOCACHE_META, a JSON object, or NULL */
     char **exports;         /* MONOCACHE_EXPORT names */

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -176,11 +177,14 @@ static void sweep_unheld_dir(struct sweep *sweep, const char *id)
 static void sweep_tombstone(struct sweep *sweep, const char *name)
 {
     struct mc_err err;
+    char id[MC_ID_LEN + 1];
 
     if (sweep->dry_run)
         return;
+    /* The tombstone is .wipe-<id>.<pid>: report the id. */
+    snprintf(id, sizeof(id), "%s", name + strlen(MC_TOMB_PREFIX));
     if (mc_wipe_tombstone(sweep->root->cache_dir, name, &err) == 0)
-        say(sweep, MC_GC_TOMBSTONE, name + strlen(MC_TOMB_PREFIX), NULL);
+        say(sweep, MC_GC_TOMBSTONE, id, NULL);
     else
         say(sweep, MC_GC_FAILED, name, err.msg);
 }

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,7 +33,11 @@ struct report {
 
 static void send_report(int fd, char kind, int value)
 {
-    struct report report = { kind, value };
+    struct report report;
+
+    memset(&report, 0, sizeof(report));     /* no stray padding bytes */
+    report.kind = kind;
+    report.value = value;
 
     if (write(fd, &report, sizeof(report)) != (ssize_t)sizeof(report))
         syscall(SYS_exit_group, 126);

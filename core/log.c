@@ -126,6 +126,6 @@ void mc_log_always(enum mc_log_level level, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vlog(level, level == MC_LOG_ERROR, fmt, ap);
+    vlog(level, 1, fmt, ap);
     va_end(ap);
 }

@@ -13,8 +13,8 @@ void mc_log_close(void);
 void mc_log(enum mc_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Unfiltered: for the few lines a user must see whatever MONOCACHE_LOG says
- * (a failure that stops a program, a cache replaced by a fresh one). Errors
- * go to stderr even when a log file is set. */
+ * (a failure that stops a program, a cache replaced by a fresh one). They go
+ * to stderr even when a log file is set, and to the file too. */
 void mc_log_always(enum mc_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -41,8 +41,8 @@
 #define MC_META_FILE "meta.json"
 #define MC_TOMB_PREFIX ".wipe-"
 
-/* Lock file: byte 0 is the state; then " <dev> <ino> <watcher pid>\n" of the
- * cache directory. flock(LOCK_SH) = holding, flock(LOCK_EX) = releasing; an
+/* Lock file: byte 0 is the state; then " <dev> <ino> <watcher pid> <birth
+ * seconds> <birth nanoseconds>\n" of the cache directory (see session.h). flock(LOCK_SH) = holding, flock(LOCK_EX) = releasing; an
  * OFD write lock on byte MC_WATCH_BYTE = a watcher is alive. */
 #define MC_STATE_HELD 'H'
 #define MC_STATE_RELEASING 'R'

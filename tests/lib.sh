@@ -144,6 +144,11 @@ cache_count() {
     caches | wc -l | tr -d ' '
 }
 
+# has_caches N: exactly N caches under $ROOT (for eventually).
+has_caches() {
+    [ "$(cache_count)" = "$1" ]
+}
+
 no_caches() {
     [ "$(cache_count)" = 0 ] && [ -z "$(ls -A "$ROOT/run" 2>/dev/null)" ]
 }

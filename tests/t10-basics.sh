@@ -34,6 +34,10 @@ set -- $out
 is "MONOCACHE_EXPORT sets TMPDIR to the cache" "$2" "$1"
 is "MONOCACHE_EXPORT sets XDG_CACHE_HOME to the cache" "$3" "$1"
 
+out=$(MONOCACHE_META='{"locked":true,"k":1}' with_cache sh -c 'echo $MONOCACHE_ID')
+is "MONOCACHE_META with \"locked\": true locks the cache" "$(mc meta "$out" --get locked)" true
+mc rm --force "$out"
+
 # The default root: ${TMPDIR:-/tmp}/monocache-<uid>, created 0700.
 tmp=$T/tmpdir
 mkdir -p "$tmp"

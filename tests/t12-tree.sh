@@ -60,7 +60,7 @@ ok "released" no_caches
 # Programs the preload cannot enter still hold through the inherited
 # descriptor: a static binary, and one started without LD_PRELOAD.
 with_cache sh -c 'exec "$0" 1.5' "$S" &
-sleep 0.2
+eventually 20 has_caches 1
 is "static binary exec'd by a preloaded shell holds the cache" "$(cache_count)" 1
 wait $!
 is "static binary wrote into the cache (status)" "$?" 0

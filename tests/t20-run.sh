@@ -57,6 +57,33 @@ out=$(mc run -- sh -c 'outer=$MONOCACHE_PATH; "$0" run --new -- sh -c "echo \$MO
     || fail "run --new inside a tree makes a new cache" "got: $out"
 ok "all released" no_caches
 
+# A nested run applies what it was asked to the tree's cache.
+out=$(mc run -- sh -c '"$0" run --lock --meta step=2 --export TMPDIR -- sh -c "echo \$TMPDIR; cat \$MONOCACHE_PATH/meta.json"; echo "$MONOCACHE_PATH"' "$MC_BIN")
+is "nested run --export sets the variable to the tree's cache" "$(echo "$out" | sed -n 1p)" "$(echo "$out" | sed -n 3p)"
+ok "nested run --lock and --meta change the tree's meta" python3 -c '
+import json, sys
+m = json.loads(sys.argv[1])
+assert m["locked"] is True and m["step"] == 2, m' "$(echo "$out" | sed -n 2p)"
+kept=$(basename "$(echo "$out" | sed -n 3p)")
+ok "... so the tree's cache is kept" test -d "$ROOT/cache/$kept"
+mc rm --force "$kept"
+out=$(mc run -- sh -c '"$0" run --root /elsewhere -- true' "$MC_BIN" 2>&1)
+like "nested run with another --root: our error, one line" "$out" '^monocache: run: --root /elsewhere: this tree.s cache is under '
+id=$(mc run --lock -- sh -c 'echo $MONOCACHE_ID')
+mc unlock "$id"
+mc run --existing "$id" --lock --meta again=yes -- true
+is "--existing with --lock locks the cache it attaches to" "$(mc meta "$id" --get locked)" true
+is "--existing with --meta inserts keys" "$(mc meta "$id" --get again)" yes
+mc rm --force "$id"
+ok "all released" no_caches
+
+# A relative --root or MONOCACHE_ROOT is relative to where run was started.
+mkdir -p "$T/cwd"
+out=$(cd "$T/cwd" && "$MC_BIN" run --root rel -- sh -c 'echo $MONOCACHE_PATH')
+like "relative --root: under the working directory" "$out" "^$T/cwd/rel/cache/"
+out=$(cd "$T/cwd" && MONOCACHE_ROOT=rel2 LD_PRELOAD=$PRELOAD sh -c 'echo $MONOCACHE_PATH')
+like "relative MONOCACHE_ROOT: under the working directory" "$out" "^$T/cwd/rel2/cache/"
+
 # A program that leaves an orphan: run returns, the orphan keeps the cache.
 mc run -- sh -c 'sleep 1.5 & exit 0'
 is "run returns when its program does; the orphan still holds" "$(cache_count)" 1

@@ -82,6 +82,10 @@ is "continue: one warning line" "$(cat "$T/err")" \
 MONOCACHE_LOG_FILE=$T/log MONOCACHE_LOCK=yes LD_PRELOAD=$PRELOAD /bin/true 2> "$T/err"
 like "log file gets the error" "$(cat "$T/log")" 'monocache\[[0-9]+\] error: MONOCACHE_LOCK=yes'
 is "the error also on stderr" "$(cat "$T/err")" "monocache: MONOCACHE_LOCK=yes: expected 1 or 0"
+out=$(MONOCACHE_LOG_FILE=$T/log3 MONOCACHE_PATH=$ROOT/cache/cccccccc-2222-4333-8444-555555555555 \
+      LD_PRELOAD=$PRELOAD /bin/true 2>&1)
+like "a warning users must see reaches stderr even with a log file" "$out" 'warning: MONOCACHE_PATH=.*using a fresh cache'
+like "... and the log file" "$(cat "$T/log3")" 'warning: MONOCACHE_PATH=.*using a fresh cache'
 MONOCACHE_LOG=info MONOCACHE_LOG_FILE=$T/log2 LD_PRELOAD=$PRELOAD /bin/true 2> "$T/err"
 like "info level logs the release to the file" "$(cat "$T/log2" 2>/dev/null)" 'info: cache .* released: wiped'
 is "... and nothing on stderr" "$(cat "$T/err")" ""

@@ -121,6 +121,17 @@ static int parse_options(int argc, char **argv, struct run_options *options)
     return 0;
 }
 
+static int env_flag(const char *name)
+{
+    struct mc_err err;
+    int flag = 0;
+
+    /* A bad value is reported by the watcher, which run then asks. */
+    if (mc_parse_flag(name, getenv(name), &flag, &err) != 0)
+        return 1;
+    return flag;
+}
+
 /* Is this process already holding a live cache (a nested run)? */
 static int inside_live_tree(void)
 {
@@ -381,8 +392,61 @@ static int exit_like(int status)
     return 128 + sig;
 }
 
-static int run_nested(char **program, const char *lib)
+/* Options meant for a new cache, applied to the tree's: --lock and --meta
+ * change its meta, --export sets the variables; a different --root is an
+ * error (--new makes a cache there). */
+static int apply_to_tree_cache(const struct run_options *options)
 {
+    const char *path = getenv(MC_ENV_PATH);
+    const char *tree_root = getenv(MC_ENV_ROOT);
+    struct mc_cache cache;
+    struct mc_err err;
+    char **names = NULL;
+    size_t count = 0;
+    char *wanted;
+    size_t i;
+    int rc = 0;
+
+    if (!path)
+        return -1;
+    if (options->root) {
+        wanted = realpath(options->root, NULL);
+        rc = !wanted || !tree_root || strcmp(wanted, tree_root) != 0;
+        free(wanted);
+        if (rc) {
+            mc_log_always(MC_LOG_ERROR, "run: --root %s: this tree's cache is under %s; add --new "
+                          "for a cache there", options->root, tree_root ? tree_root : "?");
+            return -1;
+        }
+    }
+    if (options->lock || options->meta) {
+        if (cli_open_cache(path, NULL, &cache) != 0)
+            return -1;
+        rc = mc_cache_apply(&cache, options->lock, options->meta, &err);
+        mc_cache_free(&cache);
+        if (rc != 0) {
+            mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+            return -1;
+        }
+    }
+    if (mc_parse_exports(options->exports, &names, &count, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "run: --export: %s", err.msg);
+        return -1;
+    }
+    for (i = 0; i < count; i++) {
+        rc |= setenv(names[i], path, 1);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+static int run_nested(const struct run_options *options, const char *lib)
+{
+    char **program = options->program;
+
+    if (apply_to_tree_cache(options) != 0)
+        return MC_EXIT_OWN_ERROR;
     if (compose_preload(lib) != 0) {
         mc_log_always(MC_LOG_ERROR, "cannot set LD_PRELOAD");
         return MC_EXIT_OWN_ERROR;
@@ -488,9 +552,9 @@ int cmd_run(int argc, char **argv)
         cJSON_Delete(options.meta);
         return MC_EXIT_OWN_ERROR;
     }
-    if (!options.new_cache && !options.existing && !getenv(MC_ENV_NEW) &&
+    if (!options.new_cache && !options.existing && !env_flag(MC_ENV_NEW) &&
         !getenv(MC_ENV_EXISTING) && inside_live_tree())
-        rc = run_nested(options.program, lib);
+        rc = run_nested(&options, lib);
     else
         rc = run_with_watcher(&options, lib);
     cJSON_Delete(options.meta);

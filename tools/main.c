@@ -159,7 +159,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name) == 0) {
             if (strcmp(argv[1], "__watch") != 0 && strcmp(argv[1], "run") != 0 &&
                 cli_setup_log() != 0)
-                return 2;
+                return 1;
             return commands[i].run(argc - 1, argv + 1);
         }
     }

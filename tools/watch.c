@@ -88,6 +88,13 @@ static int attach(const char *label, const char *target, struct mc_config *cfg,
         mc_err_set(err, "%s: %s", label, inner.msg);
         return -1;
     }
+    /* MONOCACHE_LOCK and MONOCACHE_META apply to an attached cache too. */
+    if (mc_cache_apply(&answer->cache, cfg->lock, cfg->meta, &inner) != 0) {
+        mc_err_set(err, "%s: %s", label, inner.msg);
+        close(answer->hold_fd);
+        answer->hold_fd = -1;
+        return -1;
+    }
     return 0;
 }
 
@@ -245,6 +252,8 @@ static int serve(int reply_fd)
     if (mc_log_setup(cfg.log_level, cfg.log_file, &err) != 0)
         mc_log_always(MC_LOG_WARN, "%s", err.msg);
     mc_buf_init(&answer.text, MC_REPLY_MAX);
+    /* Relative paths in the configuration are the starter's: resolve them
+     * before leaving its working directory. */
     if (obtain(&cfg, &answer, &err) != 0 || compose(&cfg, &answer, &err) != 0) {
         answer_failure(reply_fd, cfg.on_error, err.msg);
         if (answer.hold_fd >= 0)
@@ -266,6 +275,8 @@ static int serve(int reply_fd)
                strerror(errno));
     close(answer.hold_fd);
     close(reply_fd);
+    if (chdir("/") != 0)
+        mc_log(MC_LOG_WARN, "cannot leave the working directory: %s", strerror(errno));
     rc = claimed == 0 ? watch(&answer) : 0;
 out:
     if (answer.watch_fd >= 0)
@@ -301,8 +312,6 @@ int cmd_watch(int argc, char **argv)
     if (pid > 0)
         _exit(0);
     setsid();
-    if (chdir("/") != 0)
-        return MC_EXIT_OWN_ERROR;
     umask(077);
     raise_fd_limit();
     return serve(MC_WATCH_REPLY_FD);
