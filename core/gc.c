@@ -178,14 +178,16 @@ static void sweep_tombstone(struct sweep *sweep, const char *name)
 {
     struct mc_err err;
     char id[MC_ID_LEN + 1];
+    int rc;
 
     if (sweep->dry_run)
         return;
     /* The tombstone is .wipe-<id>.<pid>: report the id. */
     snprintf(id, sizeof(id), "%s", name + strlen(MC_TOMB_PREFIX));
-    if (mc_wipe_tombstone(sweep->root->cache_dir, name, &err) == 0)
+    rc = mc_wipe_tombstone(sweep->root->cache_dir, name, &err);
+    if (rc == 0)
         say(sweep, MC_GC_TOMBSTONE, id, NULL);
-    else
+    else if (rc < 0)
         say(sweep, MC_GC_FAILED, name, err.msg);
 }
 

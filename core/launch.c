@@ -13,24 +13,32 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MC_LAUNCH_TEMP_FD_MIN 4     /* above the targets 0-3 */
 #define MC_LAUNCH_CHILD_FDS 4
-#define MC_LAUNCH_CLOSE_FALLBACK_MAX 1024
+#define MC_LAUNCH_CLOSE_FALLBACK_MAX 65536
+#define MC_LAUNCH_EXIT_REPORT_FAILED 126
+#define MC_LAUNCH_EXIT_EXEC_FAILED 127
 #define MC_REPORT_EXEC_FAILED 'E'
 #define MC_REPORT_STATUS 'S'
+
+/* glibc's sigaction without our wrapper in front (the shim interposes it). */
+extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 
 struct report {
     char kind;
     int value;
 };
 
+/* Async-signal-safe. */
 static void send_report(int fd, char kind, int value)
 {
     struct report report;
@@ -38,14 +46,29 @@ static void send_report(int fd, char kind, int value)
     memset(&report, 0, sizeof(report));     /* no stray padding bytes */
     report.kind = kind;
     report.value = value;
-
     if (write(fd, &report, sizeof(report)) != (ssize_t)sizeof(report))
-        syscall(SYS_exit_group, 126);
+        syscall(SYS_exit_group, MC_LAUNCH_EXIT_REPORT_FAILED);
 }
 
-/* In the helper, before exec: system calls only. */
+/* Async-signal-safe. Closes every descriptor from `first` up (kernels before
+ * 5.9 have no close_range: then one by one up to the open-file limit). */
+static void close_from(int first)
+{
+    struct rlimit limit;
+    long last = MC_LAUNCH_CLOSE_FALLBACK_MAX;
+    long fd;
+
+    if (syscall(SYS_close_range, first, ~0U, 0) == 0)
+        return;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+        last = (long)limit.rlim_cur;
+    for (fd = first; fd < last; fd++)
+        syscall(SYS_close, fd);
+}
+
+/* In the helper, before exec: system calls only (async-signal-safe). */
 static void become_helper(const char *path, char *const argv[], char *const envp[],
-                          const int fds[4], int report_fd)
+                          const int fds[4], int report_fd, const sigset_t *program_mask)
 {
     int temp[MC_LAUNCH_CHILD_FDS];
     int i;
@@ -68,34 +91,41 @@ static void become_helper(const char *path, char *const argv[], char *const envp
         goto failed;
     if (report_fd > MC_LAUNCH_CHILD_FDS)
         syscall(SYS_close_range, MC_LAUNCH_CHILD_FDS, report_fd - 1, 0);
-    if (syscall(SYS_close_range, report_fd + 1, ~0U, 0) != 0) {
-        for (i = report_fd + 1; i < MC_LAUNCH_CLOSE_FALLBACK_MAX; i++)
-            syscall(SYS_close, i);
-    }
+    close_from(report_fd + 1);
+    sigprocmask(SIG_SETMASK, program_mask, NULL);
     execve(path, argv, envp);
 failed:
     send_report(report_fd, MC_REPORT_EXEC_FAILED, errno ? errno : EINVAL);
-    syscall(SYS_exit_group, 127);
+    syscall(SYS_exit_group, MC_LAUNCH_EXIT_EXEC_FAILED);
 }
 
-/* In the go-between: start the helper, wait for it, report. */
+/* In the go-between: start the helper, wait for it, report. All signals are
+ * blocked here (the program's handlers must not run in our process), and
+ * SIGCHLD is set to its default: if the program ignores it, the kernel would
+ * reap the helper before we could wait for it. Async-signal-safe. */
 static void go_between(const char *path, char *const argv[], char *const envp[],
-                       const int fds[4], int report_fd)
+                       const int fds[4], int report_fd, const sigset_t *program_mask)
 {
-    long helper = syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, NULL, NULL, 0UL);
+    struct sigaction dfl;
+    long helper;
     int status = 0;
     long done;
 
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    __sigaction(SIGCHLD, &dfl, NULL);
+    helper = syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, NULL, NULL, 0UL);
     if (helper == 0)
-        become_helper(path, argv, envp, fds, report_fd);
+        become_helper(path, argv, envp, fds, report_fd, program_mask);
     if (helper < 0) {
         send_report(report_fd, MC_REPORT_EXEC_FAILED, errno);
-        syscall(SYS_exit_group, 127);
+        syscall(SYS_exit_group, MC_LAUNCH_EXIT_EXEC_FAILED);
     }
     do {
         done = syscall(SYS_wait4, helper, &status, 0, NULL);
     } while (done < 0 && errno == EINTR);
-    send_report(report_fd, MC_REPORT_STATUS, done == helper ? status : W_EXITCODE(127, 0));
+    send_report(report_fd, MC_REPORT_STATUS,
+                done == helper ? status : W_EXITCODE(MC_LAUNCH_EXIT_EXEC_FAILED, 0));
     syscall(SYS_exit_group, 0);
 }
 
@@ -103,6 +133,8 @@ int mc_launch(const char *path, char *const argv[], char *const envp[], const in
               struct mc_launch *launch)
 {
     int helper_fds[MC_LAUNCH_CHILD_FDS];
+    sigset_t all;
+    sigset_t program_mask;
     int report[2];
     int devnull = -1;
     long child;
@@ -126,13 +158,16 @@ int mc_launch(const char *path, char *const argv[], char *const envp[], const in
         errno = saved;
         return -1;
     }
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &program_mask);
     /* No exit signal in the low byte: a "clone" child. */
     child = syscall(SYS_clone, 0UL, 0UL, NULL, NULL, 0UL);
     if (child == 0) {
         syscall(SYS_close, report[0]);
-        go_between(path, argv, envp, helper_fds, report[1]);
+        go_between(path, argv, envp, helper_fds, report[1], &program_mask);
     }
     saved = errno;
+    pthread_sigmask(SIG_SETMASK, &program_mask, NULL);
     close(report[1]);
     if (devnull >= 0)
         close(devnull);

@@ -116,12 +116,20 @@ int mc_lock_watcher_alive(int fd)
  * to convert its own to exclusive. Linux converts under one spinlock: it drops
  * our shared lock and tests the others atomically. So the last one to convert
  * finds nobody and wins, and the others fail and leave: exactly one hands over. */
-void mc_lock_let_go(int hold_fd, const char *lock_path, void (*before_release)(void))
+void mc_lock_let_go(int hold_fd, const struct stat *held, const char *lock_path)
 {
     const char releasing = MC_STATE_RELEASING;
+    struct stat named;
     int fd = open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 
     if (fd < 0) {
+        close_hold(hold_fd);
+        return;
+    }
+    /* Never mark a file that is not our lock (a path rewritten in memory, a
+     * lock file replaced): then only close, and let the watcher see it. */
+    if (fstat(fd, &named) != 0 || held->st_dev != named.st_dev || held->st_ino != named.st_ino) {
+        close(fd);
         close_hold(hold_fd);
         return;
     }
@@ -137,8 +145,6 @@ void mc_lock_let_go(int hold_fd, const char *lock_path, void (*before_release)(v
         close(fd);      /* others still hold the cache */
         return;
     }
-    if (before_release)
-        before_release();
     if (pwrite(fd, &releasing, 1, 0) != 1) {
         /* Cannot mark it: the watcher will still release when it gets the
          * lock, it just cannot tell this from a crash. Nothing else to do. */

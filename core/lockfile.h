@@ -16,6 +16,8 @@
 #ifndef MC_LOCKFILE_H
 #define MC_LOCKFILE_H
 
+#include <sys/stat.h>
+
 enum mc_join {
     MC_JOIN_OK,         /* *fd holds LOCK_SH on a live session */
     MC_JOIN_MISSING,    /* no lock file: no tree holds the cache on this host */
@@ -40,8 +42,8 @@ int mc_lock_watcher_alive(int fd);
 /* This process lets go of its hold (closes hold_fd). If that leaves the cache
  * unheld, it marks the lock 'R', hands the release to the watcher and waits
  * until the watcher has finished; if a release is already running, it waits
- * for that. `before_release` (may be NULL) runs once we know we are the last
- * holder, before the hand-over. Async-signal-safe when before_release is. */
-void mc_lock_let_go(int hold_fd, const char *lock_path, void (*before_release)(void));
+ * for that. `held` is fstat() of hold_fd. Does nothing but close hold_fd
+ * unless lock_path still names that file. Async-signal-safe. */
+void mc_lock_let_go(int hold_fd, const struct stat *held, const char *lock_path);
 
 #endif

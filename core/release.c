@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,7 +67,9 @@ static int same_dir(int fd_a, int fd_b)
            a.st_ino == b.st_ino;
 }
 
-/* Renames the proven directory to a tombstone and wipes it there. */
+/* Renames the proven directory to a tombstone and wipes it there. The
+ * directory stays flock()ed all along, so that gc leaves a tombstone alone
+ * while its wipe is running. */
 static int wipe_proven(const struct mc_cache *cache, int parent_fd, int dir_fd,
                        struct mc_err *err)
 {
@@ -74,6 +77,12 @@ static int wipe_proven(const struct mc_cache *cache, int parent_fd, int dir_fd,
     int tomb_fd;
     int rc;
 
+    while (flock(dir_fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            mc_err_sys(err, errno, "%s: cannot lock for wiping", cache->path);
+            return -1;
+        }
+    }
     snprintf(tomb, sizeof(tomb), MC_TOMB_PREFIX "%s.%ld", cache->id, (long)getpid());
     if (renameat(parent_fd, cache->id, parent_fd, tomb) != 0) {
         mc_err_sys(err, errno, "%s: cannot move aside for wiping", cache->path);
@@ -199,6 +208,10 @@ int mc_wipe_tombstone(const char *cache_dir, const char *name, struct mc_err *er
     dir_fd = mc_open_dir_beneath(parent_fd, name);
     if (dir_fd < 0) {
         mc_err_sys(err, errno, "%s", display);
+        goto out;
+    }
+    if (flock(dir_fd, LOCK_EX | LOCK_NB) != 0) {
+        rc = 1;     /* its wipe is running */
         goto out;
     }
     rc = wipe_and_remove(parent_fd, dir_fd, name, display, err);

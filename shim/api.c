@@ -22,6 +22,7 @@ struct output {
     char *data;
     size_t len;
     size_t cap;
+    int overflow;       /* more than MC_API_OUTPUT_MAX bytes (or no memory) */
 };
 
 static void set_error(char *err, size_t err_size, const char *message)
@@ -69,23 +70,25 @@ static void drain(int fd, struct output *out)
             continue;
         if (got <= 0)
             break;
-        if (out->len + (size_t)got + 1 > out->cap && out->cap < MC_API_OUTPUT_MAX) {
+        if (out->overflow)
+            continue;   /* keep reading so that the tool can finish */
+        if (out->len + (size_t)got + 1 > out->cap) {
             size_t cap = out->cap ? out->cap * 2 : sizeof(chunk) * 2;
             char *grown;
 
-            if (cap > MC_API_OUTPUT_MAX)
-                cap = MC_API_OUTPUT_MAX;
-            grown = realloc(out->data, cap);
-            if (!grown)
+            while (cap < out->len + (size_t)got + 1)
+                cap *= 2;
+            grown = cap <= MC_API_OUTPUT_MAX ? realloc(out->data, cap) : NULL;
+            if (!grown) {
+                out->overflow = 1;
                 continue;
+            }
             out->data = grown;
             out->cap = cap;
         }
-        if (out->len + (size_t)got + 1 <= out->cap) {
-            memcpy(out->data + out->len, chunk, (size_t)got);
-            out->len += (size_t)got;
-            out->data[out->len] = '\0';
-        }
+        memcpy(out->data + out->len, chunk, (size_t)got);
+        out->len += (size_t)got;
+        out->data[out->len] = '\0';
     }
 }
 
@@ -94,8 +97,8 @@ static void drain(int fd, struct output *out)
 static int run_tool(char *const args[], struct output *out, char *err, size_t err_size)
 {
     const char *helper = mc_shim_helper_path();
-    struct output errors = { NULL, 0, 0 };
-    struct output unused = { NULL, 0, 0 };
+    struct output errors = { NULL, 0, 0, 0 };
+    struct output unused = { NULL, 0, 0, 0 };
     int out_pipe[2] = { -1, -1 };
     int err_pipe[2] = { -1, -1 };
     struct mc_launch launch;
@@ -167,14 +170,17 @@ __attribute__((visibility("default")))
 int mc_meta_get(const char *key, char *value, size_t value_size, char *err, size_t err_size)
 {
     char *args[] = { "monocache", "meta", NULL, "--json", "--get", (char *)key, NULL };
-    struct output out = { NULL, 0, 0 };
+    struct output out = { NULL, 0, 0, 0 };
     int rc;
 
     if (!has_cache(err, err_size))
         return -1;
     args[2] = getenv(MC_ENV_PATH);
     rc = run_tool(args, &out, err, err_size);
-    if (rc == 0) {
+    if (rc == 0 && out.overflow) {
+        set_error(err, err_size, "monocache: meta value larger than the API reads (64 KiB)");
+        rc = -1;
+    } else if (rc == 0) {
         while (out.len && out.data[out.len - 1] == '\n')
             out.data[--out.len] = '\0';
         if (!out.data || out.len + 1 > value_size) {

@@ -10,46 +10,53 @@
 #include "lockfile.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Async-signal-safe when before_release is. */
-void mc_shim_let_go(void (*before_release)(void))
+/* Async-signal-safe. */
+static int hold_stat(int fd, struct stat *st)
+{
+    return fd >= 0 && fstat(fd, st) == 0 && (unsigned long long)st->st_dev == mc_shim_hold_dev &&
+           (unsigned long long)st->st_ino == mc_shim_hold_ino;
+}
+
+/* Async-signal-safe. */
+int mc_shim_is_hold(int fd)
+{
+    struct stat st;
+
+    return hold_stat(fd, &st);
+}
+
+/* Async-signal-safe. */
+void mc_shim_let_go(void)
 {
     int saved_errno = errno;
     int fd = mc_shim_hold_fd;
     struct stat st;
 
-    if (fd < 0)
-        return;
     /* Still the descriptor we were given? (It may have been closed behind our
      * back by a raw system call, and its number reused.) */
-    if (fstat(fd, &st) == 0 && (unsigned long long)st.st_dev == mc_shim_hold_dev &&
-        (unsigned long long)st.st_ino == mc_shim_hold_ino)
-        mc_lock_let_go(fd, mc_shim_lock_path, before_release);
+    if (hold_stat(fd, &st))
+        mc_lock_let_go(fd, &st, mc_shim_lock_path);
     errno = saved_errno;
 }
 
-/* exit() flushes stdio after destructors; flush before the cache is wiped so
- * that buffered writes into it land while it still exists, as they would
- * without us. Only on the exit() path, never from _exit or a signal. */
-static void flush_stdio(void)
-{
-    fflush(NULL);
-}
-
+/* Runs after the program's atexit handlers and destructors. exit() flushes
+ * stdio after this: buffered writes into a kept cache still land; into a
+ * wiped one they are lost either way. (Flushing here would take the streams'
+ * locks, which another thread may hold for ever, e.g. in fgets(stdin).) */
 __attribute__((destructor)) static void mc_shim_fini(void)
 {
-    mc_shim_let_go(flush_stdio);
+    mc_shim_let_go();
 }
 
 /* _exit skips destructors; releasing here keeps "the last holder's parent
  * sees the release done" true for programs that end with _exit. */
 __attribute__((visibility("default"), noreturn)) void _exit(int status)
 {
-    mc_shim_let_go(NULL);
+    mc_shim_let_go();
     for (;;) {
         syscall(SYS_exit_group, status);
         syscall(SYS_exit, status);

@@ -9,6 +9,7 @@
 #include "shim.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,17 +17,51 @@
 #define MC_CLOSEFROM_FALLBACK_MAX 65536
 
 extern int __close(int fd);
+extern int __dup2(int old_fd, int new_fd);
 
 int mc_shim_real_close(int fd)
 {
     return __close(fd);
 }
 
+int mc_shim_real_dup2(int old_fd, int new_fd)
+{
+    return __dup2(old_fd, new_fd);
+}
+
 __attribute__((visibility("default"))) int close(int fd)
 {
-    if (fd >= 0 && fd == mc_shim_hold_fd)
+    if (fd >= 0 && fd == mc_shim_hold_fd && mc_shim_is_hold(fd))
         return 0;
     return __close(fd);
+}
+
+/* The program wants our number for a descriptor of its own (bash's
+ * `exec 1000>file`): move our hold out of the way first. Its children find
+ * the new number missing from MONOCACHE_HOLD and join again by path. */
+static void make_room(int new_fd)
+{
+    int moved;
+
+    if (new_fd < 0 || new_fd != mc_shim_hold_fd || !mc_shim_is_hold(new_fd))
+        return;
+    moved = fcntl(new_fd, F_DUPFD, new_fd + 1);
+    if (moved >= 0)
+        mc_shim_hold_fd = moved;
+}
+
+__attribute__((visibility("default"))) int dup2(int old_fd, int new_fd)
+{
+    if (old_fd != new_fd)
+        make_room(new_fd);
+    return __dup2(old_fd, new_fd);
+}
+
+__attribute__((visibility("default"))) int dup3(int old_fd, int new_fd, int flags)
+{
+    if (old_fd != new_fd)
+        make_room(new_fd);
+    return (int)syscall(SYS_dup3, old_fd, new_fd, flags);
 }
 
 static int close_range_raw(unsigned int first, unsigned int last, int flags)

@@ -14,6 +14,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,13 +24,19 @@
 #include <unistd.h>
 
 #define MC_ENV_PREFIX "MONOCACHE_"
-#define MC_ENV_PREFIX_LEN 10
+#define MC_ENV_PREFIX_LEN (sizeof(MC_ENV_PREFIX) - 1)
 #define MC_HOLD_TEXT_MAX (MC_PATH_MAX + 64)
+#define MC_INIT_PID 1
+
+/* "HOLD=" and friends after the prefix; the length spares a strlen. */
+#define MC_MATCH(text, name) (strncmp((text), name, sizeof(name) - 1) == 0)
+#define MC_VALUE(text, name) ((text) + sizeof(name) - 1)
 
 int mc_shim_hold_fd = -1;
 unsigned long long mc_shim_hold_dev;
 unsigned long long mc_shim_hold_ino;
 const char *mc_shim_lock_path;
+static char lock_path_copy[MC_PATH_MAX];
 
 extern char **environ;
 
@@ -50,30 +57,44 @@ static void scan_environment(struct scan *scan)
         if (text[0] != 'M' || strncmp(text, MC_ENV_PREFIX, MC_ENV_PREFIX_LEN) != 0)
             continue;
         text += MC_ENV_PREFIX_LEN;
-        if (strncmp(text, "HOLD=", 5) == 0)
-            scan->hold = text + 5;
-        else if (strncmp(text, "NEW=", 4) == 0)
-            scan->new_cache = text[4] != '\0' && strcmp(text + 4, "0") != 0;
-        else if (strncmp(text, "EXISTING=", 9) == 0)
-            scan->existing = text[9] != '\0';
+        if (MC_MATCH(text, "HOLD="))
+            scan->hold = MC_VALUE(text, "HOLD=");
+        else if (MC_MATCH(text, "NEW="))
+            scan->new_cache = *MC_VALUE(text, "NEW=") && strcmp(MC_VALUE(text, "NEW="), "0") != 0;
+        else if (MC_MATCH(text, "EXISTING="))
+            scan->existing = *MC_VALUE(text, "EXISTING=") != '\0';
     }
+}
+
+/* The descriptor named by MONOCACHE_HOLD, if it is still that lock file. */
+static int inherited_fd(const char *hold_text, struct mc_hold *hold)
+{
+    struct stat st;
+
+    if (!hold_text || mc_hold_parse(hold_text, hold) != 0)
+        return -1;
+    if (fstat(hold->fd, &st) != 0 || (unsigned long long)st.st_dev != hold->dev ||
+        (unsigned long long)st.st_ino != hold->ino)
+        return -1;
+    return hold->fd;
 }
 
 /* The fast path: is the inherited descriptor still the lock it names? */
 static int adopt_inherited(const char *hold_text)
 {
     struct mc_hold hold;
-    struct stat st;
+    size_t len;
 
-    if (mc_hold_parse(hold_text, &hold) != 0)
+    if (inherited_fd(hold_text, &hold) < 0)
         return 0;
-    if (fstat(hold.fd, &st) != 0 || (unsigned long long)st.st_dev != hold.dev ||
-        (unsigned long long)st.st_ino != hold.ino)
+    len = strlen(hold.lock_path);
+    if (len >= sizeof(lock_path_copy))
         return 0;
+    memcpy(lock_path_copy, hold.lock_path, len + 1);
     mc_shim_hold_fd = hold.fd;
     mc_shim_hold_dev = hold.dev;
     mc_shim_hold_ino = hold.ino;
-    mc_shim_lock_path = hold.lock_path;
+    mc_shim_lock_path = lock_path_copy;
     return 1;
 }
 
@@ -111,10 +132,11 @@ static int publish_hold(int fd, const char *lock_path)
     if (fstat(fd, &st) != 0 ||
         mc_hold_format(text, sizeof(text), fd, (unsigned long long)st.st_dev,
                        (unsigned long long)st.st_ino, lock_path) != 0 ||
-        setenv(MC_ENV_HOLD, text, 1) != 0)
+        setenv(MC_ENV_HOLD, text, 1) != 0 || !adopt_inherited(text)) {
+        mc_shim_real_close(fd);
         return -1;
-    /* Point into the environment's copy, which glibc never frees. */
-    return adopt_inherited(getenv(MC_ENV_HOLD)) ? 0 : -1;
+    }
+    return 0;
 }
 
 /* The inherited descriptor is gone (e.g. the parent closed all descriptors
@@ -136,8 +158,10 @@ static int rejoin(const char *hold_text)
     return placed >= 0 && publish_hold(placed, hold.lock_path) == 0;
 }
 
-/* Applies the watcher's answer: environment, then the hold. */
-static void apply_answer(char *text, int hold_fd)
+/* Applies the watcher's answer: environment, then the hold. `outer_fd` is a
+ * hold on another tree's cache this process inherited (MONOCACHE_NEW or
+ * MONOCACHE_EXISTING), or -1: this process keeps it, its children do not. */
+static void apply_answer(char *text, int hold_fd, int outer_fd)
 {
     const char *lock_path = NULL;
     char *cursor = text;
@@ -150,6 +174,8 @@ static void apply_answer(char *text, int hold_fd)
             /* The watcher has told the user why. */
             syscall(SYS_exit_group, MC_EXIT_OWN_ERROR);
         } else if (strcmp(kind, "disabled") == 0) {
+            if (hold_fd >= 0)
+                mc_shim_real_close(hold_fd);
             setenv(MC_ENV_HOLD, MC_HOLD_DISABLED, 1);
             return;
         } else if (strcmp(kind, "set") == 0) {
@@ -166,6 +192,8 @@ static void apply_answer(char *text, int hold_fd)
         }
     }
     if (hold_fd < 0 || !lock_path) {
+        if (hold_fd >= 0)
+            mc_shim_real_close(hold_fd);
         fail("the watcher's answer had no holder descriptor");
         return;
     }
@@ -174,10 +202,15 @@ static void apply_answer(char *text, int hold_fd)
         fail("cannot keep the holder descriptor");
         return;
     }
-    mc_shim_hook_crash_signals();
+    if (outer_fd >= 0)
+        fcntl(outer_fd, F_SETFD, FD_CLOEXEC);
+    /* An init process (pid 1) ignores default-action signals from its own
+     * namespace: hooking them would release its cache and let it run on. */
+    if (getpid() != MC_INIT_PID)
+        mc_shim_hook_crash_signals();
 }
 
-static void obtain_cache(void)
+static void obtain_cache(int outer_fd)
 {
     const char *helper = mc_shim_helper_path();
     char *answer = NULL;
@@ -203,7 +236,7 @@ static void obtain_cache(void)
     if (len < 0)
         fail(why);
     else
-        apply_answer(answer, hold_fd);
+        apply_answer(answer, hold_fd, outer_fd);
     free(answer);
 }
 
@@ -211,6 +244,7 @@ __attribute__((constructor)) static void mc_shim_init(void)
 {
     struct scan scan = { NULL, 0, 0 };
     int saved_errno = errno;
+    struct mc_hold hold;
 
     if (getauxval(AT_SECURE))
         return;     /* set-uid/set-gid: do nothing (the descriptor still holds) */
@@ -227,6 +261,6 @@ __attribute__((constructor)) static void mc_shim_init(void)
     }
     /* Not the monocache tool itself: it makes its caches on purpose. */
     if (!dlsym(RTLD_DEFAULT, "monocache_cli_no_auto_cache"))
-        obtain_cache();
+        obtain_cache(inherited_fd(scan.hold, &hold));
     errno = saved_errno;
 }

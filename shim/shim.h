@@ -12,15 +12,18 @@
 
 /* The holder descriptor of this process, or -1 when it holds no cache. */
 extern int mc_shim_hold_fd;
-/* Identity of the lock file behind it, and its path (inside the environment
- * string MONOCACHE_HOLD, which outlives any unsetenv). */
+/* Identity of the lock file behind it, and its path (our own copy: programs
+ * that set their process title write over the environment's strings). */
 extern unsigned long long mc_shim_hold_dev;
 extern unsigned long long mc_shim_hold_ino;
 extern const char *mc_shim_lock_path;
 
-/* Lets go of this process's hold (see mc_lock_let_go). Async-signal-safe when
- * before_release is. Keeps errno. */
-void mc_shim_let_go(void (*before_release)(void));
+/* 1 if fd is still the holder descriptor we were given. Async-signal-safe. */
+int mc_shim_is_hold(int fd);
+
+/* Lets go of this process's hold (see mc_lock_let_go). Async-signal-safe.
+ * Keeps errno. */
+void mc_shim_let_go(void);
 
 /* In the process that created or attached the cache: hook the signals whose
  * default action kills, so that its crash releases before its parent sees it. */
@@ -29,6 +32,7 @@ void mc_shim_hook_crash_signals(void);
 /* The real functions behind our wrappers. */
 int mc_shim_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 int mc_shim_real_close(int fd);
+int mc_shim_real_dup2(int old_fd, int new_fd);
 
 /* Path of the monocache executable for helpers; NULL if none was found. */
 const char *mc_shim_helper_path(void);

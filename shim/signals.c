@@ -48,22 +48,31 @@ static int is_crash_signal(int sig)
     return 0;
 }
 
+/* A fault the processor will raise again when the instruction is retried. */
+static int recurring_fault(int sig, const siginfo_t *info)
+{
+    if (info->si_code <= 0 || info->si_code == SI_KERNEL)
+        return 0;       /* sent by kill(), tgkill(), sigqueue(), or the kernel */
+    return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL;
+}
+
 /* Async-signal-safe: let go (synchronous release if last), then die of the
  * same signal with the default action. */
 static void crash_handler(int sig, siginfo_t *info, void *context)
 {
     struct sigaction dfl;
 
-    (void)info;
     (void)context;
-    mc_shim_let_go(NULL);
+    mc_shim_let_go();
     hooked[sig] = 0;
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
     __sigaction(sig, &dfl, NULL);
-    /* Pending until we return (sig is blocked in here); a hardware fault would
-     * also recur on return. Either way the default action ends us. */
-    raise(sig);
+    /* A fault recurs when we return, now with the default action, so the
+     * core dump shows the original fault. Anything else is raised again:
+     * pending until we return (sig is blocked in here), then fatal. */
+    if (!recurring_fault(sig, info))
+        raise(sig);
 }
 
 static void our_action(struct sigaction *action)
@@ -93,9 +102,26 @@ void mc_shim_hook_crash_signals(void)
     }
 }
 
+/* SIG_DFL whether set through sa_handler or sa_sigaction (a union). */
 static int is_default(const struct sigaction *act)
 {
-    return !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL;
+    return act->sa_handler == SIG_DFL;
+}
+
+/* Our bookkeeping can be stale: sigset(), sigignore() and siginterrupt() go
+ * through glibc's internal sigaction, and a vfork child shares our memory.
+ * The kernel's answer decides. */
+static int really_hooked(int sig)
+{
+    struct sigaction current;
+
+    if (!hooked[sig])
+        return 0;
+    if (__sigaction(sig, NULL, &current) == 0 && (current.sa_flags & SA_SIGINFO) &&
+        current.sa_sigaction == crash_handler)
+        return 1;
+    hooked[sig] = 0;
+    return 0;
 }
 
 __attribute__((visibility("default")))
@@ -104,7 +130,7 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
     struct sigaction previous;
     struct sigaction ours;
 
-    if (sig > 0 && sig < NSIG && hooked[sig]) {
+    if (sig > 0 && sig < NSIG && really_hooked(sig)) {
         previous = program_view[sig];
         if (act && is_default(act)) {
             program_view[sig] = *act;

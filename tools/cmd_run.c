@@ -50,6 +50,8 @@ static const int forwarded_signals[] = {
 };
 
 static volatile pid_t program_pid;
+/* SIGCHLD as run found it: the program gets it back. */
+static struct sigaction inherited_sigchld;
 
 static int run_usage(const char *problem)
 {
@@ -328,6 +330,7 @@ static int start_program(char **program)
     sigprocmask(SIG_BLOCK, &all, &old);
     pid = fork();
     if (pid == 0) {
+        sigaction(SIGCHLD, &inherited_sigchld, NULL);
         sigprocmask(SIG_SETMASK, &old, NULL);
         close(report[0]);
         execvp(program[0], program);
@@ -447,6 +450,7 @@ static int run_nested(const struct run_options *options, const char *lib)
 
     if (apply_to_tree_cache(options) != 0)
         return MC_EXIT_OWN_ERROR;
+    sigaction(SIGCHLD, &inherited_sigchld, NULL);
     if (compose_preload(lib) != 0) {
         mc_log_always(MC_LOG_ERROR, "cannot set LD_PRELOAD");
         return MC_EXIT_OWN_ERROR;
@@ -475,6 +479,19 @@ static char *watcher_path(const char *lib)
         return strdup("/proc/self/exe");
     self[len] = '\0';
     return strdup(self);
+}
+
+/* Our hold ends with the program: if the tree is gone, wait for the release. */
+static void let_go(int hold_fd, const char *lock_path)
+{
+    struct stat held;
+
+    if (hold_fd < 0)
+        return;
+    if (fstat(hold_fd, &held) == 0)
+        mc_lock_let_go(hold_fd, &held, lock_path);
+    else
+        close(hold_fd);
 }
 
 static int run_with_watcher(struct run_options *options, const char *lib)
@@ -524,13 +541,11 @@ static int run_with_watcher(struct run_options *options, const char *lib)
         goto release;
     status = wait_program();
     set_forwarding(0);
-    if (hold_fd >= 0)
-        mc_lock_let_go(hold_fd, lock_path, NULL);
+    let_go(hold_fd, lock_path);
     return exit_like(status);
 release:
     set_forwarding(0);
-    if (hold_fd >= 0)
-        mc_lock_let_go(hold_fd, lock_path, NULL);
+    let_go(hold_fd, lock_path);
     return rc;
 }
 
@@ -540,8 +555,15 @@ int cmd_run(int argc, char **argv)
     char *lib;
     int rc;
 
+    struct sigaction dfl;
+
     if (parse_options(argc, argv, &options) != 0)
         return MC_EXIT_OWN_ERROR;
+    /* With SIGCHLD ignored (inherited) the kernel would reap the program
+     * before we could read its status. */
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &dfl, &inherited_sigchld);
     if (cli_setup_log() != 0) {
         cJSON_Delete(options.meta);
         return MC_EXIT_OWN_ERROR;

@@ -51,6 +51,7 @@ static void reset_signals(void)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     signal(SIGINT, SIG_IGN);
+    signal(SIGCHLD, SIG_IGN);   /* the background sweep reaps itself */
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -207,14 +208,47 @@ static int open_own_dir(struct answer *answer)
     return fd;
 }
 
+/* Reclaims what dead trees left under the root, in a child process: a
+ * short-lived tree's last holder waits for its watcher, and must not wait
+ * for a sweep of unrelated caches. */
+static void sweep_in_background(struct answer *answer)
+{
+    struct mc_err err;
+
+    if (fork() != 0)
+        return;
+    close(answer->watch_fd);    /* the watcher's locks stay the watcher's */
+    if (answer->dir_fd >= 0)
+        close(answer->dir_fd);
+    if (mc_gc(&answer->root, 0, answer->cache.id, report_gc, NULL, &err) < 0)
+        mc_log(MC_LOG_WARN, "gc: %s", err.msg);
+    _exit(0);
+}
+
+/* Keeps the starter's stderr only where holding it open blocks nobody (a
+ * terminal, a file): a pipe would make `out=$(program 2>&1)` wait for the
+ * cache's last holder instead of the program. */
+static void let_go_of_stderr_pipe(void)
+{
+    struct stat st;
+    int null;
+
+    if (fstat(STDERR_FILENO, &st) == 0 && (isatty(STDERR_FILENO) || S_ISREG(st.st_mode)))
+        return;
+    null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, STDERR_FILENO);
+        close(null);
+    }
+}
+
 /* The watcher's life after answering: sweep, then wait for the last holder. */
 static int watch(struct answer *answer)
 {
     struct mc_err err;
     struct stat st;
 
-    if (mc_gc(&answer->root, 0, answer->cache.id, report_gc, NULL, &err) < 0)
-        mc_log(MC_LOG_WARN, "gc: %s", err.msg);
+    sweep_in_background(answer);
     while (flock(answer->watch_fd, LOCK_EX) != 0) {
         if (errno != EINTR) {
             mc_log(MC_LOG_ERROR, "%s: cannot wait for holders: %s", answer->cache.lock_path,
@@ -275,6 +309,7 @@ static int serve(int reply_fd)
                strerror(errno));
     close(answer.hold_fd);
     close(reply_fd);
+    let_go_of_stderr_pipe();
     if (chdir("/") != 0)
         mc_log(MC_LOG_WARN, "cannot leave the working directory: %s", strerror(errno));
     rc = claimed == 0 ? watch(&answer) : 0;

@@ -1,8 +1,18 @@
 /* apiuser.c — a program linked with -lmonocache that uses the C API. */
 #include "monocache.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t sigchld_seen;
+
+static void on_sigchld(int sig)
+{
+    (void)sig;
+    sigchld_seen++;
+}
 
 int main(int argc, char **argv)
 {
@@ -11,6 +21,18 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "path") == 0) {
         printf("path %s\nid %s\n", mc_path() ? mc_path() : "(none)", mc_id() ? mc_id() : "(none)");
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "lock-counting-sigchld") == 0) {
+        struct sigaction act;
+        int rc;
+
+        memset(&act, 0, sizeof(act));
+        act.sa_handler = on_sigchld;
+        sigaction(SIGCHLD, &act, NULL);
+        rc = mc_lock(err, sizeof(err));
+        usleep(200000);
+        printf("lock %d sigchld %d\n", rc, (int)sigchld_seen);
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "lock") == 0)

@@ -67,6 +67,24 @@ static void *thread_exit(void *arg)
     exit((int)(long)arg);
 }
 
+static void *thread_read_stdin(void *arg)
+{
+    char line[64];
+
+    (void)arg;
+    while (fgets(line, sizeof(line), stdin))
+        ;
+    return NULL;
+}
+
+static volatile sig_atomic_t sigchld_count;
+
+static void count_sigchld(int sig)
+{
+    (void)sig;
+    sigchld_count++;
+}
+
 static void *thread_write(void *arg)
 {
     char name[32];
@@ -173,6 +191,31 @@ int main(int argc, char **argv)
                 signal(sig, on_signal);
             }
             i++;
+        } else if (strcmp(op, "sigset") == 0) {
+            /* Obsolete, and goes through glibc's internal sigaction. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+            sigset(atoi(arg), on_signal);
+#pragma GCC diagnostic pop
+            i++;
+        } else if (strcmp(op, "stdin-thread") == 0) {
+            /* A thread blocked reading stdin holds its stream lock. */
+            pthread_t thread;
+
+            pthread_create(&thread, NULL, thread_read_stdin, NULL);
+            usleep(100000);
+        } else if (strcmp(op, "count-sigchld") == 0) {
+            signal(SIGCHLD, count_sigchld);
+        } else if (strcmp(op, "sigchld-count") == 0) {
+            printf("sigchld %d\n", (int)sigchld_count);
+            fflush(stdout);
+        } else if (strcmp(op, "title") == 0) {
+            /* Write over the environment's strings, as setproctitle does. */
+            extern char **environ;
+            char **env;
+
+            for (env = environ; *env; env++)
+                memset(*env, 'x', strlen(*env));
         } else if (strcmp(op, "default") == 0) {
             signal(atoi(arg), SIG_DFL);
             i++;
