@@ -3,6 +3,7 @@
  * exit hooks inside other people's processes. */
 #include "lockfile.h"
 #include "proto.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,13 +11,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-/* The holder descriptor is closed with the raw system call: inside the shim,
- * close() is our own wrapper, which refuses to close it. */
-static void close_hold(int fd)
-{
-    syscall(SYS_close, fd);
-}
 
 static int flock_retry(int fd, int operation)
 {
@@ -109,47 +103,93 @@ int mc_lock_watcher_alive(int fd)
     return probe.l_type != F_UNLCK;
 }
 
-/* Async-signal-safe when before_release is.
+/* "/proc/self/fd/<fd>": opens the very file behind fd (a new description)
+ * without trusting any path. Async-signal-safe. */
+static void proc_fd_path(int fd, char *out)
+{
+    static const char prefix[] = "/proc/self/fd/";
+    char digits[16];
+    int count = 0;
+    size_t i;
+
+    do {
+        digits[count++] = (char)('0' + fd % 10);
+        fd /= 10;
+    } while (fd > 0);
+    for (i = 0; i < sizeof(prefix) - 1; i++)
+        *out++ = prefix[i];
+    while (count)
+        *out++ = digits[--count];
+    *out = '\0';
+}
+
+/* Async-signal-safe.
  *
  * Why this is correct with several holders letting go at once: each one keeps
  * a shared lock (the inherited one, then its own) until the instant it tries
  * to convert its own to exclusive. Linux converts under one spinlock: it drops
  * our shared lock and tests the others atomically. So the last one to convert
  * finds nobody and wins, and the others fail and leave: exactly one hands over. */
-void mc_lock_let_go(int hold_fd, const struct stat *held, const char *lock_path)
+static int is_file(int fd, unsigned long long dev, unsigned long long ino)
+{
+    struct stat st;
+
+    return fstat(fd, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+           (unsigned long long)st.st_ino == ino;
+}
+
+/* A new description of the lock behind hold_fd, or -1 if hold_fd is not that
+ * file any more (closed behind our back, its number reused). */
+static int reopen_hold(int hold_fd, unsigned long long dev, unsigned long long ino,
+                       const char *lock_path)
+{
+    char own_path[sizeof("/proc/self/fd/") + 16];
+    int fd;
+
+    proc_fd_path(hold_fd, own_path);
+    fd = mc_sys_open(own_path, O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+        /* The very file behind hold_fd: checking it checks hold_fd too. */
+        if (is_file(fd, dev, ino))
+            return fd;
+        mc_sys_close(fd);
+        return -1;
+    }
+    /* No /proc: by path, and check both ends (the path may have been written
+     * over in memory by a program setting its process title). */
+    if (!lock_path || !is_file(hold_fd, dev, ino))
+        return -1;
+    fd = mc_sys_open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0 && !is_file(fd, dev, ino)) {
+        mc_sys_close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+void mc_lock_let_go(int hold_fd, unsigned long long dev, unsigned long long ino,
+                    const char *lock_path)
 {
     const char releasing = MC_STATE_RELEASING;
-    struct stat named;
-    int fd = open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    int fd = reopen_hold(hold_fd, dev, ino, lock_path);
 
-    if (fd < 0) {
-        close_hold(hold_fd);
-        return;
-    }
-    /* Never mark a file that is not our lock (a path rewritten in memory, a
-     * lock file replaced): then only close, and let the watcher see it. */
-    if (fstat(fd, &named) != 0 || held->st_dev != named.st_dev || held->st_ino != named.st_ino) {
-        close(fd);
-        close_hold(hold_fd);
-        return;
-    }
-    if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    if (fd < 0)
+        return;     /* not ours: never close or mark what we cannot prove is */
+    if (mc_sys_flock(fd, LOCK_SH | LOCK_NB) != 0) {
         /* LOCK_EX is held: a release is running; do not end before it does. */
-        close_hold(hold_fd);
+        mc_sys_close(hold_fd);
         mc_lock_wait_watcher(fd);
-        close(fd);
+        mc_sys_close(fd);
         return;
     }
-    close_hold(hold_fd);
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);      /* others still hold the cache */
-        return;
-    }
-    if (pwrite(fd, &releasing, 1, 0) != 1) {
+    mc_sys_close(hold_fd);
+    if (mc_sys_flock(fd, LOCK_EX | LOCK_NB) != 0)
+        return;     /* others still hold the cache; fd holds no lock now */
+    if (mc_sys_pwrite(fd, &releasing, 1, 0) != 1) {
         /* Cannot mark it: the watcher will still release when it gets the
          * lock, it just cannot tell this from a crash. Nothing else to do. */
     }
-    flock(fd, LOCK_UN);
+    mc_sys_flock(fd, LOCK_UN);
     mc_lock_wait_watcher(fd);
-    close(fd);
+    mc_sys_close(fd);
 }

@@ -39,11 +39,13 @@ void mc_lock_wait_watcher(int fd);
  * disturb anyone. */
 int mc_lock_watcher_alive(int fd);
 
-/* This process lets go of its hold (closes hold_fd). If that leaves the cache
- * unheld, it marks the lock 'R', hands the release to the watcher and waits
- * until the watcher has finished; if a release is already running, it waits
- * for that. `held` is fstat() of hold_fd. Does nothing but close hold_fd
- * unless lock_path still names that file. Async-signal-safe. */
-void mc_lock_let_go(int hold_fd, const struct stat *held, const char *lock_path);
+/* This process, about to end, lets go of its hold (closes hold_fd). If that
+ * leaves the cache unheld, it marks the lock 'R', hands the release to the
+ * watcher and waits until the watcher has finished; if a release is already
+ * running, it waits for that. `dev`/`ino` identify the lock file: nothing is
+ * done unless hold_fd is still that file. Leaves a descriptor for the process
+ * end to close. Async-signal-safe. */
+void mc_lock_let_go(int hold_fd, unsigned long long dev, unsigned long long ino,
+                    const char *lock_path);
 
 #endif

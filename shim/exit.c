@@ -15,35 +15,24 @@
 #include <unistd.h>
 
 /* Async-signal-safe. */
-static int hold_stat(int fd, struct stat *st)
-{
-    return fd >= 0 && fstat(fd, st) == 0 && (unsigned long long)st->st_dev == mc_shim_hold_dev &&
-           (unsigned long long)st->st_ino == mc_shim_hold_ino;
-}
-
-/* Async-signal-safe. */
 int mc_shim_is_hold(int fd)
 {
     struct stat st;
 
-    return hold_stat(fd, &st);
+    return fd >= 0 && fstat(fd, &st) == 0 && (unsigned long long)st.st_dev == mc_shim_hold_dev &&
+           (unsigned long long)st.st_ino == mc_shim_hold_ino;
 }
 
-/* Async-signal-safe. */
+/* Async-signal-safe. May change errno: callers that return to the program
+ * keep it. */
 void mc_shim_let_go(void)
 {
-    int saved_errno = errno;
-    int fd = mc_shim_hold_fd;
-    struct stat st;
-
-    /* Still the descriptor we were given? (It may have been closed behind our
-     * back by a raw system call, and its number reused.) */
-    if (hold_stat(fd, &st))
-        mc_lock_let_go(fd, &st, mc_shim_lock_path);
-    errno = saved_errno;
+    if (mc_shim_hold_fd >= 0)
+        mc_lock_let_go(mc_shim_hold_fd, mc_shim_hold_dev, mc_shim_hold_ino, mc_shim_lock_path);
 }
 
-/* Runs after the program's atexit handlers and destructors. exit() flushes
+/* Runs after the program's atexit handlers and destructors, so nothing of the
+ * program looks at errno after it. exit() flushes
  * stdio after this: buffered writes into a kept cache still land; into a
  * wiped one they are lost either way. (Flushing here would take the streams'
  * locks, which another thread may hold for ever, e.g. in fgets(stdin).) */
@@ -56,7 +45,11 @@ __attribute__((destructor)) static void mc_shim_fini(void)
  * sees the release done" true for programs that end with _exit. */
 __attribute__((visibility("default"), noreturn)) void _exit(int status)
 {
+    /* A vfork child shares its parent's errno: leave it as it was. */
+    int saved_errno = errno;
+
     mc_shim_let_go();
+    errno = saved_errno;
     for (;;) {
         syscall(SYS_exit_group, status);
         syscall(SYS_exit, status);

@@ -17,7 +17,7 @@
 
 extern char **environ;
 
-static char helper_path[PATH_MAX];
+static char *helper_path;   /* found once, kept */
 
 /* Next to libmonocache.so first (a build tree, or an install with both in
  * one directory), then the configured bin directory. */
@@ -27,17 +27,23 @@ const char *mc_shim_helper_path(void)
     Dl_info info;
     const char *slash;
     size_t dir_len;
+    char *path;
 
+    if (helper_path)
+        return helper_path;
     if (dladdr((void *)mc_shim_helper_path, &info) && info.dli_fname) {
         slash = strrchr(info.dli_fname, '/');
         dir_len = slash ? (size_t)(slash - info.dli_fname) + 1 : 0;
-        if (dir_len + sizeof(MC_HELPER_NAME) <= sizeof(helper_path)) {
-            memcpy(helper_path, info.dli_fname, dir_len);
-            memcpy(helper_path + dir_len, MC_HELPER_NAME, sizeof(MC_HELPER_NAME));
-            if (dir_len == 0)
-                memcpy(helper_path, "./" MC_HELPER_NAME, sizeof("./" MC_HELPER_NAME));
-            if (access(helper_path, X_OK) == 0)
-                return helper_path;
+        path = malloc(dir_len + sizeof("./" MC_HELPER_NAME));
+        if (path) {
+            if (dir_len)
+                memcpy(path, info.dli_fname, dir_len);
+            else
+                memcpy(path, "./", dir_len = 2);
+            memcpy(path + dir_len, MC_HELPER_NAME, sizeof(MC_HELPER_NAME));
+            if (access(path, X_OK) == 0)
+                return helper_path = path;
+            free(path);
         }
     }
     if (access(installed, X_OK) == 0)

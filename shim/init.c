@@ -23,20 +23,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define MC_ENV_PREFIX "MONOCACHE_"
-#define MC_ENV_PREFIX_LEN (sizeof(MC_ENV_PREFIX) - 1)
 #define MC_HOLD_TEXT_MAX (MC_PATH_MAX + 64)
 #define MC_INIT_PID 1
-
-/* "HOLD=" and friends after the prefix; the length spares a strlen. */
-#define MC_MATCH(text, name) (strncmp((text), name, sizeof(name) - 1) == 0)
-#define MC_VALUE(text, name) ((text) + sizeof(name) - 1)
 
 int mc_shim_hold_fd = -1;
 unsigned long long mc_shim_hold_dev;
 unsigned long long mc_shim_hold_ino;
 const char *mc_shim_lock_path;
-static char lock_path_copy[MC_PATH_MAX];
 
 extern char **environ;
 
@@ -46,23 +39,35 @@ struct scan {
     int existing;           /* MONOCACHE_EXISTING set and not empty */
 };
 
+/* The rest of `text` after `prefix`, or NULL. Our own loop rather than
+ * strncmp: each libc function's first call costs a symbol lookup, in every
+ * process. */
+static const char *after(const char *text, const char *prefix)
+{
+    while (*prefix) {
+        if (*text++ != *prefix++)
+            return NULL;
+    }
+    return text;
+}
+
 /* One pass over the environment for the three variables the fast path needs. */
 static void scan_environment(struct scan *scan)
 {
+    const char *value;
     char **entry;
 
     for (entry = environ; entry && *entry; entry++) {
         const char *text = *entry;
 
-        if (text[0] != 'M' || strncmp(text, MC_ENV_PREFIX, MC_ENV_PREFIX_LEN) != 0)
+        if (text[0] != 'M' || !(text = after(text, "MONOCACHE_")))
             continue;
-        text += MC_ENV_PREFIX_LEN;
-        if (MC_MATCH(text, "HOLD="))
-            scan->hold = MC_VALUE(text, "HOLD=");
-        else if (MC_MATCH(text, "NEW="))
-            scan->new_cache = *MC_VALUE(text, "NEW=") && strcmp(MC_VALUE(text, "NEW="), "0") != 0;
-        else if (MC_MATCH(text, "EXISTING="))
-            scan->existing = *MC_VALUE(text, "EXISTING=") != '\0';
+        if ((value = after(text, MC_ENV_HOLD + sizeof("MONOCACHE_") - 1)) && *value == '=')
+            scan->hold = value + 1;
+        else if ((value = after(text, "NEW=")))
+            scan->new_cache = value[0] != '\0' && !(value[0] == '0' && value[1] == '\0');
+        else if ((value = after(text, "EXISTING=")))
+            scan->existing = value[0] != '\0';
     }
 }
 
@@ -79,22 +84,20 @@ static int inherited_fd(const char *hold_text, struct mc_hold *hold)
     return hold->fd;
 }
 
-/* The fast path: is the inherited descriptor still the lock it names? */
+/* The fast path: is the inherited descriptor still the lock it names? The
+ * path is kept only as a fallback for a system without /proc: the exit hook
+ * reopens the lock through /proc/self/fd, since programs that set their
+ * process title write over the environment's strings. */
 static int adopt_inherited(const char *hold_text)
 {
     struct mc_hold hold;
-    size_t len;
 
     if (inherited_fd(hold_text, &hold) < 0)
         return 0;
-    len = strlen(hold.lock_path);
-    if (len >= sizeof(lock_path_copy))
-        return 0;
-    memcpy(lock_path_copy, hold.lock_path, len + 1);
     mc_shim_hold_fd = hold.fd;
     mc_shim_hold_dev = hold.dev;
     mc_shim_hold_ino = hold.ino;
-    mc_shim_lock_path = lock_path_copy;
+    mc_shim_lock_path = hold.lock_path;
     return 1;
 }
 
@@ -132,7 +135,7 @@ static int publish_hold(int fd, const char *lock_path)
     if (fstat(fd, &st) != 0 ||
         mc_hold_format(text, sizeof(text), fd, (unsigned long long)st.st_dev,
                        (unsigned long long)st.st_ino, lock_path) != 0 ||
-        setenv(MC_ENV_HOLD, text, 1) != 0 || !adopt_inherited(text)) {
+        setenv(MC_ENV_HOLD, text, 1) != 0 || !adopt_inherited(getenv(MC_ENV_HOLD))) {
         mc_shim_real_close(fd);
         return -1;
     }
@@ -240,27 +243,34 @@ static void obtain_cache(int outer_fd)
     free(answer);
 }
 
+/* Everything but the fast path. Keeps errno. */
+static void slow_path(const struct scan *scan)
+{
+    int saved_errno = errno;
+    struct mc_hold hold;
+
+    if (scan->hold && !scan->new_cache && !scan->existing && rejoin(scan->hold)) {
+        errno = saved_errno;
+        return;
+    }
+    /* Not the monocache tool itself: it makes its caches on purpose. */
+    if (!dlsym(RTLD_DEFAULT, "monocache_cli_no_auto_cache"))
+        obtain_cache(inherited_fd(scan->hold, &hold));
+    errno = saved_errno;
+}
+
+/* The fast path touches no errno: a successful fstat() leaves it alone, and
+ * reading errno would itself cost a symbol lookup in every process. */
 __attribute__((constructor)) static void mc_shim_init(void)
 {
     struct scan scan = { NULL, 0, 0 };
-    int saved_errno = errno;
-    struct mc_hold hold;
 
     if (getauxval(AT_SECURE))
         return;     /* set-uid/set-gid: do nothing (the descriptor still holds) */
     scan_environment(&scan);
-    if (scan.hold && !scan.new_cache && !scan.existing) {
-        if (strcmp(scan.hold, MC_HOLD_DISABLED) == 0 || adopt_inherited(scan.hold)) {
-            errno = saved_errno;
-            return;
-        }
-        if (rejoin(scan.hold)) {
-            errno = saved_errno;
-            return;
-        }
-    }
-    /* Not the monocache tool itself: it makes its caches on purpose. */
-    if (!dlsym(RTLD_DEFAULT, "monocache_cli_no_auto_cache"))
-        obtain_cache(inherited_fd(scan.hold, &hold));
-    errno = saved_errno;
+    if (scan.hold && !scan.new_cache && !scan.existing &&
+        ((scan.hold[0] == MC_HOLD_DISABLED[0] && scan.hold[1] == '\0') ||
+         adopt_inherited(scan.hold)))
+        return;
+    slow_path(&scan);
 }

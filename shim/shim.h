@@ -12,8 +12,9 @@
 
 /* The holder descriptor of this process, or -1 when it holds no cache. */
 extern int mc_shim_hold_fd;
-/* Identity of the lock file behind it, and its path (our own copy: programs
- * that set their process title write over the environment's strings). */
+/* Identity of the lock file behind it, and its path (inside MONOCACHE_HOLD;
+ * only a fallback: programs that set their process title write over the
+ * environment's strings). */
 extern unsigned long long mc_shim_hold_dev;
 extern unsigned long long mc_shim_hold_ino;
 extern const char *mc_shim_lock_path;
@@ -22,7 +23,7 @@ extern const char *mc_shim_lock_path;
 int mc_shim_is_hold(int fd);
 
 /* Lets go of this process's hold (see mc_lock_let_go). Async-signal-safe.
- * Keeps errno. */
+ * May change errno. */
 void mc_shim_let_go(void);
 
 /* In the process that created or attached the cache: hook the signals whose

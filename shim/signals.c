@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The real sigaction: glibc exports it under this name too. */
@@ -29,7 +30,9 @@ static const int crash_signals[] = {
 };
 
 static volatile sig_atomic_t hooked[NSIG];     /* our handler is installed */
-static struct sigaction program_view[NSIG];     /* what the program set: the default */
+/* What the program set (a default action) for each hooked signal. Allocated
+ * by the creating process only: every other process keeps a small .bss. */
+static struct sigaction *program_view;
 static volatile sig_atomic_t hooks_enabled;     /* this process created the cache */
 
 int mc_shim_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
@@ -61,6 +64,7 @@ static int recurring_fault(int sig, const siginfo_t *info)
 static void crash_handler(int sig, siginfo_t *info, void *context)
 {
     struct sigaction dfl;
+    int saved_errno = errno;
 
     (void)context;
     mc_shim_let_go();
@@ -73,6 +77,7 @@ static void crash_handler(int sig, siginfo_t *info, void *context)
      * pending until we return (sig is blocked in here), then fatal. */
     if (!recurring_fault(sig, info))
         raise(sig);
+    errno = saved_errno;
 }
 
 static void our_action(struct sigaction *action)
@@ -89,6 +94,9 @@ void mc_shim_hook_crash_signals(void)
     struct sigaction current;
     size_t i;
 
+    program_view = calloc(NSIG, sizeof(*program_view));
+    if (!program_view)
+        return;
     our_action(&ours);
     hooks_enabled = 1;
     for (i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++) {

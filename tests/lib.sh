@@ -31,6 +31,9 @@ export MONOCACHE_ROOT=$ROOT
 tap_count=0
 tap_failed=0
 
+# The library as installed next to the tool (run and preload-path find this
+# one), whichever copy the tests preload.
+MC_REAL_LIB=$(readlink -f "$MC_LIB")
 if [ "${MC_VALGRIND:-0}" = 1 ]; then
     # The shim starts the `monocache` next to libmonocache.so: put a copy of
     # the library next to a script that runs the real tool under memcheck.

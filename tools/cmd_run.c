@@ -489,7 +489,8 @@ static void let_go(int hold_fd, const char *lock_path)
     if (hold_fd < 0)
         return;
     if (fstat(hold_fd, &held) == 0)
-        mc_lock_let_go(hold_fd, &held, lock_path);
+        mc_lock_let_go(hold_fd, (unsigned long long)held.st_dev,
+                       (unsigned long long)held.st_ino, lock_path);
     else
         close(hold_fd);
 }
