@@ -1,7 +1,6 @@
 /* hold.c — MONOCACHE_HOLD text form (see hold.h). No stdio: this runs before
  * main in every wrapped process. */
 #include "hold.h"
-
 #include "proto.h"
 
 #include <fcntl.h>
@@ -10,7 +9,7 @@
 
 #define MC_HOLD_FD_LOWEST 3
 
-static const char *parse_number(const char *p, unsigned long long *out)
+MC_HOT static const char *parse_number(const char *p, unsigned long long *out)
 {
     unsigned long long value = 0;
     const char *start = p;
@@ -29,7 +28,7 @@ static const char *parse_number(const char *p, unsigned long long *out)
     return p + 1;
 }
 
-int mc_hold_parse(const char *text, struct mc_hold *hold)
+MC_HOT int mc_hold_parse(const char *text, struct mc_hold *hold)
 {
     unsigned long long fd;
     const char *p = text;

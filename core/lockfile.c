@@ -105,7 +105,7 @@ int mc_lock_watcher_alive(int fd)
 
 /* "/proc/self/fd/<fd>": opens the very file behind fd (a new description)
  * without trusting any path. Async-signal-safe. */
-static void proc_fd_path(int fd, char *out)
+MC_HOT static void proc_fd_path(int fd, char *out)
 {
     static const char prefix[] = "/proc/self/fd/";
     char digits[16];
@@ -130,7 +130,7 @@ static void proc_fd_path(int fd, char *out)
  * to convert its own to exclusive. Linux converts under one spinlock: it drops
  * our shared lock and tests the others atomically. So the last one to convert
  * finds nobody and wins, and the others fail and leave: exactly one hands over. */
-static int is_file(int fd, unsigned long long dev, unsigned long long ino)
+MC_HOT static int is_file(int fd, unsigned long long dev, unsigned long long ino)
 {
     struct stat st;
 
@@ -140,8 +140,8 @@ static int is_file(int fd, unsigned long long dev, unsigned long long ino)
 
 /* A new description of the lock behind hold_fd, or -1 if hold_fd is not that
  * file any more (closed behind our back, its number reused). */
-static int reopen_hold(int hold_fd, unsigned long long dev, unsigned long long ino,
-                       const char *lock_path)
+MC_HOT static int reopen_hold(int hold_fd, unsigned long long dev, unsigned long long ino,
+                              const char *lock_path)
 {
     char own_path[sizeof("/proc/self/fd/") + 16];
     int fd;
@@ -167,8 +167,8 @@ static int reopen_hold(int hold_fd, unsigned long long dev, unsigned long long i
     return fd;
 }
 
-void mc_lock_let_go(int hold_fd, unsigned long long dev, unsigned long long ino,
-                    const char *lock_path)
+MC_HOT void mc_lock_let_go(int hold_fd, unsigned long long dev, unsigned long long ino,
+                           const char *lock_path)
 {
     const char releasing = MC_STATE_RELEASING;
     int fd = reopen_hold(hold_fd, dev, ino, lock_path);

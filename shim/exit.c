@@ -8,6 +8,7 @@
  * written here: a vfork child shares our memory. */
 #include "shim.h"
 #include "lockfile.h"
+#include "proto.h"
 
 #include <errno.h>
 #include <sys/stat.h>
@@ -25,7 +26,7 @@ int mc_shim_is_hold(int fd)
 
 /* Async-signal-safe. May change errno: callers that return to the program
  * keep it. */
-void mc_shim_let_go(void)
+MC_HOT void mc_shim_let_go(void)
 {
     if (mc_shim_hold_fd >= 0)
         mc_lock_let_go(mc_shim_hold_fd, mc_shim_hold_dev, mc_shim_hold_ino, mc_shim_lock_path);
@@ -36,7 +37,7 @@ void mc_shim_let_go(void)
  * stdio after this: buffered writes into a kept cache still land; into a
  * wiped one they are lost either way. (Flushing here would take the streams'
  * locks, which another thread may hold for ever, e.g. in fgets(stdin).) */
-__attribute__((destructor)) static void mc_shim_fini(void)
+__attribute__((destructor)) MC_HOT static void mc_shim_fini(void)
 {
     mc_shim_let_go();
 }

@@ -7,6 +7,7 @@
  * did not open it and cannot use it, and keeping it is what keeps the child
  * holding the cache across the exec that follows. */
 #include "shim.h"
+#include "proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +30,7 @@ int mc_shim_real_dup2(int old_fd, int new_fd)
     return __dup2(old_fd, new_fd);
 }
 
-__attribute__((visibility("default"))) int close(int fd)
+__attribute__((visibility("default"))) MC_HOT int close(int fd)
 {
     if (fd >= 0 && fd == mc_shim_hold_fd && mc_shim_is_hold(fd))
         return 0;

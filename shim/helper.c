@@ -15,7 +15,14 @@
 
 #define MC_HELPER_NAME "monocache"
 
-extern char **environ;
+/* The current environment, looked up when a helper is started: naming
+ * `environ` directly would cost every process a symbol lookup at load. */
+static char **current_environ(void)
+{
+    char ***environ_var = dlsym(RTLD_DEFAULT, "environ");
+
+    return environ_var ? *environ_var : NULL;
+}
 
 static char *helper_path;   /* found once, kept */
 
@@ -54,19 +61,21 @@ const char *mc_shim_helper_path(void)
 /* Our helpers must not load us again. */
 char **mc_shim_helper_env(void)
 {
+    static const char preload[] = "LD_PRELOAD=";
+    char **environ_now = current_environ();
     size_t count = 0;
     size_t kept = 0;
     char **env;
     size_t i;
 
-    while (environ && environ[count])
+    while (environ_now && environ_now[count])
         count++;
     env = malloc((count + 1) * sizeof(*env));
     if (!env)
         return NULL;
     for (i = 0; i < count; i++) {
-        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
-            env[kept++] = environ[i];
+        if (strncmp(environ_now[i], preload, sizeof(preload) - 1) != 0)
+            env[kept++] = environ_now[i];
     }
     env[kept] = NULL;
     return env;

@@ -31,8 +31,6 @@ unsigned long long mc_shim_hold_dev;
 unsigned long long mc_shim_hold_ino;
 const char *mc_shim_lock_path;
 
-extern char **environ;
-
 struct scan {
     const char *hold;       /* MONOCACHE_HOLD value */
     int new_cache;          /* MONOCACHE_NEW set and not "0" */
@@ -42,7 +40,7 @@ struct scan {
 /* The rest of `text` after `prefix`, or NULL. Our own loop rather than
  * strncmp: each libc function's first call costs a symbol lookup, in every
  * process. */
-static const char *after(const char *text, const char *prefix)
+MC_HOT static const char *after(const char *text, const char *prefix)
 {
     while (*prefix) {
         if (*text++ != *prefix++)
@@ -52,12 +50,12 @@ static const char *after(const char *text, const char *prefix)
 }
 
 /* One pass over the environment for the three variables the fast path needs. */
-static void scan_environment(struct scan *scan)
+MC_HOT static void scan_environment(char **env, struct scan *scan)
 {
     const char *value;
     char **entry;
 
-    for (entry = environ; entry && *entry; entry++) {
+    for (entry = env; entry && *entry; entry++) {
         const char *text = *entry;
 
         if (text[0] != 'M' || !(text = after(text, "MONOCACHE_")))
@@ -72,7 +70,7 @@ static void scan_environment(struct scan *scan)
 }
 
 /* The descriptor named by MONOCACHE_HOLD, if it is still that lock file. */
-static int inherited_fd(const char *hold_text, struct mc_hold *hold)
+MC_HOT static int inherited_fd(const char *hold_text, struct mc_hold *hold)
 {
     struct stat st;
 
@@ -88,7 +86,7 @@ static int inherited_fd(const char *hold_text, struct mc_hold *hold)
  * path is kept only as a fallback for a system without /proc: the exit hook
  * reopens the lock through /proc/self/fd, since programs that set their
  * process title write over the environment's strings. */
-static int adopt_inherited(const char *hold_text)
+MC_HOT static int adopt_inherited(const char *hold_text)
 {
     struct mc_hold hold;
 
@@ -260,14 +258,18 @@ static void slow_path(const struct scan *scan)
 }
 
 /* The fast path touches no errno: a successful fstat() leaves it alone, and
- * reading errno would itself cost a symbol lookup in every process. */
-__attribute__((constructor)) static void mc_shim_init(void)
+ * reading errno would itself cost a symbol lookup in every process. It reads
+ * the environment glibc passes to initialisers (the `environ` symbol would
+ * cost a lookup at load time). */
+__attribute__((constructor)) MC_HOT static void mc_shim_init(int argc, char **argv, char **env)
 {
     struct scan scan = { NULL, 0, 0 };
 
+    (void)argc;
+    (void)argv;
     if (getauxval(AT_SECURE))
         return;     /* set-uid/set-gid: do nothing (the descriptor still holds) */
-    scan_environment(&scan);
+    scan_environment(env, &scan);
     if (scan.hold && !scan.new_cache && !scan.existing &&
         ((scan.hold[0] == MC_HOLD_DISABLED[0] && scan.hold[1] == '\0') ||
          adopt_inherited(scan.hold)))
