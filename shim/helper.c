@@ -1,5 +1,5 @@
 /* helper.c — finding the monocache executable and the environment to start
- * it with, from inside the host program. */
+ * it with. Runs inside someone else's process (slow path and C API only). */
 #include "shim.h"
 #include "proto.h"
 

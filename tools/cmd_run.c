@@ -33,6 +33,7 @@
 #endif
 
 #define MC_LIB_NAME "libmonocache.so"
+#define PRELOAD_ASSIGNMENT "LD_PRELOAD="
 #define MC_HOLD_TEXT_MAX (MC_PATH_MAX + 64)
 
 struct run_options {
@@ -212,7 +213,7 @@ static char **watcher_env(const struct run_options *options)
     if (!env)
         return NULL;
     for (i = 0, count = 0; environ[i]; i++) {
-        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
+        if (strncmp(environ[i], PRELOAD_ASSIGNMENT, sizeof(PRELOAD_ASSIGNMENT) - 1) != 0)
             env[count++] = strdup(environ[i]);
     }
     /* What the program sees: only what the watcher's answer sets. */
