@@ -89,20 +89,6 @@ void mc_lock_wait_watcher(int fd)
     }
 }
 
-int mc_lock_watcher_alive(int fd)
-{
-    struct flock probe = {
-        .l_type = F_RDLCK,
-        .l_whence = SEEK_SET,
-        .l_start = MC_WATCH_BYTE,
-        .l_len = 1,
-    };
-
-    if (fcntl(fd, F_OFD_GETLK, &probe) != 0)
-        return -1;
-    return probe.l_type != F_UNLCK;
-}
-
 /* "/proc/self/fd/<fd>": opens the very file behind fd (a new description)
  * without trusting any path. Async-signal-safe. */
 MC_HOT static void proc_fd_path(int fd, char *out)

@@ -35,9 +35,6 @@ enum mc_join mc_lock_join(const char *lock_path, int *fd);
 int mc_lock_state(int fd);
 /* Blocks until no watcher holds its OFD lock on this lock file. */
 void mc_lock_wait_watcher(int fd);
-/* 1 if a watcher holds its OFD lock, 0 if not, -1 on error. Does not block or
- * disturb anyone. */
-int mc_lock_watcher_alive(int fd);
 
 /* This process, about to end, lets go of its hold (closes hold_fd). If that
  * leaves the cache unheld, it marks the lock 'R', hands the release to the

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -110,4 +111,32 @@ int mc_reply_next(char **cursor, char **kind, char **arg)
     }
     *kind = line;
     return 0;
+}
+
+enum mc_reply_outcome mc_reply_apply(char *text, const char **lock_path)
+{
+    char *cursor = text;
+    char *kind;
+    char *arg;
+
+    *lock_path = NULL;
+    while (mc_reply_next(&cursor, &kind, &arg) == 0) {
+        if (strcmp(kind, "error") == 0)
+            return MC_REPLY_ERROR;
+        if (strcmp(kind, "disabled") == 0)
+            return MC_REPLY_DISABLED;
+        if (strcmp(kind, "set") == 0) {
+            char *equals = strchr(arg, '=');
+
+            if (equals) {
+                *equals = '\0';
+                setenv(arg, equals + 1, 1);
+            }
+        } else if (strcmp(kind, "unset") == 0) {
+            unsetenv(arg);
+        } else if (strcmp(kind, "hold") == 0) {
+            *lock_path = strchr(arg, '/');
+        }
+    }
+    return *lock_path ? MC_REPLY_OK : MC_REPLY_BAD;
 }

@@ -20,4 +20,15 @@ long mc_reply_recv(int sock, char *buf, size_t size, int *fd, int timeout_ms);
  * which is modified. Returns 0, or -1 at the end. */
 int mc_reply_next(char **cursor, char **kind, char **arg);
 
+enum mc_reply_outcome {
+    MC_REPLY_OK,        /* a cache; *lock_path set */
+    MC_REPLY_DISABLED,  /* run without a cache (MONOCACHE_ON_ERROR=continue) */
+    MC_REPLY_ERROR,     /* our failure, already reported by the watcher */
+    MC_REPLY_BAD        /* an answer without its lock path */
+};
+
+/* Applies an answer to this process: its set/unset lines to the environment.
+ * *lock_path points into text (which is modified). */
+enum mc_reply_outcome mc_reply_apply(char *text, const char **lock_path);
+
 #endif

@@ -164,33 +164,22 @@ static int rejoin(const char *hold_text)
  * MONOCACHE_EXISTING), or -1: this process keeps it, its children do not. */
 static void apply_answer(char *text, int hold_fd, int outer_fd)
 {
-    const char *lock_path = NULL;
-    char *cursor = text;
-    char *kind;
-    char *arg;
+    const char *lock_path;
     int placed;
 
-    while (mc_reply_next(&cursor, &kind, &arg) == 0) {
-        if (strcmp(kind, "error") == 0) {
-            /* The watcher has told the user why. */
-            syscall(SYS_exit_group, MC_EXIT_OWN_ERROR);
-        } else if (strcmp(kind, "disabled") == 0) {
-            if (hold_fd >= 0)
-                mc_shim_real_close(hold_fd);
-            setenv(MC_ENV_HOLD, MC_HOLD_DISABLED, 1);
-            return;
-        } else if (strcmp(kind, "set") == 0) {
-            char *equals = strchr(arg, '=');
-
-            if (equals) {
-                *equals = '\0';
-                setenv(arg, equals + 1, 1);
-            }
-        } else if (strcmp(kind, "unset") == 0) {
-            unsetenv(arg);
-        } else if (strcmp(kind, "hold") == 0) {
-            lock_path = strchr(arg, '/');
-        }
+    switch (mc_reply_apply(text, &lock_path)) {
+    case MC_REPLY_ERROR:
+        /* The watcher has told the user why. */
+        syscall(SYS_exit_group, MC_EXIT_OWN_ERROR);
+        return;
+    case MC_REPLY_DISABLED:
+        if (hold_fd >= 0)
+            mc_shim_real_close(hold_fd);
+        setenv(MC_ENV_HOLD, MC_HOLD_DISABLED, 1);
+        return;
+    case MC_REPLY_BAD:
+    case MC_REPLY_OK:
+        break;
     }
     if (hold_fd < 0 || !lock_path) {
         if (hold_fd >= 0)

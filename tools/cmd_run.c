@@ -238,33 +238,28 @@ static void free_env(char **env)
 static int apply_answer(char *text, int received_fd, const char **lock_path_out)
 {
     char hold_text[MC_HOLD_TEXT_MAX];
-    const char *lock_path = NULL;
-    char *cursor = text;
+    const char *lock_path;
     struct stat st;
-    char *kind;
-    char *arg;
     int fd;
 
-    while (mc_reply_next(&cursor, &kind, &arg) == 0) {
-        if (strcmp(kind, "error") == 0)
-            return -1;
-        if (strcmp(kind, "disabled") == 0) {
-            setenv(MC_ENV_HOLD, MC_HOLD_DISABLED, 1);
-            return -2;
-        }
-        if (strcmp(kind, "set") == 0 && strchr(arg, '=')) {
-            char *equals = strchr(arg, '=');
-
-            *equals = '\0';
-            setenv(arg, equals + 1, 1);
-        } else if (strcmp(kind, "unset") == 0) {
-            unsetenv(arg);
-        } else if (strcmp(kind, "hold") == 0) {
-            lock_path = strchr(arg, '/');
-        }
+    switch (mc_reply_apply(text, &lock_path)) {
+    case MC_REPLY_ERROR:
+        if (received_fd >= 0)
+            close(received_fd);
+        return -1;
+    case MC_REPLY_DISABLED:
+        if (received_fd >= 0)
+            close(received_fd);
+        setenv(MC_ENV_HOLD, MC_HOLD_DISABLED, 1);
+        return -2;
+    case MC_REPLY_BAD:
+    case MC_REPLY_OK:
+        break;
     }
     if (received_fd < 0 || !lock_path) {
         mc_log_always(MC_LOG_ERROR, "the watcher's answer had no holder descriptor");
+        if (received_fd >= 0)
+            close(received_fd);
         return -1;
     }
     fd = mc_hold_place_fd(received_fd, close);
