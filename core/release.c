@@ -206,6 +206,10 @@ int mc_wipe_tombstone(const char *cache_dir, const char *name, struct mc_err *er
         goto out;
     }
     dir_fd = mc_open_dir_beneath(parent_fd, name);
+    if (dir_fd < 0 && errno == ENOENT) {
+        rc = 1;     /* its wipe has just finished */
+        goto out;
+    }
     if (dir_fd < 0) {
         mc_err_sys(err, errno, "%s", display);
         goto out;

@@ -38,7 +38,7 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
 int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd, struct mc_err *err);
 
 /* Finishes wiping a tombstone <cache_dir>/.wipe-* left by an interrupted wipe.
- * 0 done, 1 a wipe of it is running (left alone), -1 error. */
+ * 0 done, 1 a wipe of it is running or just finished (left alone), -1 error. */
 int mc_wipe_tombstone(const char *cache_dir, const char *name, struct mc_err *err);
 
 #endif
