@@ -51,10 +51,13 @@ ok "unlocked, then attached: wiped at that program's end" test ! -e "$other/cach
 
 out=$(mc run -- sh -c 'outer=$MONOCACHE_PATH; "$0" run -- sh -c "echo \$MONOCACHE_PATH" ; echo "$outer"' "$MC_BIN")
 is "a nested run attaches to the tree's cache" "$(echo "$out" | sed -n 1p)" "$(echo "$out" | sed -n 2p)"
-out=$(mc run -- sh -c 'outer=$MONOCACHE_PATH; "$0" run --new -- sh -c "echo \$MONOCACHE_PATH" ; echo "$outer"' "$MC_BIN")
-[ "$(echo "$out" | sed -n 1p)" != "$(echo "$out" | sed -n 2p)" ] \
+out=$(mc run -- sh -c 'outer=$MONOCACHE_PATH; "$0" run --new -- sh -c "echo \$MONOCACHE_PATH" ; echo "$outer"' "$MC_BIN" 2> "$T/err")
+status=$?
+first=$(echo "$out" | sed -n 1p)
+[ "$status" = 0 ] && [ -n "$first" ] && [ "$first" != "$(echo "$out" | sed -n 2p)" ] \
     && pass "run --new inside a tree makes a new cache" \
-    || fail "run --new inside a tree makes a new cache" "got: $out"
+    || fail "run --new inside a tree makes a new cache" "status $status, output: $out" \
+        "stderr: $(cat "$T/err")"
 ok "all released" no_caches
 
 # A nested run applies what it was asked to the tree's cache.
