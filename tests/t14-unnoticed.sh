@@ -49,6 +49,10 @@ eventually 10 test ! -e "$ROOT/cache/$outer" && pass "a MONOCACHE_NEW child does
 is "... while its own lives" "$(cache_count)" 1
 eventually 10 no_caches
 
+out=$(mc run -- sh -c '"$0" run --new -- sh -c "ls /proc/\$\$/fd | grep -c ^10[0-9][0-9]\$"' "$MC_BIN")
+is "run --new inside a tree: the program holds only its own cache" "$out" 1
+eventually 10 no_caches
+
 # stderr is a pipe read to its end: our watcher must not keep it open for as
 # long as the cache lives.
 out=$(LD_PRELOAD=$PRELOAD sh -c 'setsid sleep 2 < /dev/null > /dev/null 2>&1 & echo hi' 2>&1)

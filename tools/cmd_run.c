@@ -135,17 +135,20 @@ static int env_flag(const char *name)
     return flag;
 }
 
-/* Is this process already holding a live cache (a nested run)? */
-static int inside_live_tree(void)
+/* The descriptor holding the cache of the tree this process belongs to, or
+ * -1 (not in a live tree). */
+static int tree_hold_fd(void)
 {
     const char *text = getenv(MC_ENV_HOLD);
     struct mc_hold hold;
     struct stat st;
 
     if (!text || mc_hold_parse(text, &hold) != 0)
-        return 0;
-    return fstat(hold.fd, &st) == 0 && (unsigned long long)st.st_dev == hold.dev &&
-           (unsigned long long)st.st_ino == hold.ino;
+        return -1;
+    if (fstat(hold.fd, &st) != 0 || (unsigned long long)st.st_dev != hold.dev ||
+        (unsigned long long)st.st_ino != hold.ino)
+        return -1;
+    return hold.fd;
 }
 
 /* LD_PRELOAD with our library added, unless it is there already. */
@@ -497,6 +500,7 @@ static int run_with_watcher(struct run_options *options, const char *lib)
     char why[MC_PATH_MAX + 128];
     char *answer = malloc(MC_REPLY_MAX);
     char **env = watcher_env(options);
+    int outer_fd = tree_hold_fd();
     char *helper;
     int received_fd = -1;
     int hold_fd;
@@ -527,6 +531,10 @@ static int run_with_watcher(struct run_options *options, const char *lib)
     free(answer);
     if (hold_fd == -1)
         return MC_EXIT_OWN_ERROR;
+    /* --new or --existing inside a tree: run belongs to that tree, the
+     * program does not (it holds only its own cache). */
+    if (outer_fd >= 0)
+        fcntl(outer_fd, F_SETFD, FD_CLOEXEC);
     if (compose_preload(lib) != 0) {
         mc_log_always(MC_LOG_ERROR, "cannot set LD_PRELOAD");
         rc = MC_EXIT_OWN_ERROR;
@@ -572,7 +580,7 @@ int cmd_run(int argc, char **argv)
         return MC_EXIT_OWN_ERROR;
     }
     if (!options.new_cache && !options.existing && !env_flag(MC_ENV_NEW) &&
-        !getenv(MC_ENV_EXISTING) && inside_live_tree())
+        !getenv(MC_ENV_EXISTING) && tree_hold_fd() >= 0)
         rc = run_nested(&options, lib);
     else
         rc = run_with_watcher(&options, lib);
