@@ -75,12 +75,13 @@ eventually 10 test ! -e "$ROOT/cache/$dead" && pass "the next cache's watcher re
 # The watcher alone killed: the tree ends normally but nobody releases;
 # gc does.
 rm -f "$T/id"
-with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; sleep 1' "$T/id" &
+with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; while [ ! -e "$0.stop" ]; do sleep 0.05; done' "$T/id" &
 tree=$!
 eventually 10 test -s "$T/id"
 id=$(cat "$T/id")
 eventually 10 sh -c "test -n \"\$(awk '{print \$4}' '$ROOT/run/$id.lock')\""
 kill -9 "$(watcher_of "$id")"
+touch "$T/id.stop"
 wait "$tree"
 ok "watcher killed: the cache outlives its tree" test -d "$ROOT/cache/$id"
 is "gc reclaims it" "$(mc gc)" "wiped $id"
