@@ -43,7 +43,7 @@ is "... without warnings" "$(cat "$T/err")" ""
 ok "... released" no_caches
 
 # MONOCACHE_NEW: the new tree does not hold the old cache too.
-outer=$(with_cache sh -c 'MONOCACHE_NEW=1 setsid sh -c "sleep 2" > /dev/null 2>&1 & echo "$MONOCACHE_ID"')
+outer=$(with_cache sh -c 'MONOCACHE_NEW=1 setsid sh -c "sleep 4" > /dev/null 2>&1 & echo "$MONOCACHE_ID"')
 eventually 10 test ! -e "$ROOT/cache/$outer" && pass "a MONOCACHE_NEW child does not keep the outer cache" \
     || fail "a MONOCACHE_NEW child does not keep the outer cache"
 is "... while its own lives" "$(cache_count)" 1
@@ -55,7 +55,7 @@ eventually 10 no_caches
 
 # stderr is a pipe read to its end: our watcher must not keep it open for as
 # long as the cache lives.
-out=$(LD_PRELOAD=$PRELOAD sh -c 'setsid sleep 2 < /dev/null > /dev/null 2>&1 & echo hi' 2>&1)
+out=$(LD_PRELOAD=$PRELOAD sh -c 'setsid sleep 3 < /dev/null > /dev/null 2>&1 & echo hi' 2>&1)
 is "\$(program 2>&1) returns when the program ends" "$out hi-held=$(cache_count)" "hi hi-held=1"
 eventually 10 no_caches
 

@@ -88,7 +88,7 @@ out=$(cd "$T/cwd" && MONOCACHE_ROOT=rel2 LD_PRELOAD=$PRELOAD sh -c 'echo $MONOCA
 like "relative MONOCACHE_ROOT: under the working directory" "$out" "^$T/cwd/rel2/cache/"
 
 # A program that leaves an orphan: run returns, the orphan keeps the cache.
-mc run -- sh -c 'sleep 1.5 & exit 0'
+mc run -- sh -c 'sleep 3 & exit 0'
 is "run returns when its program does; the orphan still holds" "$(cache_count)" 1
 eventually 10 no_caches && pass "released when the orphan ended" || fail "released when the orphan ended"
 
