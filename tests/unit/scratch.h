@@ -4,9 +4,12 @@
 #ifndef MC_SCRATCH_H
 #define MC_SCRATCH_H
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,6 +75,27 @@ static inline void scratch_remove(char *path)
     }
     nftw(path, scratch_remove_one, SCRATCH_OPEN_FDS, FTW_PHYS | FTW_DEPTH);
     free(path);
+}
+
+/* Entries besides "." and ".."; -1 if the directory cannot be listed. */
+static inline int count_entries(int dir_fd)
+{
+    int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *entry;
+    int count = 0;
+
+    if (!dir) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    for (entry = readdir(dir); entry; entry = readdir(dir)) {
+        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
+            count++;
+    }
+    closedir(dir);
+    return count;
 }
 
 #endif

@@ -66,27 +66,6 @@ static const char *string_of(const cJSON *meta, const char *key)
     return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
-/* Entries in the directory besides "." and "..". */
-static int count_entries(int dir_fd)
-{
-    int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-    struct dirent *entry;
-    int count = 0;
-
-    if (!dir) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    for (entry = readdir(dir); entry; entry = readdir(dir)) {
-        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
-            count++;
-    }
-    closedir(dir);
-    return count;
-}
-
 static void test_new(void)
 {
     cJSON *extra = cJSON_Parse("{\"team\":\"ml\",\"locked\":false,\"n\":[1,2]}");

@@ -46,27 +46,6 @@ static int make_dir(int dir_fd, const char *name)
     return openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* Entries besides "." and ".."; -1 if the directory cannot be listed. */
-static int count_entries(int dir_fd)
-{
-    int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-    struct dirent *entry;
-    int count = 0;
-
-    if (!dir) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    for (entry = readdir(dir); entry; entry = readdir(dir)) {
-        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
-            count++;
-    }
-    closedir(dir);
-    return count;
-}
-
 /* 1 if dir_fd/name is a regular file holding exactly content. */
 static int file_holds(int dir_fd, const char *name, const char *content)
 {
