@@ -45,13 +45,13 @@ CORE_LIBS = -lcjson -luuid
 
 UNIT_TESTS = test_hold test_config test_buf test_ids test_meta test_root test_wipe test_reply
 UNIT_BIN = $(UNIT_TESTS:%=$(O)/tests/unit/%)
-HELPERS = probe waitstatus apiuser spawnloop static_sleeper
+HELPERS = probe waitstatus apiuser spawnloop static_sleeper noopenat2
 HELPER_BIN = $(HELPERS:%=$(O)/tests/helpers/%)
 EMPTY_PRELOAD = $(O)/tests/helpers/empty.so
 EARLY_HANDLER = $(O)/tests/helpers/early_handler.so
 
 .PHONY: all deps check check-unit check-shell check-asan check-valgrind bench install \
-	clean helpers
+	clean helpers mutants
 
 all: $(LIB) $(CLI)
 
@@ -124,6 +124,10 @@ check-asan:
 check-valgrind: all helpers $(UNIT_BIN)
 	prove -e 'valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite' $(UNIT_BIN)
 	$(TEST_ENV) MC_VALGRIND=1 prove tests/t*.sh
+
+# Small plausible bugs, one at a time, each under make check (not in CI).
+mutants:
+	tests/mutants.sh
 
 bench: all helpers
 	$(TEST_ENV) bench/run.sh

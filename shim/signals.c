@@ -34,6 +34,9 @@ static volatile sig_atomic_t hooked[NSIG];     /* our handler is installed */
  * by the creating process only: every other process keeps a small .bss. */
 static struct sigaction *program_view;
 static volatile sig_atomic_t hooks_enabled;     /* this process created the cache */
+/* Bit sig-1: siginterrupt(sig, 1) is in force, so signal() must not set
+ * SA_RESTART (glibc keeps the same set privately for its own signal()). */
+static unsigned long long interrupting;
 
 int mc_shim_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
@@ -186,15 +189,51 @@ static __sighandler_t install(int sig, __sighandler_t handler, int flags, int ma
     return old.sa_handler;
 }
 
-/* glibc's signal() has BSD semantics: restart, block the signal in its handler. */
+static unsigned long long signal_bit(int sig)
+{
+    return 1ULL << (sig - 1);
+}
+
+/* BSD semantics, as glibc's signal(): block the signal in its handler, and
+ * restart interrupted calls unless siginterrupt() said otherwise. */
+static int bsd_flags(int sig)
+{
+    if (sig > 0 && sig < NSIG && (interrupting & signal_bit(sig)))
+        return 0;
+    return SA_RESTART;
+}
+
 __attribute__((visibility("default"))) __sighandler_t signal(int sig, __sighandler_t handler)
 {
-    return install(sig, handler, SA_RESTART, 1);
+    return install(sig, handler, bsd_flags(sig), 1);
 }
 
 __attribute__((visibility("default"))) __sighandler_t bsd_signal(int sig, __sighandler_t handler)
 {
-    return install(sig, handler, SA_RESTART, 1);
+    return install(sig, handler, bsd_flags(sig), 1);
+}
+
+/* As glibc's: remembered for later signal() calls, and applied to the
+ * current action now (through our sigaction, so a hooked signal keeps its
+ * hook and the program's view changes). */
+__attribute__((visibility("default"))) int siginterrupt(int sig, int interrupt)
+{
+    struct sigaction action;
+
+    if (sig <= 0 || sig >= NSIG) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (sigaction(sig, NULL, &action) != 0)
+        return -1;
+    if (interrupt) {
+        interrupting |= signal_bit(sig);
+        action.sa_flags &= ~SA_RESTART;
+    } else {
+        interrupting &= ~signal_bit(sig);
+        action.sa_flags |= SA_RESTART;
+    }
+    return sigaction(sig, &action, NULL);
 }
 
 /* System V semantics: one-shot, not blocked in its handler. */

@@ -54,6 +54,16 @@ eventually 10 no_caches && pass "released when the Python child ended" \
 out=$(with_cache sh -c '"$0" close-all exec sh -c "ls /proc/\$\$/fd | grep -c 1000"' "$P")
 is "closefrom(3) leaves the holder descriptor" "$out" 1
 
+# A daemon-style close() of every descriptor from 3 to 1023, then a child:
+# the child still holds the very same cache. (Had close() really closed the
+# hold, nobody would hold the cache during the pause: the watcher would wipe
+# it, and the child would get a fresh one with a warning.)
+out=$(with_cache sh -c 'echo "$MONOCACHE_PATH"; exec "$0" close-loop sleep 0.3 spawn "echo \$MONOCACHE_PATH; test -d \"\$MONOCACHE_PATH\" && echo present"' "$P" 2> "$T/err")
+is "close() of 3..1023, then a child: it holds the same, live cache" \
+    "$(echo "$out" | sed -n 2,3p | tr '\n' ' ')" "$(echo "$out" | sed -n 1p) present "
+is "... without a warning" "$(cat "$T/err")" ""
+eventually 10 no_caches
+
 # A descriptor closed behind libc's back: the next image joins again by path.
 out=$(with_cache sh -c 'a=$MONOCACHE_PATH; "$0" raw-close-all exec sh -c "ls /proc/\$\$/fd | grep -c 1000; echo \$MONOCACHE_PATH" > "$a/out"; cat "$a/out"; echo "$a"' "$P")
 is "raw close_range: the exec'd image re-joined (has the descriptor again)" "$(echo "$out" | sed -n 1p)" 1

@@ -8,28 +8,49 @@ E=$MC_HELPERS/early_handler.so
 
 # Installed after us, in the process that created the cache (the one whose
 # signals we hook).
+# (waitstatus --check-root counts what is left under the root right after
+# waitpid(); 1000 files are more than an asynchronous release could wipe by
+# then.)
 for how in sigaction signal; do
-    out=$(LD_PRELOAD=$PRELOAD "$MC_HELPERS/waitstatus" "$P" "$how" 15 raise 15 exit 0)
-    is "handler installed with $how() runs and decides the end" "$(echo $out)" "handled 15 exit 42"
-    ok "... and the cache is released" no_caches
+    out=$("$MC_HELPERS/waitstatus" --check-root "$ROOT" --preload "$PRELOAD" "$P" fill 1000 "$how" 15 raise 15 exit 0)
+    is "handler installed with $how() runs and decides the end, released before the parent saw it" \
+        "$(echo $out)" "handled 15 exit 42 left=0"
+    eventually 10 no_caches
 done
 
 out=$(LD_PRELOAD=$PRELOAD "$P" query 15 query 11 query 13)
 is "sigaction() reports the default action for hooked signals" "$(echo $out)" \
     "handler default handler default handler default"
 
-out=$(LD_PRELOAD=$PRELOAD "$MC_HELPERS/waitstatus" "$P" sigaction 15 default 15 raise 15 exit 0)
-is "a handler put back to SIG_DFL: dies of the signal" "$out" "signal 15 nocore"
-ok "... and the release still happened before the parent saw it" no_caches
+for how in sigaction signal; do
+    out=$("$MC_HELPERS/waitstatus" --check-root "$ROOT" --preload "$PRELOAD" "$P" fill 1000 "$how" 15 default 15 raise 15 exit 0)
+    is "a $how() handler put back to SIG_DFL: dies of the signal, released before the parent saw it" \
+        "$out" "signal 15 nocore left=0"
+    eventually 10 no_caches
+done
+
+# signal() has BSD semantics in glibc: a read interrupted by a handled signal
+# is restarted, unless siginterrupt() asked otherwise.
+is "signal(): a blocking read is restarted after the handler" \
+    "$(with_cache "$P" signal-count 14 interrupted-read)" "$("$P" signal-count 14 interrupted-read)"
+is "... the same without us" "$("$P" signal-count 14 interrupted-read)" "read ok handled 1"
+is "siginterrupt() then signal(): the read fails with EINTR, as without us" \
+    "$(with_cache timeout 5 "$P" siginterrupt 14 signal-count 14 interrupted-read)" \
+    "read EINTR handled 1"
+is "... signal() then siginterrupt() likewise" \
+    "$(with_cache timeout 5 "$P" signal-count 14 siginterrupt 14 interrupted-read)" \
+    "$("$P" signal-count 14 siginterrupt 14 interrupted-read)"
+eventually 10 no_caches
 
 # Installed before us: a preloaded library's constructor, ahead of ours.
-out=$(LD_PRELOAD="$E:$PRELOAD" "$MC_HELPERS/waitstatus" "$P" raise 15 exit 0)
-is "handler installed before us runs" "$(echo $out)" "early handler exit 42"
-ok "... and the cache is released" no_caches
+out=$("$MC_HELPERS/waitstatus" --check-root "$ROOT" --preload "$E:$PRELOAD" "$P" fill 1000 raise 15 exit 0)
+is "handler installed before us runs; released before the parent saw the end" "$(echo $out)" \
+    "early handler exit 42 left=0"
+eventually 10 no_caches
 
 # Ignored before us (inherited SIG_IGN): still ignored.
-out=$(trap '' TERM; LD_PRELOAD=$PRELOAD "$MC_HELPERS/waitstatus" "$P" raise 15 exit 3)
-is "an inherited SIG_IGN stays ignored" "$out" "exit 3"
+out=$(trap '' TERM; "$MC_HELPERS/waitstatus" --check-root "$ROOT" --preload "$PRELOAD" "$P" raise 15 exit 3)
+is "an inherited SIG_IGN stays ignored" "$out" "exit 3 left=0"
 
 # Processes other than the creator are not hooked at all.
 out=$(LD_PRELOAD=$PRELOAD sh -c '"$0" query 15 sigaction 15 raise 15' "$P")

@@ -14,23 +14,31 @@ ok "... released" no_caches
 
 # A process title written over the environment (setproctitle, perl's $0):
 # the release still uses the lock file we were given.
-out=$(LD_PRELOAD=$PRELOAD "$MC_HELPERS/waitstatus" "$P" title exit 0; cache_count)
-is "environment strings overwritten: still released before the parent saw the end" "$(echo $out)" "exit 0 0"
+out=$("$MC_HELPERS/waitstatus" --check-root "$ROOT" --preload "$PRELOAD" "$P" fill 1000 title exit 0)
+is "environment strings overwritten: still released before the parent saw the end" "$out" "exit 0 left=0"
+eventually 10 no_caches
 out=$(LD_PRELOAD=$PRELOAD perl -e '$0 = "x" x 200; exit 0'; cache_count)
 is "perl setting \$0: released before the parent saw the end" "$out" 0
 
 # SIGCHLD: ignored, or handled — our helpers are not the program's children.
 out=$(trap '' CHLD; "$MC_BIN" run -- sh -c 'exit 3'; echo $?)
 is "SIGCHLD ignored: monocache run still returns the program's status" "$out" 3
+out=$(trap '' CHLD; "$MC_BIN" run -- "$P" query 17)
+is "SIGCHLD ignored by run's caller: the program sees it ignored, as without run" "$out" \
+    "$(trap '' CHLD; "$P" query 17)"
+is "... (which is what the shell's trap does)" "$out" "handler ignore"
+out=$(trap '' CHLD; "$MC_BIN" run -- "$MC_BIN" run -- "$P" query 17 2>&1)
+is "... also through a nested run" "$out" "handler ignore"
 out=$(trap '' CHLD; with_cache sh -c '"$0" lock && "$0" unlock && echo fine' "$A")
 is "SIGCHLD ignored: the C API still works" "$out" fine
 out=$(with_cache "$A" lock-counting-sigchld)
 is "a SIGCHLD handler never fires for our helpers" "$out" "lock 0 sigchld 0"
 mc gc >/dev/null; for id in $(caches); do mc rm --force "$id" >/dev/null; done
 
-out=$(LD_PRELOAD=$PRELOAD "$MC_HELPERS/waitstatus" "$P" sigset 15 default 15 raise 15 exit 0)
-is "sigset() then signal(SIG_DFL): dies of the signal" "$out" "signal 15 nocore"
-ok "... released" no_caches
+out=$("$MC_HELPERS/waitstatus" --check-root "$ROOT" --preload "$PRELOAD" "$P" fill 1000 sigset 15 default 15 raise 15 exit 0)
+is "sigset() then signal(SIG_DFL): dies of the signal, released before the parent saw it" "$out" \
+    "signal 15 nocore left=0"
+eventually 10 no_caches
 
 # The program takes our descriptor number for itself.
 out=$(with_cache bash -c 'id=$MONOCACHE_ID; exec 1000> "$0"; echo mine >&1000

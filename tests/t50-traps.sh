@@ -44,6 +44,17 @@ like "... reported" "$(cat "$T/err")" 'cannot prove it is this cache'
 ok "... and gc leaves it alone too" sh -c "'$MC_BIN' gc >/dev/null; test -e '$out/data'"
 rm -rf "$out"
 
+# A directory swapped in whose meta.json names another cache: it is not ours
+# to wipe (its id does not match, and it is not the directory we made).
+other=aaaaaaaa-1111-4222-8333-444444444444
+out=$(with_cache sh -c 'rm -rf "$MONOCACHE_PATH"; mkdir "$MONOCACHE_PATH"
+    printf "{\"id\":\"%s\"}" "$0" > "$MONOCACHE_PATH/meta.json"
+    echo mine > "$MONOCACHE_PATH/data"; echo "$MONOCACHE_PATH"' "$other" 2> "$T/err")
+ok "a swapped-in directory whose meta names another id: not wiped" test "$(cat "$out/data")" = mine
+like "... reported" "$(cat "$T/err")" 'cannot prove it is this cache'
+ok "... and gc leaves it alone too" sh -c "'$MC_BIN' gc >/dev/null 2>&1; test -e '$out/data'"
+rm -rf "$out"
+
 with_cache sh -c 'mkdir -p "$MONOCACHE_PATH/closed/inner" "$MONOCACHE_PATH/readonly"
                   touch "$MONOCACHE_PATH/closed/inner/f" "$MONOCACHE_PATH/readonly/f"
                   chmod 000 "$MONOCACHE_PATH/closed"; chmod 500 "$MONOCACHE_PATH/readonly"'
@@ -79,6 +90,22 @@ if $ns true 2>/dev/null; then
     like "... everything else was wiped" "$out" "ordinary=removed"
     like "... and reported" "$(cat "$T/mount.err")" 'is a mount point; left in place'
     like "after unmounting, gc finishes the tombstone" "$out" "after-gc=0"
+
+    # The same bind mount where openat2 is missing (old kernels, valgrind):
+    # mount ids must stop the wipe at it.
+    if "$MC_HELPERS/noopenat2" true 2>/dev/null; then
+        $ns env LD_PRELOAD= bash -c '
+            victim=$1 preload=$2 noopenat2=$3
+            "$noopenat2" env LD_PRELOAD=$preload sh -c "
+                mkdir \"\$MONOCACHE_PATH/bind\"
+                mount --bind \"$victim\" \"\$MONOCACHE_PATH/bind\"" 2>/dev/null
+            for m in $(grep -o "[^ ]*/\.wipe-[^ ]*/bind" /proc/self/mounts); do umount "$m"; done
+        ' sh "$victim" "$PRELOAD" "$MC_HELPERS/noopenat2"
+        ok "without openat2: a same-device bind mount inside is not entered" intact
+        "$MC_BIN" gc > /dev/null 2>&1
+    else
+        echo "ok $((tap_count += 1)) # SKIP without openat2: no seccomp filter here"
+    fi
 else
     echo "ok $((tap_count += 1)) # SKIP mount traps: cannot create a mount namespace here"
 fi

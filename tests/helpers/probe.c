@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +79,59 @@ static void *thread_read_stdin(void *arg)
 }
 
 static volatile sig_atomic_t sigchld_count;
+static volatile sig_atomic_t handled_count;
+
+static void count_signal(int sig)
+{
+    (void)sig;
+    handled_count++;
+}
+
+/* A blocking read interrupted by SIGALRM 100 ms in; a child writes 400 ms
+ * in. Prints "read ok" (the read was restarted) or "read EINTR". */
+static void interrupted_read(void)
+{
+    struct itimerval timer = { { 0, 0 }, { 0, 100000 } };
+    pid_t writer;
+    ssize_t got;
+    int pipe_fds[2];
+    char byte;
+
+    if (pipe(pipe_fds) != 0)
+        exit(97);
+    writer = fork();
+    if (writer == 0) {
+        usleep(400000);
+        if (write(pipe_fds[1], "x", 1) != 1)
+            _exit(1);
+        _exit(0);
+    }
+    setitimer(ITIMER_REAL, &timer, NULL);
+    got = read(pipe_fds[0], &byte, 1);
+    printf("read %s handled %d\n", got == 1 ? "ok" : errno == EINTR ? "EINTR" : "error",
+           (int)handled_count);
+    fflush(stdout);
+    waitpid(writer, NULL, 0);
+}
+
+/* n empty files in the cache: a cache an asynchronous wipe cannot empty in
+ * the instant between a process's end and its parent's waitpid(). */
+static void fill_cache(long n)
+{
+    char path[4096];
+    long i;
+    int fd;
+
+    for (i = 0; i < n; i++) {
+        snprintf(path, sizeof(path), "%s/f%ld", getenv("MONOCACHE_PATH"), i);
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            perror(path);
+            exit(98);
+        }
+        close(fd);
+    }
+}
 
 static void count_sigchld(int sig)
 {
@@ -272,6 +326,26 @@ int main(int argc, char **argv)
                 waitpid(pid, &status, 0) != pid || status != 0)
                 exit(96);
             i++;
+        } else if (strcmp(op, "fill") == 0) {
+            fill_cache(atol(arg));
+            i++;
+        } else if (strcmp(op, "signal-count") == 0) {
+            signal(atoi(arg), count_signal);
+            i++;
+        } else if (strcmp(op, "siginterrupt") == 0) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+            siginterrupt(atoi(arg), 1);
+#pragma GCC diagnostic pop
+            i++;
+        } else if (strcmp(op, "interrupted-read") == 0) {
+            interrupted_read();
+        } else if (strcmp(op, "close-loop") == 0) {
+            /* Closes every descriptor one by one, as many daemons do. */
+            int fd;
+
+            for (fd = 3; fd < 1024; fd++)
+                close(fd);
         } else if (strcmp(op, "close-all") == 0) {
             closefrom(3);
         } else if (strcmp(op, "raw-close-all") == 0) {

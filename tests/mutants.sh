@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# tests/mutants.sh — make mutants: applies small, plausible bugs to a scratch
+# copy of the tree, one at a time, runs `make check` on each and reports
+# whether the suite noticed (killed) or not (survived). A mutant whose
+# pattern no longer matches the code is reported as "stale": update it here
+# when the code it targets changes. Exits non-zero if any mutant survived or
+# went stale. Not run by CI (about half a minute per mutant).
+#
+#   tests/mutants.sh              all mutants
+#   tests/mutants.sh NAME...      only those
+#   MUTANT_CHECK='make check-unit' tests/mutants.sh   a faster, partial check
+
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+: "${MUTANT_CHECK:=make check}"
+
+# name|file|perl substitution, applied to the whole file (-0777).
+mutants=$(cat <<'LIST'
+exit-let-go|shim/exit.c|s/(int saved_errno = errno;\n\n)    mc_shim_let_go\(\);\n/$1/
+fini-let-go|shim/exit.c|s/(mc_shim_fini\(void\)\n\{\n)    mc_shim_let_go\(\);\n/$1/
+crash-let-go|shim/signals.c|s/(\(void\)context;\n)    mc_shim_let_go\(\);\n/$1/
+meta-id-proof|core/release.c|s/mc_meta_check_id\(meta, cache->id, cache->path, &meta_err\) == 0\)/mc_meta_check_id(meta, cache->id, cache->path, &meta_err) != 0)/
+mount-id-fallback|core/wipe.c|s/(mount_id_of\(\(int\)fd, &mount\) != 0 \|\|\n\s*)mount != parent_mount\)/${1}0)/
+signal-restart|shim/signals.c|s/(__sighandler_t signal\(int sig, __sighandler_t handler\)\n\{\n    return install\(sig, handler, )[^,]+,/$1 0,/
+sigdfl-rehook|shim/signals.c|s/if \(hooks_enabled && act && is_default\(act\) && is_crash_signal\(sig\)\)/if (0 \&\& hooks_enabled \&\& act \&\& is_default(act) \&\& is_crash_signal(sig))/
+run-sigchld|tools/cmd_run.c|s/(if \(pid == 0\) \{\n)        sigaction\(SIGCHLD, &inherited_sigchld, NULL\);\n/$1/
+close-protects-hold|shim/fds.c|s/    if \(fd >= 0 && fd == mc_shim_hold_fd && mc_shim_is_hold\(fd\)\)\n        return 0;\n//
+LIST
+)
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/mc-mutants.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+killed=0
+survived=0
+stale=0
+
+while IFS='|' read -r name file expr; do
+    [ -n "$name" ] || continue
+    if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then
+        continue
+    fi
+    copy=$scratch/$name
+    mkdir -p "$copy"
+    (cd "$top" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$copy")
+    before=$(md5sum < "$copy/$file")
+    perl -0777 -pi -e "$expr" "$copy/$file"
+    if [ "$(md5sum < "$copy/$file")" = "$before" ]; then
+        echo "stale     $name ($file: pattern not found)"
+        stale=$((stale + 1))
+        continue
+    fi
+    if ! (cd "$copy" && make -s all helpers > "$copy/build.log" 2>&1); then
+        echo "stale     $name (does not build; see $copy/build.log)"
+        stale=$((stale + 1))
+        continue
+    fi
+    if (cd "$copy" && $MUTANT_CHECK > "$copy/check.log" 2>&1); then
+        echo "SURVIVED  $name ($file)"
+        survived=$((survived + 1))
+    else
+        echo "killed    $name ($file): $(grep -m1 -E '^not ok|Failed test' "$copy/check.log")"
+        killed=$((killed + 1))
+    fi
+    rm -rf "$copy"
+done <<< "$mutants"
+
+echo "mutants: $killed killed, $survived survived, $stale stale"
+[ "$survived" = 0 ] && [ "$stale" = 0 ]
