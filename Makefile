@@ -30,9 +30,9 @@ SHIM_CFLAGS = $(BASE_CFLAGS) $(SHIM_SANITIZE)
 LDFLAGS ?=
 
 # Core files that are libc only: the shim links these and nothing else.
-CORE_LIBC = hold lockfile launch reply ask
-CORE_FULL = err buf config log ids root meta session cache wipe release gc
-SHIM = init exit signals fds helper api
+CORE_LIBC = names hold safeopen lockfile launch reply ask
+CORE_FULL = err buf config log ids root dirlock meta session cache wipe release gc
+SHIM = init exit signals sigwait fds spawn helper api
 TOOLS = main cmd_run cmd_ls cmd_meta cmd_gc watch
 
 CORE_OBJ = $(CORE_LIBC:%=$(O)/core/%.o) $(CORE_FULL:%=$(O)/core/%.o)

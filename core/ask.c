@@ -34,6 +34,12 @@ long mc_ask_watcher(const char *helper, char *const envp[], char *buf, size_t si
     }
     close(pair[1]);
     got = mc_reply_recv(pair[0], buf, size, hold_fd, MC_ASK_TIMEOUT_MS);
+    if (got > 0 && mc_reply_wait_closed(pair[0], MC_ASK_TIMEOUT_MS) != 0) {
+        if (*hold_fd >= 0)
+            close(*hold_fd);
+        *hold_fd = -1;
+        got = -1;
+    }
     if (got < 0)
         snprintf(why, why_size, "no answer from the watcher %s: %s", helper, strerror(errno));
     if (got < 0)

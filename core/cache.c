@@ -1,6 +1,7 @@
 /* cache.c — creating and attaching caches (see cache.h). */
 #include "cache.h"
 #include "buf.h"
+#include "dirlock.h"
 #include "ids.h"
 #include "lockfile.h"
 #include "log.h"
@@ -50,18 +51,13 @@ void mc_cache_free(struct mc_cache *cache)
     memset(cache, 0, sizeof(*cache));
 }
 
-/* Opens a root that must exist; creates its run/ if missing (a root made by
- * the Python package has none). */
+/* Opens a root that must exist, creating nothing in it. */
 static int open_existing_root(const char *label, const char *given_root, const char *tmpdir,
                               struct mc_root *root, struct mc_err *err)
 {
     struct mc_err inner;
     int rc = mc_root_open(given_root, tmpdir, MC_ROOT_EXISTING, root, &inner);
 
-    if (rc == 0) {
-        mc_root_free(root);
-        rc = mc_root_open(given_root, tmpdir, MC_ROOT_CREATE, root, &inner);
-    }
     if (rc == 1) {
         mc_err_set(err, "%s: no such cache (no root directory)", label);
         return -1;
@@ -216,13 +212,14 @@ static void wait_out_release(int fd)
 /* A lock marked 'R' whose releaser died: finish its release, then retry. */
 static void finish_abandoned_release(struct mc_cache *cache, int fd)
 {
+    struct mc_release_wait wait = { MC_DIR_LOCK_WAIT_MS, NULL, NULL };
     struct mc_err err;
 
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         wait_out_release(fd);
         return;
     }
-    if (mc_release(cache, fd, -1, &err) != 0)
+    if (mc_release(cache, fd, -1, &wait, &err) < 0)
         mc_log(MC_LOG_WARN, "%s", err.msg);
 }
 

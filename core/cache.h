@@ -24,8 +24,8 @@ int mc_cache_init(struct mc_cache *cache, const struct mc_root *root, const char
 void mc_cache_free(struct mc_cache *cache);
 
 /* Turns an id (under the root `given_root`/default) or a cache path into an
- * opened root and an id. `label` starts error messages, e.g.
- * "MONOCACHE_EXISTING=/x". */
+ * opened root and an id, creating nothing. `label` starts error messages,
+ * e.g. "MONOCACHE_EXISTING=/x". */
 int mc_cache_resolve(const char *label, const char *id_or_path, const char *given_root,
                      const char *tmpdir, struct mc_root *root, char *id, struct mc_err *err);
 

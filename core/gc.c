@@ -6,6 +6,7 @@
 #include "meta.h"
 #include "proto.h"
 #include "release.h"
+#include "safeopen.h"
 #include "session.h"
 
 #include <dirent.h>
@@ -38,12 +39,19 @@ static void say(struct sweep *sweep, enum mc_gc_action action, const char *id, c
         sweep->report(action, id, message, sweep->ctx);
 }
 
-static int has_suffix(const char *name, const char *suffix)
+static int is_locked(struct mc_cache *cache)
 {
-    size_t len = strlen(name);
-    size_t suffix_len = strlen(suffix);
+    cJSON *meta = NULL;
+    struct mc_err err;
+    int dir_fd;
+    int locked = 0;
 
-    return len > suffix_len && strcmp(name + len - suffix_len, suffix) == 0;
+    if (mc_cache_open(cache, &dir_fd, &meta, &err) == 0) {
+        locked = mc_meta_locked(meta);
+        cJSON_Delete(meta);
+        close(dir_fd);
+    }
+    return locked;
 }
 
 /* Releases the cache behind an EX-locked lock file. */
@@ -51,43 +59,37 @@ static void release_locked(struct sweep *sweep, const char *id, int fd)
 {
     struct mc_cache cache;
     struct mc_err err;
-    struct stat st;
-    cJSON *meta = NULL;
-    int dir_fd;
-    int locked = 0;
+    int outcome;
 
     if (mc_cache_init(&cache, sweep->root, id, &err) != 0) {
         say(sweep, MC_GC_FAILED, id, err.msg);
         return;
     }
     if (sweep->dry_run) {
-        if (mc_cache_open(&cache, &dir_fd, &meta, &err) == 0) {
-            locked = mc_meta_locked(meta);
-            cJSON_Delete(meta);
-            close(dir_fd);
-        }
-        say(sweep, locked ? MC_GC_KEPT : MC_GC_WOULD, id, NULL);
-    } else if (mc_release(&cache, fd, -1, &err) != 0) {
-        say(sweep, MC_GC_FAILED, id, err.msg);
-    } else {
-        say(sweep, stat(cache.path, &st) == 0 ? MC_GC_KEPT : MC_GC_WIPED, id, NULL);
+        say(sweep, is_locked(&cache) ? MC_GC_KEPT : MC_GC_WOULD, id, NULL);
+        mc_cache_free(&cache);
+        return;
     }
+    outcome = mc_release(&cache, fd, -1, NULL, &err);
+    if (outcome == MC_DISPOSE_WIPED || outcome == MC_DISPOSE_GONE)
+        say(sweep, MC_GC_WIPED, id, NULL);
+    else if (outcome == MC_DISPOSE_KEPT)
+        say(sweep, MC_GC_KEPT, id, NULL);
+    else if (outcome == MC_DISPOSE_BUSY)
+        say(sweep, MC_GC_BUSY, id, err.msg);
+    else
+        say(sweep, MC_GC_FAILED, id, err.msg);
     mc_cache_free(&cache);
 }
 
-static void sweep_lock_file(struct sweep *sweep, int run_fd, const char *name)
+static void sweep_lock_file(struct sweep *sweep, int run_fd, const char *name, const char *id)
 {
-    char id[MC_ID_LEN + 1];
     struct stat st;
     int fd;
 
-    if (strlen(name) != MC_ID_LEN + strlen(MC_LOCK_SUFFIX) || !mc_id_valid_n(name, MC_ID_LEN))
-        return;
-    memcpy(id, name, MC_ID_LEN);
-    id[MC_ID_LEN] = '\0';
     if (sweep->except_id && strcmp(id, sweep->except_id) == 0)
         return;
-    fd = openat(run_fd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    fd = mc_open_regular(run_fd, name, O_RDWR, &st);
     if (fd < 0)
         return;
     if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 && st.st_nlink > 0)
@@ -95,19 +97,21 @@ static void sweep_lock_file(struct sweep *sweep, int run_fd, const char *name)
     close(fd);
 }
 
+/* <id>.lock.<pid>.tmp: a lock file being created by a process that died
+ * before linking it into place. */
 static void sweep_temp_file(struct sweep *sweep, int run_fd, const char *name)
 {
     struct stat st;
-    int fd;
+    int fd = mc_open_regular(run_fd, name, O_RDONLY, &st);
 
-    if (sweep->dry_run)
-        return;
-    fd = openat(run_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return;
-    if (fstat(fd, &st) == 0 && st.st_mtime < time(NULL) - MC_GC_TEMP_AGE_SECONDS &&
-        flock(fd, LOCK_EX | LOCK_NB) == 0)
-        unlinkat(run_fd, name, 0);
+    if (st.st_mtime < time(NULL) - MC_GC_TEMP_AGE_SECONDS && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        if (sweep->dry_run)
+            say(sweep, MC_GC_WOULD_TEMP, name, NULL);
+        else if (unlinkat(run_fd, name, 0) == 0)
+            say(sweep, MC_GC_TEMP, name, NULL);
+    }
     close(fd);
 }
 
@@ -115,6 +119,7 @@ static int sweep_run_dir(struct sweep *sweep, struct mc_err *err)
 {
     DIR *dir = opendir(sweep->root->run_dir);
     struct dirent *entry;
+    char id[MC_ID_LEN + 1];
 
     if (!dir) {
         if (errno == ENOENT)
@@ -123,9 +128,9 @@ static int sweep_run_dir(struct sweep *sweep, struct mc_err *err)
         return -1;
     }
     while ((entry = readdir(dir)) != NULL) {
-        if (has_suffix(entry->d_name, MC_LOCK_SUFFIX))
-            sweep_lock_file(sweep, dirfd(dir), entry->d_name);
-        else if (has_suffix(entry->d_name, ".tmp"))
+        if (mc_name_is_lock(entry->d_name, id))
+            sweep_lock_file(sweep, dirfd(dir), entry->d_name, id);
+        else if (mc_name_is_lock_temp(entry->d_name, id))
             sweep_temp_file(sweep, dirfd(dir), entry->d_name);
     }
     closedir(dir);
@@ -174,16 +179,15 @@ static void sweep_unheld_dir(struct sweep *sweep, const char *id)
     mc_cache_free(&cache);
 }
 
-static void sweep_tombstone(struct sweep *sweep, const char *name)
+static void sweep_tombstone(struct sweep *sweep, const char *name, const char *id)
 {
     struct mc_err err;
-    char id[MC_ID_LEN + 1];
     int rc;
 
-    if (sweep->dry_run)
+    if (sweep->dry_run) {
+        say(sweep, MC_GC_WOULD_TOMBSTONE, id, NULL);
         return;
-    /* The tombstone is .wipe-<id>.<pid>: report the id. */
-    snprintf(id, sizeof(id), "%s", name + strlen(MC_TOMB_PREFIX));
+    }
     rc = mc_wipe_tombstone(sweep->root->cache_dir, name, &err);
     if (rc == 0)
         say(sweep, MC_GC_TOMBSTONE, id, NULL);
@@ -195,6 +199,7 @@ static int sweep_cache_dir(struct sweep *sweep, struct mc_err *err)
 {
     DIR *dir = opendir(sweep->root->cache_dir);
     struct dirent *entry;
+    char id[MC_ID_LEN + 1];
 
     if (!dir) {
         if (errno == ENOENT)
@@ -205,8 +210,8 @@ static int sweep_cache_dir(struct sweep *sweep, struct mc_err *err)
     while ((entry = readdir(dir)) != NULL) {
         const char *name = entry->d_name;
 
-        if (strncmp(name, MC_TOMB_PREFIX, strlen(MC_TOMB_PREFIX)) == 0)
-            sweep_tombstone(sweep, name);
+        if (mc_name_is_tombstone(name, id))
+            sweep_tombstone(sweep, name, id);
         else if (mc_id_valid(name) && !(sweep->except_id && strcmp(name, sweep->except_id) == 0))
             sweep_unheld_dir(sweep, name);
     }
@@ -219,6 +224,11 @@ int mc_gc(const struct mc_root *root, int dry_run, const char *except_id,
 {
     struct sweep sweep = { root, dry_run, except_id, report, ctx, 0 };
 
+    if (!root->run_marked) {
+        mc_err_set(err, "%s: not a monocache root (no %s/%s); nothing done", root->path,
+                   root->run_dir, MC_RUN_MARKER);
+        return -1;
+    }
     if (sweep_run_dir(&sweep, err) != 0 || sweep_cache_dir(&sweep, err) != 0)
         return -1;
     return sweep.failures;

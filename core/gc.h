@@ -3,7 +3,9 @@
  * were unlocked after their last holder ended.
  *
  * Liveness comes from kernel locks only: a cache whose lock file someone
- * holds, or that is locked in its meta, is never touched. */
+ * holds, or that is locked in its meta, is never touched. Only names we make
+ * are removed, exactly (<id>.lock, <id>.lock.<pid>.tmp, .wipe-<id>.<pid>),
+ * and only in a root whose run directory carries our marker. */
 #ifndef MC_GC_H
 #define MC_GC_H
 
@@ -13,8 +15,13 @@
 enum mc_gc_action {
     MC_GC_WIPED,        /* released and wiped */
     MC_GC_KEPT,         /* released, kept because locked */
-    MC_GC_WOULD,        /* dry run: would be released */
+    MC_GC_WOULD,        /* dry run: would be released and wiped */
     MC_GC_TOMBSTONE,    /* finished an interrupted wipe */
+    MC_GC_WOULD_TOMBSTONE,
+    MC_GC_TEMP,         /* removed a temporary file left by a dead process
+                           (`id` is its name) */
+    MC_GC_WOULD_TEMP,
+    MC_GC_BUSY,         /* left for later: another process holds a flock() on it */
     MC_GC_FAILED        /* could not be reclaimed; message says why */
 };
 
@@ -22,7 +29,8 @@ typedef void (*mc_gc_report_fn)(enum mc_gc_action action, const char *id, const 
                                 void *ctx);
 
 /* Sweeps `root`. except_id (may be NULL) is left alone. Returns the number of
- * failures, or -1 if the root could not be read. */
+ * failures, or -1 if the root could not be read or is not a monocache root
+ * (err says which). */
 int mc_gc(const struct mc_root *root, int dry_run, const char *except_id,
           mc_gc_report_fn report, void *ctx, struct mc_err *err);
 

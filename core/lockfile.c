@@ -2,7 +2,9 @@
  * lockfile.h). Only system calls: parts of this run in signal handlers and
  * exit hooks inside other people's processes. */
 #include "lockfile.h"
+#include "names.h"
 #include "proto.h"
+#include "safeopen.h"
 #include "sys.h"
 
 #include <errno.h>
@@ -11,6 +13,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#define MC_LOCK_HEADER_MAX 128
+#define MC_LOCK_RECORD_NUMBERS 5
 
 static int flock_retry(int fd, int operation)
 {
@@ -22,6 +27,40 @@ static int flock_retry(int fd, int operation)
     return rc;
 }
 
+/* Async-signal-safe: only system calls and our own parsing. */
+MC_HOT int mc_lock_header_ok(int fd)
+{
+    char text[MC_LOCK_HEADER_MAX];
+    struct stat st;
+    long got;
+    long i = 1;
+    int numbers = 0;
+
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != (uid_t)syscall(SYS_geteuid))
+        return 0;
+    got = syscall(SYS_pread64, fd, text, sizeof(text), 0L);
+    if (got < 2 || (text[0] != MC_STATE_HELD && text[0] != MC_STATE_RELEASING))
+        return 0;
+    if (text[1] == '\n')
+        return got == 2;        /* just created: no record yet */
+    /* " <dev> <ino> <watcher pid> <birth s> <birth ns>\n" (session.h) */
+    while (i < got && numbers < MC_LOCK_RECORD_NUMBERS) {
+        long start;
+
+        if (text[i++] != ' ')
+            return 0;
+        if (i < got && text[i] == '-')
+            i++;
+        start = i;
+        while (i < got && text[i] >= '0' && text[i] <= '9')
+            i++;
+        if (i == start)
+            return 0;
+        numbers++;
+    }
+    return numbers == MC_LOCK_RECORD_NUMBERS && i + 1 == got && text[i] == '\n';
+}
+
 enum mc_join mc_lock_join(const char *lock_path, int *fd_out)
 {
     struct stat st;
@@ -29,9 +68,18 @@ enum mc_join mc_lock_join(const char *lock_path, int *fd_out)
     int state;
 
     *fd_out = -1;
-    fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (!mc_path_is_lock(lock_path)) {
+        errno = EINVAL;
+        return MC_JOIN_ERROR;
+    }
+    fd = mc_open_regular(AT_FDCWD, lock_path, O_RDONLY, &st);
     if (fd < 0)
         return errno == ENOENT ? MC_JOIN_MISSING : MC_JOIN_ERROR;
+    if (!mc_lock_header_ok(fd)) {
+        close(fd);
+        errno = EINVAL;
+        return MC_JOIN_ERROR;
+    }
     if (flock_retry(fd, LOCK_SH | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK) {
             close(fd);
@@ -133,7 +181,7 @@ MC_HOT static int reopen_hold(int hold_fd, unsigned long long dev, unsigned long
     int fd;
 
     proc_fd_path(hold_fd, own_path);
-    fd = mc_sys_open(own_path, O_RDWR | O_CLOEXEC);
+    fd = mc_sys_open(own_path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
     if (fd >= 0) {
         /* The very file behind hold_fd: checking it checks hold_fd too. */
         if (is_file(fd, dev, ino))
@@ -145,7 +193,7 @@ MC_HOT static int reopen_hold(int hold_fd, unsigned long long dev, unsigned long
      * over in memory by a program setting its process title). */
     if (!lock_path || !is_file(hold_fd, dev, ino))
         return -1;
-    fd = mc_sys_open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    fd = mc_sys_open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd >= 0 && !is_file(fd, dev, ino)) {
         mc_sys_close(fd);
         fd = -1;
@@ -171,6 +219,12 @@ MC_HOT void mc_lock_let_go(int hold_fd, unsigned long long dev, unsigned long lo
     mc_sys_close(hold_fd);
     if (mc_sys_flock(fd, LOCK_EX | LOCK_NB) != 0)
         return;     /* others still hold the cache; fd holds no lock now */
+    if (!mc_lock_header_ok(fd)) {
+        /* Not a lock file of ours (a forged MONOCACHE_HOLD): write nothing. */
+        mc_sys_flock(fd, LOCK_UN);
+        mc_sys_close(fd);
+        return;
+    }
     if (mc_sys_pwrite(fd, &releasing, 1, 0) != 1) {
         /* Cannot mark it: the watcher will still release when it gets the
          * lock, it just cannot tell this from a crash. Nothing else to do. */

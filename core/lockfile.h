@@ -29,7 +29,11 @@ enum mc_join {
     MC_JOIN_ERROR       /* errno says why */
 };
 
-/* Opens lock_path and tries to take LOCK_SH without blocking. */
+/* 1 if fd is a lock file of ours: a regular file we own, holding a state
+ * byte and the record of session.h. Async-signal-safe. */
+int mc_lock_header_ok(int fd);
+/* Opens lock_path — only a <id>.lock of ours (name, owner, header), never a
+ * link or a FIFO — and tries to take LOCK_SH without blocking. */
 enum mc_join mc_lock_join(const char *lock_path, int *fd);
 /* MC_STATE_HELD, MC_STATE_RELEASING, or -1. */
 int mc_lock_state(int fd);

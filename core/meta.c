@@ -1,6 +1,8 @@
 /* meta.c — meta.json reading, checking and locked atomic updates (see meta.h). */
 #include "meta.h"
+#include "dirlock.h"
 #include "proto.h"
+#include "safeopen.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,11 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define MC_META_MAX_BYTES (16 * 1024 * 1024)
 #define MC_META_FILE_MODE 0600
+#define MC_META_TEMP_RANDOM_BYTES 8
+#define MC_META_TEMP_ATTEMPTS 16
 
 cJSON *mc_meta_new(const char *id, time_t created, int locked, const cJSON *extra)
 {
@@ -86,6 +91,29 @@ static char *read_small_file(int fd, size_t max, size_t *len_out)
     return data;
 }
 
+/* Opens <dir_fd>/meta.json for reading: never through a symlink, never
+ * blocking on a FIFO or device put in its place, regular files only. */
+static int open_meta(int dir_fd, const char *display, struct mc_err *err)
+{
+    struct stat st;
+    int saved;
+    int fd;
+
+    fd = mc_open_regular(dir_fd, MC_META_FILE, O_RDONLY, &st);
+    if (fd < 0) {
+        saved = errno;
+        if (saved == ELOOP)
+            mc_err_set(err, "%s/" MC_META_FILE ": is a symbolic link", display);
+        else if (saved == EINVAL)
+            mc_err_set(err, "%s/" MC_META_FILE ": not a regular file", display);
+        else
+            mc_err_sys(err, saved, "%s/" MC_META_FILE, display);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
 int mc_meta_read(int dir_fd, const char *display, cJSON **meta, struct mc_err *err)
 {
     size_t len;
@@ -93,17 +121,9 @@ int mc_meta_read(int dir_fd, const char *display, cJSON **meta, struct mc_err *e
     int fd;
 
     *meta = NULL;
-    fd = openat(dir_fd, MC_META_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-    if (fd < 0) {
-        int saved = errno;
-
-        if (saved == ELOOP)
-            mc_err_set(err, "%s/" MC_META_FILE ": is a symbolic link", display);
-        else
-            mc_err_sys(err, saved, "%s/" MC_META_FILE, display);
-        errno = saved;
+    fd = open_meta(dir_fd, display, err);
+    if (fd < 0)
         return -1;
-    }
     text = read_small_file(fd, MC_META_MAX_BYTES, &len);
     close(fd);
     if (!text) {
@@ -154,6 +174,32 @@ static int write_all(int fd, const char *text, size_t len)
     return 0;
 }
 
+/* A new temporary file in dir_fd with a name nobody can guess or plant:
+ * created here (O_EXCL), never through a link. Its name goes to `name`. */
+static int create_temp(int dir_fd, char *name, size_t size)
+{
+    unsigned char random[MC_META_TEMP_RANDOM_BYTES];
+    int attempt;
+    int fd;
+
+    for (attempt = 0; attempt < MC_META_TEMP_ATTEMPTS; attempt++) {
+        size_t i;
+        int len;
+
+        if (getrandom(random, sizeof(random), 0) != (ssize_t)sizeof(random))
+            return -1;
+        len = snprintf(name, size, ".meta.json.");
+        for (i = 0; i < sizeof(random) && (size_t)len + 3 < size; i++)
+            len += snprintf(name + len, size - (size_t)len, "%02x", random[i]);
+        snprintf(name + len, size - (size_t)len, ".tmp");
+        fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                    MC_META_FILE_MODE);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
 int mc_meta_write(int dir_fd, const char *display, const cJSON *meta, struct mc_err *err)
 {
     char temp[64];
@@ -166,11 +212,9 @@ int mc_meta_write(int dir_fd, const char *display, const cJSON *meta, struct mc_
         mc_err_set(err, "%s/" MC_META_FILE ": out of memory", display);
         return -1;
     }
-    snprintf(temp, sizeof(temp), ".meta.json.%ld.tmp", (long)getpid());
-    fd = openat(dir_fd, temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                MC_META_FILE_MODE);
+    fd = create_temp(dir_fd, temp, sizeof(temp));
     if (fd < 0) {
-        mc_err_sys(err, errno, "%s/%s", display, temp);
+        mc_err_sys(err, errno, "%s: cannot create a temporary file for " MC_META_FILE, display);
         free(text);
         return -1;
     }
@@ -190,24 +234,28 @@ int mc_meta_write(int dir_fd, const char *display, const cJSON *meta, struct mc_
     return 0;
 }
 
-int mc_meta_update(int dir_fd, const char *display, const char *id, mc_meta_edit_fn edit,
+int mc_meta_update(int dir_fd, const char *path, const char *id, mc_meta_edit_fn edit,
                    void *ctx, struct mc_err *err)
 {
     cJSON *meta = NULL;
     int rc = -1;
 
-    while (flock(dir_fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            mc_err_sys(err, errno, "%s: cannot lock", display);
-            return -1;
-        }
+    if (mc_dir_lock(dir_fd, LOCK_EX, MC_DIR_LOCK_WAIT_MS) != 0) {
+        if (errno == EWOULDBLOCK)
+            mc_err_set(err, "%s: busy: another process holds a flock() on it; try again", path);
+        else
+            mc_err_sys(err, errno, "%s: cannot lock", path);
+        return -1;
     }
-    if (mc_meta_read(dir_fd, display, &meta, err) == 0 &&
-        mc_meta_check_id(meta, id, display, err) == 0 &&
-        edit(meta, ctx, err) == 0)
-        rc = mc_meta_write(dir_fd, display, meta, err);
+    /* A release that decided before us has moved the directory away. */
+    if (!mc_dir_in_place(dir_fd, path))
+        mc_err_set(err, "%s: released (wiped) meanwhile; nothing changed", path);
+    else if (mc_meta_read(dir_fd, path, &meta, err) == 0 &&
+             mc_meta_check_id(meta, id, path, err) == 0 &&
+             edit(meta, ctx, err) == 0)
+        rc = mc_meta_write(dir_fd, path, meta, err);
     cJSON_Delete(meta);
-    flock(dir_fd, LOCK_UN);
+    mc_dir_unlock(dir_fd);
     return rc;
 }
 

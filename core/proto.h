@@ -40,6 +40,8 @@
 #define MC_LOCK_SUFFIX ".lock"
 #define MC_META_FILE "meta.json"
 #define MC_TOMB_PREFIX ".wipe-"
+/* In a run directory we made: what makes a sweep trust its other names. */
+#define MC_RUN_MARKER ".monocache-run"
 
 /* Lock file: byte 0 is the state; then " <dev> <ino> <watcher pid> <birth
  * seconds> <birth nanoseconds>\n" of the cache directory (see session.h). flock(LOCK_SH) = holding, flock(LOCK_EX) = releasing; an

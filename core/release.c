@@ -5,6 +5,7 @@
  * removes it. An interrupted wipe leaves the tombstone for gc. */
 #include "release.h"
 #include "buf.h"
+#include "dirlock.h"
 #include "log.h"
 #include "meta.h"
 #include "proto.h"
@@ -68,8 +69,8 @@ static int same_dir(int fd_a, int fd_b)
 }
 
 /* Renames the proven directory to a tombstone and wipes it there. The
- * directory stays flock()ed all along, so that gc leaves a tombstone alone
- * while its wipe is running. */
+ * caller holds the directory's flock and keeps it all along, so that gc
+ * leaves a tombstone alone while its wipe is running. */
 static int wipe_proven(const struct mc_cache *cache, int parent_fd, int dir_fd,
                        struct mc_err *err)
 {
@@ -77,12 +78,6 @@ static int wipe_proven(const struct mc_cache *cache, int parent_fd, int dir_fd,
     int tomb_fd;
     int rc;
 
-    while (flock(dir_fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            mc_err_sys(err, errno, "%s: cannot lock for wiping", cache->path);
-            return -1;
-        }
-    }
     snprintf(tomb, sizeof(tomb), MC_TOMB_PREFIX "%s.%ld", cache->id, (long)getpid());
     if (renameat(parent_fd, cache->id, parent_fd, tomb) != 0) {
         mc_err_sys(err, errno, "%s: cannot move aside for wiping", cache->path);
@@ -113,8 +108,29 @@ static int same_as_created(int dir_fd, const struct mc_dir_id *known, int held_d
     return known && mc_dir_id_of(dir_fd, &now) == 0 && mc_dir_id_same(known, &now);
 }
 
+/* Takes the directory's flock for the decision; 0, or MC_DISPOSE_BUSY (err
+ * filled) when another process kept it past the wait, or -1. */
+static int lock_for_decision(const struct mc_cache *cache, int dir_fd,
+                             const struct mc_release_wait *wait, struct mc_err *err)
+{
+    if (mc_dir_lock(dir_fd, LOCK_EX, 0) == 0)
+        return 0;
+    if (errno == EWOULDBLOCK && wait && wait->busy)
+        wait->busy(wait->ctx);
+    if (errno == EWOULDBLOCK && mc_dir_lock(dir_fd, LOCK_EX, wait ? wait->wait_ms : 0) == 0)
+        return 0;
+    if (errno == EWOULDBLOCK) {
+        mc_err_set(err, "%s: another process holds a flock() on it; kept for now, gc will "
+                   "finish", cache->path);
+        return MC_DISPOSE_BUSY;
+    }
+    mc_err_sys(err, errno, "%s: cannot lock", cache->path);
+    return -1;
+}
+
 int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known, int held_dir_fd,
-                     enum mc_dispose_mode mode, struct mc_err *err)
+                     enum mc_dispose_mode mode, const struct mc_release_wait *wait,
+                     struct mc_err *err)
 {
     struct mc_err meta_err;
     cJSON *meta = NULL;
@@ -141,6 +157,16 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
         close(parent_fd);
         return rc;
     }
+    /* Everything from reading "locked" to the rename happens under the
+     * directory's flock: a lock that got in first is seen here, one that
+     * comes later finds the directory gone. */
+    rc = lock_for_decision(cache, dir_fd, wait, err);
+    if (rc != 0) {
+        close(dir_fd);
+        close(parent_fd);
+        return rc;
+    }
+    rc = -1;
     proven = same_as_created(dir_fd, known, held_dir_fd);
     if (mc_meta_read(dir_fd, cache->path, &meta, &meta_err) == 0) {
         if (mc_meta_check_id(meta, cache->id, cache->path, &meta_err) == 0)
@@ -156,7 +182,7 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
     } else if (wipe_proven(cache, parent_fd, dir_fd, err) == 0) {
         rc = MC_DISPOSE_WIPED;
     }
-    close(dir_fd);
+    close(dir_fd);      /* and with it the flock */
     close(parent_fd);
     return rc;
 }
@@ -171,7 +197,8 @@ static void unlink_if_same(const char *path, int fd)
         unlink(path);
 }
 
-int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd, struct mc_err *err)
+int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd,
+               const struct mc_release_wait *wait, struct mc_err *err)
 {
     const char releasing = MC_STATE_RELEASING;
     struct mc_lock_record record;
@@ -181,17 +208,17 @@ int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd, struc
         memset(&record, 0, sizeof(record));
     if (pwrite(lock_fd, &releasing, 1, 0) != 1)
         mc_log(MC_LOG_WARN, "%s: cannot mark as releasing", cache->lock_path);
-    outcome = mc_cache_dispose(cache, &record.dir, held_dir_fd, MC_KEEP_LOCKED, err);
+    outcome = mc_cache_dispose(cache, &record.dir, held_dir_fd, MC_KEEP_LOCKED, wait, err);
     if (outcome == MC_DISPOSE_WIPED)
         mc_log(MC_LOG_INFO, "cache %s released: wiped", cache->id);
     else if (outcome == MC_DISPOSE_KEPT)
         mc_log(MC_LOG_INFO, "cache %s released: kept (locked)", cache->id);
     else if (outcome == MC_DISPOSE_GONE)
         mc_log(MC_LOG_INFO, "cache %s released: its directory was already gone", cache->id);
-    /* The hold is over either way; a directory left behind is reported and,
-     * if it is a tombstone, finished by gc. */
+    /* The hold is over either way; a directory left behind is reported and
+     * reclaimed by gc (a busy one, or a tombstone). */
     unlink_if_same(cache->lock_path, lock_fd);
-    return outcome < 0 ? -1 : 0;
+    return outcome;
 }
 
 int mc_wipe_tombstone(const char *cache_dir, const char *name, struct mc_err *err)

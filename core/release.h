@@ -15,7 +15,9 @@
 enum mc_dispose {
     MC_DISPOSE_WIPED,
     MC_DISPOSE_KEPT,    /* locked */
-    MC_DISPOSE_GONE     /* there was no directory any more */
+    MC_DISPOSE_GONE,    /* there was no directory any more */
+    MC_DISPOSE_BUSY     /* another process kept a flock() on the directory past
+                           the wait: left in place, unreleased (err says so) */
 };
 
 enum mc_dispose_mode {
@@ -23,19 +25,29 @@ enum mc_dispose_mode {
     MC_WIPE_LOCKED      /* rm --force: wipe even a locked cache */
 };
 
-/* Wipes or keeps the directory of `cache`. Its identity: `held_dir_fd`, a
- * descriptor on the directory kept open since it was created or attached
- * (the watcher's: while it is open the inode cannot be reused), else `known`
- * as recorded in the lock file (may be NULL). Returns an mc_dispose value, or
- * -1 with err filled (the directory is then left in place or as a tombstone
- * for gc). */
+/* How a release waits for the cache directory's flock (dirlock.h), which the
+ * program itself may hold. */
+struct mc_release_wait {
+    int wait_ms;                /* 0: one try (gc) */
+    void (*busy)(void *ctx);    /* called once before waiting, or NULL */
+    void *ctx;
+};
+
+/* Wipes or keeps the directory of `cache`, deciding under its flock (wait
+ * may be NULL: one try). Its identity: `held_dir_fd`, a descriptor on the
+ * directory kept open since it was created or attached (the watcher's: while
+ * it is open the inode cannot be reused), else `known` as recorded in the
+ * lock file (may be NULL). Returns an mc_dispose value, or -1 with err
+ * filled (the directory is then left in place or as a tombstone for gc). */
 int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known, int held_dir_fd,
-                     enum mc_dispose_mode mode, struct mc_err *err);
+                     enum mc_dispose_mode mode, const struct mc_release_wait *wait,
+                     struct mc_err *err);
 
 /* Releases a cache nobody holds: caller holds LOCK_EX on lock_fd. Marks the
  * lock 'R', disposes of the directory, unlinks the lock file. held_dir_fd as
- * for mc_cache_dispose, or -1. */
-int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd, struct mc_err *err);
+ * for mc_cache_dispose, or -1. Returns the mc_dispose outcome, or -1. */
+int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd,
+               const struct mc_release_wait *wait, struct mc_err *err);
 
 /* Finishes wiping a tombstone <cache_dir>/.wipe-* left by an interrupted wipe.
  * 0 done, 1 a wipe of it is running or just finished (left alone), -1 error. */

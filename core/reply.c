@@ -87,40 +87,63 @@ long mc_reply_recv(int sock, char *buf, size_t size, int *fd, int timeout_ms)
     return (long)got;
 }
 
-int mc_reply_next(char **cursor, char **kind, char **arg)
+int mc_reply_wait_closed(int sock, int timeout_ms)
 {
-    char *line = *cursor;
-    char *end;
-    char *space;
+    struct pollfd ready = { sock, POLLIN, 0 };
+    char byte;
+    ssize_t got;
+    int rc;
 
-    if (!line || !*line)
-        return -1;
-    end = strchr(line, '\n');
-    if (end) {
-        *end = '\0';
-        *cursor = end + 1;
-    } else {
-        *cursor = line + strlen(line);
+    for (;;) {
+        do {
+            rc = poll(&ready, 1, timeout_ms);
+        } while (rc < 0 && errno == EINTR);
+        if (rc == 0)
+            errno = ETIMEDOUT;
+        if (rc <= 0)
+            return -1;
+        do {
+            got = recv(sock, &byte, sizeof(byte), MSG_DONTWAIT);
+        } while (got < 0 && errno == EINTR);
+        if (got == 0)
+            return 0;
+        if (got < 0 && errno != EAGAIN)
+            return -1;
     }
-    space = strchr(line, ' ');
+}
+
+int mc_reply_next(char **cursor, const char *end, char **kind, char **arg)
+{
+    char *record = *cursor;
+    char *space;
+    size_t len;
+
+    if (!record || record >= end)
+        return -1;
+    len = strnlen(record, (size_t)(end - record));
+    if (record + len == end)
+        return -1;      /* not NUL-ended: cut short */
+    *cursor = record + len + 1;
+    space = strchr(record, ' ');
     if (space) {
         *space = '\0';
         *arg = space + 1;
     } else {
-        *arg = line + strlen(line);
+        *arg = record + len;
     }
-    *kind = line;
+    *kind = record;
     return 0;
 }
 
-enum mc_reply_outcome mc_reply_apply(char *text, const char **lock_path)
+enum mc_reply_outcome mc_reply_apply(char *text, size_t len, const char **lock_path)
 {
+    const char *end = text + len;
     char *cursor = text;
     char *kind;
     char *arg;
 
     *lock_path = NULL;
-    while (mc_reply_next(&cursor, &kind, &arg) == 0) {
+    while (mc_reply_next(&cursor, end, &kind, &arg) == 0) {
         if (strcmp(kind, "error") == 0)
             return MC_REPLY_ERROR;
         if (strcmp(kind, "disabled") == 0)

@@ -1,7 +1,9 @@
 /* reply.h — the watcher's one-message answer to the process that started it.
  *
- * Sent over a SOCK_SEQPACKET socketpair: text lines "<kind> <argument>\n"
- * and, on success, the holder descriptor attached with SCM_RIGHTS. Kinds:
+ * Sent over a SOCK_SEQPACKET socketpair: records "<kind> <argument>", each
+ * ended by a NUL byte (values may hold any other byte, newlines included:
+ * none can pass for a record of its own), and, on success, the holder
+ * descriptor attached with SCM_RIGHTS. Kinds:
  *   ok | disabled | error <message>      first line: the outcome
  *   set NAME=value | unset NAME          environment changes for the tree
  *   hold <dev>:<ino>:<lock path>         the rest of MONOCACHE_HOLD
@@ -16,9 +18,16 @@ int mc_reply_send(int sock, const char *text, size_t len, int fd);
  * in buf), 0 if the peer closed without answering, -1 on error (errno
  * ETIMEDOUT on timeout). *fd is the received descriptor or -1. */
 long mc_reply_recv(int sock, char *buf, size_t size, int *fd, int timeout_ms);
-/* Splits the next line off *cursor: *kind and *arg point into the buffer,
- * which is modified. Returns 0, or -1 at the end. */
-int mc_reply_next(char **cursor, char **kind, char **arg);
+/* Waits up to timeout_ms for the peer to close its end (anything else it
+ * sends is dropped). 0 once closed, -1 with errno (ETIMEDOUT) otherwise. The
+ * watcher closes its copy of the holder descriptor before its end of the
+ * socket: until then the program, ending early, would not be the last holder
+ * of the cache and would not wait for its release. */
+int mc_reply_wait_closed(int sock, int timeout_ms);
+/* Splits the next record off *cursor (records end at a NUL; `end` is the
+ * end of the message): *kind and *arg point into the buffer, which is
+ * modified. Returns 0, or -1 at the end. */
+int mc_reply_next(char **cursor, const char *end, char **kind, char **arg);
 
 enum mc_reply_outcome {
     MC_REPLY_OK,        /* a cache; *lock_path set */
@@ -27,8 +36,8 @@ enum mc_reply_outcome {
     MC_REPLY_BAD        /* an answer without its lock path */
 };
 
-/* Applies an answer to this process: its set/unset lines to the environment.
- * *lock_path points into text (which is modified). */
-enum mc_reply_outcome mc_reply_apply(char *text, const char **lock_path);
+/* Applies an answer of len bytes to this process: its set/unset records to
+ * the environment. *lock_path points into text (which is modified). */
+enum mc_reply_outcome mc_reply_apply(char *text, size_t len, const char **lock_path);
 
 #endif

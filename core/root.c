@@ -6,15 +6,22 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define MC_DIR_MODE 0700
+#define MC_MARKER_MODE 0600
 #define MC_UNSAFE_MODE_BITS 022
+#define MC_ROOT_TAKEN (-2)
+#define MC_FALLBACK_IN_RUNTIME_DIR "/monocache"
+#define MC_FALLBACK_IN_HOME "/.cache/monocache"
+#define MC_MARKER_TEXT "monocache run directory: lock files of the caches held on this host\n"
 
 char *mc_root_default(const char *tmpdir)
 {
@@ -26,6 +33,9 @@ char *mc_root_default(const char *tmpdir)
     return mc_concat(tmpdir, "/monocache-", uid, NULL);
 }
 
+/* 0 if path is a directory of ours that nobody else can write; -1 (err
+ * filled) otherwise, -2 when it is somebody else's: another owner, a symlink
+ * (with must_not_be_link), not a directory. */
 static int check_dir(const char *label, const char *path, int must_not_be_link,
                      struct mc_err *err)
 {
@@ -38,16 +48,16 @@ static int check_dir(const char *label, const char *path, int must_not_be_link,
     }
     if (S_ISLNK(st.st_mode)) {
         mc_err_set(err, "%s: %s is a symbolic link; refusing", label, path);
-        return -1;
+        return MC_ROOT_TAKEN;
     }
     if (!S_ISDIR(st.st_mode)) {
         mc_err_set(err, "%s: %s is not a directory", label, path);
-        return -1;
+        return MC_ROOT_TAKEN;
     }
     if (st.st_uid != geteuid()) {
         mc_err_set(err, "%s: %s is owned by uid %lu, not by uid %lu; refusing", label, path,
                    (unsigned long)st.st_uid, (unsigned long)geteuid());
-        return -1;
+        return MC_ROOT_TAKEN;
     }
     if (st.st_mode & MC_UNSAFE_MODE_BITS) {
         mc_err_set(err, "%s: %s is writable by group or others (mode %04o); refusing", label,
@@ -117,51 +127,176 @@ static int absolute(const char *given, char **out)
     return *out ? 0 : -1;
 }
 
+static int marked(const char *run_dir)
+{
+    struct stat st;
+    int dir_fd = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc;
+
+    if (dir_fd < 0)
+        return 0;
+    rc = fstatat(dir_fd, MC_RUN_MARKER, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+         st.st_uid == geteuid();
+    close(dir_fd);
+    return rc;
+}
+
+int mc_root_make_run(struct mc_root *root, struct mc_err *err)
+{
+    char label[MC_PATH_MAX + 64];
+    int dir_fd;
+    int fd;
+
+    snprintf(label, sizeof(label), MC_ENV_ROOT "=%s", root->path);
+    if (mkdir(root->run_dir, MC_DIR_MODE) != 0 && errno != EEXIST) {
+        mc_err_sys(err, errno, "%s: cannot create %s", label, root->run_dir);
+        return -1;
+    }
+    if (check_dir(label, root->run_dir, 1, err) != 0)
+        return -1;
+    dir_fd = open(root->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (dir_fd < 0) {
+        mc_err_sys(err, errno, "%s: %s", label, root->run_dir);
+        return -1;
+    }
+    fd = openat(dir_fd, MC_RUN_MARKER, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                MC_MARKER_MODE);
+    if (fd >= 0) {
+        if (write(fd, MC_MARKER_TEXT, sizeof(MC_MARKER_TEXT) - 1) < 0)
+            mc_err_sys(err, errno, "%s/%s", root->run_dir, MC_RUN_MARKER);
+        close(fd);
+    }
+    close(dir_fd);
+    if (fd < 0 && errno != EEXIST) {
+        mc_err_sys(err, errno, "%s: cannot create %s/%s", label, root->run_dir, MC_RUN_MARKER);
+        return -1;
+    }
+    root->run_marked = 1;
+    return 0;
+}
+
+/* Where the default root goes when another user took ${TMPDIR:-/tmp}/
+ * monocache-<uid> first: $XDG_RUNTIME_DIR/monocache (a directory only we
+ * may write, made by the login session), else ~/.cache/monocache (the home
+ * directory from the password database, not from HOME, which a tree may
+ * have exported to a cache). Nobody else can create either. */
+char *mc_root_fallback(void)
+{
+    const char *runtime = getenv("XDG_RUNTIME_DIR");
+    struct passwd *user;
+    struct stat st;
+
+    if (runtime && runtime[0] == '/' && lstat(runtime, &st) == 0 && S_ISDIR(st.st_mode) &&
+        st.st_uid == geteuid() && (st.st_mode & 077) == 0)
+        return mc_concat(runtime, MC_FALLBACK_IN_RUNTIME_DIR, NULL);
+    user = getpwuid(geteuid());
+    if (user && user->pw_dir && user->pw_dir[0] == '/')
+        return mc_concat(user->pw_dir, MC_FALLBACK_IN_HOME, NULL);
+    return NULL;
+}
+
+/* What makes path somebody else's, in a few words (static text). */
+static const char *whose(const char *path)
+{
+    static char text[64];
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        return "gone";
+    if (S_ISLNK(st.st_mode))
+        return "a symbolic link";
+    if (!S_ISDIR(st.st_mode))
+        return "not a directory";
+    snprintf(text, sizeof(text), "owned by uid %lu", (unsigned long)st.st_uid);
+    return text;
+}
+
+/* Opens (or creates) the root at `wanted`. 0, 1 (missing, MC_ROOT_EXISTING),
+ * -1, or MC_ROOT_TAKEN for a default root that somebody else's file holds. */
+static int open_at(const char *label, char *wanted, int is_default, enum mc_root_mode mode,
+                   struct mc_root *root, struct mc_err *err)
+{
+    int rc;
+
+    if (access(wanted, F_OK) != 0 && errno == ENOENT) {
+        if (mode == MC_ROOT_EXISTING)
+            return 1;
+        if (make_dirs(label, wanted, err) != 0)
+            return -1;
+    }
+    rc = check_dir(label, wanted, is_default, err);
+    if (rc != 0)
+        return rc == MC_ROOT_TAKEN && !is_default ? -1 : rc;
+    root->path = realpath(wanted, NULL);
+    if (!root->path) {
+        mc_err_sys(err, errno, "%s", label);
+        return -1;
+    }
+    if (open_subdir(label, root->path, MC_CACHE_SUBDIR, mode, &root->cache_dir, err) != 0 ||
+        open_subdir(label, root->path, MC_RUN_SUBDIR, mode, &root->run_dir, err) != 0)
+        return -1;
+    if (mode == MC_ROOT_CREATE && mc_root_make_run(root, err) != 0)
+        return -1;
+    root->run_marked = marked(root->run_dir);
+    return 0;
+}
+
+/* The default root, or its fallback when another user took it (noted in
+ * root->note for the caller to show). */
+static int open_default(const char *tmpdir, enum mc_root_mode mode, struct mc_root *root,
+                        struct mc_err *err)
+{
+    char label[MC_PATH_MAX + 64];
+    char *wanted = mc_root_default(tmpdir);
+    char *fallback = NULL;
+    int rc;
+
+    if (!wanted) {
+        mc_err_set(err, MC_ENV_ROOT ": out of memory");
+        return -1;
+    }
+    snprintf(label, sizeof(label), MC_ENV_ROOT " (default %s)", wanted);
+    rc = open_at(label, wanted, 1, mode, root, err);
+    if (rc == MC_ROOT_TAKEN) {
+        mc_root_free(root);
+        fallback = mc_root_fallback();
+        if (fallback)
+            root->note = mc_concat("the default root ", wanted, " is ", whose(wanted),
+                                   " (squatted?); using ", fallback, NULL);
+        if (!fallback || !root->note) {
+            rc = -1;
+        } else {
+            snprintf(label, sizeof(label), MC_ENV_ROOT " (default %s)", fallback);
+            rc = open_at(label, fallback, 1, mode, root, err);
+            if (rc == MC_ROOT_TAKEN)
+                rc = -1;
+        }
+    }
+    free(wanted);
+    free(fallback);
+    return rc;
+}
+
 int mc_root_open(const char *given, const char *tmpdir, enum mc_root_mode mode,
                  struct mc_root *root, struct mc_err *err)
 {
     char label[MC_PATH_MAX + 64];
     char *wanted = NULL;
-    int is_default = given == NULL;
+    int rc;
 
     memset(root, 0, sizeof(*root));
-    if (is_default)
-        wanted = mc_root_default(tmpdir);
+    if (!given)
+        rc = open_default(tmpdir, mode, root, err);
     else if (absolute(given, &wanted) != 0)
-        wanted = NULL;
-    if (!wanted) {
-        mc_err_set(err, MC_ENV_ROOT ": cannot make an absolute path");
-        return -1;
-    }
-    if (is_default)
-        snprintf(label, sizeof(label), MC_ENV_ROOT " (default %s)", wanted);
-    else
+        rc = (mc_err_set(err, MC_ENV_ROOT ": cannot make an absolute path"), -1);
+    else {
         snprintf(label, sizeof(label), MC_ENV_ROOT "=%s", given);
-    if (access(wanted, F_OK) != 0 && errno == ENOENT) {
-        if (mode == MC_ROOT_EXISTING) {
-            free(wanted);
-            return 1;
-        }
-        if (make_dirs(label, wanted, err) != 0)
-            goto fail;
-    }
-    if (check_dir(label, wanted, is_default, err) != 0)
-        goto fail;
-    root->path = realpath(wanted, NULL);
-    if (!root->path) {
-        mc_err_sys(err, errno, "%s", label);
-        goto fail;
+        rc = open_at(label, wanted, 0, mode, root, err);
     }
     free(wanted);
-    wanted = NULL;
-    if (open_subdir(label, root->path, MC_CACHE_SUBDIR, mode, &root->cache_dir, err) != 0 ||
-        open_subdir(label, root->path, MC_RUN_SUBDIR, mode, &root->run_dir, err) != 0)
-        goto fail;
-    return 0;
-fail:
-    free(wanted);
-    mc_root_free(root);
-    return -1;
+    if (rc != 0)
+        mc_root_free(root);
+    return rc;
 }
 
 void mc_root_free(struct mc_root *root)
@@ -169,6 +304,7 @@ void mc_root_free(struct mc_root *root)
     free(root->path);
     free(root->cache_dir);
     free(root->run_dir);
+    free(root->note);
     memset(root, 0, sizeof(*root));
 }
 

@@ -58,7 +58,7 @@ static int create_locked(const char *lock_path, int operation, int *fd_out, stru
      * deleted temporary: take the same shared lock on a description opened
      * by the final name, then drop the first one. */
     if (operation == LOCK_SH) {
-        int named = open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        int named = open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
         if (named >= 0 && flock(named, LOCK_SH | LOCK_NB) == 0) {
             close(fd);
@@ -154,7 +154,7 @@ int mc_session_claim_watcher(const char *lock_path, int hold_fd, int *fd_out, st
     int fd;
 
     *fd_out = -1;
-    fd = open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    fd = open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         mc_err_sys(err, errno, "%s", lock_path);
         return -1;
@@ -176,4 +176,16 @@ int mc_session_claim_watcher(const char *lock_path, int hold_fd, int *fd_out, st
     }
     *fd_out = fd;
     return 0;
+}
+
+void mc_session_drop_watcher(int fd)
+{
+    struct flock watch = {
+        .l_type = F_UNLCK,
+        .l_whence = SEEK_SET,
+        .l_start = MC_WATCH_BYTE,
+        .l_len = 1,
+    };
+
+    fcntl(fd, F_OFD_SETLK, &watch);
 }

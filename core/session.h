@@ -42,5 +42,8 @@ int mc_session_read(int fd, struct mc_lock_record *record);
  * 0: we are the watcher (*fd set); 1: a live watcher exists; -1: error.
  * The new description must be the file behind `hold_fd`. */
 int mc_session_claim_watcher(const char *lock_path, int hold_fd, int *fd, struct mc_err *err);
+/* Lets go of the watcher's OFD lock early: whoever waits for the release
+ * (mc_lock_wait_watcher) goes on. */
+void mc_session_drop_watcher(int fd);
 
 #endif

@@ -1,10 +1,14 @@
 /* wipe.c — trap-proof recursive delete (see wipe.h).
  *
- * Depth-first with an explicit stack of open directories, so depth is bounded
- * by open descriptors, not the C stack. Entries are unlinked as they are read
- * (d_type tells directories apart without a stat), which is what keeps this
- * as fast as rm -rf. A directory that is still not empty after a pass (entries
- * added meanwhile) gets another pass, up to MC_WIPE_PASSES. */
+ * Depth-first with an explicit stack of directories, so depth is bounded by
+ * memory, not the C stack or the open-file limit: at most MC_WIPE_OPEN_MAX
+ * of them are open at once; a closed one is opened again on the way back up
+ * through the child's "..", checked by device and inode (as fts does), and
+ * read again from its start (what was removed is gone; what had to be left
+ * is skipped by inode). Entries are unlinked as they are read (d_type tells
+ * directories apart without a stat), which is what keeps this as fast as
+ * rm -rf. A directory that is still not empty after a pass (entries added
+ * meanwhile) gets another pass, up to MC_WIPE_PASSES. */
 #include "wipe.h"
 
 #include <dirent.h>
@@ -21,22 +25,31 @@
 #define MC_WIPE_PASSES 3
 #define MC_WIPE_DIR_MODE 0700
 #define MC_WIPE_FIRST_DEPTH 32
+#define MC_WIPE_OPEN_MAX 48
+#define MC_WIPE_FIRST_SKIPS 4
 
 struct frame {
-    DIR *dir;
+    DIR *dir;           /* NULL while closed to spare descriptors */
     char *name;         /* entry name in the parent; NULL for the top */
+    dev_t dev;          /* what ".." must lead back to */
+    ino_t ino;
     int passes;
     int kept;           /* entries we had to leave (mounts, failures) */
+    ino_t *skip;        /* ... by inode, not to be tried again on a re-read */
+    size_t skip_count;
+    size_t skip_cap;
 };
 
 struct walk {
     struct frame *frames;
     size_t depth;
     size_t cap;
+    size_t lowest_open;     /* frames from here to the top are open */
     struct mc_wipe_stats *stats;
     struct mc_err *err;
     const char *display;
     int failed;
+    int lost;               /* a directory moved under us: stop */
 };
 
 /* The id of the mount a descriptor is on: statx (Linux 5.8), else
@@ -95,10 +108,40 @@ int mc_open_dir_beneath(int parent_fd, const char *name)
     return (int)fd;
 }
 
-static void note_failure(struct walk *walk, int errnum, const char *what, const char *name)
+/* The entry `ino` of the directory on top was left in place: count it once. */
+static void keep(struct walk *walk, ino_t ino)
+{
+    struct frame *frame = &walk->frames[walk->depth - 1];
+
+    frame->kept++;
+    if (frame->skip_count == frame->skip_cap) {
+        size_t cap = frame->skip_cap ? frame->skip_cap * 2 : MC_WIPE_FIRST_SKIPS;
+        ino_t *grown = realloc(frame->skip, cap * sizeof(*grown));
+
+        if (!grown)
+            return;     /* it will be tried again on a re-read: harmless */
+        frame->skip = grown;
+        frame->skip_cap = cap;
+    }
+    frame->skip[frame->skip_count++] = ino;
+}
+
+static int skipped(const struct frame *frame, ino_t ino)
+{
+    size_t i;
+
+    for (i = 0; i < frame->skip_count; i++) {
+        if (frame->skip[i] == ino)
+            return 1;
+    }
+    return 0;
+}
+
+static void note_failure(struct walk *walk, int errnum, const char *what, const char *name,
+                         ino_t ino)
 {
     walk->stats->failures++;
-    walk->frames[walk->depth - 1].kept++;
+    keep(walk, ino);
     if (!walk->failed)
         mc_err_sys(walk->err, errnum, "%s: cannot %s %s", walk->display, what, name);
     walk->failed = 1;
@@ -120,33 +163,92 @@ static int make_usable(int parent_fd, const char *name)
     return rc;
 }
 
+static void close_frame(struct frame *frame)
+{
+    if (frame->dir)
+        closedir(frame->dir);
+    frame->dir = NULL;
+}
+
+static void free_frame(struct frame *frame)
+{
+    close_frame(frame);
+    free(frame->name);
+    free(frame->skip);
+}
+
 static int push(struct walk *walk, int fd, const char *name)
 {
     struct frame *frame;
+    struct stat st;
 
     if (walk->depth == walk->cap) {
         size_t cap = walk->cap ? walk->cap * 2 : MC_WIPE_FIRST_DEPTH;
         struct frame *grown = realloc(walk->frames, cap * sizeof(*grown));
 
-        if (!grown)
+        if (!grown) {
+            close(fd);
             return -1;
+        }
         walk->frames = grown;
         walk->cap = cap;
     }
     frame = &walk->frames[walk->depth];
-    frame->dir = fdopendir(fd);
-    frame->name = name ? strdup(name) : NULL;
+    memset(frame, 0, sizeof(*frame));
     frame->passes = 1;
-    frame->kept = 0;
-    if (!frame->dir || (name && !frame->name)) {
-        if (frame->dir)
-            closedir(frame->dir);
-        else
-            close(fd);
+    frame->name = name ? strdup(name) : NULL;
+    if (fstat(fd, &st) != 0 || (name && !frame->name)) {
+        close(fd);
+        free(frame->name);
+        return -1;
+    }
+    frame->dev = st.st_dev;
+    frame->ino = st.st_ino;
+    frame->dir = fdopendir(fd);
+    if (!frame->dir) {
+        close(fd);
         free(frame->name);
         return -1;
     }
     walk->depth++;
+    /* Keep at most MC_WIPE_OPEN_MAX open: close the shallowest. */
+    if (walk->depth - walk->lowest_open > MC_WIPE_OPEN_MAX)
+        close_frame(&walk->frames[walk->lowest_open++]);
+    return 0;
+}
+
+/* Opens the parent of the directory on top again, through "..", if it was
+ * closed; it must be the very directory we left. 0, or -1 (walk->lost). */
+static int reopen_parent(struct walk *walk)
+{
+    struct frame *child = &walk->frames[walk->depth - 1];
+    struct frame *parent = &walk->frames[walk->depth - 2];
+    struct stat st;
+    int fd;
+
+    if (parent->dir)
+        return 0;
+    fd = openat(dirfd(child->dir), "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_dev != parent->dev ||
+                    st.st_ino != parent->ino)) {
+        close(fd);
+        fd = -1;
+        errno = ESTALE;
+    }
+    if (fd >= 0)
+        parent->dir = fdopendir(fd);
+    if (!parent->dir) {
+        if (fd >= 0)
+            close(fd);
+        if (!walk->failed)
+            mc_err_sys(walk->err, errno ? errno : ENOMEM,
+                       "%s: cannot go back up from %s (moved while wiping?)", walk->display,
+                       child->name);
+        walk->failed = 1;
+        walk->lost = 1;
+        return -1;
+    }
+    walk->lowest_open = walk->depth - 2;
     return 0;
 }
 
@@ -161,7 +263,7 @@ static int is_directory(int dir_fd, const struct dirent *entry)
     return S_ISDIR(st.st_mode);
 }
 
-static void enter(struct walk *walk, int dir_fd, const char *name)
+static void enter(struct walk *walk, int dir_fd, const char *name, ino_t ino)
 {
     int fd = mc_open_dir_beneath(dir_fd, name);
 
@@ -172,26 +274,26 @@ static void enter(struct walk *walk, int dir_fd, const char *name)
         if (unlinkat(dir_fd, name, 0) == 0)
             walk->stats->files++;
         else
-            note_failure(walk, errno, "remove", name);
+            note_failure(walk, errno, "remove", name, ino);
         return;
     }
     if (fd < 0 && errno == EXDEV) {
         walk->stats->mounts++;
-        walk->frames[walk->depth - 1].kept++;
+        keep(walk, ino);
         if (!walk->failed)
             mc_err_set(walk->err, "%s: %s is a mount point; left in place", walk->display, name);
         walk->failed = 1;
         return;
     }
     if (fd < 0) {
-        note_failure(walk, errno, "open", name);
+        note_failure(walk, errno, "open", name, ino);
         return;
     }
     if (push(walk, fd, name) != 0)
-        note_failure(walk, errno ? errno : ENOMEM, "descend into", name);
+        note_failure(walk, errno ? errno : ENOMEM, "descend into", name, ino);
 }
 
-static void remove_file(struct walk *walk, int dir_fd, const char *name)
+static void remove_file(struct walk *walk, int dir_fd, const char *name, ino_t ino)
 {
     if (unlinkat(dir_fd, name, 0) == 0) {
         walk->stats->files++;
@@ -204,7 +306,7 @@ static void remove_file(struct walk *walk, int dir_fd, const char *name)
         walk->stats->files++;
         return;
     }
-    note_failure(walk, errno, "remove", name);
+    note_failure(walk, errno, "remove", name, ino);
 }
 
 /* Done with the directory on top (never the top of the walk): remove it from
@@ -212,10 +314,13 @@ static void remove_file(struct walk *walk, int dir_fd, const char *name)
 static void leave(struct walk *walk)
 {
     struct frame *frame = &walk->frames[walk->depth - 1];
-    int parent_fd = dirfd(walk->frames[walk->depth - 2].dir);
     int errnum = 0;
     int removed = 0;
+    int parent_fd;
 
+    if (reopen_parent(walk) != 0)
+        return;
+    parent_fd = dirfd(walk->frames[walk->depth - 2].dir);
     if (frame->kept == 0) {
         if (unlinkat(parent_fd, frame->name, AT_REMOVEDIR) == 0 || errno == ENOENT) {
             removed = 1;
@@ -230,21 +335,20 @@ static void leave(struct walk *walk)
             errnum = errno;
         }
     }
-    closedir(frame->dir);
     walk->depth--;
     if (removed)
         walk->stats->dirs++;
     else if (frame->kept)
-        walk->frames[walk->depth - 1].kept++;   /* already reported */
+        keep(walk, frame->ino);     /* already reported */
     else
-        note_failure(walk, errnum, "remove directory", frame->name);
-    free(frame->name);
+        note_failure(walk, errnum, "remove directory", frame->name, frame->ino);
+    free_frame(frame);
 }
 
 int mc_wipe_contents(int dir_fd, const char *display, struct mc_wipe_stats *stats,
                      struct mc_err *err)
 {
-    struct walk walk = { NULL, 0, 0, stats, err, display, 0 };
+    struct walk walk = { NULL, 0, 0, 0, stats, err, display, 0, 0 };
     struct mc_wipe_stats unused;
     int top_fd;
 
@@ -257,28 +361,28 @@ int mc_wipe_contents(int dir_fd, const char *display, struct mc_wipe_stats *stat
         free(walk.frames);
         return -1;
     }
-    while (walk.depth > 0) {
+    while (walk.depth > 0 && !walk.lost) {
         struct frame *frame = &walk.frames[walk.depth - 1];
         struct dirent *entry;
 
         errno = 0;
         entry = readdir(frame->dir);
         if (!entry) {
-            if (walk.depth == 1) {
-                closedir(frame->dir);
-                walk.depth = 0;
+            if (walk.depth == 1)
                 break;
-            }
             leave(&walk);
             continue;
         }
-        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0 ||
+            skipped(frame, entry->d_ino))
             continue;
         if (is_directory(dirfd(frame->dir), entry))
-            enter(&walk, dirfd(frame->dir), entry->d_name);
+            enter(&walk, dirfd(frame->dir), entry->d_name, entry->d_ino);
         else
-            remove_file(&walk, dirfd(frame->dir), entry->d_name);
+            remove_file(&walk, dirfd(frame->dir), entry->d_name, entry->d_ino);
     }
+    while (walk.depth > 0)
+        free_frame(&walk.frames[--walk.depth]);
     free(walk.frames);
     return walk.failed ? -1 : 0;
 }

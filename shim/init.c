@@ -162,12 +162,12 @@ static int rejoin(const char *hold_text)
 /* Applies the watcher's answer: environment, then the hold. `outer_fd` is a
  * hold on another tree's cache this process inherited (MONOCACHE_NEW or
  * MONOCACHE_EXISTING), or -1: this process keeps it, its children do not. */
-static void apply_answer(char *text, int hold_fd, int outer_fd)
+static void apply_answer(char *text, size_t len, int hold_fd, int outer_fd)
 {
     const char *lock_path;
     int placed;
 
-    switch (mc_reply_apply(text, &lock_path)) {
+    switch (mc_reply_apply(text, len, &lock_path)) {
     case MC_REPLY_ERROR:
         /* The watcher has told the user why. */
         syscall(SYS_exit_group, MC_EXIT_OWN_ERROR);
@@ -226,7 +226,7 @@ static void obtain_cache(int outer_fd)
     if (len < 0)
         fail(why);
     else
-        apply_answer(answer, hold_fd, outer_fd);
+        apply_answer(answer, (size_t)len, hold_fd, outer_fd);
     free(answer);
 }
 

@@ -29,6 +29,11 @@ void mc_shim_let_go(void);
 /* In the process that created or attached the cache: hook the signals whose
  * default action kills, so that its crash releases before its parent sees it. */
 void mc_shim_hook_crash_signals(void);
+/* 1 if sig carries our crash hook: the program's action for it is the
+ * default, whose action kills. */
+int mc_shim_is_hooked(int sig);
+/* Lets go (releasing if last) and dies of sig by its default action. */
+void mc_shim_die_of(int sig);
 
 /* The real functions behind our wrappers. */
 int mc_shim_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);

@@ -34,6 +34,8 @@ static volatile sig_atomic_t hooked[NSIG];     /* our handler is installed */
  * by the creating process only: every other process keeps a small .bss. */
 static struct sigaction *program_view;
 static volatile sig_atomic_t hooks_enabled;     /* this process created the cache */
+
+static int really_hooked(int sig);
 /* Bit sig-1: siginterrupt(sig, 1) is in force, so signal() must not set
  * SA_RESTART (glibc keeps the same set privately for its own signal()). */
 static unsigned long long interrupting;
@@ -83,11 +85,29 @@ static void crash_handler(int sig, siginfo_t *info, void *context)
     errno = saved_errno;
 }
 
-static void our_action(struct sigaction *action)
+/* Only SIGSEGV runs on the program's alternate stack, if it set one up: a
+ * stack overflow can be handled nowhere else. Any other signal on a stack
+ * too small for its frame would turn the program's death by that signal
+ * into a SIGSEGV. */
+int mc_shim_is_hooked(int sig)
+{
+    return hooks_enabled && sig > 0 && sig < NSIG && really_hooked(sig);
+}
+
+void mc_shim_die_of(int sig)
+{
+    siginfo_t info;
+
+    memset(&info, 0, sizeof(info));
+    info.si_code = SI_USER;
+    crash_handler(sig, &info, NULL);
+}
+
+static void our_action(int sig, struct sigaction *action)
 {
     memset(action, 0, sizeof(*action));
     action->sa_sigaction = crash_handler;
-    action->sa_flags = SA_SIGINFO | SA_ONSTACK;
+    action->sa_flags = SA_SIGINFO | (sig == SIGSEGV ? SA_ONSTACK : 0);
     sigfillset(&action->sa_mask);
 }
 
@@ -100,11 +120,11 @@ void mc_shim_hook_crash_signals(void)
     program_view = calloc(NSIG, sizeof(*program_view));
     if (!program_view)
         return;
-    our_action(&ours);
     hooks_enabled = 1;
     for (i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++) {
         int sig = crash_signals[i];
 
+        our_action(sig, &ours);
         if (__sigaction(sig, NULL, &current) != 0 || current.sa_handler != SIG_DFL)
             continue;   /* ignored or handled already: the program's choice stands */
         program_view[sig] = current;
@@ -157,7 +177,7 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
         return 0;
     }
     if (hooks_enabled && act && is_default(act) && is_crash_signal(sig)) {
-        our_action(&ours);
+        our_action(sig, &ours);
         if (__sigaction(sig, &ours, &previous) != 0)
             return -1;
         program_view[sig] = *act;

@@ -152,8 +152,13 @@ has_caches() {
     [ "$(cache_count)" = "$1" ]
 }
 
+# The run directory's entries but our marker.
+run_entries() {
+    ls -A "$ROOT/run" 2>/dev/null | grep -vx '\.monocache-run'
+}
+
 no_caches() {
-    [ "$(cache_count)" = 0 ] && [ -z "$(ls -A "$ROOT/run" 2>/dev/null)" ]
+    [ "$(cache_count)" = 0 ] && [ -z "$(run_entries)" ]
 }
 
 # Raw wait status of a command, as the kernel gives it to its parent.

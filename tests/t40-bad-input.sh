@@ -36,10 +36,13 @@ else
     mkdir -p "$T/theirs"
     echo "ok $((tap_count += 1)) # SKIP root owned by another user: needs root to chown"
 fi
-mkdir -p "$T/tmp2" "$T/elsewhere" && chmod 700 "$T/elsewhere"
+mkdir -p "$T/tmp2" "$T/elsewhere" "$T/runtime" && chmod 700 "$T/elsewhere" "$T/runtime"
 ln -s "$T/elsewhere" "$T/tmp2/monocache-$(id -u)"
-refused "default root that is a symlink" 'MONOCACHE_ROOT \(default .*\): .* is a symbolic link; refusing' \
-    -u MONOCACHE_ROOT TMPDIR="$T/tmp2"
+out=$(env -u MONOCACHE_ROOT TMPDIR="$T/tmp2" XDG_RUNTIME_DIR="$T/runtime" LD_PRELOAD="$PRELOAD" \
+      sh -c 'echo "$MONOCACHE_ROOT"' 2> "$T/err")
+is "default root that is a symlink: not followed; the fallback is used" "$out" "$T/runtime/monocache"
+is "... with one warning" "$(cat "$T/err")" "monocache: warning: the default root $T/tmp2/monocache-$(id -u) is a symbolic link (squatted?); using $T/runtime/monocache"
+ok "... and nothing made in the link's target" test -z "$(ls -A "$T/elsewhere")"
 
 refused "MONOCACHE_LOCK=yes" '^monocache: MONOCACHE_LOCK=yes: expected 1 or 0$' MONOCACHE_LOCK=yes
 refused "MONOCACHE_NEW=2" '^monocache: MONOCACHE_NEW=2: expected 1 or 0$' MONOCACHE_NEW=2

@@ -1,6 +1,7 @@
 /* cmd_gc.c — `monocache gc` (reclaim caches whose holders are all gone),
  * `monocache rm` (wipe one cache now) and `monocache preload-path`. */
 #include "cli.h"
+#include "dirlock.h"
 #include "gc.h"
 #include "lockfile.h"
 #include "log.h"
@@ -23,6 +24,7 @@
 
 #define MC_EXIT_FAILED 1
 #define MC_EXIT_USAGE 2
+#define MC_RM_RELEASE_POLL_MS 10
 
 static void print_gc(enum mc_gc_action action, const char *id, const char *message, void *ctx)
 {
@@ -39,6 +41,18 @@ static void print_gc(enum mc_gc_action action, const char *id, const char *messa
         break;
     case MC_GC_TOMBSTONE:
         printf("finished wiping %s\n", id);
+        break;
+    case MC_GC_WOULD_TOMBSTONE:
+        printf("would finish wiping %s\n", id);
+        break;
+    case MC_GC_TEMP:
+        printf("removed %s\n", id);
+        break;
+    case MC_GC_WOULD_TEMP:
+        printf("would remove %s\n", id);
+        break;
+    case MC_GC_BUSY:
+        printf("busy %s (left for later: %s)\n", id, message);
         break;
     case MC_GC_FAILED:
         mc_log_always(MC_LOG_ERROR, "gc: %s: %s", id, message);
@@ -76,20 +90,33 @@ int cmd_gc(int argc, char **argv)
     return failures == 0 ? 0 : MC_EXIT_FAILED;
 }
 
-/* Takes LOCK_EX on the cache's lock file, making one if there is none.
+/* Takes LOCK_EX on the cache's lock file, making one if there is none; a
+ * release already running (gc, a watcher) is waited for, so that rm of a
+ * cache being reclaimed ends with it gone, not with "held".
  * 0: we hold it (*fd); 1: someone holds the cache; -1: error (printed). */
 static int take_release_lock(struct mc_cache *cache, int dir_fd, int *fd)
 {
+    int waits = MC_DIR_LOCK_WAIT_MS / MC_RM_RELEASE_POLL_MS;
     struct mc_err err;
     struct stat st;
     int rc;
 
     for (;;) {
-        *fd = open(cache->lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        *fd = open(cache->lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (*fd >= 0 && (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+            mc_log_always(MC_LOG_ERROR, "%s: not a regular file", cache->lock_path);
+            close(*fd);
+            return -1;
+        }
         if (*fd >= 0) {
             if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+                int releasing = mc_lock_state(*fd) == MC_STATE_RELEASING;
+
                 close(*fd);
-                return 1;
+                if (!releasing || waits-- <= 0)
+                    return 1;
+                usleep(MC_RM_RELEASE_POLL_MS * 1000);
+                continue;
             }
             if (fstat(*fd, &st) == 0 && st.st_nlink > 0)
                 return 0;
@@ -115,16 +142,34 @@ static int take_release_lock(struct mc_cache *cache, int dir_fd, int *fd)
     }
 }
 
+static const struct mc_release_wait rm_wait = { MC_DIR_LOCK_WAIT_MS, NULL, NULL };
+
 /* rm --force of a held cache: wipe the directory under its holders. */
 static int force_wipe(struct mc_cache *cache)
 {
     struct mc_err err;
+    int outcome = mc_cache_dispose(cache, NULL, -1, MC_WIPE_LOCKED, &rm_wait, &err);
 
-    if (mc_cache_dispose(cache, NULL, -1, MC_WIPE_LOCKED, &err) < 0) {
+    if (outcome < 0 || outcome == MC_DISPOSE_BUSY) {
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
         return MC_EXIT_FAILED;
     }
     return 0;
+}
+
+/* The run directory next to a proven cache, for its lock file. */
+static int make_run_dir(const struct mc_cache *cache)
+{
+    struct mc_root root;
+    struct mc_err err;
+    int rc = mc_root_open(cache->root, NULL, MC_ROOT_EXISTING, &root, &err);
+
+    if (rc == 0)
+        rc = mc_root_make_run(&root, &err);
+    if (rc != 0)
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+    mc_root_free(&root);
+    return rc;
 }
 
 static int remove_cache(struct mc_cache *cache, int force)
@@ -147,7 +192,9 @@ static int remove_cache(struct mc_cache *cache, int force)
         close(dir_fd);
         return MC_EXIT_FAILED;
     }
-    rc = take_release_lock(cache, dir_fd, &lock_fd);
+    rc = make_run_dir(cache);
+    if (rc == 0)
+        rc = take_release_lock(cache, dir_fd, &lock_fd);
     close(dir_fd);
     if (rc < 0)
         return MC_EXIT_FAILED;
@@ -164,9 +211,12 @@ static int remove_cache(struct mc_cache *cache, int force)
         rc = force_wipe(cache);
         unlink(cache->lock_path);
     } else {
-        rc = mc_release(cache, lock_fd, -1, &err) == 0 ? 0 : MC_EXIT_FAILED;
-        if (rc != 0)
+        rc = mc_release(cache, lock_fd, -1, &rm_wait, &err);
+        if (rc == MC_DISPOSE_KEPT)
+            mc_log_always(MC_LOG_ERROR, "%s: locked meanwhile; kept", cache->path);
+        else if (rc < 0 || rc == MC_DISPOSE_BUSY)
             mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+        rc = rc == MC_DISPOSE_WIPED || rc == MC_DISPOSE_GONE ? 0 : MC_EXIT_FAILED;
     }
     close(lock_fd);
     return rc;

@@ -6,6 +6,7 @@
 #include "ids.h"
 #include "log.h"
 #include "meta.h"
+#include "safeopen.h"
 #include "session.h"
 #include "wipe.h"
 
@@ -86,14 +87,12 @@ static void inspect(struct listed *item)
     } else {
         snprintf(item->problem, sizeof(item->problem), "%s", err.msg);
     }
-    fd = open(item->cache.lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    fd = mc_open_regular(AT_FDCWD, item->cache.lock_path, O_RDONLY, &st);
     if (fd < 0)
         return;
-    if (fstat(fd, &st) == 0) {
-        item->has_lock = 1;
-        item->lock_dev = (unsigned long long)st.st_dev;
-        item->lock_ino = (unsigned long long)st.st_ino;
-    }
+    item->has_lock = 1;
+    item->lock_dev = (unsigned long long)st.st_dev;
+    item->lock_ino = (unsigned long long)st.st_ino;
     if (mc_session_read(fd, &record) == 0)
         item->watcher_pid = record.watcher_pid;
     close(fd);

@@ -238,14 +238,14 @@ static void free_env(char **env)
 
 /* Applies the answer to our own environment; returns the holder descriptor
  * placed out of the way, -2 for "run without a cache", -1 on error. */
-static int apply_answer(char *text, int received_fd, const char **lock_path_out)
+static int apply_answer(char *text, size_t len, int received_fd, const char **lock_path_out)
 {
     char hold_text[MC_HOLD_TEXT_MAX];
     const char *lock_path;
     struct stat st;
     int fd;
 
-    switch (mc_reply_apply(text, &lock_path)) {
+    switch (mc_reply_apply(text, len, &lock_path)) {
     case MC_REPLY_ERROR:
         if (received_fd >= 0)
             close(received_fd);
@@ -527,7 +527,7 @@ static int run_with_watcher(struct run_options *options, const char *lib)
         free(answer);
         return MC_EXIT_OWN_ERROR;
     }
-    hold_fd = apply_answer(answer, received_fd, &lock_path);
+    hold_fd = apply_answer(answer, (size_t)len, received_fd, &lock_path);
     free(answer);
     if (hold_fd == -1)
         return MC_EXIT_OWN_ERROR;

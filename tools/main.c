@@ -71,6 +71,8 @@ int cli_open_root(const char *root_option, struct mc_root *root)
     rc = mc_root_open(given, getenv("TMPDIR"), MC_ROOT_EXISTING, root, &err);
     if (rc < 0)
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+    if (rc == 0 && root->note)
+        mc_log_always(MC_LOG_WARN, "%s", root->note);
     return rc;
 }
 

@@ -8,6 +8,7 @@
  * releases the cache and exits. Its exit is what a last holder waits for. */
 #include "cli.h"
 #include "buf.h"
+#include "dirlock.h"
 #include "gc.h"
 #include "lockfile.h"
 #include "log.h"
@@ -71,6 +72,8 @@ static int create(struct mc_config *cfg, struct answer *answer, struct mc_err *e
 {
     if (mc_root_open(cfg->root, cfg->tmpdir, MC_ROOT_CREATE, &answer->root, err) != 0)
         return -1;
+    if (answer->root.note)
+        mc_log_always(MC_LOG_WARN, "%s", answer->root.note);
     return mc_cache_create(&answer->cache, &answer->root, cfg->lock, cfg->meta,
                            &answer->hold_fd, err);
 }
@@ -81,10 +84,24 @@ static int attach(const char *label, const char *target, struct mc_config *cfg,
     char id[MC_ID_LEN + 1];
     struct mc_err inner;
 
+    cJSON *meta = NULL;
+    int dir_fd;
+
     if (mc_cache_resolve(label, target, cfg->root, cfg->tmpdir, &answer->root, id, err) != 0)
         return -1;
     if (mc_cache_init(&answer->cache, &answer->root, id, err) != 0)
         return -1;
+    /* Only a proven cache gets a run directory made next to it. */
+    if (mc_cache_open(&answer->cache, &dir_fd, &meta, &inner) != 0 ||
+        mc_root_make_run(&answer->root, &inner) != 0) {
+        mc_err_set(err, "%s: %s", label, inner.msg);
+        if (dir_fd >= 0)
+            close(dir_fd);
+        cJSON_Delete(meta);
+        return -1;
+    }
+    close(dir_fd);
+    cJSON_Delete(meta);
     if (mc_cache_attach(&answer->cache, &answer->hold_fd, &inner) != 0) {
         mc_err_set(err, "%s: %s", label, inner.msg);
         return -1;
@@ -132,9 +149,20 @@ static int obtain(struct mc_config *cfg, struct answer *answer, struct mc_err *e
     return create(cfg, answer, err);
 }
 
+/* Ends the record just added to the answer with its NUL (reply.h). */
+static int end_record(struct mc_buf *text, int added)
+{
+    return added == 0 ? mc_buf_add(text, "", 1) : -1;
+}
+
+static int add_record(struct mc_buf *text, const char *kind, const char *arg)
+{
+    return end_record(text, mc_buf_printf(text, "%s %s", kind, arg));
+}
+
 static int add_set(struct mc_buf *text, const char *name, const char *value)
 {
-    return mc_buf_printf(text, "set %s=%s\n", name, value);
+    return end_record(text, mc_buf_printf(text, "set %s=%s", name, value));
 }
 
 static int compose(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
@@ -148,15 +176,16 @@ static int compose(struct mc_config *cfg, struct answer *answer, struct mc_err *
         mc_err_sys(err, errno, "%s", answer->cache.lock_path);
         return -1;
     }
-    rc |= mc_buf_addstr(text, "ok\n");
+    rc |= add_record(text, "ok", "");
     rc |= add_set(text, MC_ENV_PATH, answer->cache.path);
     rc |= add_set(text, MC_ENV_ID, answer->cache.id);
     rc |= add_set(text, MC_ENV_ROOT, answer->cache.root);
     for (i = 0; i < cfg->export_count; i++)
         rc |= add_set(text, cfg->exports[i], answer->cache.path);
-    rc |= mc_buf_addstr(text, "unset " MC_ENV_NEW "\nunset " MC_ENV_EXISTING "\n");
-    rc |= mc_buf_printf(text, "hold %llu:%llu:%s\n", (unsigned long long)st.st_dev,
-                        (unsigned long long)st.st_ino, answer->cache.lock_path);
+    rc |= add_record(text, "unset", MC_ENV_NEW);
+    rc |= add_record(text, "unset", MC_ENV_EXISTING);
+    rc |= end_record(text, mc_buf_printf(text, "hold %llu:%llu:%s", (unsigned long long)st.st_dev,
+                                         (unsigned long long)st.st_ino, answer->cache.lock_path));
     if (rc != 0) {
         mc_err_set(err, "%s: answer too long", answer->cache.path);
         return -1;
@@ -171,10 +200,14 @@ static void answer_failure(int reply_fd, enum mc_on_error on_error, const char *
 
     if (on_error == MC_ON_ERROR_CONTINUE) {
         mc_log_always(MC_LOG_WARN, "%s; running without a cache", message);
-        len = snprintf(text, sizeof(text), "disabled\n");
+        len = snprintf(text, sizeof(text), "disabled") + 1;    /* with its NUL */
     } else {
         mc_log_always(MC_LOG_ERROR, "%s", message);
-        len = snprintf(text, sizeof(text), "error %s\n", message);
+        len = snprintf(text, sizeof(text), "error %s", message) + 1;
+    }
+    if (len > (int)sizeof(text)) {
+        len = (int)sizeof(text);
+        text[len - 1] = '\0';
     }
     mc_reply_send(reply_fd, text, (size_t)len, -1);
 }
@@ -242,11 +275,26 @@ static void let_go_of_stderr_pipe(void)
     }
 }
 
+/* The release must wait for a flock() on the cache directory, which the
+ * last holder itself may hold (`flock "$MONOCACHE_PATH" cmd`): let the
+ * holders waiting for the release end now, so that such a lock goes with
+ * them, and finish the release on our own. */
+static void let_waiters_go(void *ctx)
+{
+    const struct answer *answer = ctx;
+
+    mc_log(MC_LOG_INFO, "cache %s: its directory is flock()ed; releasing it in the background",
+           answer->cache.id);
+    mc_session_drop_watcher(answer->watch_fd);
+}
+
 /* The watcher's life after answering: sweep, then wait for the last holder. */
 static int watch(struct answer *answer)
 {
+    struct mc_release_wait wait = { MC_DIR_LOCK_WAIT_MS, let_waiters_go, answer };
     struct mc_err err;
     struct stat st;
+    int outcome;
 
     sweep_in_background(answer);
     while (flock(answer->watch_fd, LOCK_EX) != 0) {
@@ -258,7 +306,10 @@ static int watch(struct answer *answer)
     }
     if (fstat(answer->watch_fd, &st) != 0 || st.st_nlink == 0)
         return 0;   /* released by someone else (gc, rm) */
-    if (mc_release(&answer->cache, answer->watch_fd, answer->dir_fd, &err) != 0) {
+    outcome = mc_release(&answer->cache, answer->watch_fd, answer->dir_fd, &wait, &err);
+    if (outcome == MC_DISPOSE_BUSY)
+        mc_log_always(MC_LOG_WARN, "%s", err.msg);
+    if (outcome < 0) {
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
         return 1;
     }
@@ -307,6 +358,8 @@ static int serve(int reply_fd)
     if (mc_reply_send(reply_fd, mc_buf_str(&answer.text), answer.text.len, answer.hold_fd) != 0)
         mc_log(MC_LOG_WARN, "cannot answer the process that asked for a cache: %s",
                strerror(errno));
+    /* Our copy of the hold first: the starter waits for the socket to close
+     * before its program runs (reply.h). */
     close(answer.hold_fd);
     close(reply_fd);
     let_go_of_stderr_pipe();

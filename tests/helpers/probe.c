@@ -19,6 +19,8 @@
 
 extern char **environ;
 
+#define SPAWN_MARK_FD 77
+
 static int errno_at_start;
 
 __attribute__((constructor(65535))) static void remember_errno(void)
@@ -112,6 +114,80 @@ static void interrupted_read(void)
            (int)handled_count);
     fflush(stdout);
     waitpid(writer, NULL, 0);
+}
+
+/* The environment without LD_PRELOAD: a child that is not preloaded shows
+ * what it inherited, without re-joining its cache by path. */
+static char **environ_without_preload(void)
+{
+    static char *kept[1024];
+    size_t count = 0;
+    char **env;
+
+    for (env = environ; *env && count + 1 < sizeof(kept) / sizeof(kept[0]); env++) {
+        if (strncmp(*env, "LD_PRELOAD=", 11) != 0)
+            kept[count++] = *env;
+    }
+    kept[count] = NULL;
+    return kept;
+}
+
+/* posix_spawn of `sh -c command`, not preloaded, with the file action
+ * "close everything from 3" or "close the holder descriptor". Descriptor
+ * 77 is open (not close-on-exec) for the child to look for. */
+static void spawn_closing(const char *command, int close_from)
+{
+    char *child[] = { "/bin/sh", "-c", (char *)command, NULL };
+    posix_spawn_file_actions_t actions;
+    const char *hold = getenv("MONOCACHE_HOLD");
+    pid_t pid;
+    int status;
+    int rc;
+
+    if (dup2(STDERR_FILENO, SPAWN_MARK_FD) != SPAWN_MARK_FD)
+        exit(96);
+    posix_spawn_file_actions_init(&actions);
+    if (close_from)
+        rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    else
+        rc = posix_spawn_file_actions_addclose(&actions, hold ? atoi(hold) : 1000);
+    if (rc != 0 || posix_spawn(&pid, "/bin/sh", &actions, NULL, child,
+                               environ_without_preload()) != 0 ||
+        waitpid(pid, &status, 0) != pid)
+        exit(96);
+    posix_spawn_file_actions_destroy(&actions);
+}
+
+/* sigwait() for SIGTERM, not blocked, while a child sends it: glibc's
+ * process dies of it (the default action applies on arrival). */
+static void sigwait_unblocked_term(void)
+{
+    sigset_t set;
+    int sig = 0;
+
+    if (fork() == 0) {
+        /* Not a holder: the parent's end must be the last. */
+        syscall(SYS_close_range, 3U, ~0U, 0);
+        usleep(200000);
+        kill(getppid(), SIGTERM);
+        _exit(0);
+    }
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigwait(&set, &sig);
+    printf("sigwait returned %d\n", sig);
+    fflush(stdout);
+}
+
+/* An alternate signal stack of the historical minimum: too small for a
+ * signal frame on CPUs with large vector registers. */
+static void tiny_altstack(void)
+{
+    static char tiny[2048];
+    stack_t stack = { tiny, 0, sizeof(tiny) };
+
+    if (sigaltstack(&stack, NULL) != 0)
+        exit(99);
 }
 
 /* n empty files in the cache: a cache an asynchronous wipe cannot empty in
@@ -340,6 +416,13 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(op, "interrupted-read") == 0) {
             interrupted_read();
+        } else if (strcmp(op, "spawn-closefrom") == 0 || strcmp(op, "spawn-close-hold") == 0) {
+            spawn_closing(arg, op[11] == 'f');
+            i++;
+        } else if (strcmp(op, "sigwait-term") == 0) {
+            sigwait_unblocked_term();
+        } else if (strcmp(op, "tiny-altstack") == 0) {
+            tiny_altstack();
         } else if (strcmp(op, "close-loop") == 0) {
             /* Closes every descriptor one by one, as many daemons do. */
             int fd;

@@ -17,7 +17,8 @@
 
 #define PATH_TEXT_MAX 4096
 
-/* Entries of dir other than . and ..; a missing directory counts 0. */
+/* Entries of dir other than . and .. and the run directory's marker; a
+ * missing directory counts 0. */
 static int count_entries(const char *dir_path)
 {
     DIR *dir = opendir(dir_path);
@@ -27,7 +28,8 @@ static int count_entries(const char *dir_path)
     if (!dir)
         return 0;
     while ((entry = readdir(dir)) != NULL) {
-        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
+        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0 &&
+            strcmp(entry->d_name, ".monocache-run") != 0)
             count++;
     }
     closedir(dir);

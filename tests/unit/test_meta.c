@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,13 @@ static void test_read_failures(int base_fd)
     is_int(mc_meta_read(dir_fd, "/c/bad", &meta, &err), 0, "indented JSON is read");
     is_str(string_of(meta, "id"), ID, "its id");
     cJSON_Delete(meta);
+
+    /* A FIFO (or a device) in its place must not block the reader. */
+    unlinkat(dir_fd, MC_META_FILE, 0);
+    is_int(mkfifoat(dir_fd, MC_META_FILE, 0600), 0, "meta.json replaced by a FIFO");
+    is_int(mc_meta_read(dir_fd, "/c/bad", &meta, &err), -1, "reading a FIFO fails at once");
+    ok(strstr(err.msg, "not a regular file") != NULL, "saying why: %s", err.msg);
+    unlinkat(dir_fd, MC_META_FILE, 0);
     close(dir_fd);
 }
 
@@ -270,6 +278,17 @@ static int add_hits(cJSON *meta, void *ctx, struct mc_err *err)
     return 0;
 }
 
+/* The path of the directory open at fd, as the kernel knows it. */
+static void path_of(int fd, char *out, size_t size)
+{
+    char link[64];
+    ssize_t len;
+
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    len = readlink(link, out, size - 1);
+    out[len > 0 ? len : 0] = '\0';
+}
+
 static void test_update(int base_fd)
 {
     cJSON *extra = cJSON_Parse("{\"team\":\"ml\"}");
@@ -281,15 +300,19 @@ static void test_update(int base_fd)
     struct mc_err err;
     int dir_fd = open_subdir(base_fd, "update");
     const cJSON *hits;
+    char path[PATH_MAX];
+    char moved[PATH_MAX + 8];
+    char file[PATH_MAX + 16];
 
     cJSON_Delete(extra);
     ok(dir_fd >= 0, "made a cache directory");
     args.dir_fd = dir_fd;
-    is_int(mc_meta_write(dir_fd, "/c/u", meta, &err), 0, "write the first meta");
-    is_int(mc_meta_update(dir_fd, "/c/u", ID, add_hits, &args, &err), 0, "update adds a key");
+    path_of(dir_fd, path, sizeof(path));
+    is_int(mc_meta_write(dir_fd, path, meta, &err), 0, "write the first meta");
+    is_int(mc_meta_update(dir_fd, path, ID, add_hits, &args, &err), 0, "update adds a key");
     is_int(args.calls, 1, "the edit ran once");
     ok(args.locked_during_edit, "the edit ran under flock(LOCK_EX) on the directory");
-    is_int(mc_meta_read(dir_fd, "/c/u", &back, &err), 0, "read back");
+    is_int(mc_meta_read(dir_fd, path, &back, &err), 0, "read back");
     hits = cJSON_GetObjectItemCaseSensitive(back, "hits");
     ok(cJSON_IsNumber(hits) && hits->valueint == 1, "the new key is there");
     is_str(string_of(back, "id"), ID, "id kept");
@@ -302,23 +325,33 @@ static void test_update(int base_fd)
 
     read_text(dir_fd, MC_META_FILE, before, sizeof(before));
     mc_err_clear(&err);
-    is_int(mc_meta_update(dir_fd, "/c/u", OTHER_ID, add_hits, &args, &err), -1,
+    is_int(mc_meta_update(dir_fd, path, OTHER_ID, add_hits, &args, &err), -1,
            "update refuses another id");
     is_int(args.calls, 1, "the edit did not run");
-    ok(strstr(err.msg, "/c/u/" MC_META_FILE) != NULL, "the message names the file: %s",
-       err.msg);
+    snprintf(file, sizeof(file), "%s/" MC_META_FILE, path);
+    ok(strstr(err.msg, file) != NULL, "the message names the file: %s", err.msg);
     args.fail = 1;
     mc_err_clear(&err);
-    is_int(mc_meta_update(dir_fd, "/c/u", ID, add_hits, &args, &err), -1,
+    is_int(mc_meta_update(dir_fd, path, ID, add_hits, &args, &err), -1,
            "a failing edit fails the update");
     is_str(err.msg, "edit refused", "with the edit's message");
     read_text(dir_fd, MC_META_FILE, after, sizeof(after));
     is_str(after, before, "the file is unchanged after refused updates");
     ok(lock_is_free(dir_fd), "the directory lock was let go");
 
-    unlinkat(dir_fd, MC_META_FILE, 0);
+    /* A release moved the directory away while we waited for its lock. */
     args.fail = 0;
-    is_int(mc_meta_update(dir_fd, "/c/u", ID, add_hits, &args, &err), -1,
+    snprintf(moved, sizeof(moved), "%s.moved", path);
+    is_int(rename(path, moved), 0, "the directory moved away (as a release does)");
+    mc_err_clear(&err);
+    is_int(mc_meta_update(dir_fd, path, ID, add_hits, &args, &err), -1,
+           "an update of a directory no longer in place fails");
+    ok(strstr(err.msg, "released (wiped) meanwhile") != NULL, "saying the cache was released: %s",
+       err.msg);
+    is_int(rename(moved, path), 0, "moved back");
+
+    unlinkat(dir_fd, MC_META_FILE, 0);
+    is_int(mc_meta_update(dir_fd, path, ID, add_hits, &args, &err), -1,
            "update fails without meta.json");
     is_int(count_entries(dir_fd), 0, "and creates nothing");
     cJSON_Delete(meta);

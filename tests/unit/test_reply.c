@@ -157,38 +157,54 @@ static void test_timeout(void)
     close(pair[1]);
 }
 
-static void check_line(char **cursor, const char *want_kind, const char *want_arg)
+static void check_record(char **cursor, const char *end, const char *want_kind,
+                         const char *want_arg)
 {
     char *kind = NULL;
     char *arg = NULL;
 
-    is_int(mc_reply_next(cursor, &kind, &arg), 0, "a line: %s %s", want_kind, want_arg);
+    is_int(mc_reply_next(cursor, end, &kind, &arg), 0, "a record: %s %s", want_kind, want_arg);
     is_str(kind, want_kind, "kind");
     is_str(arg, want_arg, "argument");
 }
 
 static void test_next(void)
 {
-    char text[] = "ok\nset A=b c\nunset X\nhold 1:2:/p\n";
-    char last[] = "error no cache here";
-    char empty[] = "";
+    char text[] = "ok\0set A=b c\0unset X\0hold 1:2:/p";   /* the array ends the last one */
+    char cut[] = { 'o', 'k', '\0', 'e', 'r', 'r' };
+    char *end = text + sizeof(text);
     char *cursor = text;
     char *kind = NULL;
     char *arg = NULL;
 
-    check_line(&cursor, "ok", "");
-    check_line(&cursor, "set", "A=b c");
-    check_line(&cursor, "unset", "X");
-    check_line(&cursor, "hold", "1:2:/p");
-    is_int(mc_reply_next(&cursor, &kind, &arg), -1, "then the end");
-    is_int(mc_reply_next(&cursor, &kind, &arg), -1, "and the end again");
+    check_record(&cursor, end, "ok", "");
+    check_record(&cursor, end, "set", "A=b c");
+    check_record(&cursor, end, "unset", "X");
+    check_record(&cursor, end, "hold", "1:2:/p");
+    is_int(mc_reply_next(&cursor, end, &kind, &arg), -1, "then the end");
+    is_int(mc_reply_next(&cursor, end, &kind, &arg), -1, "and the end again");
 
-    cursor = last;
-    check_line(&cursor, "error", "no cache here");
-    is_int(mc_reply_next(&cursor, &kind, &arg), -1, "a last line without a newline ends it");
+    cursor = cut;
+    check_record(&cursor, cut + sizeof(cut), "ok", "");
+    is_int(mc_reply_next(&cursor, cut + sizeof(cut), &kind, &arg), -1,
+           "a last record without its NUL is not taken");
 
-    cursor = empty;
-    is_int(mc_reply_next(&cursor, &kind, &arg), -1, "an empty answer has no lines");
+    cursor = text;
+    is_int(mc_reply_next(&cursor, text, &kind, &arg), -1, "an empty answer has no records");
+}
+
+/* A value may hold any byte but NUL: a newline in it is just a byte. */
+static void test_apply_newlines(void)
+{
+    char text[] = "ok\0set MC_TEST_PATH=/tmp/x\nset MC_TEST_EVIL=1\0hold 1:2:/r/run/x.lock";
+    const char *lock_path = NULL;
+
+    unsetenv("MC_TEST_EVIL");
+    is_int(mc_reply_apply(text, sizeof(text), &lock_path), MC_REPLY_OK, "the answer applies");
+    is_str(getenv("MC_TEST_PATH"), "/tmp/x\nset MC_TEST_EVIL=1",
+           "a value with a newline is set whole");
+    ok(getenv("MC_TEST_EVIL") == NULL, "and nothing after the newline passes for a record");
+    is_str(lock_path, "/r/run/x.lock", "the lock path");
 }
 
 int main(void)
@@ -198,5 +214,6 @@ int main(void)
     test_peer_gone();
     test_timeout();
     test_next();
+    test_apply_newlines();
     return done_testing();
 }

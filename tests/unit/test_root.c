@@ -239,11 +239,29 @@ static void test_default(void)
     make_dir("linktmp", PRIVATE_MODE);
     make_dir("linktarget", PRIVATE_MODE);
     is_int(symlink(at("linktarget"), link_path), 0,
-           "the default root is a symlink to a good directory");
-    check_refused(NULL, tmpdir, MC_ROOT_CREATE, "symbolic link", "a symlinked default root");
-    check_refused(NULL, tmpdir, MC_ROOT_EXISTING, "symbolic link",
-                  "a symlinked default root (MC_ROOT_EXISTING)");
-    ok(is_missing(at("linktarget/" MC_CACHE_SUBDIR)), "nothing was created in its target");
+           "the default root is a symlink to a good directory (squatted)");
+    make_dir("runtime", PRIVATE_MODE);
+    setenv("XDG_RUNTIME_DIR", at("runtime"), 1);
+    is_int(mc_root_open(NULL, tmpdir, MC_ROOT_EXISTING, &root, &err), 1,
+           "squatted default root, fallback not made yet: missing (MC_ROOT_EXISTING)");
+    is_int(mc_root_open(NULL, tmpdir, MC_ROOT_CREATE, &root, &err), 0,
+           "squatted default root: a fallback is used");
+    is_str(root.path, at("runtime/monocache"), "... $XDG_RUNTIME_DIR/monocache");
+    ok(root.note && has(root.note, "symbolic link") && has(root.note, link_path) &&
+       has(root.note, at("runtime/monocache")), "... and a note says why: %s",
+       root.note ? root.note : "(none)");
+    mc_root_free(&root);
+    is_int(mc_root_open(NULL, tmpdir, MC_ROOT_EXISTING, &root, &err), 0,
+           "the same fallback is found again");
+    is_str(root.path, at("runtime/monocache"), "... at the same place");
+    mc_root_free(&root);
+    ok(is_missing(at("linktarget/" MC_CACHE_SUBDIR)), "nothing was created in the link's target");
+    chmod(at("runtime"), 0755);
+    path = mc_root_fallback();
+    ok(path && strcmp(path, at("runtime/monocache")) != 0,
+       "a runtime directory others can read is not used: %s", path ? path : "(none)");
+    free(path);
+    unsetenv("XDG_RUNTIME_DIR");
     free(want);
     free(want_tmp);
     free(link_path);

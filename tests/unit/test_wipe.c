@@ -15,13 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define DIR_MODE 0700
 #define FILE_MODE 0600
 #define WIDE_FILES 2000
-#define DEEP_LEVELS 300
+#define DEEP_LEVELS 1000
+#define DEEP_FD_LIMIT 64          /* far fewer descriptors than levels */
 #define NAME_MAX_TEXT 32
 #define CONTENT_MAX 64
 
@@ -219,6 +221,8 @@ static void test_deep(int base_fd)
     struct mc_wipe_stats stats;
     int tree = make_dir(base_fd, "deep");
     int dir_fd = tree >= 0 ? dup(tree) : -1;
+    struct rlimit lowered;
+    struct rlimit limit;
     int depth = 0;
 
     while (dir_fd >= 0 && depth < DEEP_LEVELS) {
@@ -234,7 +238,14 @@ static void test_deep(int base_fd)
         close(dir_fd);
     is_int(depth, DEEP_LEVELS, "made %d nested directories, a file in each parent",
            DEEP_LEVELS);
-    check_wipe(tree, "a deep tree", &stats);
+    /* rm -rf needs no descriptor per level: neither may we. */
+    getrlimit(RLIMIT_NOFILE, &limit);
+    lowered = limit;
+    lowered.rlim_cur = DEEP_FD_LIMIT;
+    is_int(setrlimit(RLIMIT_NOFILE, &lowered), 0, "open-file limit lowered to %d",
+           DEEP_FD_LIMIT);
+    check_wipe(tree, "a tree far deeper than the open-file limit", &stats);
+    setrlimit(RLIMIT_NOFILE, &limit);
     is_int(stats.dirs, DEEP_LEVELS, "every directory counted");
     is_int(stats.files, DEEP_LEVELS, "every file counted");
     close(tree);
