@@ -234,21 +234,16 @@ static int grant_wishes(cJSON *meta, void *ctx, struct mc_err *err)
     const cJSON *item;
 
     cJSON_ArrayForEach(item, wishes->extra_meta) {
-        cJSON *copy;
-
-        if (strcmp(item->string, "locked") == 0)
+        if (strcmp(item->string, MC_META_LOCKED) == 0)
             continue;
-        copy = cJSON_Duplicate(item, 1);
-        if (!copy) {
+        if (mc_meta_set_key(meta, item->string, cJSON_Duplicate(item, 1)) != 0) {
             mc_err_set(err, "out of memory");
             return -1;
         }
-        cJSON_DeleteItemFromObjectCaseSensitive(meta, item->string);
-        cJSON_AddItemToObject(meta, item->string, copy);
     }
-    if (wishes->lock) {
-        cJSON_DeleteItemFromObjectCaseSensitive(meta, "locked");
-        cJSON_AddBoolToObject(meta, "locked", 1);
+    if (wishes->lock && mc_meta_set_key(meta, MC_META_LOCKED, cJSON_CreateTrue()) != 0) {
+        mc_err_set(err, "out of memory");
+        return -1;
     }
     return 0;
 }

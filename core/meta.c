@@ -32,15 +32,11 @@ cJSON *mc_meta_new(const char *id, time_t created, int locked, const cJSON *extr
     strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
     cJSON_AddStringToObject(meta, "id", id);
     cJSON_AddStringToObject(meta, "created", stamp);
-    cJSON_AddBoolToObject(meta, "locked", locked);
+    cJSON_AddBoolToObject(meta, MC_META_LOCKED, locked);
     cJSON_ArrayForEach(item, extra) {
-        cJSON *copy;
-
-        if (strcmp(item->string, "locked") == 0)
+        if (strcmp(item->string, MC_META_LOCKED) == 0)
             continue;
-        copy = cJSON_Duplicate(item, 1);
-        if (!copy || !cJSON_AddItemToObject(meta, item->string, copy)) {
-            cJSON_Delete(copy);
+        if (mc_meta_set_key(meta, item->string, cJSON_Duplicate(item, 1)) != 0) {
             cJSON_Delete(meta);
             return NULL;
         }
@@ -154,9 +150,89 @@ int mc_meta_check_id(const cJSON *meta, const char *id, const char *display, str
     return 0;
 }
 
+/* "locked" keys anywhere below `item` (nested objects and arrays). */
+static int count_nested_locked(const cJSON *item)
+{
+    const cJSON *child;
+    int count = 0;
+
+    cJSON_ArrayForEach(child, item) {
+        if (child->string && strcmp(child->string, MC_META_LOCKED) == 0)
+            count++;
+        count += count_nested_locked(child);
+    }
+    return count;
+}
+
+enum mc_lock_state mc_meta_lock_state(const cJSON *meta, const char **why)
+{
+    const cJSON *locked = NULL;
+    const cJSON *child;
+    int top = 0;
+    int nested = 0;
+
+    cJSON_ArrayForEach(child, meta) {
+        if (child->string && strcmp(child->string, MC_META_LOCKED) == 0) {
+            locked = child;
+            top++;
+        }
+        nested += count_nested_locked(child);
+    }
+    *why = NULL;
+    if (top > 1) {
+        *why = "\"locked\" appears more than once";
+        return MC_LOCK_AMBIGUOUS;
+    }
+    if (nested > 0) {
+        *why = "a nested \"locked\" key";
+        return MC_LOCK_AMBIGUOUS;
+    }
+    if (!locked || cJSON_IsFalse(locked))
+        return MC_UNLOCKED;
+    if (cJSON_IsTrue(locked))
+        return MC_LOCKED;
+    *why = "\"locked\" is not true or false";
+    return MC_LOCK_AMBIGUOUS;
+}
+
 int mc_meta_locked(const cJSON *meta)
 {
-    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(meta, "locked"));
+    const char *why;
+
+    return mc_meta_lock_state(meta, &why) != MC_UNLOCKED;
+}
+
+int mc_meta_set_key(cJSON *meta, const char *key, cJSON *value)
+{
+    if (!value)
+        return -1;
+    while (cJSON_GetObjectItemCaseSensitive(meta, key))
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, key);
+    if (!cJSON_AddItemToObject(meta, key, value)) {
+        cJSON_Delete(value);
+        return -1;
+    }
+    return 0;
+}
+
+/* Of duplicate keys, keeps the last, as Python's json.load reads them. */
+static void drop_duplicate_keys(cJSON *item)
+{
+    cJSON *child = item ? item->child : NULL;
+
+    while (child) {
+        cJSON *next = child->next;
+        const cJSON *later;
+
+        drop_duplicate_keys(child);
+        for (later = next; child->string && later; later = later->next) {
+            if (later->string && strcmp(later->string, child->string) == 0) {
+                cJSON_Delete(cJSON_DetachItemViaPointer(item, child));
+                break;
+            }
+        }
+        child = next;
+    }
 }
 
 static int write_all(int fd, const char *text, size_t len)
@@ -207,6 +283,7 @@ int mc_meta_write(int dir_fd, const char *display, const cJSON *meta, struct mc_
     int fd;
     int rc;
 
+    drop_duplicate_keys((cJSON *)meta);
     text = cJSON_PrintUnformatted(meta);
     if (!text) {
         mc_err_set(err, "%s/" MC_META_FILE ": out of memory", display);

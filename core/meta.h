@@ -21,9 +21,26 @@ cJSON *mc_meta_new(const char *id, time_t created, int locked, const cJSON *extr
 int mc_meta_read(int dir_fd, const char *display, cJSON **meta, struct mc_err *err);
 /* 0 if meta is an object whose "id" is `id`. */
 int mc_meta_check_id(const cJSON *meta, const char *id, const char *display, struct mc_err *err);
-/* 1 if meta says "locked": true. */
+#define MC_META_LOCKED "locked"
+
+/* What meta.json says of "locked", as strictly as both its readers agree:
+ * Python's json keeps the last of duplicate keys, cJSON the first, and people
+ * edit the file by hand. */
+enum mc_lock_state {
+    MC_UNLOCKED,        /* no "locked" key anywhere, or one top-level false */
+    MC_LOCKED,          /* one top-level true */
+    MC_LOCK_AMBIGUOUS   /* anything else: duplicates, a nested "locked", a
+                           value that is not a boolean; *why says which */
+};
+
+enum mc_lock_state mc_meta_lock_state(const cJSON *meta, const char **why);
+/* 1 unless the cache may be wiped (MC_UNLOCKED): the rule of every path that
+ * wipes without --force. */
 int mc_meta_locked(const cJSON *meta);
-/* Atomically replaces meta.json with `meta`. Caller holds the meta lock. */
+/* Sets key to value (taken over), replacing every occurrence of the key. */
+int mc_meta_set_key(cJSON *meta, const char *key, cJSON *value);
+/* Atomically replaces meta.json with `meta` (duplicate keys dropped, the
+ * last kept, as Python reads them). Caller holds the meta lock. */
 int mc_meta_write(int dir_fd, const char *display, const cJSON *meta, struct mc_err *err);
 
 typedef int (*mc_meta_edit_fn)(cJSON *meta, void *ctx, struct mc_err *err);

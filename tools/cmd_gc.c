@@ -175,6 +175,7 @@ static int make_run_dir(const struct mc_cache *cache)
 static int remove_cache(struct mc_cache *cache, int force)
 {
     struct mc_err err;
+    const char *why;
     cJSON *meta;
     int dir_fd;
     int lock_fd;
@@ -185,13 +186,15 @@ static int remove_cache(struct mc_cache *cache, int force)
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
         return MC_EXIT_FAILED;
     }
-    locked = mc_meta_locked(meta);
-    cJSON_Delete(meta);
+    locked = mc_meta_lock_state(meta, &why) != MC_UNLOCKED;
     if (locked && !force) {
-        mc_log_always(MC_LOG_ERROR, "%s: locked; unlock it or use --force", cache->path);
+        mc_log_always(MC_LOG_ERROR, "%s: locked%s%s; unlock it or use --force", cache->path,
+                      why ? ": " : "", why ? why : "");
+        cJSON_Delete(meta);
         close(dir_fd);
         return MC_EXIT_FAILED;
     }
+    cJSON_Delete(meta);
     rc = make_run_dir(cache);
     if (rc == 0)
         rc = take_release_lock(cache, dir_fd, &lock_fd);

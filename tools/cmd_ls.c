@@ -166,6 +166,14 @@ static void human_size(unsigned long long bytes, char *out, size_t size)
         snprintf(out, size, "%.1f%c", value, units[unit]);
 }
 
+/* Why a cache counts as locked though its meta does not plainly say so. */
+static const char *lock_note(const cJSON *meta)
+{
+    const char *why;
+
+    return mc_meta_lock_state(meta, &why) == MC_LOCK_AMBIGUOUS ? why : NULL;
+}
+
 static void print_table(struct listed *items, size_t count)
 {
     size_t i;
@@ -183,6 +191,9 @@ static void print_table(struct listed *items, size_t count)
                items[i].holders, items[i].meta ? size : "?", items[i].cache.path);
         if (!items[i].meta)
             printf("  (%s)\n", items[i].problem);
+        else if (lock_note(items[i].meta))
+            printf("  (locked: %s; kept until meta.json says \"locked\": false once)\n",
+                   lock_note(items[i].meta));
     }
 }
 
@@ -206,6 +217,8 @@ static int print_json(struct listed *items, size_t count)
             cJSON_AddBoolToObject(entry, "locked", mc_meta_locked(items[i].meta));
         else
             cJSON_AddNullToObject(entry, "locked");
+        if (items[i].meta && lock_note(items[i].meta))
+            cJSON_AddStringToObject(entry, "locked_note", lock_note(items[i].meta));
         cJSON_AddBoolToObject(entry, "held", items[i].holders > 0);
         cJSON_AddNumberToObject(entry, "holders", (double)items[i].holders);
         cJSON_AddNumberToObject(entry, "size", (double)items[i].size);

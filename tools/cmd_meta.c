@@ -23,6 +23,7 @@ struct insertion {
 static int insert_pairs(cJSON *meta, void *ctx, struct mc_err *err)
 {
     struct insertion *insertion = ctx;
+    int rc;
     int i;
 
     for (i = 0; i < insertion->count; i++) {
@@ -49,24 +50,22 @@ static int insert_pairs(cJSON *meta, void *ctx, struct mc_err *err)
             *equals = '=';
             return -1;
         }
-        if (cJSON_GetObjectItemCaseSensitive(meta, pair))
-            cJSON_ReplaceItemInObjectCaseSensitive(meta, pair, value);
-        else
-            cJSON_AddItemToObject(meta, pair, value);
+        rc = mc_meta_set_key(meta, pair, value);
         *equals = '=';
+        if (rc != 0) {
+            mc_err_set(err, "out of memory");
+            return -1;
+        }
     }
     return 0;
 }
 
 static int set_locked(cJSON *meta, void *ctx, struct mc_err *err)
 {
-    cJSON *value = cJSON_CreateBool(*(int *)ctx);
-
-    (void)err;
-    if (cJSON_GetObjectItemCaseSensitive(meta, "locked"))
-        cJSON_ReplaceItemInObjectCaseSensitive(meta, "locked", value);
-    else
-        cJSON_AddItemToObject(meta, "locked", value);
+    if (mc_meta_set_key(meta, MC_META_LOCKED, cJSON_CreateBool(*(int *)ctx)) != 0) {
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
     return 0;
 }
 

@@ -233,7 +233,7 @@ static void test_checks(void)
 
     is_int(mc_meta_locked(meta), 1, "locked: true");
     is_int(mc_meta_locked(unlocked), 0, "locked: false");
-    is_int(mc_meta_locked(string_locked), 0, "locked: \"true\" (a string) is not locked");
+    is_int(mc_meta_locked(string_locked), 1, "locked: \"true\" (a string) keeps the cache: ambiguous");
     is_int(mc_meta_locked(number_id), 0, "no locked key is not locked");
 
     cJSON_Delete(meta);
@@ -323,11 +323,20 @@ static void test_update(int base_fd)
     cJSON_Delete(back);
     is_int(count_entries(dir_fd), 1, "no temp file left after the update");
 
+    /* Duplicates written by hand: the file keeps one of each, the last. */
+    write_text(dir_fd, MC_META_FILE, "{\"id\":\"" ID "\",\"locked\":true,\"a\":1,\"a\":2,"
+               "\"locked\":true}");
+    is_int(mc_meta_update(dir_fd, path, ID, add_hits, &args, &err), 0, "update a file with duplicates");
+    read_text(dir_fd, MC_META_FILE, after, sizeof(after));
+    is_str(after, "{\"id\":\"" ID "\",\"a\":2,\"locked\":true,\"hits\":2}\n",
+           "one key each, the last value kept");
+    is_int(mc_meta_write(dir_fd, path, meta, &err), 0, "back to the first meta");
+
     read_text(dir_fd, MC_META_FILE, before, sizeof(before));
     mc_err_clear(&err);
     is_int(mc_meta_update(dir_fd, path, OTHER_ID, add_hits, &args, &err), -1,
            "update refuses another id");
-    is_int(args.calls, 1, "the edit did not run");
+    is_int(args.calls, 2, "the edit did not run");
     snprintf(file, sizeof(file), "%s/" MC_META_FILE, path);
     ok(strstr(err.msg, file) != NULL, "the message names the file: %s", err.msg);
     args.fail = 1;
@@ -356,6 +365,65 @@ static void test_update(int base_fd)
     is_int(count_entries(dir_fd), 0, "and creates nothing");
     cJSON_Delete(meta);
     close(dir_fd);
+}
+
+static void check_lock_state(const char *text, enum mc_lock_state want, const char *what)
+{
+    cJSON *meta = cJSON_Parse(text);
+    const char *why = "unset";
+    enum mc_lock_state got = meta ? mc_meta_lock_state(meta, &why) : (enum mc_lock_state)-1;
+
+    is_int(got, want, "%s: %s", what, text);
+    if (want == MC_LOCK_AMBIGUOUS)
+        ok(why != NULL, "... with a reason (%s)", why ? why : "none");
+    else
+        ok(why == NULL, "... and no note");
+    is_int(meta ? mc_meta_locked(meta) : -1, want != MC_UNLOCKED,
+           "... which %s wiping", want == MC_UNLOCKED ? "allows" : "forbids");
+    cJSON_Delete(meta);
+}
+
+/* Wipe only when "locked" is absent, or exactly false and there once. */
+static void test_lock_states(void)
+{
+    check_lock_state("{\"id\":\"x\"}", MC_UNLOCKED, "no locked key");
+    check_lock_state("{\"locked\":false}", MC_UNLOCKED, "locked false");
+    check_lock_state("{\"locked\":true}", MC_LOCKED, "locked true");
+    check_lock_state("{\"locked\":\"true\"}", MC_LOCK_AMBIGUOUS, "a string");
+    check_lock_state("{\"locked\":\"false\"}", MC_LOCK_AMBIGUOUS, "the string false");
+    check_lock_state("{\"locked\":1}", MC_LOCK_AMBIGUOUS, "a number");
+    check_lock_state("{\"locked\":0}", MC_LOCK_AMBIGUOUS, "zero");
+    check_lock_state("{\"locked\":null}", MC_LOCK_AMBIGUOUS, "null");
+    check_lock_state("{\"locked\":\"yes\"}", MC_LOCK_AMBIGUOUS, "yes");
+    check_lock_state("{\"locked\":{}}", MC_LOCK_AMBIGUOUS, "an object");
+    check_lock_state("{\"locked\":false,\"locked\":true}", MC_LOCK_AMBIGUOUS,
+                     "duplicates that Python reads as true");
+    check_lock_state("{\"locked\":true,\"locked\":false}", MC_LOCK_AMBIGUOUS,
+                     "duplicates that cJSON reads as true");
+    check_lock_state("{\"locked\":false,\"locked\":false}", MC_LOCK_AMBIGUOUS,
+                     "the same value twice");
+    check_lock_state("{\"lo\\u0063ked\":false,\"locked\":true}", MC_LOCK_AMBIGUOUS,
+                     "a duplicate spelled with an escape");
+    check_lock_state("{\"x\":{\"locked\":true}}", MC_LOCK_AMBIGUOUS, "nested, shadowing nothing");
+    check_lock_state("{\"locked\":false,\"x\":[{\"locked\":true}]}", MC_LOCK_AMBIGUOUS,
+                     "nested in an array");
+    check_lock_state("{\"Locked\":true}", MC_UNLOCKED, "another key (case matters to both)");
+}
+
+/* Setting a key replaces every occurrence; writing keeps the last of any
+ * other duplicates, as Python reads them. */
+static void test_set_key(void)
+{
+    cJSON *meta = cJSON_Parse("{\"id\":\"" ID "\",\"locked\":false,\"a\":1,\"locked\":true,"
+                              "\"a\":2,\"o\":{\"k\":1,\"k\":2}}");
+    char *text;
+
+    is_int(mc_meta_set_key(meta, "locked", cJSON_CreateFalse()), 0, "set locked false");
+    text = cJSON_PrintUnformatted(meta);
+    ok(text && strstr(text, "\"locked\":false") && !strstr(text, "\"locked\":true"),
+       "every old \"locked\" went: %s", text ? text : "");
+    free(text);
+    cJSON_Delete(meta);
 }
 
 static void check_value(const char *text, cJSON_bool (*is_type)(const cJSON *),
@@ -403,6 +471,8 @@ int main(void)
 
     test_new();
     test_checks();
+    test_lock_states();
+    test_set_key();
     test_value_from_text();
     if (ok(base_fd >= 0, "made a private temporary directory")) {
         test_round_trip(base_fd);
