@@ -2,7 +2,7 @@
 # runs the tests (make check), the sanitizer and valgrind runs, and the
 # benchmarks (make bench).
 
-VERSION = 0.1.0
+VERSION = 0.2.0
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -54,6 +54,9 @@ EARLY_HANDLER = $(O)/tests/helpers/early_handler.so
 	clean helpers mutants
 
 all: $(LIB) $(CLI)
+
+# Objects are built with the Makefile's settings (version, directories).
+$(SHIM_OBJ) $(CORE_OBJ) $(TOOL_OBJ): Makefile
 
 $(O)/shim/%.o: shim/%.c
 	@mkdir -p $(dir $@)

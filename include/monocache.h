@@ -20,19 +20,21 @@ extern "C" {
 #endif
 
 /* Absolute path of this process's cache directory, or NULL if it has none. */
-const char *mc_path(void);
+const char *monocache_path(void);
 /* Its id (a UUID), or NULL. */
-const char *mc_id(void);
+const char *monocache_id(void);
 
 /* Keep the cache when its last holder ends / wipe it then (the default). */
-int mc_lock(char *err, size_t err_size);
-int mc_unlock(char *err, size_t err_size);
+int monocache_lock(char *err, size_t err_size);
+int monocache_unlock(char *err, size_t err_size);
 
 /* Writes the JSON text of meta key `key` into value (NUL-terminated). Fails if
  * the key is missing or the value does not fit. */
-int mc_meta_get(const char *key, char *value, size_t value_size, char *err, size_t err_size);
+int monocache_meta_get(const char *key, char *value, size_t value_size, char *err,
+                       size_t err_size);
 /* Sets meta key `key` to a JSON value, e.g. "42", "true", "\"text\"", "{}". */
-int mc_meta_set(const char *key, const char *json_value, char *err, size_t err_size);
+int monocache_meta_set(const char *key, const char *json_value, char *err,
+                       size_t err_size);
 
 #ifdef __cplusplus
 }

@@ -48,12 +48,12 @@ static int has_cache(char *err, size_t err_size)
     return 0;
 }
 
-__attribute__((visibility("default"))) const char *mc_path(void)
+__attribute__((visibility("default"))) const char *monocache_path(void)
 {
     return mc_shim_hold_fd >= 0 ? getenv(MC_ENV_PATH) : NULL;
 }
 
-__attribute__((visibility("default"))) const char *mc_id(void)
+__attribute__((visibility("default"))) const char *monocache_id(void)
 {
     return mc_shim_hold_fd >= 0 ? getenv(MC_ENV_ID) : NULL;
 }
@@ -156,18 +156,18 @@ static int lock_state(const char *command, char *err, size_t err_size)
     return run_tool(args, NULL, err, err_size);
 }
 
-__attribute__((visibility("default"))) int mc_lock(char *err, size_t err_size)
+__attribute__((visibility("default"))) int monocache_lock(char *err, size_t err_size)
 {
     return lock_state("lock", err, err_size);
 }
 
-__attribute__((visibility("default"))) int mc_unlock(char *err, size_t err_size)
+__attribute__((visibility("default"))) int monocache_unlock(char *err, size_t err_size)
 {
     return lock_state("unlock", err, err_size);
 }
 
 __attribute__((visibility("default")))
-int mc_meta_get(const char *key, char *value, size_t value_size, char *err, size_t err_size)
+int monocache_meta_get(const char *key, char *value, size_t value_size, char *err, size_t err_size)
 {
     char *args[] = { "monocache", "meta", NULL, "--json", "--get", (char *)key, NULL };
     struct output out = { NULL, 0, 0, 0 };
@@ -195,7 +195,7 @@ int mc_meta_get(const char *key, char *value, size_t value_size, char *err, size
 }
 
 __attribute__((visibility("default")))
-int mc_meta_set(const char *key, const char *json_value, char *err, size_t err_size)
+int monocache_meta_set(const char *key, const char *json_value, char *err, size_t err_size)
 {
     char *args[] = { "monocache", "meta", NULL, "--json", NULL, NULL };
     char *pair;

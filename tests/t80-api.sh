@@ -11,35 +11,54 @@ like "a program linked with the library gets a cache without LD_PRELOAD" "$out" 
 ok "... released at its end" no_caches
 
 out=$(with_cache sh -c '"$0" path; echo "env $MONOCACHE_PATH"' "$A")
-is "mc_path() is the tree's cache" "$(echo "$out" | sed -n 1p | cut -d' ' -f2)" \
+is "monocache_path() is the tree's cache" "$(echo "$out" | sed -n 1p | cut -d' ' -f2)" \
     "$(echo "$out" | sed -n 3p | cut -d' ' -f2)"
 
 out=$(with_cache sh -c '
     "$0" set owner "\"api\"" && "$0" set n 42 && "$0" set obj "{\"a\":[1,2]}" &&
     "$0" get owner && "$0" get n && "$0" get obj && cat "$MONOCACHE_PATH/meta.json"' "$A")
-is "mc_meta_set then mc_meta_get" "$(echo "$out" | sed -n 1,3p | tr '\n' ' ')" '"api" 42 {"a":[1,2]} '
+is "monocache_meta_set then monocache_meta_get" "$(echo "$out" | sed -n 1,3p | tr '\n' ' ')" '"api" 42 {"a":[1,2]} '
 ok "... written to meta.json for Python to read" "$PY" -c '
 import json, sys
 m = json.loads(sys.argv[1])
 assert m["owner"] == "api" and m["n"] == 42 and m["obj"] == {"a": [1, 2]}, m' "$(echo "$out" | sed -n 4p)"
 
 out=$(with_cache sh -c '"$0" get nothing-here' "$A" 2>&1)
-like "mc_meta_get of a missing key fails with a reason" "$out" 'no meta key "nothing-here"'
+like "monocache_meta_get of a missing key fails with a reason" "$out" 'no meta key "nothing-here"'
 out=$(with_cache sh -c '"$0" set n "not json"' "$A" 2>&1)
-like "mc_meta_set refuses a value that is not JSON" "$out" 'not valid JSON'
+like "monocache_meta_set refuses a value that is not JSON" "$out" 'not valid JSON'
 
 id=$(with_cache sh -c '"$0" lock && echo "$MONOCACHE_ID"' "$A")
-ok "mc_lock: the cache outlives the program" test -d "$ROOT/cache/$id"
+ok "monocache_lock: the cache outlives the program" test -d "$ROOT/cache/$id"
 is "... meta says locked" "$(mc meta "$id" --get locked)" true
 out=$(with_cache env MONOCACHE_EXISTING="$id" sh -c '"$0" unlock && echo "$MONOCACHE_ID"' "$A")
 is "attached with MONOCACHE_EXISTING" "$out" "$id"
-ok "mc_unlock: wiped at that program's end" test ! -e "$ROOT/cache/$id"
+ok "monocache_unlock: wiped at that program's end" test ! -e "$ROOT/cache/$id"
 
 out=$(MONOCACHE_ON_ERROR=continue MONOCACHE_LOCK=bad "$A" path 2>/dev/null)
-is "no cache: mc_path() and mc_id() are NULL" "$out" "path (none)
+is "no cache: monocache_path() and monocache_id() are NULL" "$out" "path (none)
 id (none)"
 out=$(MONOCACHE_ON_ERROR=continue MONOCACHE_LOCK=bad "$A" lock 2>&1 >/dev/null | tail -1)
-is "no cache: mc_lock() fails with a reason" "$out" "monocache: this process has no cache"
+is "no cache: monocache_lock() fails with a reason" "$out" "monocache: this process has no cache"
 
 ok "all released" no_caches
+
+# A preloaded library comes first in every symbol lookup of its process: it
+# must export only what it interposes and the monocache_ API.
+interposed='_exit _Exit sigaction signal bsd_signal sysv_signal __sysv_signal siginterrupt
+sigwait sigwaitinfo sigtimedwait posix_spawn_file_actions_addclose
+posix_spawn_file_actions_addclosefrom_np close close_range closefrom dup2 dup3'
+exported=$(nm -D --defined-only "$MC_REAL_LIB" | awk '{print $3}' | sed 's/@.*//' | sort -u)
+extra=$(for sym in $exported; do
+    case " $(echo $interposed) " in *" $sym "*) continue ;; esac
+    case "$sym" in monocache_*) continue ;; esac
+    echo "$sym"
+done)
+is "libmonocache.so exports nothing but interposed functions and monocache_*" "$extra" ""
+for sym in monocache_path monocache_id monocache_lock monocache_unlock monocache_meta_get \
+           monocache_meta_set; do
+    echo "$exported" | grep -qx "$sym" || fail "exports $sym"
+done
+is "... and all six API functions" "$(echo "$exported" | grep -c '^monocache_')" 6
+like "the version is 0.2.0" "$(mc --version)" '^monocache 0\.2\.0$'
 finish

@@ -20,7 +20,7 @@ int main(int argc, char **argv)
     char err[256];
 
     if (argc > 1 && strcmp(argv[1], "path") == 0) {
-        printf("path %s\nid %s\n", mc_path() ? mc_path() : "(none)", mc_id() ? mc_id() : "(none)");
+        printf("path %s\nid %s\n", monocache_path() ? monocache_path() : "(none)", monocache_id() ? monocache_id() : "(none)");
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "lock-counting-sigchld") == 0) {
@@ -30,20 +30,20 @@ int main(int argc, char **argv)
         memset(&act, 0, sizeof(act));
         act.sa_handler = on_sigchld;
         sigaction(SIGCHLD, &act, NULL);
-        rc = mc_lock(err, sizeof(err));
+        rc = monocache_lock(err, sizeof(err));
         usleep(200000);
         printf("lock %d sigchld %d\n", rc, (int)sigchld_seen);
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "lock") == 0)
-        return mc_lock(err, sizeof(err)) == 0 ? 0 : (fprintf(stderr, "%s\n", err), 1);
+        return monocache_lock(err, sizeof(err)) == 0 ? 0 : (fprintf(stderr, "%s\n", err), 1);
     if (argc > 1 && strcmp(argv[1], "unlock") == 0)
-        return mc_unlock(err, sizeof(err)) == 0 ? 0 : (fprintf(stderr, "%s\n", err), 1);
+        return monocache_unlock(err, sizeof(err)) == 0 ? 0 : (fprintf(stderr, "%s\n", err), 1);
     if (argc > 3 && strcmp(argv[1], "set") == 0)
-        return mc_meta_set(argv[2], argv[3], err, sizeof(err)) == 0
+        return monocache_meta_set(argv[2], argv[3], err, sizeof(err)) == 0
                    ? 0 : (fprintf(stderr, "%s\n", err), 1);
     if (argc > 2 && strcmp(argv[1], "get") == 0) {
-        if (mc_meta_get(argv[2], value, sizeof(value), err, sizeof(err)) != 0) {
+        if (monocache_meta_get(argv[2], value, sizeof(value), err, sizeof(err)) != 0) {
             fprintf(stderr, "%s\n", err);
             return 1;
         }
