@@ -23,12 +23,18 @@ is "perl setting \$0: released before the parent saw the end" "$out" 0
 # SIGCHLD: ignored, or handled — our helpers are not the program's children.
 out=$(trap '' CHLD; "$MC_BIN" run -- sh -c 'exit 3'; echo $?)
 is "SIGCHLD ignored: monocache run still returns the program's status" "$out" 3
-out=$(trap '' CHLD; "$MC_BIN" run -- "$P" query 17)
-is "SIGCHLD ignored by run's caller: the program sees it ignored, as without run" "$out" \
-    "$(trap '' CHLD; "$P" query 17)"
-is "... (which is what the shell's trap does)" "$out" "handler ignore"
-out=$(trap '' CHLD; "$MC_BIN" run -- "$MC_BIN" run -- "$P" query 17 2>&1)
-is "... also through a nested run" "$out" "handler ignore"
+if [ "${MC_VALGRIND:-0}" = 0 ]; then
+    out=$(trap '' CHLD; "$MC_BIN" run -- "$P" query 17)
+    is "SIGCHLD ignored by run's caller: the program sees it ignored, as without run" "$out" \
+        "$(trap '' CHLD; "$P" query 17)"
+    is "... (which is what the shell's trap does)" "$out" "handler ignore"
+    out=$(trap '' CHLD; "$MC_BIN" run -- "$MC_BIN" run -- "$P" query 17 2>&1)
+    is "... also through a nested run" "$out" "handler ignore"
+else
+    for i in 1 2 3; do
+        echo "ok $((tap_count += 1)) # SKIP SIGCHLD inherited through run: under valgrind, run is a sh script, and sh resets SIGCHLD"
+    done
+fi
 out=$(trap '' CHLD; with_cache sh -c '"$0" lock && "$0" unlock && echo fine' "$A")
 is "SIGCHLD ignored: the C API still works" "$out" fine
 out=$(with_cache "$A" lock-counting-sigchld)
