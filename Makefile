@@ -19,9 +19,10 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wformat=2
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARNINGS) \
 	-Iinclude -Icore -DMC_VERSION='"$(VERSION)"' -DMC_BINDIR='"$(BINDIR)"' \
-	-DMC_LIBDIR='"$(LIBDIR)"' $(CFLAGS)
+	-DMC_LIBDIR='"$(LIBDIR)"' -DMC_MULTIARCH='"$(MULTIARCH)"' $(CFLAGS)
 # SANITIZE applies to the tool, the helper and the tests; SHIM_SANITIZE to
 # the preloaded object, which runs inside programs built without sanitizers
 # (so AddressSanitizer, which must be loaded first, is not an option there).
@@ -31,9 +32,9 @@ LDFLAGS ?=
 
 # Core files that are libc only: the shim links these and nothing else.
 CORE_LIBC = names hold safeopen lockfile launch reply ask
-CORE_FULL = err buf config log ids root dirlock meta session cache wipe release gc
+CORE_FULL = err buf config log ids root dirlock meta jsontext session cache wipe release gc procs
 SHIM = init exit signals sigwait fds spawn helper api
-TOOLS = main cmd_run cmd_ls cmd_meta cmd_gc watch
+TOOLS = main usage cmd_run cmd_ls cmd_holders cmd_meta cmd_gc watch
 
 CORE_OBJ = $(CORE_LIBC:%=$(O)/core/%.o) $(CORE_FULL:%=$(O)/core/%.o)
 SHIM_OBJ = $(SHIM:%=$(O)/shim/%.o) $(CORE_LIBC:%=$(O)/shim/core/%.o)
@@ -51,7 +52,7 @@ EMPTY_PRELOAD = $(O)/tests/helpers/empty.so
 EARLY_HANDLER = $(O)/tests/helpers/early_handler.so
 
 .PHONY: all deps check check-unit check-shell check-asan check-valgrind bench install \
-	clean helpers mutants
+	uninstall clean helpers mutants
 
 all: $(LIB) $(CLI)
 
@@ -104,7 +105,9 @@ $(O)/tests/helpers/%.so: tests/helpers/%.c
 helpers: $(HELPER_BIN) $(EMPTY_PRELOAD) $(EARLY_HANDLER)
 
 TEST_ENV = MC_BIN=$(abspath $(CLI)) MC_LIB=$(abspath $(LIB)) \
-	MC_HELPERS=$(abspath $(O)/tests/helpers) MC_SANITIZED=$(if $(SANITIZE),1,0)
+	MC_HELPERS=$(abspath $(O)/tests/helpers) MC_SANITIZED=$(if $(SANITIZE),1,0) \
+	MC_MAKE_FLAGS='O=$(O) OUT=$(OUT)'
+
 
 check: all helpers $(UNIT_BIN)
 	@$(MAKE) --no-print-directory check-unit check-shell O=$(O) OUT=$(OUT)
@@ -138,13 +141,26 @@ bench: all helpers
 deps:
 	./scripts/install-deps
 
+# DESTDIR stages the files elsewhere (packaging); the paths written inside
+# them (monocache.pc) are PREFIX's. The library and the tool find each other
+# relative to where they are, so an install works wherever it is put.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-		$(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/monocache
 	install -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libmonocache.so
 	install -m 644 include/monocache.h $(DESTDIR)$(INCLUDEDIR)/monocache.h
 	install -m 644 docs/monocache.1 $(DESTDIR)$(MANDIR)/man1/monocache.1
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+		'Name: monocache' \
+		'Description: C API of monocache (a private scratch directory per process tree)' \
+		'Version: $(VERSION)' 'Libs: -L$${libdir} -lmonocache' 'Cflags: -I$${includedir}' \
+		> $(DESTDIR)$(LIBDIR)/pkgconfig/monocache.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/monocache $(DESTDIR)$(LIBDIR)/libmonocache.so \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/monocache.pc $(DESTDIR)$(INCLUDEDIR)/monocache.h \
+		$(DESTDIR)$(MANDIR)/man1/monocache.1
 
 clean:
 	rm -rf build build-asan libmonocache.so monocache

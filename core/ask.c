@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 long mc_ask_watcher(const char *helper, char *const envp[], char *buf, size_t size,
-                    int *hold_fd, char *why, size_t why_size)
+                    int *hold_fd, pid_t *go_between, char *why, size_t why_size)
 {
     char *argv[] = { "monocache", "__watch", NULL };
     int fds[4] = { MC_LAUNCH_NONE, MC_LAUNCH_NONE, 2, -1 };
@@ -21,6 +21,7 @@ long mc_ask_watcher(const char *helper, char *const envp[], char *buf, size_t si
     long got;
 
     *hold_fd = -1;
+    *go_between = -1;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
         snprintf(why, why_size, "cannot start the watcher: socketpair: %s", strerror(errno));
         return -1;
@@ -39,6 +40,14 @@ long mc_ask_watcher(const char *helper, char *const envp[], char *buf, size_t si
             close(*hold_fd);
         *hold_fd = -1;
         got = -1;
+    }
+    if (got > 0) {
+        /* The watcher lives on under its go-between, ours to reap once the
+         * release we wait for at our end is done (mc_launch_reap). */
+        close(launch.report_fd);
+        close(pair[0]);
+        *go_between = launch.go_between;
+        return got;
     }
     if (got < 0)
         snprintf(why, why_size, "no answer from the watcher %s: %s", helper, strerror(errno));

@@ -69,11 +69,40 @@ static int open_existing_root(const char *label, const char *given_root, const c
     return 0;
 }
 
+/* A cache path made absolute and plain (relative to the working directory,
+ * ".", ".." and symbolic links of its parent resolved; the last component
+ * kept as written, never followed): malloc'd, or NULL with errno. */
+static char *normal_path(const char *given)
+{
+    size_t len = strlen(given);
+    char *copy;
+    char *slash;
+    char *parent;
+    char *path;
+
+    while (len > 1 && given[len - 1] == '/')
+        len--;
+    copy = strndup(given, len);
+    slash = copy ? strrchr(copy, '/') : NULL;
+    if (!slash) {
+        free(copy);
+        errno = ENOMEM;
+        return NULL;
+    }
+    *slash = '\0';
+    parent = realpath(slash == copy ? "/" : copy, NULL);
+    path = parent ? mc_concat(parent, strcmp(parent, "/") == 0 ? "" : "/", slash + 1, NULL) : NULL;
+    free(parent);
+    free(copy);
+    return path;
+}
+
 int mc_cache_resolve(const char *label, const char *id_or_path, const char *given_root,
                      const char *tmpdir, struct mc_root *root, char *id, struct mc_err *err)
 {
     struct mc_err inner;
     char *root_path = NULL;
+    char *path;
     int rc;
 
     if (mc_id_valid(id_or_path)) {
@@ -84,7 +113,15 @@ int mc_cache_resolve(const char *label, const char *id_or_path, const char *give
         mc_err_set(err, "%s: not a cache id or path", label);
         return -1;
     }
-    if (mc_root_split_cache_path(id_or_path, &root_path, id, &inner) != 0) {
+    path = normal_path(id_or_path);
+    if (!path) {
+        mc_err_set(err, "%s: no such cache (its directory %s)", label,
+                   errno == ENOENT ? "does not exist" : "cannot be resolved");
+        return -1;
+    }
+    rc = mc_root_split_cache_path(path, &root_path, id, &inner);
+    free(path);
+    if (rc != 0) {
         mc_err_set(err, "%s: not a cache (expected <root>/cache/<id>)", label);
         return -1;
     }
@@ -97,7 +134,7 @@ int mc_cache_open(const struct mc_cache *cache, int *dir_fd, cJSON **meta, struc
 {
     char *cache_dir;
     int parent;
-    int fd;
+    int rc;
 
     *dir_fd = -1;
     *meta = NULL;
@@ -112,8 +149,19 @@ int mc_cache_open(const struct mc_cache *cache, int *dir_fd, cJSON **meta, struc
         mc_err_sys(err, errno, "%s", cache->path);
         return -1;
     }
-    fd = mc_open_dir_beneath(parent, cache->id);
+    rc = mc_cache_open_in(cache, parent, dir_fd, meta, err);
     close(parent);
+    return rc;
+}
+
+int mc_cache_open_in(const struct mc_cache *cache, int parent_fd, int *dir_fd, cJSON **meta,
+                     struct mc_err *err)
+{
+    int fd;
+
+    *dir_fd = -1;
+    *meta = NULL;
+    fd = mc_open_dir_beneath(parent_fd, cache->id);
     if (fd < 0) {
         if (errno == ELOOP || errno == ENOTDIR)
             mc_err_set(err, "%s: not a directory (a symbolic link or a file)", cache->path);

@@ -59,6 +59,19 @@ int mc_parse_on_error(const char *value, enum mc_on_error *on_error, struct mc_e
     return -1;
 }
 
+int mc_parse_log_format(const char *value, int *json, struct mc_err *err)
+{
+    *json = 0;
+    if (!value || !*value || strcmp(value, "text") == 0)
+        return 0;
+    if (strcmp(value, "json") == 0) {
+        *json = 1;
+        return 0;
+    }
+    mc_err_set(err, MC_ENV_LOG_FORMAT "=%s: expected text or json", value);
+    return -1;
+}
+
 int mc_parse_meta_object(const char *name, const char *text, cJSON **meta, struct mc_err *err)
 {
     static const char *const reserved[] = { "id", "created" };
@@ -117,6 +130,26 @@ static void free_names(char **names, size_t count)
     free(names);
 }
 
+/* Variables that must keep their meaning for the tree to work at all. */
+static int export_forbidden(const char *name)
+{
+    static const char *const forbidden[] = { "PATH", "IFS", "PWD", "OLDPWD", "SHELL" };
+    size_t i;
+
+    if (strncmp(name, "MONOCACHE_", 10) == 0 || strncmp(name, "LD_", 3) == 0)
+        return 1;
+    for (i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
+        if (strcmp(name, forbidden[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
 int mc_parse_exports(const char *value, char ***names_out, size_t *count_out, struct mc_err *err)
 {
     char **names = NULL;
@@ -131,8 +164,15 @@ int mc_parse_exports(const char *value, char ***names_out, size_t *count_out, st
         char **grown;
         char *name;
 
+        /* Blanks around a name are allowed: "TMPDIR, XDG_CACHE_HOME". */
+        while (len && is_blank(*p)) {
+            p++;
+            len--;
+        }
+        while (len && is_blank(p[len - 1]))
+            len--;
         if (len == 0) {
-            p += end ? 1 : 0;
+            p = end ? end + 1 : p + strlen(p);
             continue;
         }
         name = strndup(p, len);
@@ -143,7 +183,7 @@ int mc_parse_exports(const char *value, char ***names_out, size_t *count_out, st
             free_names(names, count);
             return -1;
         }
-        if (strncmp(name, "MONOCACHE_", 10) == 0 || strncmp(name, "LD_", 3) == 0) {
+        if (export_forbidden(name)) {
             mc_err_set(err, MC_ENV_EXPORT "=%s: %s cannot be set to the cache path", value, name);
             free(name);
             free_names(names, count);
@@ -158,7 +198,7 @@ int mc_parse_exports(const char *value, char ***names_out, size_t *count_out, st
         }
         names = grown;
         names[count++] = name;
-        p += len + (end ? 1 : 0);
+        p = end ? end + 1 : p + len;
     }
     *names_out = names;
     *count_out = count;
@@ -196,6 +236,8 @@ int mc_config_load(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc
     if (mc_parse_on_error(get(MC_ENV_ON_ERROR, ctx), &cfg->on_error, err) != 0)
         goto fail;
     if (mc_parse_log_level(get(MC_ENV_LOG, ctx), &cfg->log_level, err) != 0)
+        goto fail;
+    if (mc_parse_log_format(get(MC_ENV_LOG_FORMAT, ctx), &cfg->log_json, err) != 0)
         goto fail;
     if (mc_parse_flag(MC_ENV_LOCK, get(MC_ENV_LOCK, ctx), &cfg->lock, err) != 0)
         goto fail;

@@ -35,6 +35,7 @@ struct mc_config {
     size_t export_count;
     enum mc_log_level log_level;
     char *log_file;         /* MONOCACHE_LOG_FILE, or NULL for stderr */
+    int log_json;           /* MONOCACHE_LOG_FORMAT=json */
     enum mc_on_error on_error;
 };
 
@@ -48,6 +49,8 @@ void mc_config_free(struct mc_config *cfg);
 int mc_parse_flag(const char *name, const char *value, int *flag, struct mc_err *err);
 int mc_parse_log_level(const char *value, enum mc_log_level *level, struct mc_err *err);
 int mc_parse_on_error(const char *value, enum mc_on_error *on_error, struct mc_err *err);
+/* MONOCACHE_LOG_FORMAT: text (default) or json; *json 1 for json. */
+int mc_parse_log_format(const char *value, int *json, struct mc_err *err);
 /* Parses a JSON object for a new cache's meta; checks reserved keys. */
 int mc_parse_meta_object(const char *name, const char *text, cJSON **meta, struct mc_err *err);
 /* Splits "A,B" into checked variable names. */

@@ -31,6 +31,7 @@ struct sweep {
     int failures;
 };
 
+
 static void say(struct sweep *sweep, enum mc_gc_action action, const char *id, const char *message)
 {
     if (action == MC_GC_FAILED)
@@ -219,10 +220,10 @@ static int sweep_cache_dir(struct sweep *sweep, struct mc_err *err)
     return 0;
 }
 
-int mc_gc(const struct mc_root *root, int dry_run, const char *except_id,
-          mc_gc_report_fn report, void *ctx, struct mc_err *err)
+int mc_gc(const struct mc_root *root, const struct mc_gc_options *options, struct mc_err *err)
 {
-    struct sweep sweep = { root, dry_run, except_id, report, ctx, 0 };
+    struct sweep sweep = { root, options->dry_run, options->except_id, options->report,
+                           options->ctx, 0 };
 
     if (!root->run_marked) {
         mc_err_set(err, "%s: not a monocache root (no %s/%s); nothing done", root->path,

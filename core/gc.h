@@ -28,10 +28,15 @@ enum mc_gc_action {
 typedef void (*mc_gc_report_fn)(enum mc_gc_action action, const char *id, const char *message,
                                 void *ctx);
 
-/* Sweeps `root`. except_id (may be NULL) is left alone. Returns the number of
- * failures, or -1 if the root could not be read or is not a monocache root
- * (err says which). */
-int mc_gc(const struct mc_root *root, int dry_run, const char *except_id,
-          mc_gc_report_fn report, void *ctx, struct mc_err *err);
+struct mc_gc_options {
+    int dry_run;
+    const char *except_id;      /* left alone; may be NULL */
+    mc_gc_report_fn report;     /* may be NULL */
+    void *ctx;
+};
+
+/* Sweeps `root`. Returns the number of failures, or -1 if the root could not
+ * be read or is not a monocache root (err says which). */
+int mc_gc(const struct mc_root *root, const struct mc_gc_options *options, struct mc_err *err);
 
 #endif

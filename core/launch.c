@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MC_LAUNCH_TEMP_FD_MIN 4     /* above the targets 0-3 */
@@ -29,6 +30,7 @@
 #define MC_LAUNCH_EXIT_EXEC_FAILED 127
 #define MC_REPORT_EXEC_FAILED 'E'
 #define MC_REPORT_STATUS 'S'
+#define MC_LAUNCH_REAP_PAUSE_NS 1000000L   /* 1 ms */
 
 /* glibc's sigaction without our wrapper in front (the shim interposes it). */
 extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
@@ -121,6 +123,12 @@ static void go_between(const char *path, char *const argv[], char *const envp[],
         send_report(report_fd, MC_REPORT_EXEC_FAILED, errno);
         syscall(SYS_exit_group, MC_LAUNCH_EXIT_EXEC_FAILED);
     }
+    /* We may live as long as the helper (a watcher: the cache's whole life):
+     * keep nothing of the program's open, or a pipe it had would stay open
+     * and `out=$(program)` would wait for us. */
+    if (report_fd > 0)
+        syscall(SYS_close_range, 0U, (unsigned int)report_fd - 1, 0);
+    close_from(report_fd + 1);
     do {
         done = syscall(SYS_wait4, helper, &status, 0, NULL);
     } while (done < 0 && errno == EINTR);
@@ -213,4 +221,21 @@ int mc_launch_wait(struct mc_launch *launch, int *status)
         return -1;
     }
     return 0;
+}
+
+/* Async-signal-safe. */
+void mc_launch_reap(pid_t go_between, int wait_ms)
+{
+    struct timespec pause = { 0, MC_LAUNCH_REAP_PAUSE_NS };
+    int waited;
+    long done;
+
+    if (go_between <= 0)
+        return;
+    for (waited = 0; waited <= wait_ms; waited++) {
+        done = syscall(SYS_wait4, go_between, NULL, __WCLONE | WNOHANG, NULL);
+        if (done != 0 && !(done < 0 && errno == EINTR))
+            return;     /* reaped, or not our child (any more) */
+        syscall(SYS_nanosleep, &pause, NULL);
+    }
 }

@@ -27,5 +27,9 @@ int mc_launch(const char *path, char *const argv[], char *const envp[], const in
 /* Waits for the helper to end. 0 with *status its wait status; -1 with errno
  * set, to the exec's error if the helper could not be started. */
 int mc_launch_wait(struct mc_launch *launch, int *status);
+/* Reaps the go-between of a helper that has ended (a watcher, after the
+ * release it was waited for), waiting up to wait_ms for it to exit; nothing
+ * if it is not our child. Async-signal-safe: it runs in exit hooks. */
+void mc_launch_reap(pid_t go_between, int wait_ms);
 
 #endif

@@ -201,29 +201,29 @@ MC_HOT static int reopen_hold(int hold_fd, unsigned long long dev, unsigned long
     return fd;
 }
 
-MC_HOT void mc_lock_let_go(int hold_fd, unsigned long long dev, unsigned long long ino,
-                           const char *lock_path)
+MC_HOT int mc_lock_let_go(int hold_fd, unsigned long long dev, unsigned long long ino,
+                          const char *lock_path)
 {
     const char releasing = MC_STATE_RELEASING;
     int fd = reopen_hold(hold_fd, dev, ino, lock_path);
 
     if (fd < 0)
-        return;     /* not ours: never close or mark what we cannot prove is */
+        return 0;   /* not ours: never close or mark what we cannot prove is */
     if (mc_sys_flock(fd, LOCK_SH | LOCK_NB) != 0) {
         /* LOCK_EX is held: a release is running; do not end before it does. */
         mc_sys_close(hold_fd);
         mc_lock_wait_watcher(fd);
         mc_sys_close(fd);
-        return;
+        return 1;
     }
     mc_sys_close(hold_fd);
     if (mc_sys_flock(fd, LOCK_EX | LOCK_NB) != 0)
-        return;     /* others still hold the cache; fd holds no lock now */
+        return 0;   /* others still hold the cache; fd holds no lock now */
     if (!mc_lock_header_ok(fd)) {
         /* Not a lock file of ours (a forged MONOCACHE_HOLD): write nothing. */
         mc_sys_flock(fd, LOCK_UN);
         mc_sys_close(fd);
-        return;
+        return 0;
     }
     if (mc_sys_pwrite(fd, &releasing, 1, 0) != 1) {
         /* Cannot mark it: the watcher will still release when it gets the
@@ -232,4 +232,5 @@ MC_HOT void mc_lock_let_go(int hold_fd, unsigned long long dev, unsigned long lo
     mc_sys_flock(fd, LOCK_UN);
     mc_lock_wait_watcher(fd);
     mc_sys_close(fd);
+    return 1;
 }

@@ -45,8 +45,9 @@ void mc_lock_wait_watcher(int fd);
  * watcher and waits until the watcher has finished; if a release is already
  * running, it waits for that. `dev`/`ino` identify the lock file: nothing is
  * done unless hold_fd is still that file. Leaves a descriptor for the process
- * end to close. Async-signal-safe. */
-void mc_lock_let_go(int hold_fd, unsigned long long dev, unsigned long long ino,
-                    const char *lock_path);
+ * end to close. Returns 1 if it waited for a release to end (the watcher is
+ * gone or going), 0 otherwise. Async-signal-safe. */
+int mc_lock_let_go(int hold_fd, unsigned long long dev, unsigned long long ino,
+                   const char *lock_path);
 
 #endif

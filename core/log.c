@@ -13,7 +13,13 @@
 #define MC_LOG_FILE_MODE 0600
 
 static enum mc_log_level log_level = MC_LOG_ERROR;
+static enum mc_log_format log_format = MC_LOG_TEXT;
 static int log_fd = -1;     /* -1: stderr */
+
+void mc_log_set_format(enum mc_log_format format)
+{
+    log_format = format;
+}
 
 int mc_log_setup(enum mc_log_level level, const char *file, struct mc_err *err)
 {
@@ -65,25 +71,50 @@ static void write_all(int fd, const char *text, size_t len)
     }
 }
 
+/* message as the inside of a JSON string. */
+static void json_escape(const char *message, char *out, size_t size)
+{
+    size_t used = 0;
+
+    for (; *message && used + 7 < size; message++) {
+        unsigned char c = (unsigned char)*message;
+
+        if (c == '"' || c == '\\') {
+            out[used++] = '\\';
+            out[used++] = (char)c;
+        } else if (c < 0x20) {
+            used += (size_t)snprintf(out + used, size - used, "\\u%04x", c);
+        } else {
+            out[used++] = (char)c;
+        }
+    }
+    out[used] = '\0';
+}
+
 static void emit(int fd, enum mc_log_level level, const char *message)
 {
-    char line[MC_LOG_LINE_MAX + 128];
+    char line[MC_LOG_LINE_MAX * 2 + 128];
+    char escaped[MC_LOG_LINE_MAX * 2];
     char stamp[32];
     struct tm tm;
     time_t now;
     int len;
 
-    if (fd == STDERR_FILENO) {
-        if (level == MC_LOG_ERROR)
-            len = snprintf(line, sizeof(line), "monocache: %s\n", message);
-        else
-            len = snprintf(line, sizeof(line), "monocache: %s: %s\n", level_word(level), message);
+    now = time(NULL);
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (log_format == MC_LOG_JSON) {
+        json_escape(message, escaped, sizeof(escaped));
+        len = snprintf(line, sizeof(line),
+                       "{\"time\":\"%s\",\"pid\":%ld,\"level\":\"%s\",\"program\":\"monocache\","
+                       "\"message\":\"%s\"}\n", stamp, (long)getpid(), level_word(level), escaped);
+    } else if (fd == STDERR_FILENO && level == MC_LOG_ERROR) {
+        len = snprintf(line, sizeof(line), "monocache: %s\n", message);
+    } else if (fd == STDERR_FILENO) {
+        len = snprintf(line, sizeof(line), "monocache: %s: %s\n", level_word(level), message);
     } else {
-        now = time(NULL);
-        gmtime_r(&now, &tm);
-        strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        len = snprintf(line, sizeof(line), "%s monocache[%ld] %s: %s\n", stamp,
-                       (long)getpid(), level_word(level), message);
+        len = snprintf(line, sizeof(line), "%s monocache[%ld] %s: %s\n", stamp, (long)getpid(),
+                       level_word(level), message);
     }
     if (len < 0)
         return;

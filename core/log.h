@@ -1,11 +1,18 @@
 /* log.h — the one place monocache's own processes (the CLI and the watcher)
  * write diagnostics: stderr by default, MONOCACHE_LOG_FILE if set, filtered by
- * MONOCACHE_LOG. Never stdout: that belongs to the user. */
+ * MONOCACHE_LOG, as text or MONOCACHE_LOG_FORMAT=json. Never stdout: that
+ * belongs to the user. */
 #ifndef MC_LOG_H
 #define MC_LOG_H
 
 #include "config.h"
 
+enum mc_log_format {
+    MC_LOG_TEXT,    /* "monocache: ..." on stderr; "<time> monocache[<pid>] ..." in a file */
+    MC_LOG_JSON     /* one JSON object per line: time, pid, level, program, message */
+};
+
+void mc_log_set_format(enum mc_log_format format);
 /* Opens the log file if one is given; on failure logs go to stderr and -1 is
  * returned with err filled. */
 int mc_log_setup(enum mc_log_level level, const char *file, struct mc_err *err);

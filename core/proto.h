@@ -18,6 +18,7 @@
 #define MC_ENV_NEW "MONOCACHE_NEW"
 #define MC_ENV_LOG "MONOCACHE_LOG"
 #define MC_ENV_LOG_FILE "MONOCACHE_LOG_FILE"
+#define MC_ENV_LOG_FORMAT "MONOCACHE_LOG_FORMAT"
 #define MC_ENV_ON_ERROR "MONOCACHE_ON_ERROR"
 /* Internal, set by us: "<fd>:<dev>:<ino>:<lock path>" of the holder lock the
  * tree shares, or MC_HOLD_DISABLED when the tree runs without a cache. */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MC_TOMB_NAME_MAX 96
@@ -197,11 +198,35 @@ static void unlink_if_same(const char *path, int fd)
         unlink(path);
 }
 
+static long long now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char *outcome_words(int outcome)
+{
+    switch (outcome) {
+    case MC_DISPOSE_WIPED:
+        return "wiped";
+    case MC_DISPOSE_KEPT:
+        return "kept (locked)";
+    case MC_DISPOSE_GONE:
+        return "its directory was already gone";
+    case MC_DISPOSE_BUSY:
+        return "left for gc (its directory is flock()ed)";
+    }
+    return "failed";
+}
+
 int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd,
                const struct mc_release_wait *wait, struct mc_err *err)
 {
     const char releasing = MC_STATE_RELEASING;
     struct mc_lock_record record;
+    long long start = now_us();
     int outcome;
 
     if (mc_session_read(lock_fd, &record) != 0)
@@ -209,12 +234,12 @@ int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd,
     if (pwrite(lock_fd, &releasing, 1, 0) != 1)
         mc_log(MC_LOG_WARN, "%s: cannot mark as releasing", cache->lock_path);
     outcome = mc_cache_dispose(cache, &record.dir, held_dir_fd, MC_KEEP_LOCKED, wait, err);
-    if (outcome == MC_DISPOSE_WIPED)
-        mc_log(MC_LOG_INFO, "cache %s released: wiped", cache->id);
-    else if (outcome == MC_DISPOSE_KEPT)
-        mc_log(MC_LOG_INFO, "cache %s released: kept (locked)", cache->id);
-    else if (outcome == MC_DISPOSE_GONE)
-        mc_log(MC_LOG_INFO, "cache %s released: its directory was already gone", cache->id);
+    /* 'R' before we marked it: the last holder let go and handed over;
+     * 'H': the holders died without that (SIGKILL, a crash, a raw exit). */
+    mc_log(outcome < 0 ? MC_LOG_WARN : MC_LOG_INFO, "cache %s released: %s in %lld ms (%s)",
+           cache->id, outcome_words(outcome), (now_us() - start + 500) / 1000,
+           record.state == MC_STATE_RELEASING ? "the last holder let go"
+                                               : "its holders ended without letting go");
     /* The hold is over either way; a directory left behind is reported and
      * reclaimed by gc (a busy one, or a tombstone). */
     unlink_if_same(cache->lock_path, lock_fd);

@@ -7,6 +7,7 @@
  * release is complete before the parent sees this process end. No global is
  * written here: a vfork child shares our memory. */
 #include "shim.h"
+#include "launch.h"
 #include "lockfile.h"
 #include "proto.h"
 
@@ -28,8 +29,10 @@ int mc_shim_is_hold(int fd)
  * keep it. */
 MC_HOT void mc_shim_let_go(void)
 {
-    if (mc_shim_hold_fd >= 0)
-        mc_lock_let_go(mc_shim_hold_fd, mc_shim_hold_dev, mc_shim_hold_ino, mc_shim_lock_path);
+    if (mc_shim_hold_fd >= 0 &&
+        mc_lock_let_go(mc_shim_hold_fd, mc_shim_hold_dev, mc_shim_hold_ino, mc_shim_lock_path) &&
+        mc_shim_go_between > 0)
+        mc_launch_reap(mc_shim_go_between, MC_REAP_WAIT_MS);
 }
 
 /* Runs after the program's atexit handlers and destructors, so nothing of the

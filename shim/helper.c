@@ -1,5 +1,7 @@
 /* helper.c — finding the monocache executable and the environment to start
- * it with. Runs inside someone else's process (slow path and C API only). */
+ * it with. Runs inside someone else's process (slow path and C API only):
+ * paths are found relative to where the library really is, so that an
+ * install anywhere (PREFIX, DESTDIR, a multiarch libdir) works as it is. */
 #include "shim.h"
 #include "proto.h"
 
@@ -26,33 +28,46 @@ static char **current_environ(void)
 
 static char *helper_path;   /* found once, kept */
 
-/* Next to libmonocache.so first (a build tree, or an install with both in
- * one directory), then the configured bin directory. */
+/* dir + "/" + rel + "/monocache" if that is executable: malloc'd, or NULL. */
+static char *helper_in(const char *dir, size_t dir_len, const char *rel)
+{
+    size_t rel_len = strlen(rel);
+    char *path = malloc(dir_len + rel_len + sizeof("/" MC_HELPER_NAME));
+
+    if (!path)
+        return NULL;
+    memcpy(path, dir, dir_len);
+    memcpy(path + dir_len, rel, rel_len);
+    memcpy(path + dir_len + rel_len, "/" MC_HELPER_NAME, sizeof("/" MC_HELPER_NAME));
+    if (access(path, X_OK) == 0)
+        return path;
+    free(path);
+    return NULL;
+}
+
+/* Where an install puts the tool, seen from the library's real directory:
+ * next to it (a build tree), <prefix>/lib -> <prefix>/bin, and the
+ * multiarch <prefix>/lib/<triplet> -> <prefix>/bin. Then the configured
+ * bin directory. */
 const char *mc_shim_helper_path(void)
 {
+    static const char *const relative[] = { "", "/../bin", "/../../bin" };
     static const char installed[] = MC_BINDIR "/" MC_HELPER_NAME;
-    Dl_info info;
+    char *real = NULL;
     const char *slash;
-    size_t dir_len;
-    char *path;
+    Dl_info info;
+    size_t i;
 
     if (helper_path)
         return helper_path;
-    if (dladdr((void *)mc_shim_helper_path, &info) && info.dli_fname) {
-        slash = strrchr(info.dli_fname, '/');
-        dir_len = slash ? (size_t)(slash - info.dli_fname) + 1 : 0;
-        path = malloc(dir_len + sizeof("./" MC_HELPER_NAME));
-        if (path) {
-            if (dir_len)
-                memcpy(path, info.dli_fname, dir_len);
-            else
-                memcpy(path, "./", dir_len = 2);
-            memcpy(path + dir_len, MC_HELPER_NAME, sizeof(MC_HELPER_NAME));
-            if (access(path, X_OK) == 0)
-                return helper_path = path;
-            free(path);
-        }
-    }
+    if (dladdr((void *)mc_shim_helper_path, &info) && info.dli_fname)
+        real = realpath(info.dli_fname, NULL);
+    slash = real ? strrchr(real, '/') : NULL;
+    for (i = 0; slash && !helper_path && i < sizeof(relative) / sizeof(relative[0]); i++)
+        helper_path = helper_in(real, (size_t)(slash - real), relative[i]);
+    free(real);
+    if (helper_path)
+        return helper_path;
     if (access(installed, X_OK) == 0)
         return installed;
     return NULL;

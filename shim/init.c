@@ -12,6 +12,7 @@
 #include "proto.h"
 #include "reply.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@ int mc_shim_hold_fd = -1;
 unsigned long long mc_shim_hold_dev;
 unsigned long long mc_shim_hold_ino;
 const char *mc_shim_lock_path;
+pid_t mc_shim_go_between;
 
 struct scan {
     const char *hold;       /* MONOCACHE_HOLD value */
@@ -140,8 +142,34 @@ static int publish_hold(int fd, const char *lock_path)
     return 0;
 }
 
-/* The inherited descriptor is gone (e.g. the parent closed all descriptors
- * before exec, as Python's subprocess does): join the lock again by path. */
+/* The inherited hold, wherever it is: a parent that took our number for a
+ * descriptor of its own (bash's `exec 1000>file`) moved it without telling
+ * MONOCACHE_HOLD. Looks through /proc/self/fd (the slow path: rare). */
+static int find_moved_hold(const struct mc_hold *hold)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    struct dirent *entry;
+    struct stat st;
+    int found = -1;
+
+    while (dir && found < 0 && (entry = readdir(dir)) != NULL) {
+        char *end;
+        long fd = strtol(entry->d_name, &end, 10);
+
+        if (*end || end == entry->d_name || fd == dirfd(dir))
+            continue;
+        if (fstat((int)fd, &st) == 0 && (unsigned long long)st.st_dev == hold->dev &&
+            (unsigned long long)st.st_ino == hold->ino)
+            found = (int)fd;
+    }
+    if (dir)
+        closedir(dir);
+    return found;
+}
+
+/* The inherited descriptor is not where MONOCACHE_HOLD says: adopt it where
+ * it is; if it is gone (e.g. the parent closed all descriptors before exec,
+ * as Python's subprocess does), join the lock again by path. */
 static int rejoin(const char *hold_text)
 {
     struct mc_hold hold;
@@ -150,6 +178,9 @@ static int rejoin(const char *hold_text)
 
     if (mc_hold_parse(hold_text, &hold) != 0)
         return 0;
+    fd = find_moved_hold(&hold);
+    if (fd >= 0)
+        return publish_hold(fd, hold.lock_path) == 0;
     if (mc_lock_join(hold.lock_path, &fd) != MC_JOIN_OK) {
         if (fd >= 0)
             mc_shim_real_close(fd);
@@ -206,11 +237,14 @@ static void obtain_cache(int outer_fd)
     char *answer = NULL;
     char why[MC_PATH_MAX + 128];
     char **env;
+    pid_t go_between;
+    int out_of_resources;
     int hold_fd;
     long len;
 
     if (!helper) {
-        fail("cannot find the monocache executable next to libmonocache.so or in " MC_BINDIR);
+        fail("cannot find the monocache executable: not next to libmonocache.so, in ../bin "
+             "or ../../bin from it, or in " MC_BINDIR);
         return;
     }
     env = mc_shim_helper_env();
@@ -221,12 +255,20 @@ static void obtain_cache(int outer_fd)
         fail("out of memory");
         return;
     }
-    len = mc_ask_watcher(helper, env, answer, MC_REPLY_MAX, &hold_fd, why, sizeof(why));
+    len = mc_ask_watcher(helper, env, answer, MC_REPLY_MAX, &hold_fd, &go_between, why,
+                         sizeof(why));
+    out_of_resources = len < 0 && (errno == EMFILE || errno == ENFILE || errno == EAGAIN ||
+                                   errno == ENOMEM);
     free(env);
-    if (len < 0)
+    if (out_of_resources)
+        strncat(why, " (" MC_ENV_ON_ERROR "=continue runs the program without a cache)",
+                sizeof(why) - strlen(why) - 1);
+    if (len < 0) {
         fail(why);
-    else
+    } else {
+        mc_shim_go_between = go_between;
         apply_answer(answer, (size_t)len, hold_fd, outer_fd);
+    }
     free(answer);
 }
 

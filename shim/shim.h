@@ -9,6 +9,7 @@
 #define MC_SHIM_H
 
 #include <signal.h>
+#include <sys/types.h>
 
 /* The holder descriptor of this process, or -1 when it holds no cache. */
 extern int mc_shim_hold_fd;
@@ -18,6 +19,12 @@ extern int mc_shim_hold_fd;
 extern unsigned long long mc_shim_hold_dev;
 extern unsigned long long mc_shim_hold_ino;
 extern const char *mc_shim_lock_path;
+
+/* In the process that started the watcher: its go-between, ours to reap
+ * after the release (launch.h), or 0. */
+extern pid_t mc_shim_go_between;
+/* How long the exit waits for the go-between after the release. */
+#define MC_REAP_WAIT_MS 20
 
 /* 1 if fd is still the holder descriptor we were given. Async-signal-safe. */
 int mc_shim_is_hold(int fd);

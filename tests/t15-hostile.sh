@@ -66,7 +66,7 @@ is "lock sent as the tree ends: kept exactly when lock succeeded" "$consistent" 
 eventually 10 no_caches
 
 # --- 2. gc removes only names we make, only in a root of ours; dry run lists them.
-with_cache true
+with_cache /bin/true
 uuid=12345678-1234-4234-8234-123456789abc
 for name in foo.tmp "$uuid.lock.42.tmp" "$uuid.lock.x.tmp" notes.lock; do
     echo keep > "$ROOT/run/$name"

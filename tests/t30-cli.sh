@@ -17,8 +17,8 @@ eventually 10 test -s "$T/held"
 held=$(cat "$T/held")
 kept=$(MONOCACHE_LOCK=1 MONOCACHE_META='{"owner":"me"}' with_cache sh -c 'echo "$MONOCACHE_ID"')
 
-json=$(mc ls --json)
-ok "ls --json: both caches, with id, path, created, locked, held, holders, size" "$PY" -c '
+json=$(mc ls --json --size)
+ok "ls --json --size: both caches, with id, path, created, locked, held, holders, size" "$PY" -c '
 import json, sys
 rows = {r["id"]: r for r in json.loads(sys.argv[1])}
 held, kept, root = sys.argv[2], sys.argv[3], sys.argv[4]
@@ -30,8 +30,9 @@ assert h["size"] >= 10000, h
 assert k["held"] is False and k["holders"] == 0 and k["locked"] is True, k
 assert k["created"].endswith("Z"), k
 ' "$json" "$held" "$kept" "$ROOT"
-table=$(mc ls)
-like "ls: a table for humans" "$(echo "$table" | head -1)" '^ID +CREATED +LOCKED +HOLDERS +SIZE +PATH$'
+table=$(mc ls --size)
+like "ls --size: a table for humans" "$(echo "$table" | head -1)" '^ID +CREATED +LOCKED +HOLDERS +SIZE +PATH$'
+like "ls: sizes only when asked" "$(mc ls | head -1)" '^ID +CREATED +LOCKED +HOLDERS +PATH$'
 like "... one row per cache" "$(echo "$table" | grep -c -e "$held" -e "$kept")" '^2$'
 
 # meta: print, insert, get; 50 writers at once lose nothing.
@@ -102,7 +103,10 @@ is "rm --force of a held cache wipes it under its holders" "$out" 1
 ok "... and the tree's end cleans up the rest" no_caches
 
 is "ls of an empty root" "$(mc ls --json)" "[]"
-is "ls of a missing root" "$(MONOCACHE_ROOT=$T/nothing mc ls --json)" "[]"
+is "ls of a missing root: an error naming it" "$(MONOCACHE_ROOT=$T/nothing mc ls --json 2>&1)" \
+    "monocache: ls: MONOCACHE_ROOT=$T/nothing: no such directory"
+is "ls of the default root before any cache: empty" \
+    "$(env -u MONOCACHE_ROOT TMPDIR="$T/fresh-tmp" "$MC_BIN" ls --json)" "[]"
 ok "a missing root is not created by ls" test ! -e "$T/nothing"
 
 ok "the man page renders" sh -c "MANWIDTH=80 man -l '$top/docs/monocache.1' | grep -q MONOCACHE_ROOT"

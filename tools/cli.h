@@ -17,6 +17,24 @@ int cmd_rm(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_preload_path(int argc, char **argv);
 
+int cmd_holders(int argc, char **argv);
+
+/* Usage texts (usage.c). */
+extern const char cli_usage_main[], cli_usage_run[], cli_usage_ls[], cli_usage_meta[],
+    cli_usage_lock[], cli_usage_unlock[], cli_usage_holders[], cli_usage_gc[], cli_usage_rm[],
+    cli_usage_preload_path[];
+/* Prints usage on stdout; returns 0. */
+int cli_help(const char *usage);
+/* 1 if arg is --help or -h. */
+int cli_is_help(const char *arg);
+/* "monocache: COMMAND: <what is wrong>", then the synopsis (usage's first
+ * line) and where to read more, on stderr; returns status. */
+int cli_bad_usage(const char *command, const char *usage, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#define MC_EXIT_FAILED 1
+#define MC_EXIT_USAGE 2
+
 /* getenv as an mc_getenv_fn. */
 const char *cli_getenv(const char *name, void *ctx);
 /* Sets up logging from MONOCACHE_LOG / MONOCACHE_LOG_FILE; 0 or -1 (printed). */
@@ -26,10 +44,15 @@ int cli_setup_log(void);
  * error and returns -1 on failure. */
 int cli_open_cache(const char *arg, const char *root_option, struct mc_cache *cache);
 /* The root from --root / MONOCACHE_ROOT / default, without creating it. 0,
- * 1 if it does not exist, -1 (printed) on error. */
-int cli_open_root(const char *root_option, struct mc_root *root);
-/* Path of a file installed next to our executable or in `fallback_dir`;
- * malloc'd, or NULL if neither exists. */
-char *cli_find_sibling(const char *name, const char *fallback_dir);
+ * 1 if the default root does not exist (no caches yet), -1 (printed) on
+ * error — a root that was named but does not exist included. */
+int cli_open_root(const char *command, const char *root_option, struct mc_root *root);
+#define MC_LIB_NAME "libmonocache.so"
+/* Where libmonocache.so is, seen from this executable's real directory: next
+ * to it (a build tree), ../lib, ../lib/<multiarch>, ../lib64, then the
+ * configured library directory. Absolute and resolved; malloc'd, or NULL. */
+char *cli_find_library(void);
+#define MC_LIB_NOT_FOUND MC_LIB_NAME ": not found next to monocache, in ../lib, " \
+    "../lib/<multiarch> or ../lib64 from it, or in the configured library directory"
 
 #endif

@@ -18,12 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef MC_LIBDIR
-#define MC_LIBDIR "/usr/local/lib"
-#endif
-
-#define MC_EXIT_FAILED 1
-#define MC_EXIT_USAGE 2
 #define MC_RM_RELEASE_POLL_MS 10
 
 static void print_gc(enum mc_gc_action action, const char *id, const char *message, void *ctx)
@@ -62,6 +56,7 @@ static void print_gc(enum mc_gc_action action, const char *id, const char *messa
 
 int cmd_gc(int argc, char **argv)
 {
+    struct mc_gc_options options = { 0, NULL, print_gc, NULL };
     const char *root_option = NULL;
     struct mc_root root;
     struct mc_err err;
@@ -71,19 +66,23 @@ int cmd_gc(int argc, char **argv)
     int rc;
 
     for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0) {
+        if (cli_is_help(argv[i]))
+            return cli_help(cli_usage_gc);
+        if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0)
             dry_run = 1;
-        } else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
+        else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
             root_option = argv[++i];
-        } else {
-            fputs("usage: monocache gc [--dry-run] [--root DIR]\n", stderr);
-            return MC_EXIT_USAGE;
-        }
+        else if (strcmp(argv[i], "--root") == 0)
+            return cli_bad_usage("gc", cli_usage_gc, MC_EXIT_USAGE, "--root needs an argument");
+        else
+            return cli_bad_usage("gc", cli_usage_gc, MC_EXIT_USAGE, "unknown %s %s",
+                                 argv[i][0] == '-' ? "option" : "argument", argv[i]);
     }
-    rc = cli_open_root(root_option, &root);
+    rc = cli_open_root("gc", root_option, &root);
     if (rc != 0)
         return rc < 0 ? MC_EXIT_FAILED : 0;
-    failures = mc_gc(&root, dry_run, NULL, print_gc, NULL, &err);
+    options.dry_run = dry_run;
+    failures = mc_gc(&root, &options, &err);
     if (failures < 0)
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
     mc_root_free(&root);
@@ -234,19 +233,20 @@ int cmd_rm(int argc, char **argv)
     int i;
 
     for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0) {
+        if (cli_is_help(argv[i]))
+            return cli_help(cli_usage_rm);
+        if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0)
             force = 1;
-        } else if (!target && argv[i][0] != '-') {
+        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return cli_bad_usage("rm", cli_usage_rm, MC_EXIT_USAGE, "unknown option %s", argv[i]);
+        else if (target)
+            return cli_bad_usage("rm", cli_usage_rm, MC_EXIT_USAGE, "one cache at a time (%s)",
+                                 argv[i]);
+        else
             target = argv[i];
-        } else {
-            target = NULL;
-            break;
-        }
     }
-    if (!target) {
-        fputs("usage: monocache rm [--force] ID|PATH\n", stderr);
-        return MC_EXIT_USAGE;
-    }
+    if (!target)
+        return cli_bad_usage("rm", cli_usage_rm, MC_EXIT_USAGE, "which cache? (an id or a path)");
     if (cli_open_cache(target, NULL, &cache) != 0)
         return MC_EXIT_FAILED;
     rc = remove_cache(&cache, force);
@@ -258,15 +258,14 @@ int cmd_preload_path(int argc, char **argv)
 {
     char *path;
 
-    (void)argv;
-    if (argc != 1) {
-        fputs("usage: monocache preload-path\n", stderr);
-        return MC_EXIT_USAGE;
-    }
-    path = cli_find_sibling("libmonocache.so", MC_LIBDIR);
+    if (argc > 1 && cli_is_help(argv[1]))
+        return cli_help(cli_usage_preload_path);
+    if (argc != 1)
+        return cli_bad_usage("preload-path", cli_usage_preload_path, MC_EXIT_USAGE,
+                             "unexpected argument %s", argv[1]);
+    path = cli_find_library();
     if (!path) {
-        mc_log_always(MC_LOG_ERROR, "libmonocache.so: not found next to monocache or in "
-                      MC_LIBDIR);
+        mc_log_always(MC_LOG_ERROR, MC_LIB_NOT_FOUND);
         return MC_EXIT_FAILED;
     }
     printf("%s\n", path);

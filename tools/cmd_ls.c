@@ -1,13 +1,15 @@
-/* cmd_ls.c — `monocache ls`: the caches under a root, with creation time,
- * lock state, live holders on this host and disk usage; a table for humans,
- * --json for scripts. Looks only: it takes no lock a running tree could
- * trip over. */
+/* cmd_ls.c — `monocache ls`: the caches under a root, one line each as it is
+ * read (a root of 100,000 caches starts printing at once): id, creation
+ * time, lock state, holders on this host, path; sizes only with --size,
+ * holder processes with --verbose; a table for people, --json for scripts.
+ * Looks only: takes no lock a running tree could trip over, creates nothing. */
 #include "cli.h"
+#include "buf.h"
 #include "ids.h"
 #include "log.h"
 #include "meta.h"
+#include "procs.h"
 #include "safeopen.h"
-#include "session.h"
 #include "wipe.h"
 
 #include <dirent.h>
@@ -19,21 +21,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MC_EXIT_FAILED 1
-#define MC_EXIT_USAGE 2
 #define MC_DU_MAX_DEPTH 256
 #define MC_BLOCK_BYTES 512
+#define MC_LOCKS_FIRST_CAP 64
+#define MC_CMDLINE_MAX 4096
+#define MC_STAMP_MAX 32
 
-struct listed {
-    struct mc_cache cache;
-    cJSON *meta;                /* NULL if unreadable */
-    char problem[MC_ERR_MAX];   /* why meta is unreadable */
-    unsigned long long lock_dev;
-    unsigned long long lock_ino;
-    long watcher_pid;
-    int has_lock;
-    long holders;
-    unsigned long long size;
+struct lock_file {
+    char id[MC_ID_LEN + 1];
+    unsigned long long ino;
+};
+
+struct listing {
+    const struct mc_root *root;
+    int json;
+    int size;
+    int verbose;
+    int cache_fd;                   /* <root>/cache */
+    unsigned long long run_dev;
+    struct lock_file *locks;        /* sorted by id */
+    size_t lock_count;
+    struct mc_holdings holdings;
+    size_t printed;
 };
 
 static unsigned long long disk_usage(int dir_fd, int depth)
@@ -73,74 +82,107 @@ static unsigned long long disk_usage(int dir_fd, int depth)
     return total;
 }
 
-static void inspect(struct listed *item)
+static int by_id(const void *a, const void *b)
 {
-    struct mc_lock_record record;
-    struct mc_err err;
-    struct stat st;
-    int dir_fd;
-    int fd;
-
-    if (mc_cache_open(&item->cache, &dir_fd, &item->meta, &err) == 0) {
-        item->size = disk_usage(dir_fd, 0);
-        close(dir_fd);
-    } else {
-        snprintf(item->problem, sizeof(item->problem), "%s", err.msg);
-    }
-    fd = mc_open_regular(AT_FDCWD, item->cache.lock_path, O_RDONLY, &st);
-    if (fd < 0)
-        return;
-    item->has_lock = 1;
-    item->lock_dev = (unsigned long long)st.st_dev;
-    item->lock_ino = (unsigned long long)st.st_ino;
-    if (mc_session_read(fd, &record) == 0)
-        item->watcher_pid = record.watcher_pid;
-    close(fd);
+    return strcmp(((const struct lock_file *)a)->id, ((const struct lock_file *)b)->id);
 }
 
-/* Counts, per cache, the processes that have its lock file open (a holder
- * keeps it open for its whole life), leaving out its watcher. */
-static void count_holders(struct listed *items, size_t count)
+static int by_ino(const void *a, const void *b)
 {
-    DIR *proc = opendir("/proc");
-    struct dirent *process;
+    unsigned long long x = *(const unsigned long long *)a;
+    unsigned long long y = *(const unsigned long long *)b;
 
-    if (!proc)
+    return x < y ? -1 : x > y;
+}
+
+/* The lock files of the run directory (one readdir, no open), then the
+ * processes holding them (one pass over /proc). */
+static void find_locks(struct listing *ls)
+{
+    unsigned long long *inos;
+    struct dirent *entry;
+    struct stat st;
+    size_t cap = 0;
+    size_t i;
+    DIR *dir = opendir(ls->root->run_dir);
+
+    if (!dir)
         return;
-    while ((process = readdir(proc)) != NULL) {
-        char fd_dir[64];
-        struct dirent *fd_entry;
-        long pid = strtol(process->d_name, NULL, 10);
-        char *seen;
-        DIR *fds;
+    if (fstat(dirfd(dir), &st) == 0)
+        ls->run_dev = (unsigned long long)st.st_dev;
+    while ((entry = readdir(dir)) != NULL) {
+        char id[MC_ID_LEN + 1];
 
-        if (pid <= 0)
+        if (!mc_name_is_lock(entry->d_name, id))
             continue;
-        snprintf(fd_dir, sizeof(fd_dir), "/proc/%ld/fd", pid);
-        fds = opendir(fd_dir);
-        if (!fds)
-            continue;
-        seen = calloc(count ? count : 1, 1);
-        while (seen && (fd_entry = readdir(fds)) != NULL) {
-            struct stat st;
-            size_t i;
+        if (ls->lock_count == cap) {
+            size_t grown_cap = cap ? cap * 2 : MC_LOCKS_FIRST_CAP;
+            struct lock_file *grown = realloc(ls->locks, grown_cap * sizeof(*grown));
 
-            if (fd_entry->d_name[0] == '.' ||
-                fstatat(dirfd(fds), fd_entry->d_name, &st, 0) != 0)
-                continue;
-            for (i = 0; i < count; i++) {
-                if (items[i].has_lock && !seen[i] && pid != items[i].watcher_pid &&
-                    (unsigned long long)st.st_dev == items[i].lock_dev &&
-                    (unsigned long long)st.st_ino == items[i].lock_ino) {
-                    seen[i] = 1;
-                    items[i].holders++;
-                }
-            }
+            if (!grown)
+                break;
+            ls->locks = grown;
+            cap = grown_cap;
         }
-        free(seen);
-        closedir(fds);
+        memcpy(ls->locks[ls->lock_count].id, id, sizeof(id));
+        ls->locks[ls->lock_count].ino = (unsigned long long)entry->d_ino;
+        ls->lock_count++;
     }
-    closedir(proc);
+    closedir(dir);
+    if (ls->lock_count == 0)
+        return;
+    qsort(ls->locks, ls->lock_count, sizeof(*ls->locks), by_id);
+    inos = malloc(ls->lock_count * sizeof(*inos));
+    if (!inos)
+        return;
+    for (i = 0; i < ls->lock_count; i++)
+        inos[i] = ls->locks[i].ino;
+    qsort(inos, ls->lock_count, sizeof(*inos), by_ino);
+    mc_find_holders(ls->run_dev, inos, ls->lock_count, &ls->holdings);
+    free(inos);
+}
+
+/* The holders (watchers apart) of a cache's lock file: count and *first. */
+static size_t holders_of(const struct listing *ls, const char *id,
+                         const struct mc_holding **first, size_t *with_watcher)
+{
+    struct lock_file key;
+    const struct lock_file *lock;
+    size_t count;
+    size_t i;
+    size_t holders = 0;
+
+    *first = NULL;
+    *with_watcher = 0;
+    memcpy(key.id, id, sizeof(key.id));
+    lock = bsearch(&key, ls->locks, ls->lock_count, sizeof(*ls->locks), by_id);
+    if (!lock)
+        return 0;
+    count = mc_holdings_of(&ls->holdings, lock->ino, first);
+    for (i = 0; i < count; i++)
+        holders += !(*first)[i].watcher;
+    *with_watcher = count;
+    return holders;
+}
+
+/* meta.json of cache `id`: not through a symlink, not blocking, regular. */
+static cJSON *read_meta(const struct listing *ls, const char *id, char *problem, size_t size)
+{
+    struct mc_cache cache;
+    struct mc_err err;
+    cJSON *meta = NULL;
+    int dir_fd;
+
+    if (mc_cache_init(&cache, ls->root, id, &err) != 0) {
+        snprintf(problem, size, "%s", err.msg);
+        return NULL;
+    }
+    if (mc_cache_open_in(&cache, ls->cache_fd, &dir_fd, &meta, &err) == 0)
+        close(dir_fd);
+    else
+        snprintf(problem, size, "%s", err.msg);
+    mc_cache_free(&cache);
+    return meta;
 }
 
 static const char *meta_string(const cJSON *meta, const char *key)
@@ -171,140 +213,212 @@ static const char *lock_note(const cJSON *meta)
 {
     const char *why;
 
-    return mc_meta_lock_state(meta, &why) == MC_LOCK_AMBIGUOUS ? why : NULL;
+    return meta && mc_meta_lock_state(meta, &why) == MC_LOCK_AMBIGUOUS ? why : NULL;
 }
 
-static void print_table(struct listed *items, size_t count)
+static unsigned long long size_of(const struct listing *ls, const char *id)
 {
+    unsigned long long total = 0;
+    int fd = mc_open_dir_beneath(ls->cache_fd, id);
+
+    if (fd >= 0) {
+        total = disk_usage(fd, 0);
+        close(fd);
+    }
+    return total;
+}
+
+static void print_header(const struct listing *ls)
+{
+    if (ls->json) {
+        printf("[");
+        return;
+    }
+    printf("%-36s  %-20s  %-6s  %-7s  ", "ID", "CREATED", "LOCKED", "HOLDERS");
+    if (ls->size)
+        printf("%8s  ", "SIZE");
+    printf("PATH\n");
+}
+
+static void print_holders_table(const struct mc_holding *first, size_t count)
+{
+    char cmdline[MC_CMDLINE_MAX];
+    char started[MC_STAMP_MAX];
     size_t i;
 
-    printf("%-36s  %-20s  %-6s  %-7s  %8s  %s\n", "ID", "CREATED", "LOCKED", "HOLDERS",
-           "SIZE", "PATH");
     for (i = 0; i < count; i++) {
-        const char *created = items[i].meta ? meta_string(items[i].meta, "created") : NULL;
-        char size[32];
-
-        human_size(items[i].size, size, sizeof(size));
-        printf("%-36s  %-20s  %-6s  %-7ld  %8s  %s\n", items[i].cache.id,
-               created ? created : "?",
-               !items[i].meta ? "?" : mc_meta_locked(items[i].meta) ? "yes" : "no",
-               items[i].holders, items[i].meta ? size : "?", items[i].cache.path);
-        if (!items[i].meta)
-            printf("  (%s)\n", items[i].problem);
-        else if (lock_note(items[i].meta))
-            printf("  (locked: %s; kept until meta.json says \"locked\": false once)\n",
-                   lock_note(items[i].meta));
+        mc_process_describe(first[i].pid, cmdline, sizeof(cmdline), started, sizeof(started));
+        printf("    pid %-8ld started %-20s  %s%s\n", first[i].pid, started, cmdline,
+               first[i].watcher ? "  (watcher)" : "");
     }
 }
 
-static int print_json(struct listed *items, size_t count)
+static void print_row(struct listing *ls, const char *id, const char *path, cJSON *meta,
+                      const char *problem)
 {
+    const struct mc_holding *first;
+    const char *created = meta ? meta_string(meta, "created") : NULL;
+    size_t with_watcher;
+    size_t holders = holders_of(ls, id, &first, &with_watcher);
+    char size[32];
+
+    printf("%-36s  %-20s  %-6s  %-7zu  ", id, created ? created : "?",
+           !meta ? "?" : mc_meta_locked(meta) ? "yes" : "no", holders);
+    if (ls->size) {
+        human_size(size_of(ls, id), size, sizeof(size));
+        printf("%8s  ", meta ? size : "?");
+    }
+    printf("%s\n", path);
+    if (!meta)
+        printf("  (%s)\n", problem);
+    else if (lock_note(meta))
+        printf("  (locked: %s; kept until meta.json says \"locked\": false once)\n",
+               lock_note(meta));
+    if (ls->verbose)
+        print_holders_table(first, with_watcher);
+}
+
+static cJSON *holders_json(const struct mc_holding *first, size_t count)
+{
+    char cmdline[MC_CMDLINE_MAX];
+    char started[MC_STAMP_MAX];
     cJSON *list = cJSON_CreateArray();
-    char *text;
     size_t i;
 
     for (i = 0; list && i < count; i++) {
-        cJSON *entry = cJSON_CreateObject();
-        const char *created = items[i].meta ? meta_string(items[i].meta, "created") : NULL;
+        cJSON *item = cJSON_CreateObject();
 
-        cJSON_AddStringToObject(entry, "id", items[i].cache.id);
-        cJSON_AddStringToObject(entry, "path", items[i].cache.path);
-        if (created)
-            cJSON_AddStringToObject(entry, "created", created);
-        else
-            cJSON_AddNullToObject(entry, "created");
-        if (items[i].meta)
-            cJSON_AddBoolToObject(entry, "locked", mc_meta_locked(items[i].meta));
-        else
-            cJSON_AddNullToObject(entry, "locked");
-        if (items[i].meta && lock_note(items[i].meta))
-            cJSON_AddStringToObject(entry, "locked_note", lock_note(items[i].meta));
-        cJSON_AddBoolToObject(entry, "held", items[i].holders > 0);
-        cJSON_AddNumberToObject(entry, "holders", (double)items[i].holders);
-        cJSON_AddNumberToObject(entry, "size", (double)items[i].size);
-        if (!items[i].meta)
-            cJSON_AddStringToObject(entry, "error", items[i].problem);
-        cJSON_AddItemToArray(list, entry);
+        mc_process_describe(first[i].pid, cmdline, sizeof(cmdline), started, sizeof(started));
+        cJSON_AddNumberToObject(item, "pid", (double)first[i].pid);
+        cJSON_AddStringToObject(item, "started", started);
+        cJSON_AddStringToObject(item, "command", cmdline);
+        cJSON_AddBoolToObject(item, "watcher", first[i].watcher);
+        cJSON_AddItemToArray(list, item);
     }
-    text = list ? cJSON_Print(list) : NULL;
-    cJSON_Delete(list);
-    if (!text)
-        return MC_EXIT_FAILED;
-    printf("%s\n", text);
-    free(text);
-    return 0;
+    return list;
 }
 
-static int collect(const struct mc_root *root, struct listed **items_out, size_t *count_out)
+static void print_json_entry(struct listing *ls, const char *id, const char *path, cJSON *meta,
+                             const char *problem)
 {
-    DIR *dir = opendir(root->cache_dir);
-    struct listed *items = NULL;
+    const struct mc_holding *first;
+    const char *created = meta ? meta_string(meta, "created") : NULL;
+    cJSON *entry = cJSON_CreateObject();
+    size_t with_watcher;
+    size_t holders = holders_of(ls, id, &first, &with_watcher);
+    char *text;
+
+    cJSON_AddStringToObject(entry, "id", id);
+    cJSON_AddStringToObject(entry, "path", path);
+    if (created)
+        cJSON_AddStringToObject(entry, "created", created);
+    else
+        cJSON_AddNullToObject(entry, "created");
+    if (meta)
+        cJSON_AddBoolToObject(entry, "locked", mc_meta_locked(meta));
+    else
+        cJSON_AddNullToObject(entry, "locked");
+    if (lock_note(meta))
+        cJSON_AddStringToObject(entry, "locked_note", lock_note(meta));
+    cJSON_AddBoolToObject(entry, "held", holders > 0);
+    cJSON_AddNumberToObject(entry, "holders", (double)holders);
+    if (ls->size)
+        cJSON_AddNumberToObject(entry, "size", (double)size_of(ls, id));
+    if (ls->verbose)
+        cJSON_AddItemToObject(entry, "holder_processes", holders_json(first, with_watcher));
+    if (meta)
+        cJSON_AddItemReferenceToObject(entry, "meta", meta);
+    else
+        cJSON_AddStringToObject(entry, "error", problem);
+    text = cJSON_PrintUnformatted(entry);
+    if (text)
+        printf("%s\n%s", ls->printed ? "," : "", text);
+    free(text);
+    cJSON_Delete(entry);
+}
+
+static void list_one(struct listing *ls, const char *id)
+{
+    char problem[MC_ERR_MAX] = "";
+    char *path = mc_concat(ls->root->cache_dir, "/", id, NULL);
+    cJSON *meta = read_meta(ls, id, problem, sizeof(problem));
+
+    if (path && ls->json)
+        print_json_entry(ls, id, path, meta, problem);
+    else if (path)
+        print_row(ls, id, path, meta, problem);
+    ls->printed++;
+    cJSON_Delete(meta);
+    free(path);
+}
+
+static int list(struct listing *ls)
+{
     struct dirent *entry;
-    size_t count = 0;
-    struct mc_err err;
+    DIR *dir;
 
-    *items_out = NULL;
-    *count_out = 0;
-    if (!dir)
-        return errno == ENOENT ? 0 : -1;
-    while ((entry = readdir(dir)) != NULL) {
-        struct listed *grown;
-
-        if (!mc_id_valid(entry->d_name))
-            continue;
-        grown = realloc(items, (count + 1) * sizeof(*items));
-        if (!grown)
-            break;
-        items = grown;
-        memset(&items[count], 0, sizeof(items[count]));
-        if (mc_cache_init(&items[count].cache, root, entry->d_name, &err) != 0)
-            continue;
-        inspect(&items[count]);
-        count++;
+    find_locks(ls);
+    print_header(ls);
+    fflush(stdout);
+    ls->cache_fd = open(ls->root->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    dir = ls->cache_fd >= 0 ? fdopendir(dup(ls->cache_fd)) : NULL;
+    if (!dir && errno != ENOENT) {
+        mc_log_always(MC_LOG_ERROR, "%s: %s", ls->root->cache_dir, strerror(errno));
+        return MC_EXIT_FAILED;
     }
-    closedir(dir);
-    *items_out = items;
-    *count_out = count;
+    while (dir && (entry = readdir(dir)) != NULL) {
+        if (mc_id_valid(entry->d_name))
+            list_one(ls, entry->d_name);
+    }
+    if (dir)
+        closedir(dir);
+    if (ls->json)
+        printf("%s]\n", ls->printed ? "\n" : "");
     return 0;
 }
 
 int cmd_ls(int argc, char **argv)
 {
+    struct listing ls;
     const char *root_option = NULL;
-    struct listed *items;
     struct mc_root root;
-    size_t count;
-    size_t i;
-    int json = 0;
     int rc;
+    int i;
 
-    for (i = 1; i < (size_t)argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "--root") == 0 && i + 1 < (size_t)argc) {
+    memset(&ls, 0, sizeof(ls));
+    ls.cache_fd = -1;
+    for (i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i]))
+            return cli_help(cli_usage_ls);
+        if (strcmp(argv[i], "--json") == 0)
+            ls.json = 1;
+        else if (strcmp(argv[i], "--size") == 0 || strcmp(argv[i], "-s") == 0)
+            ls.size = 1;
+        else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0)
+            ls.verbose = 1;
+        else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
             root_option = argv[++i];
-        } else {
-            fputs("usage: monocache ls [--json] [--root DIR]\n", stderr);
-            return MC_EXIT_USAGE;
-        }
+        else if (strcmp(argv[i], "--root") == 0)
+            return cli_bad_usage("ls", cli_usage_ls, MC_EXIT_USAGE, "--root needs an argument");
+        else
+            return cli_bad_usage("ls", cli_usage_ls, MC_EXIT_USAGE, "unknown %s %s",
+                                 argv[i][0] == '-' ? "option" : "argument", argv[i]);
     }
-    rc = cli_open_root(root_option, &root);
+    rc = cli_open_root("ls", root_option, &root);
     if (rc < 0)
         return MC_EXIT_FAILED;
-    if (rc == 1)
-        return json ? (puts("[]"), 0) : 0;
-    if (collect(&root, &items, &count) != 0) {
-        mc_log_always(MC_LOG_ERROR, "%s: %s", root.cache_dir, strerror(errno));
-        mc_root_free(&root);
-        return MC_EXIT_FAILED;
+    if (rc == 1) {
+        /* The default root not made yet: no caches. */
+        if (ls.json)
+            printf("[]\n");
+        return 0;
     }
-    count_holders(items, count);
-    rc = json ? print_json(items, count) : (print_table(items, count), 0);
-    for (i = 0; i < count; i++) {
-        cJSON_Delete(items[i].meta);
-        mc_cache_free(&items[i].cache);
-    }
-    free(items);
+    ls.root = &root;
+    rc = list(&ls);
+    if (ls.cache_fd >= 0)
+        close(ls.cache_fd);
+    free(ls.locks);
+    mc_holdings_free(&ls.holdings);
     mc_root_free(&root);
     return rc;
 }

@@ -3,6 +3,7 @@
  * unlock_cache). Changes go through mc_meta_update: locked, re-read, renamed
  * into place, so concurrent writers lose nothing. */
 #include "cli.h"
+#include "jsontext.h"
 #include "log.h"
 #include "meta.h"
 
@@ -11,8 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MC_EXIT_FAILED 1
-#define MC_EXIT_USAGE 2
 
 struct insertion {
     char **pairs;
@@ -77,7 +76,7 @@ static int print_value(const cJSON *value, int json)
         printf("%s\n", value->valuestring);
         return 0;
     }
-    text = json ? cJSON_PrintUnformatted(value) : cJSON_Print(value);
+    text = json ? cJSON_PrintUnformatted(value) : mc_json_pretty(value);
     if (!text)
         return -1;
     printf("%s\n", text);
@@ -128,11 +127,7 @@ static int update(struct mc_cache *cache, mc_meta_edit_fn edit, void *ctx)
     return 0;
 }
 
-static int meta_usage(void)
-{
-    fputs("usage: monocache meta ID|PATH [--json] [--get KEY] [KEY=VALUE...]\n", stderr);
-    return MC_EXIT_USAGE;
-}
+#define meta_usage(...) cli_bad_usage("meta", cli_usage_meta, MC_EXIT_USAGE, __VA_ARGS__)
 
 int cmd_meta(int argc, char **argv)
 {
@@ -141,32 +136,43 @@ int cmd_meta(int argc, char **argv)
     const char *key = NULL;
     struct mc_cache cache;
     int json = 0;
-    int rc;
+    int rc = 0;
     int i;
 
     insertion.pairs = calloc((size_t)argc, sizeof(char *));
     if (!insertion.pairs)
         return MC_EXIT_FAILED;
     for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "--get") == 0 && i + 1 < argc) {
-            key = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0' && target) {
+        const char *arg = argv[i];
+
+        if (cli_is_help(arg)) {
             free(insertion.pairs);
-            return meta_usage();
+            return cli_help(cli_usage_meta);
+        }
+        if (strcmp(arg, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(arg, "--get") == 0 && i + 1 < argc) {
+            key = argv[++i];
+        } else if (strcmp(arg, "--get") == 0) {
+            rc = meta_usage("%s needs an argument", arg);
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            rc = meta_usage("unknown option %s", arg);
         } else if (!target) {
-            target = argv[i];
-        } else if (strchr(argv[i], '=') && argv[i][0] != '=') {
+            target = arg;
+        } else if (strchr(arg, '=') && arg[0] != '=') {
             insertion.pairs[insertion.count++] = argv[i];
         } else {
+            rc = meta_usage("%s: expected KEY=VALUE", arg);
+        }
+        if (rc != 0) {
             free(insertion.pairs);
-            return meta_usage();
+            return rc;
         }
     }
     if (!target || (key && insertion.count)) {
         free(insertion.pairs);
-        return meta_usage();
+        return meta_usage("%s", !target ? "which cache? (an id or a path)"
+                                        : "--get and KEY=VALUE do not go together");
     }
     insertion.json_only = json;
     if (cli_open_cache(target, NULL, &cache) != 0) {
@@ -184,13 +190,16 @@ int cmd_meta(int argc, char **argv)
 
 static int lock_command(int argc, char **argv, int locked)
 {
+    const char *usage = locked ? cli_usage_lock : cli_usage_unlock;
     struct mc_cache cache;
     int rc;
 
-    if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: monocache %s ID|PATH\n", argv[0]);
-        return MC_EXIT_USAGE;
-    }
+    if (argc == 2 && cli_is_help(argv[1]))
+        return cli_help(usage);
+    if (argc != 2 || (argv[1][0] == '-' && argv[1][1] != '\0'))
+        return cli_bad_usage(argv[0], usage, MC_EXIT_USAGE, "%s",
+                             argc < 2 ? "which cache? (an id or a path)"
+                             : argc > 2 ? "one cache at a time" : "unknown option");
     if (cli_open_cache(argv[1], NULL, &cache) != 0)
         return MC_EXIT_FAILED;
     rc = update(&cache, set_locked, &locked);

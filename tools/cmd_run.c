@@ -11,6 +11,7 @@
 #include "ask.h"
 #include "buf.h"
 #include "hold.h"
+#include "launch.h"
 #include "lockfile.h"
 #include "log.h"
 #include "meta.h"
@@ -23,17 +24,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef MC_LIBDIR
-#define MC_LIBDIR "/usr/local/lib"
-#endif
-
-#define MC_LIB_NAME "libmonocache.so"
 #define PRELOAD_ASSIGNMENT "LD_PRELOAD="
+#define MC_INIT_PID 1
+#define MC_RUN_REAP_WAIT_MS 1000
 #define MC_HOLD_TEXT_MAX (MC_PATH_MAX + 64)
 
 struct run_options {
@@ -42,6 +41,7 @@ struct run_options {
     const char *exports;
     int lock;
     int new_cache;
+    int init;           /* reap orphans, pass signals on (always as pid 1) */
     cJSON *meta;
     char **program;
 };
@@ -54,14 +54,9 @@ static volatile pid_t program_pid;
 /* SIGCHLD as run found it: the program gets it back. */
 static struct sigaction inherited_sigchld;
 
-static int run_usage(const char *problem)
-{
-    if (problem)
-        fprintf(stderr, "monocache: run: %s\n", problem);
-    fputs("usage: monocache run [--root DIR] [--existing ID|PATH] [--lock] [--meta KEY=VALUE]...\n"
-          "                     [--export VARS] [--new] -- PROGRAM [ARGS...]\n", stderr);
-    return MC_EXIT_OWN_ERROR;
-}
+#define MC_RUN_HELP 1
+
+#define run_usage(...) cli_bad_usage("run", cli_usage_run, -1, __VA_ARGS__)
 
 static int add_meta(struct run_options *options, const char *pair)
 {
@@ -86,37 +81,59 @@ static int add_meta(struct run_options *options, const char *pair)
     return 0;
 }
 
+/* The value of the option at argv[*i], taking it; NULL (reported) if none. */
+static const char *option_value(int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        run_usage("%s needs an argument", argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* 0, MC_RUN_HELP (usage printed on stdout), or -1 (reported). */
 static int parse_options(int argc, char **argv, struct run_options *options)
 {
+    const char **value;
     int i;
 
     memset(options, 0, sizeof(*options));
     for (i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        int has_value = i + 1 < argc;
 
         if (strcmp(arg, "--") == 0) {
             i++;
             break;
         }
-        if (arg[0] != '-')
+        if (arg[0] != '-' || arg[1] == '\0')
             break;
-        if (strcmp(arg, "--lock") == 0)
+        value = NULL;
+        if (cli_is_help(arg))
+            return cli_help(cli_usage_run) == 0 ? MC_RUN_HELP : -1;
+        else if (strcmp(arg, "--lock") == 0)
             options->lock = 1;
         else if (strcmp(arg, "--new") == 0)
             options->new_cache = 1;
-        else if (strcmp(arg, "--root") == 0 && has_value)
-            options->root = argv[++i];
-        else if (strcmp(arg, "--existing") == 0 && has_value)
-            options->existing = argv[++i];
-        else if (strcmp(arg, "--export") == 0 && has_value)
-            options->exports = argv[++i];
-        else if (strcmp(arg, "--meta") == 0 && has_value) {
-            if (add_meta(options, argv[++i]) != 0)
-                return run_usage("--meta takes KEY=VALUE");
+        else if (strcmp(arg, "--init") == 0)
+            options->init = 1;
+        else if (strcmp(arg, "--root") == 0)
+            value = &options->root;
+        else if (strcmp(arg, "--existing") == 0)
+            value = &options->existing;
+        else if (strcmp(arg, "--export") == 0)
+            value = &options->exports;
+        else if (strcmp(arg, "--meta") == 0) {
+            const char *pair = option_value(argc, argv, &i);
+
+            if (!pair)
+                return -1;
+            if (add_meta(options, pair) != 0)
+                return run_usage("--meta %s: expected KEY=VALUE", pair);
         } else {
-            return run_usage(NULL);
+            return run_usage("unknown option %s", arg);
         }
+        if (value && !(*value = option_value(argc, argv, &i)))
+            return -1;
     }
     if (i >= argc)
         return run_usage("no program given");
@@ -362,16 +379,48 @@ static int start_program(char **program)
     return 0;
 }
 
-static int wait_program(void)
+/* The program's wait status. As an init (reap_all), every child that ends
+ * meanwhile is reaped too: orphans the kernel gave us, our go-between. */
+static int wait_program(int reap_all)
 {
     int status;
+    pid_t pid;
 
-    while (waitpid(program_pid, &status, 0) < 0) {
-        if (errno != EINTR)
+    for (;;) {
+        pid = waitpid(reap_all ? -1 : program_pid, &status, reap_all ? __WALL : 0);
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid < 0)
             return W_EXITCODE(MC_EXIT_OWN_ERROR, 0);
+        if (pid == program_pid)
+            break;
     }
     program_pid = 0;
     return status;
+}
+
+/* Reaps every child that has ended already. */
+static void reap_ended(void)
+{
+    while (waitpid(-1, NULL, __WALL | WNOHANG) > 0)
+        ;
+}
+
+/* Reaping orphans, as an init: always as pid 1 (in a container, where a pid
+ * 1 that does not reap would collect zombies), or with --init as a child
+ * subreaper. */
+static int become_init(const struct run_options *options)
+{
+    if (getpid() == MC_INIT_PID)
+        return 1;
+    if (!options->init)
+        return 0;
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+        mc_log_always(MC_LOG_WARN, "run --init: cannot become a child subreaper: %s",
+                      strerror(errno));
+        return 0;
+    }
+    return 1;
 }
 
 /* Ends this process the way the program ended. */
@@ -459,39 +508,38 @@ static int run_nested(const struct run_options *options, const char *lib)
     return exec_status(errno);
 }
 
-/* The watcher is the monocache next to the library (as the shim picks it),
- * or this very executable. */
+/* The watcher: the monocache next to the library if there is one (as the
+ * shim would pick it; the test suite puts a valgrind wrapper there), else
+ * this very executable, from whose install the library was found. */
 static char *watcher_path(const char *lib)
 {
     const char *slash = strrchr(lib, '/');
     char *dir = slash ? strndup(lib, (size_t)(slash - lib)) : NULL;
     char *path = dir ? mc_concat(dir, "/monocache", NULL) : NULL;
-    char self[MC_PATH_MAX];
-    ssize_t len;
+    char *self;
 
     free(dir);
     if (path && access(path, X_OK) == 0)
         return path;
     free(path);
-    len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (len <= 0)
-        return strdup("/proc/self/exe");
-    self[len] = '\0';
-    return strdup(self);
+    self = realpath("/proc/self/exe", NULL);
+    return self ? self : strdup("/proc/self/exe");
 }
 
 /* Our hold ends with the program: if the tree is gone, wait for the release. */
-static void let_go(int hold_fd, const char *lock_path)
+static void let_go(int hold_fd, const char *lock_path, pid_t go_between)
 {
     struct stat held;
 
     if (hold_fd < 0)
         return;
-    if (fstat(hold_fd, &held) == 0)
-        mc_lock_let_go(hold_fd, (unsigned long long)held.st_dev,
-                       (unsigned long long)held.st_ino, lock_path);
-    else
+    if (fstat(hold_fd, &held) != 0) {
         close(hold_fd);
+        return;
+    }
+    if (mc_lock_let_go(hold_fd, (unsigned long long)held.st_dev, (unsigned long long)held.st_ino,
+                       lock_path))
+        mc_launch_reap(go_between, MC_RUN_REAP_WAIT_MS);
 }
 
 static int run_with_watcher(struct run_options *options, const char *lib)
@@ -501,8 +549,10 @@ static int run_with_watcher(struct run_options *options, const char *lib)
     char *answer = malloc(MC_REPLY_MAX);
     char **env = watcher_env(options);
     int outer_fd = tree_hold_fd();
+    pid_t go_between = -1;
     char *helper;
     int received_fd = -1;
+    int reap_all;
     int hold_fd;
     int status;
     long len;
@@ -515,8 +565,8 @@ static int run_with_watcher(struct run_options *options, const char *lib)
         return MC_EXIT_OWN_ERROR;
     }
     helper = watcher_path(lib);
-    len = helper ? mc_ask_watcher(helper, env, answer, MC_REPLY_MAX, &received_fd, why,
-                                  sizeof(why))
+    len = helper ? mc_ask_watcher(helper, env, answer, MC_REPLY_MAX, &received_fd, &go_between,
+                                  why, sizeof(why))
                  : -1;
     if (!helper)
         snprintf(why, sizeof(why), "out of memory");
@@ -540,17 +590,20 @@ static int run_with_watcher(struct run_options *options, const char *lib)
         rc = MC_EXIT_OWN_ERROR;
         goto release;
     }
+    reap_all = become_init(options);
     set_forwarding(1);
     rc = start_program(options->program);
     if (rc != 0)
         goto release;
-    status = wait_program();
+    status = wait_program(reap_all);
     set_forwarding(0);
-    let_go(hold_fd, lock_path);
+    let_go(hold_fd, lock_path, go_between);
+    if (reap_all)
+        reap_ended();
     return exit_like(status);
 release:
     set_forwarding(0);
-    let_go(hold_fd, lock_path);
+    let_go(hold_fd, lock_path, go_between);
     return rc;
 }
 
@@ -562,8 +615,11 @@ int cmd_run(int argc, char **argv)
 
     struct sigaction dfl;
 
-    if (parse_options(argc, argv, &options) != 0)
-        return MC_EXIT_OWN_ERROR;
+    rc = parse_options(argc, argv, &options);
+    if (rc != 0) {
+        cJSON_Delete(options.meta);
+        return rc == MC_RUN_HELP ? 0 : MC_EXIT_OWN_ERROR;
+    }
     /* With SIGCHLD ignored (inherited) the kernel would reap the program
      * before we could read its status. */
     memset(&dfl, 0, sizeof(dfl));
@@ -573,9 +629,9 @@ int cmd_run(int argc, char **argv)
         cJSON_Delete(options.meta);
         return MC_EXIT_OWN_ERROR;
     }
-    lib = cli_find_sibling(MC_LIB_NAME, MC_LIBDIR);
+    lib = cli_find_library();
     if (!lib) {
-        mc_log_always(MC_LOG_ERROR, MC_LIB_NAME ": not found next to monocache or in " MC_LIBDIR);
+        mc_log_always(MC_LOG_ERROR, MC_LIB_NOT_FOUND);
         cJSON_Delete(options.meta);
         return MC_EXIT_OWN_ERROR;
     }

@@ -15,30 +15,16 @@
 #ifndef MC_VERSION
 #define MC_VERSION "0.0.0"
 #endif
+#ifndef MC_LIBDIR
+#define MC_LIBDIR "/usr/local/lib"
+#endif
+#ifndef MC_MULTIARCH
+#define MC_MULTIARCH "x86_64-linux-gnu"
+#endif
 
 /* Present in this executable so that libmonocache.so, preloaded into it by
  * an exported LD_PRELOAD, does not make a cache for the tool itself. */
 __attribute__((visibility("default"), used)) const int monocache_cli_no_auto_cache = 1;
-
-static const char usage[] =
-    "usage: monocache <command> [options]\n"
-    "\n"
-    "  run [--root DIR] [--existing ID|PATH] [--lock] [--meta KEY=VALUE]...\n"
-    "      [--export VARS] [--new] -- PROGRAM [ARGS...]\n"
-    "                       run PROGRAM with a cache directory ($MONOCACHE_PATH)\n"
-    "  ls [--json] [--root DIR]        list caches\n"
-    "  meta ID|PATH [--get KEY] [KEY=VALUE...] [--json]\n"
-    "                       print a cache's meta, or insert keys\n"
-    "  lock ID|PATH         keep the cache when its last holder ends\n"
-    "  unlock ID|PATH       wipe it when its last holder ends\n"
-    "  gc [--dry-run] [--root DIR]     reclaim caches whose holders are all gone\n"
-    "  rm [--force] ID|PATH            wipe a cache now\n"
-    "  preload-path         print the path of libmonocache.so\n"
-    "  --help, --version\n"
-    "\n"
-    "Exit status: 0 success; 1 a command failed; 2 usage error;\n"
-    "run: the program's status, 125 monocache's own error, 126 not executable,\n"
-    "127 not found. See monocache(1).\n";
 
 const char *cli_getenv(const char *name, void *ctx)
 {
@@ -50,17 +36,20 @@ int cli_setup_log(void)
 {
     enum mc_log_level level;
     struct mc_err err;
+    int json;
 
-    if (mc_parse_log_level(getenv(MC_ENV_LOG), &level, &err) != 0) {
+    if (mc_parse_log_level(getenv(MC_ENV_LOG), &level, &err) != 0 ||
+        mc_parse_log_format(getenv(MC_ENV_LOG_FORMAT), &json, &err) != 0) {
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
         return -1;
     }
+    mc_log_set_format(json ? MC_LOG_JSON : MC_LOG_TEXT);
     if (mc_log_setup(level, getenv(MC_ENV_LOG_FILE), &err) != 0)
         mc_log_always(MC_LOG_WARN, "%s", err.msg);
     return 0;
 }
 
-int cli_open_root(const char *root_option, struct mc_root *root)
+int cli_open_root(const char *command, const char *root_option, struct mc_root *root)
 {
     const char *given = root_option ? root_option : getenv(MC_ENV_ROOT);
     struct mc_err err;
@@ -71,6 +60,14 @@ int cli_open_root(const char *root_option, struct mc_root *root)
     rc = mc_root_open(given, getenv("TMPDIR"), MC_ROOT_EXISTING, root, &err);
     if (rc < 0)
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+    if (rc == 1 && given) {
+        if (root_option)
+            mc_log_always(MC_LOG_ERROR, "%s: --root %s: no such directory", command, given);
+        else
+            mc_log_always(MC_LOG_ERROR, "%s: " MC_ENV_ROOT "=%s: no such directory", command,
+                          given);
+        rc = -1;
+    }
     if (rc == 0 && root->note)
         mc_log_always(MC_LOG_WARN, "%s", root->note);
     return rc;
@@ -97,74 +94,92 @@ int cli_open_cache(const char *arg, const char *root_option, struct mc_cache *ca
     return rc;
 }
 
-char *cli_find_sibling(const char *name, const char *fallback_dir)
+/* dir + rel + "/" + name if it exists: malloc'd, or NULL. */
+static char *file_in(const char *dir, const char *rel, const char *name)
 {
-    char self[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    char *path;
+    char *path = mc_concat(dir, rel, "/", name, NULL);
 
-    if (len > 0) {
-        char *slash;
-
-        self[len] = '\0';
-        slash = strrchr(self, '/');
-        if (slash) {
-            slash[1] = '\0';
-            path = mc_concat(self, name, NULL);
-            if (path && access(path, F_OK) == 0)
-                return path;
-            free(path);
-        }
-    }
-    path = mc_concat(fallback_dir, "/", name, NULL);
     if (path && access(path, F_OK) == 0)
         return path;
     free(path);
     return NULL;
 }
 
+char *cli_find_library(void)
+{
+    static const char *const relative[] = { "", "/../lib", "/../lib/" MC_MULTIARCH, "/../lib64" };
+    char *path = NULL;
+    char *found;
+    char *self = realpath("/proc/self/exe", NULL);
+    char *slash = self ? strrchr(self, '/') : NULL;
+    size_t i;
+
+    if (slash)
+        *slash = '\0';
+    for (i = 0; slash && !path && i < sizeof(relative) / sizeof(relative[0]); i++)
+        path = file_in(self, relative[i], MC_LIB_NAME);
+    free(self);
+    if (!path)
+        path = file_in(MC_LIBDIR, "", MC_LIB_NAME);
+    if (!path)
+        return NULL;
+    found = realpath(path, NULL);
+    free(path);
+    return found;
+}
+
 struct command {
     const char *name;
     int (*run)(int argc, char **argv);
+    const char *usage;
 };
 
 static const struct command commands[] = {
-    { "run", cmd_run },
-    { "ls", cmd_ls },
-    { "meta", cmd_meta },
-    { "lock", cmd_lock },
-    { "unlock", cmd_unlock },
-    { "gc", cmd_gc },
-    { "rm", cmd_rm },
-    { "preload-path", cmd_preload_path },
-    { "__watch", cmd_watch },
+    { "run", cmd_run, cli_usage_run },
+    { "ls", cmd_ls, cli_usage_ls },
+    { "meta", cmd_meta, cli_usage_meta },
+    { "lock", cmd_lock, cli_usage_lock },
+    { "unlock", cmd_unlock, cli_usage_unlock },
+    { "holders", cmd_holders, cli_usage_holders },
+    { "gc", cmd_gc, cli_usage_gc },
+    { "rm", cmd_rm, cli_usage_rm },
+    { "preload-path", cmd_preload_path, cli_usage_preload_path },
+    { "__watch", cmd_watch, NULL },
 };
 
-int main(int argc, char **argv)
+static const struct command *find_command(const char *name)
 {
     size_t i;
 
-    if (argc < 2) {
-        fputs(usage, stderr);
-        return 2;
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        fputs(usage, stdout);
-        return 0;
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    const struct command *command;
+
+    if (argc < 2) {
+        fputs(cli_usage_main, stderr);
+        return MC_EXIT_USAGE;
+    }
+    if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+        command = argc > 2 ? find_command(argv[2]) : NULL;
+        return cli_help(command && command->usage ? command->usage : cli_usage_main);
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("monocache %s\n", MC_VERSION);
         return 0;
     }
-    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (strcmp(argv[1], commands[i].name) == 0) {
-            if (strcmp(argv[1], "__watch") != 0 && strcmp(argv[1], "run") != 0 &&
-                cli_setup_log() != 0)
-                return 1;
-            return commands[i].run(argc - 1, argv + 1);
-        }
+    command = find_command(argv[1]);
+    if (!command) {
+        fprintf(stderr, "monocache: unknown command \"%s\"; see monocache --help\n", argv[1]);
+        return MC_EXIT_USAGE;
     }
-    fprintf(stderr, "monocache: unknown command \"%s\"; see monocache --help\n", argv[1]);
-    return 2;
+    if (command->run != cmd_watch && command->run != cmd_run && cli_setup_log() != 0)
+        return MC_EXIT_FAILED;
+    return command->run(argc - 1, argv + 1);
 }

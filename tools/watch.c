@@ -19,12 +19,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +39,7 @@ struct answer {
     int hold_fd;
     int watch_fd;
     int dir_fd;         /* the cache directory, held open until the release */
+    int attached;       /* an existing cache, not a new one */
 };
 
 static void reset_signals(void)
@@ -78,6 +81,19 @@ static int create(struct mc_config *cfg, struct answer *answer, struct mc_err *e
                            &answer->hold_fd, err);
 }
 
+/* "<label>: <reason>", without the cache path a second time when the label
+ * names it already (MONOCACHE_PATH=/x: no such cache). */
+static void say_once(struct mc_err *err, const char *label, const struct mc_err *inner,
+                     const char *path)
+{
+    size_t len = path ? strlen(path) : 0;
+    const char *reason = inner->msg;
+
+    if (len && strstr(label, path) && strncmp(reason, path, len) == 0 && reason[len] == ':')
+        reason += len + 2;
+    mc_err_set(err, "%s: %s", label, reason);
+}
+
 static int attach(const char *label, const char *target, struct mc_config *cfg,
                   struct answer *answer, struct mc_err *err)
 {
@@ -94,7 +110,7 @@ static int attach(const char *label, const char *target, struct mc_config *cfg,
     /* Only a proven cache gets a run directory made next to it. */
     if (mc_cache_open(&answer->cache, &dir_fd, &meta, &inner) != 0 ||
         mc_root_make_run(&answer->root, &inner) != 0) {
-        mc_err_set(err, "%s: %s", label, inner.msg);
+        say_once(err, label, &inner, answer->cache.path);
         if (dir_fd >= 0)
             close(dir_fd);
         cJSON_Delete(meta);
@@ -102,13 +118,14 @@ static int attach(const char *label, const char *target, struct mc_config *cfg,
     }
     close(dir_fd);
     cJSON_Delete(meta);
+    answer->attached = 1;
     if (mc_cache_attach(&answer->cache, &answer->hold_fd, &inner) != 0) {
-        mc_err_set(err, "%s: %s", label, inner.msg);
+        say_once(err, label, &inner, answer->cache.path);
         return -1;
     }
     /* MONOCACHE_LOCK and MONOCACHE_META apply to an attached cache too. */
     if (mc_cache_apply(&answer->cache, cfg->lock, cfg->meta, &inner) != 0) {
-        mc_err_set(err, "%s: %s", label, inner.msg);
+        say_once(err, label, &inner, answer->cache.path);
         close(answer->hold_fd);
         answer->hold_fd = -1;
         return -1;
@@ -193,6 +210,30 @@ static int compose(struct mc_config *cfg, struct answer *answer, struct mc_err *
     return 0;
 }
 
+/* Who asked: pid and program name of the process at the other end. */
+static void log_starter(const struct answer *answer, int reply_fd)
+{
+    char comm[64] = "?";
+    char path[64];
+    struct ucred peer;
+    socklen_t len = sizeof(peer);
+    FILE *file;
+
+    if (getsockopt(reply_fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0)
+        peer.pid = 0;
+    snprintf(path, sizeof(path), "/proc/%ld/comm", (long)peer.pid);
+    file = peer.pid > 0 ? fopen(path, "re") : NULL;
+    if (file && fgets(comm, sizeof(comm), file))
+        comm[strcspn(comm, "\n")] = '\0';
+    if (file)
+        fclose(file);
+    mc_log(MC_LOG_INFO, "cache %s %s at %s (root %s) for pid %ld (%s)", answer->cache.id,
+           answer->attached ? "attached" : "created", answer->cache.path, answer->cache.root,
+           (long)peer.pid, comm);
+    mc_log(MC_LOG_DEBUG, "watcher %ld watching cache %s through %s", (long)getpid(),
+           answer->cache.id, answer->cache.lock_path);
+}
+
 static void answer_failure(int reply_fd, enum mc_on_error on_error, const char *message)
 {
     char text[MC_ERR_MAX + 16];
@@ -241,21 +282,25 @@ static int open_own_dir(struct answer *answer)
     return fd;
 }
 
-/* Reclaims what dead trees left under the root, in a child process: a
- * short-lived tree's last holder waits for its watcher, and must not wait
- * for a sweep of unrelated caches. */
-static void sweep_in_background(struct answer *answer)
+/* Reclaims what dead trees left under the root, in a thread of ours: a
+ * short-lived tree's last holder waits for its release, not for a sweep of
+ * unrelated caches, and a child process would be left for init to reap. The
+ * watcher lets its waiters go when the release is done and ends after the
+ * sweep. */
+static void *sweep(void *arg)
 {
+    struct answer *answer = arg;
+    struct mc_gc_options options = { 0, answer->cache.id, report_gc, NULL };
     struct mc_err err;
 
-    if (fork() != 0)
-        return;
-    close(answer->watch_fd);    /* the watcher's locks stay the watcher's */
-    if (answer->dir_fd >= 0)
-        close(answer->dir_fd);
-    if (mc_gc(&answer->root, 0, answer->cache.id, report_gc, NULL, &err) < 0)
+    if (mc_gc(&answer->root, &options, &err) < 0)
         mc_log(MC_LOG_WARN, "gc: %s", err.msg);
-    _exit(0);
+    return NULL;
+}
+
+static int sweep_in_background(struct answer *answer, pthread_t *thread)
+{
+    return pthread_create(thread, NULL, sweep, answer) == 0;
 }
 
 /* Keeps the starter's stderr only where holding it open blocks nobody (a
@@ -278,42 +323,57 @@ static void let_go_of_stderr_pipe(void)
 /* The release must wait for a flock() on the cache directory, which the
  * last holder itself may hold (`flock "$MONOCACHE_PATH" cmd`): let the
  * holders waiting for the release end now, so that such a lock goes with
- * them, and finish the release on our own. */
+ * them, and finish the release in a child of ours (we exit, so that our
+ * go-between, and then the waiting starter, can be reaped at once). */
 static void let_waiters_go(void *ctx)
 {
     const struct answer *answer = ctx;
+    pid_t child;
 
     mc_log(MC_LOG_INFO, "cache %s: its directory is flock()ed; releasing it in the background",
            answer->cache.id);
-    mc_session_drop_watcher(answer->watch_fd);
+    child = fork();
+    if (child > 0 || child < 0)
+        mc_session_drop_watcher(answer->watch_fd);
+    if (child > 0)
+        _exit(0);
 }
 
 /* The watcher's life after answering: sweep, then wait for the last holder. */
 static int watch(struct answer *answer)
 {
     struct mc_release_wait wait = { MC_DIR_LOCK_WAIT_MS, let_waiters_go, answer };
+    pthread_t sweeper;
     struct mc_err err;
     struct stat st;
     int outcome;
+    int swept;
 
-    sweep_in_background(answer);
+    swept = sweep_in_background(answer, &sweeper);
     while (flock(answer->watch_fd, LOCK_EX) != 0) {
         if (errno != EINTR) {
             mc_log(MC_LOG_ERROR, "%s: cannot wait for holders: %s", answer->cache.lock_path,
                    strerror(errno));
-            return 1;
+            outcome = -1;
+            goto out;
         }
     }
-    if (fstat(answer->watch_fd, &st) != 0 || st.st_nlink == 0)
-        return 0;   /* released by someone else (gc, rm) */
+    if (fstat(answer->watch_fd, &st) != 0 || st.st_nlink == 0) {
+        outcome = MC_DISPOSE_GONE;  /* released by someone else (gc, rm) */
+        goto out;
+    }
     outcome = mc_release(&answer->cache, answer->watch_fd, answer->dir_fd, &wait, &err);
     if (outcome == MC_DISPOSE_BUSY)
         mc_log_always(MC_LOG_WARN, "%s", err.msg);
-    if (outcome < 0) {
+    if (outcome < 0)
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
-        return 1;
-    }
-    return 0;
+out:
+    /* The release is done: whoever waits for it goes on now, not after the
+     * sweep. */
+    mc_session_drop_watcher(answer->watch_fd);
+    if (swept)
+        pthread_join(sweeper, NULL);
+    return outcome < 0;
 }
 
 static int serve(int reply_fd)
@@ -334,6 +394,7 @@ static int serve(int reply_fd)
         answer_failure(reply_fd, on_error, err.msg);
         return MC_EXIT_OWN_ERROR;
     }
+    mc_log_set_format(cfg.log_json ? MC_LOG_JSON : MC_LOG_TEXT);
     if (mc_log_setup(cfg.log_level, cfg.log_file, &err) != 0)
         mc_log_always(MC_LOG_WARN, "%s", err.msg);
     mc_buf_init(&answer.text, MC_REPLY_MAX);
@@ -350,6 +411,7 @@ static int serve(int reply_fd)
                                        &answer.watch_fd, &err);
     if (claimed < 0)
         mc_log_always(MC_LOG_WARN, "%s; no watcher for this cache", err.msg);
+    log_starter(&answer, reply_fd);
     if (claimed == 0) {
         answer.dir_fd = open_own_dir(&answer);
         mc_session_record(answer.watch_fd, &answer.cache.dir, (long)getpid(),
@@ -380,8 +442,6 @@ out:
 
 int cmd_watch(int argc, char **argv)
 {
-    pid_t pid;
-
     (void)argc;
     (void)argv;
     if (fcntl(MC_WATCH_REPLY_FD, F_SETFD, FD_CLOEXEC) != 0) {
@@ -390,15 +450,10 @@ int cmd_watch(int argc, char **argv)
         return MC_EXIT_OWN_ERROR;
     }
     reset_signals();
-    /* The starter reaps this process at once; the watcher proper is its
-     * child, adopted by init, in a session of its own. */
-    pid = fork();
-    if (pid < 0) {
-        answer_failure(MC_WATCH_REPLY_FD, MC_ON_ERROR_FAIL, "cannot start the watcher: fork failed");
-        return MC_EXIT_OWN_ERROR;
-    }
-    if (pid > 0)
-        _exit(0);
+    /* Our parent is the starter's go-between, which waits for us and is
+     * reaped by the starter when the release it waited for is done (launch.h):
+     * no zombie is left even under a pid 1 that never reaps. A session of our
+     * own keeps the program's job control and terminal signals away. */
     setsid();
     umask(077);
     raise_fd_limit();

@@ -221,6 +221,15 @@ static void test_exports(void)
     }
     mc_config_free(&cfg);
 
+    is_int(load_one(MC_ENV_EXPORT, " TMPDIR , XDG_CACHE_HOME\t", &cfg, &err), 0,
+           MC_ENV_EXPORT "=' TMPDIR , XDG_CACHE_HOME' loads: blanks around names are fine");
+    is_int(cfg.export_count, 2, "two names");
+    if (cfg.export_count == 2) {
+        is_str(cfg.exports[0], "TMPDIR", "first name, trimmed");
+        is_str(cfg.exports[1], "XDG_CACHE_HOME", "second name, trimmed");
+    }
+    mc_config_free(&cfg);
+
     is_int(load_one(MC_ENV_EXPORT, ",,", &cfg, &err), 0, MC_ENV_EXPORT "=,, loads");
     ok(cfg.exports == NULL && cfg.export_count == 0, "only commas: no names");
     mc_config_free(&cfg);
@@ -234,6 +243,9 @@ static void test_exports(void)
     check_refused(MC_ENV_EXPORT, "TMPDIR,LD_LIBRARY_PATH", "TMPDIR,LD_LIBRARY_PATH");
     check_refused(MC_ENV_EXPORT, "MONOCACHE_PATH", "MONOCACHE_PATH");
     check_refused(MC_ENV_EXPORT, "A,B,MONOCACHE_HOLD", "A,B,MONOCACHE_HOLD");
+    check_refused(MC_ENV_EXPORT, "TMPDIR, PATH", "TMPDIR, PATH");
+    check_refused(MC_ENV_EXPORT, "IFS", "IFS");
+    check_refused(MC_ENV_EXPORT, "PWD", "PWD");
 
     ok(mc_export_name_ok("_x9"), "_x9 is a variable name");
     ok(!mc_export_name_ok(""), "the empty string is not a variable name");

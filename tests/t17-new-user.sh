@@ -1,0 +1,211 @@
+#!/bin/bash
+# t17-new-user.sh — what a new user trips on: installing anywhere (PREFIX,
+# DESTDIR, a multiarch libdir, pkg-config), containers whose pid 1 does not
+# reap, a program that takes descriptor 1000, --help and usage errors,
+# relative paths, logs, who holds a cache, and output that reads well.
+. "$(dirname "$0")/lib.sh"
+P=$MC_HELPERS/probe
+PY=$(command -v /usr/bin/python3 || command -v python3)
+: "${MC_MAKE_FLAGS:=}"
+
+# --- 1. Installed anywhere, the tool and the library find each other.
+install_to() {
+    # shellcheck disable=SC2086
+    make -s -C "$top" $MC_MAKE_FLAGS install "$@" > "$T/install.out" 2>&1
+}
+if install_to PREFIX="$T/p"; then
+    out=$("$T/p/bin/monocache" run -- sh -c 'echo "$LD_PRELOAD|$MONOCACHE_PATH"' 2>&1)
+    is "PREFIX install: run uses the library installed beside it" "${out%%|*}" "$T/p/lib/libmonocache.so"
+    like "... and the program has a cache" "${out#*|}" "^$ROOT/cache/[0-9a-f-]{36}\$"
+    out=$(LD_PRELOAD="$T/p/lib/libmonocache.so" sh -c 'echo "$MONOCACHE_PATH"' 2>&1)
+    like "PREFIX install: the preloaded library finds its monocache in ../bin" "$out" "^$ROOT/cache/"
+    is "... preload-path says where" "$("$T/p/bin/monocache" preload-path)" "$T/p/lib/libmonocache.so"
+    cat > "$T/api.c" <<'C'
+#include <monocache.h>
+#include <stdio.h>
+int main(void) { printf("%s\n", monocache_path() ? "has a cache" : "none"); return 0; }
+C
+    flags=$(PKG_CONFIG_PATH="$T/p/lib/pkgconfig" pkg-config --cflags --libs monocache)
+    # shellcheck disable=SC2086
+    if cc -o "$T/api" "$T/api.c" $flags -Wl,-rpath,"$T/p/lib" 2> "$T/cc.err"; then
+        is "pkg-config monocache: a program built with it gets a cache" "$("$T/api")" "has a cache"
+    else
+        fail "pkg-config monocache: a program built with it gets a cache" "$(cat "$T/cc.err")"
+    fi
+else
+    fail "make install PREFIX=..." "$(cat "$T/install.out")"
+fi
+multiarch=$(cc -print-multiarch 2>/dev/null)
+multiarch=${multiarch:-x86_64-linux-gnu}
+if install_to PREFIX="$T/m" LIBDIR="$T/m/lib/$multiarch"; then
+    out=$("$T/m/bin/monocache" run -- sh -c 'echo "$LD_PRELOAD"')
+    is "multiarch libdir: run finds lib/$multiarch" "$out" "$T/m/lib/$multiarch/libmonocache.so"
+    out=$(LD_PRELOAD="$T/m/lib/$multiarch/libmonocache.so" sh -c 'echo "$MONOCACHE_PATH"')
+    like "... and the library finds ../../bin" "$out" "^$ROOT/cache/"
+else
+    fail "make install with a multiarch LIBDIR" "$(cat "$T/install.out")"
+fi
+if install_to DESTDIR="$T/stage" PREFIX=/usr; then
+    ok "DESTDIR: everything staged under it" test -x "$T/stage/usr/bin/monocache" -a \
+        -f "$T/stage/usr/lib/libmonocache.so" -a -f "$T/stage/usr/include/monocache.h" -a \
+        -f "$T/stage/usr/share/man/man1/monocache.1" -a -f "$T/stage/usr/lib/pkgconfig/monocache.pc"
+    like "... monocache.pc names the final prefix, not the stage" \
+        "$(grep '^prefix=' "$T/stage/usr/lib/pkgconfig/monocache.pc")" '^prefix=/usr$'
+    out=$("$T/stage/usr/bin/monocache" run -- sh -c 'echo "$LD_PRELOAD"')
+    is "... and the staged copy works where it is" "$out" "$T/stage/usr/lib/libmonocache.so"
+else
+    fail "make install DESTDIR=..." "$(cat "$T/install.out")"
+fi
+eventually 10 no_caches
+
+# --- 2. A container whose pid 1 does not reap; run as pid 1 or subreaper.
+if unshare --pid --fork --mount-proc true 2>/dev/null; then
+    out=$(unshare --pid --fork --mount-proc "$PY" -c '
+import os, subprocess, sys, time
+for _ in range(5):
+    subprocess.run(["/bin/true"], env=dict(os.environ, LD_PRELOAD=sys.argv[1]))
+time.sleep(0.3)
+os.system("ps -eo stat=,args= | grep -c ^Z")' "$PRELOAD")
+    is "pid 1 that never reaps: five trees leave no zombie" "$out" 0
+    out=$(unshare --pid --fork --mount-proc "$MC_BIN" run -- sh -c '
+        for i in 1 2 3; do (sleep 0.1 &); LD_PRELOAD=$0 sh -c "sleep 0.2 &"; done
+        sleep 0.8; ps -eo stat=,args= | grep -c "^Z"' "$PRELOAD")
+    is "monocache run as pid 1 reaps every orphan" "$out" 0
+    unshare --pid --fork --mount-proc "$MC_BIN" run -- "$P" sigaction 15 write started sleep 20 \
+        > "$T/ns.out" &
+    ns=$!
+    eventually 10 sh -c "ls '$ROOT'/cache/*/started" > /dev/null
+    kill -TERM "$(pgrep -P "$ns" | head -1)"
+    wait "$ns"
+    is "... and passes SIGTERM on to the program (its handler decides the status)" \
+        "$? $(cat "$T/ns.out")" "42 handled 15"
+else
+    for i in 1 2 3; do echo "ok $((tap_count += 1)) # SKIP no pid namespace here"; done
+fi
+out=$("$MC_BIN" run --init -- sh -c '(sleep 0.2 &); sleep 0.6; ps -o stat= --ppid "$PPID" | grep -c Z')
+is "run --init (a child subreaper) reaps orphans too" "$out" 0
+eventually 10 no_caches
+
+# --- 3. Descriptor 1000 taken by the program: found, never opened twice.
+out=$(with_cache bash -c 'exec 1000>/dev/null; bash -c "bash -c \"ls -l /proc/self/fd\""' | grep -c '\.lock$')
+is "bash -c 'exec 1000>...' then two generations: one lock descriptor each" "$out" 1
+eventually 10 no_caches
+
+# --- 4, 5. Help on stdout with status 0; usage errors say what is wrong.
+for command in run ls meta lock unlock holders gc rm preload-path; do
+    out=$(mc "$command" --help 2> "$T/err")
+    status=$?
+    if [ "$status" = 0 ] && [ -s /dev/null ] || { [ "$status" = 0 ] &&
+        echo "$out" | head -1 | grep -q "^usage: monocache $command" && [ ! -s "$T/err" ] &&
+        [ "$(echo "$out" | wc -l)" -ge 3 ]; }; then
+        pass "$command --help: its full usage on stdout, status 0"
+    else
+        fail "$command --help: its full usage on stdout, status 0" "status $status" "out: $out" \
+            "err: $(cat "$T/err")"
+    fi
+done
+is "help run is the same as run --help" "$(mc help run)" "$(mc run --help)"
+out=$(mc run --frob -- true 2>&1)
+is "run --frob: status 125" "$?" 125
+like "... says which option" "$(echo "$out" | head -1)" '^monocache: run: unknown option --frob$'
+out=$(mc run --root 2>&1)
+like "run --root without its argument says so" "$(echo "$out" | head -1)" '^monocache: run: --root needs an argument$'
+out=$(mc gc --dry 2>&1)
+is "gc --dry: status 2" "$?" 2
+like "... says which option" "$(echo "$out" | head -1)" '^monocache: gc: unknown option --dry$'
+
+# --- 6. Relative paths, wherever a path is taken.
+id=$(MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID"')
+is "meta ./<id> from <root>/cache" "$(cd "$ROOT/cache" && mc meta "./$id" --get id)" "$id"
+is "meta cache/<id>/ from <root>" "$(cd "$ROOT" && mc meta "cache/$id/" --get locked)" true
+is "run --existing ../cache/<id> from <root>/run" \
+    "$(cd "$ROOT/run" && mc run --existing "../cache/$id" -- sh -c 'echo "$MONOCACHE_ID"')" "$id"
+ok "rm --force of a relative path" sh -c "cd '$ROOT' && '$MC_BIN' rm --force 'cache/$id'"
+ok "... gone" test ! -e "$ROOT/cache/$id"
+
+# --- 7. ls of a root that does not exist.
+out=$(mc ls --root "$T/nonexistent" 2>&1)
+is "ls --root /nonexistent: status 1" "$?" 1
+is "... and one line naming it" "$out" "monocache: ls: --root $T/nonexistent: no such directory"
+out=$(MONOCACHE_ROOT=$T/nonexistent mc gc 2>&1)
+is "gc with MONOCACHE_ROOT missing: named too" "$out" "monocache: gc: MONOCACHE_ROOT=$T/nonexistent: no such directory"
+
+# --- 8. MONOCACHE_EXPORT: blanks around commas; variables that would break the tree.
+out=$(MONOCACHE_EXPORT="TMPDIR, XDG_CACHE_HOME" with_cache sh -c 'echo "$TMPDIR|$XDG_CACHE_HOME|$MONOCACHE_PATH"')
+is "MONOCACHE_EXPORT='TMPDIR, XDG_CACHE_HOME' sets both" "$(echo "$out" | cut -d'|' -f1,2)" \
+    "$(echo "$out" | cut -d'|' -f3)|$(echo "$out" | cut -d'|' -f3)"
+for name in PATH LD_LIBRARY_PATH MONOCACHE_ROOT; do
+    out=$(MONOCACHE_EXPORT="TMPDIR,$name" with_cache sh -c 'echo ran' 2>&1)
+    is "MONOCACHE_EXPORT with $name is refused" "$out" \
+        "monocache: MONOCACHE_EXPORT=TMPDIR,$name: $name cannot be set to the cache path"
+done
+
+# --- 9. Too few descriptors: the message says how to run anyway.
+if [ "${MC_VALGRIND:-0}" = 0 ]; then
+    out=$(bash -c 'ulimit -n 10; LD_PRELOAD=$0 /bin/echo ran' "$PRELOAD" 2>&1)
+    like "ulimit -n 10: the error names MONOCACHE_ON_ERROR=continue" "$out" \
+        'Too many open files \(MONOCACHE_ON_ERROR=continue runs the program without a cache\)$'
+else
+    echo "ok $((tap_count += 1)) # SKIP ulimit -n 10: valgrind needs descriptors itself"
+fi
+eventually 10 no_caches
+
+# --- Logs that help.
+MONOCACHE_LOG=info MONOCACHE_LOG_FILE=$T/info.log with_cache sh -c 'exit 0'
+MONOCACHE_LOG=debug MONOCACHE_LOG_FILE=$T/debug.log with_cache sh -c 'exit 0'
+like "info: the cache created, by which pid and program" "$(cat "$T/info.log")" \
+    'monocache\[[0-9]+\] info: cache [0-9a-f-]{36} created at .* \(root .*\) for pid [0-9]+ \(sh\)'
+like "info: the release, how it ended, how long it took" "$(cat "$T/info.log")" \
+    'info: cache [0-9a-f-]{36} released: wiped in [0-9]+ ms \(the last holder let go\)'
+[ "$(wc -l < "$T/debug.log")" -gt "$(wc -l < "$T/info.log")" ] && pass "debug says more than info" \
+    || fail "debug says more than info" "$(cat "$T/debug.log")"
+like "... the watcher, by pid" "$(cat "$T/debug.log")" 'debug: watcher [0-9]+ watching cache'
+(MONOCACHE_LOG=info MONOCACHE_LOG_FORMAT=json MONOCACHE_LOG_FILE=$T/json.log with_cache sh -c "kill -9 \$\$") 2>/dev/null
+eventually 10 no_caches
+ok "MONOCACHE_LOG_FORMAT=json: one JSON object per line" "$PY" -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert lines and all({"time", "pid", "level", "message"} <= set(l) for l in lines), lines
+assert any("holders ended without letting go" in l["message"] for l in lines), lines' "$T/json.log"
+out=$(MONOCACHE_LOG_FORMAT=yaml with_cache /bin/true 2>&1)
+is "a bad MONOCACHE_LOG_FORMAT is refused, named" "$out" \
+    "monocache: MONOCACHE_LOG_FORMAT=yaml: expected text or json"
+
+# --- Why is my cache still here? holders, ls --verbose.
+with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; exec sleep 300' "$T/held" &
+eventually 10 test -s "$T/held"
+id=$(cat "$T/held")
+eventually 10 sh -c "'$MC_BIN' holders '$id' | grep -q 'sleep 300'"
+out=$(mc holders "$id")
+like "holders: pid, start time, command line of each" "$(echo "$out" | grep 'sleep 300')" \
+    '^[0-9]+ +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z +sleep 300$'
+like "... the watcher last, marked" "$(echo "$out" | tail -1)" 'monocache __watch  \(watcher\)$'
+like "ls --verbose lists them under the cache" "$(mc ls --verbose | grep -A3 "^$id")" 'pid [0-9]+ +started .* sleep 300'
+ok "ls --json --verbose has them too" "$PY" -c '
+import json, sys
+row = [r for r in json.loads(sys.argv[1]) if r["id"] == sys.argv[2]][0]
+procs = row["holder_processes"]
+assert row["holders"] == 1 and any(p["command"] == "sleep 300" for p in procs), row
+assert any(p["watcher"] for p in procs), row' "$(mc ls --json --verbose)" "$id"
+pkill -f '^sleep 300$'
+eventually 10 no_caches
+
+# --- Output for scripts and people: no tabs; ls --json has the meta.
+id=$(MONOCACHE_META='{"team":"ml","deep":{"a":[1,2]}}' MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID"')
+out=$(mc meta "$id")
+ok "meta prints no tab" sh -c "! printf '%s' \"\$0\" | grep -q \"\$(printf '\\t')\"" "$out"
+like "... two-space indentation" "$(echo "$out" | sed -n 2p)" '^  "id": '
+is "meta --json: one line" "$(mc meta "$id" --json | wc -l)" 1
+ok "ls --json has the user's meta keys, one cache per line" "$PY" -c '
+import json, sys
+text = sys.argv[1]
+rows = json.loads(text)
+assert rows[0]["meta"]["team"] == "ml" and rows[0]["meta"]["deep"] == {"a": [1, 2]}, rows
+assert "\t" not in text and len(text.splitlines()) == 3, text' "$(mc ls --json)"
+mc rm --force "$id" > /dev/null
+stale=$ROOT/cache/bbbbbbbb-2222-4333-8444-555555555555
+out=$(MONOCACHE_PATH=$stale with_cache /bin/true 2>&1)
+is "the stale-path warning names the path once" "$(echo "$out" | grep -o "$stale" | wc -l)" 1
+eventually 10 no_caches
+
+finish

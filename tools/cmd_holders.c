@@ -1,0 +1,67 @@
+/* cmd_holders.c — `monocache holders ID|PATH`: which processes on this host
+ * hold a cache, and so keep it from being released: pid, start time and
+ * command line of each, found as fuser(1) finds them (procs.h). */
+#include "cli.h"
+#include "log.h"
+#include "procs.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MC_CMDLINE_MAX 4096
+#define MC_STAMP_MAX 32
+
+static void print_holders(const struct mc_holding *first, size_t count, int watchers)
+{
+    char cmdline[MC_CMDLINE_MAX];
+    char started[MC_STAMP_MAX];
+    size_t i;
+
+    for (i = 0; i < count; i++) {
+        if (first[i].watcher != watchers)
+            continue;
+        mc_process_describe(first[i].pid, cmdline, sizeof(cmdline), started, sizeof(started));
+        printf("%-8ld %-20s  %s%s\n", first[i].pid, started, cmdline,
+               watchers ? "  (watcher)" : "");
+    }
+}
+
+int cmd_holders(int argc, char **argv)
+{
+    const struct mc_holding *first;
+    struct mc_holdings holdings;
+    struct mc_cache cache;
+    unsigned long long ino;
+    struct stat st;
+    size_t count;
+
+    if (argc == 2 && cli_is_help(argv[1]))
+        return cli_help(cli_usage_holders);
+    if (argc != 2 || (argv[1][0] == '-' && argv[1][1] != '\0'))
+        return cli_bad_usage("holders", cli_usage_holders, MC_EXIT_USAGE, "%s",
+                             argc < 2 ? "which cache? (an id or a path)"
+                             : argc > 2 ? "one cache at a time" : "unknown option");
+    if (cli_open_cache(argv[1], NULL, &cache) != 0)
+        return MC_EXIT_FAILED;
+    if (lstat(cache.path, &st) != 0) {
+        mc_log_always(MC_LOG_ERROR, "%s: no such cache", cache.path);
+        mc_cache_free(&cache);
+        return MC_EXIT_FAILED;
+    }
+    printf("%-8s %-20s  %s\n", "PID", "STARTED", "COMMAND");
+    if (lstat(cache.lock_path, &st) == 0 && S_ISREG(st.st_mode)) {
+        ino = (unsigned long long)st.st_ino;
+        if (mc_find_holders((unsigned long long)st.st_dev, &ino, 1, &holdings) != 0) {
+            mc_log_always(MC_LOG_ERROR, "/proc: cannot be read");
+            mc_cache_free(&cache);
+            return MC_EXIT_FAILED;
+        }
+        count = mc_holdings_of(&holdings, ino, &first);
+        print_holders(first, count, 0);
+        print_holders(first, count, 1);
+        mc_holdings_free(&holdings);
+    }
+    mc_cache_free(&cache);
+    return 0;
+}

@@ -1,0 +1,139 @@
+/* usage.c — what `monocache --help` and `monocache CMD --help` print, and the
+ * one way a command reports a usage error: what is wrong, then its synopsis,
+ * on stderr. The words users read about the command line live here. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <stdio.h>
+
+const char cli_usage_main[] =
+    "usage: monocache <command> [options]    (monocache <command> --help for more)\n"
+    "\n"
+    "  run [options] [--] PROGRAM [ARGS...]   run PROGRAM with a cache ($MONOCACHE_PATH)\n"
+    "  ls [--json] [--size] [--verbose] [--root DIR]\n"
+    "                                         list caches\n"
+    "  meta ID|PATH [--json] [--get KEY] [KEY=VALUE...]\n"
+    "                                         print a cache's meta, or set keys\n"
+    "  lock ID|PATH                           keep the cache when its last holder ends\n"
+    "  unlock ID|PATH                         wipe it when its last holder ends\n"
+    "  holders ID|PATH                        the processes holding a cache\n"
+    "  gc [--dry-run] [--root DIR]            reclaim caches whose holders are all gone\n"
+    "  rm [--force] ID|PATH                   wipe a cache now\n"
+    "  preload-path                           print the path of libmonocache.so\n"
+    "  --help, --version\n"
+    "\n"
+    "ID is a cache id under the root; PATH is <root>/cache/<id>, absolute or\n"
+    "relative. Exit status: 0 success; 1 a command failed; 2 usage error;\n"
+    "run: the program's status, 125 monocache's own error, 126 not executable,\n"
+    "127 not found. See monocache(1).\n";
+
+const char cli_usage_run[] =
+    "usage: monocache run [options] [--] PROGRAM [ARGS...]\n"
+    "\n"
+    "Runs PROGRAM with a private cache directory ($MONOCACHE_PATH), shared with\n"
+    "everything it starts and released when the last of them ends. Inside a\n"
+    "tree that has a cache already, attaches to it.\n"
+    "\n"
+    "  --root DIR          root of the caches (default $MONOCACHE_ROOT, else\n"
+    "                      ${TMPDIR:-/tmp}/monocache-<uid>)\n"
+    "  --existing ID|PATH  attach to an existing cache instead of making one\n"
+    "  --new               a fresh cache even inside a tree that has one\n"
+    "  --lock              keep the cache after the program (lock it)\n"
+    "  --meta KEY=VALUE    set a meta key (VALUE is JSON if it parses); repeatable\n"
+    "  --export VARS       also set these variables (comma-separated) to the path\n"
+    "  --init              reap orphans and pass signals on, as an init process\n"
+    "                      (always so when run is pid 1)\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "Exit status: the program's (run dies of its signal if it did); 125\n"
+    "monocache's own error; 126 PROGRAM not executable; 127 not found.\n";
+
+const char cli_usage_ls[] =
+    "usage: monocache ls [--json] [--size] [--verbose] [--root DIR]\n"
+    "\n"
+    "Lists the caches under the root, one line each as they are found: id,\n"
+    "creation time, locked, holders on this host, path.\n"
+    "\n"
+    "  --json       one JSON object per cache, in an array, meta included\n"
+    "  --size       add each cache's disk usage (not following symlinks or\n"
+    "               crossing mounts; slow for big caches)\n"
+    "  --verbose    add each holder: pid, start time, command line\n"
+    "  --root DIR   the root to list (default $MONOCACHE_ROOT, else the default)\n";
+
+const char cli_usage_meta[] =
+    "usage: monocache meta ID|PATH [--json] [--get KEY] [KEY=VALUE...]\n"
+    "\n"
+    "Prints a cache's meta.json, or one key of it, or sets keys. A value is\n"
+    "JSON if it parses as JSON (n=3, flag=true, obj='{\"a\":1}'), a string\n"
+    "otherwise; --json demands JSON. \"id\" and \"created\" are monocache's.\n"
+    "\n"
+    "  --get KEY    print that key's value (a string raw, unless --json)\n"
+    "  --json       print compact JSON; take values as JSON only\n";
+
+const char cli_usage_lock[] =
+    "usage: monocache lock ID|PATH\n"
+    "\n"
+    "Keeps the cache when its last holder ends. Fails, saying so, if the\n"
+    "cache was released first.\n";
+
+const char cli_usage_unlock[] =
+    "usage: monocache unlock ID|PATH\n"
+    "\n"
+    "Lets the cache be wiped when its last holder ends; one nobody holds is\n"
+    "reclaimed by the next gc.\n";
+
+const char cli_usage_holders[] =
+    "usage: monocache holders ID|PATH\n"
+    "\n"
+    "Lists the processes on this host holding the cache (found, as fuser does,\n"
+    "by their descriptors on its lock file): pid, start time, command line.\n"
+    "The watcher is listed last, marked (watcher).\n";
+
+const char cli_usage_gc[] =
+    "usage: monocache gc [--dry-run] [--root DIR]\n"
+    "\n"
+    "Reclaims caches whose holders are all gone (a tree killed with its\n"
+    "watcher, a cache unlocked after its end), finishes interrupted wipes and\n"
+    "removes lock files half made by dead processes. Locked and held caches\n"
+    "are never touched.\n"
+    "\n"
+    "  -n, --dry-run   say what would be done, do nothing\n"
+    "  --root DIR      the root to sweep\n";
+
+const char cli_usage_rm[] =
+    "usage: monocache rm [--force] ID|PATH\n"
+    "\n"
+    "Wipes a cache now. Refuses a locked cache and one held by running\n"
+    "processes, unless --force (-f).\n";
+
+const char cli_usage_preload_path[] =
+    "usage: monocache preload-path\n"
+    "\n"
+    "Prints the absolute path of libmonocache.so, for composing LD_PRELOAD.\n";
+
+int cli_help(const char *usage)
+{
+    fputs(usage, stdout);
+    return 0;
+}
+
+int cli_is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+int cli_bad_usage(const char *command, const char *usage, int status, const char *fmt, ...)
+{
+    va_list ap;
+
+    const char *end = strchr(usage, '\n');
+
+    fprintf(stderr, "monocache: %s: ", command);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n%.*s\n(monocache %s --help for more)\n",
+            end ? (int)(end - usage) : (int)strlen(usage), usage, command);
+    return status;
+}
