@@ -44,7 +44,8 @@ LIB = $(OUT)/libmonocache.so
 CLI = $(OUT)/monocache
 CORE_LIBS = -lcjson -luuid
 
-UNIT_TESTS = test_hold test_config test_buf test_ids test_meta test_root test_wipe test_reply
+UNIT_TESTS = test_hold test_config test_buf test_ids test_meta test_root test_wipe test_reply \
+	test_jsontext
 UNIT_BIN = $(UNIT_TESTS:%=$(O)/tests/unit/%)
 HELPERS = probe waitstatus apiuser spawnloop static_sleeper noopenat2
 HELPER_BIN = $(HELPERS:%=$(O)/tests/helpers/%)
@@ -73,7 +74,7 @@ $(O)/%.o: %.c
 
 $(LIB): $(SHIM_OBJ) shim/exports.map
 	$(CC) $(SHIM_CFLAGS) -shared -Wl,--version-script=shim/exports.map \
-		-Wl,--no-undefined -o $@ $(SHIM_OBJ) $(LDFLAGS)
+		-Wl,--no-undefined -Wl,-soname,libmonocache.so -o $@ $(SHIM_OBJ) $(LDFLAGS)
 
 $(CLI): $(TOOL_OBJ) $(CORE_OBJ)
 	$(CC) $(ALL_CFLAGS) -Wl,--export-dynamic-symbol=monocache_cli_no_auto_cache \

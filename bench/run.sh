@@ -757,13 +757,15 @@ measure_create
 
 # --- leftovers -------------------------------------------------------------------
 
-# Whatever is left in the cache roots: caches, tombstones, lock files.
+# Whatever is left in the cache roots: caches, tombstones, lock files (not
+# the run directory's own marker and sweep lock).
 leftovers() {
     local root
 
     for root in "$MONOCACHE_ROOT" ${wipe_tmp:+"$wipe_tmp/root"}; do
         [ -d "$root" ] || continue
-        find "$root/cache" "$root/run" -mindepth 1 -maxdepth 1 2>/dev/null
+        find "$root/cache" -mindepth 1 -maxdepth 1 2>/dev/null
+        find "$root/run" -mindepth 1 -maxdepth 1 ! -name '.*' 2>/dev/null
     done
 }
 

@@ -132,26 +132,40 @@ int mc_cache_resolve(const char *label, const char *id_or_path, const char *give
 
 int mc_cache_open(const struct mc_cache *cache, int *dir_fd, cJSON **meta, struct mc_err *err)
 {
-    char *cache_dir;
-    int parent;
-    int rc;
+    return mc_cache_open_in(cache, -1, dir_fd, meta, err);
+}
 
-    *dir_fd = -1;
-    *meta = NULL;
-    cache_dir = strndup(cache->path, strlen(cache->path) - MC_ID_LEN - 1);
-    if (!cache_dir) {
-        mc_err_set(err, "%s: out of memory", cache->path);
-        return -1;
+int mc_cache_open_dir(const struct mc_cache *cache, int parent_fd, struct mc_err *err)
+{
+    int own_parent = -1;
+    int fd;
+
+    if (parent_fd < 0) {
+        char *cache_dir = strndup(cache->path, strlen(cache->path) - MC_ID_LEN - 1);
+
+        own_parent = cache_dir ? open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        free(cache_dir);
+        if (own_parent < 0) {
+            mc_err_sys(err, errno, "%s", cache->path);
+            return -1;
+        }
+        parent_fd = own_parent;
     }
-    parent = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(cache_dir);
-    if (parent < 0) {
-        mc_err_sys(err, errno, "%s", cache->path);
-        return -1;
+    fd = mc_open_dir_beneath(parent_fd, cache->id);
+    if (fd < 0) {
+        int saved = errno;
+
+        if (saved == ELOOP || saved == ENOTDIR)
+            mc_err_set(err, "%s: not a directory (a symbolic link or a file)", cache->path);
+        else if (saved == ENOENT)
+            mc_err_set(err, "%s: no such cache", cache->path);
+        else
+            mc_err_sys(err, saved, "%s", cache->path);
+        errno = saved;
     }
-    rc = mc_cache_open_in(cache, parent, dir_fd, meta, err);
-    close(parent);
-    return rc;
+    if (own_parent >= 0)
+        close(own_parent);
+    return fd;
 }
 
 int mc_cache_open_in(const struct mc_cache *cache, int parent_fd, int *dir_fd, cJSON **meta,
@@ -161,16 +175,9 @@ int mc_cache_open_in(const struct mc_cache *cache, int parent_fd, int *dir_fd, c
 
     *dir_fd = -1;
     *meta = NULL;
-    fd = mc_open_dir_beneath(parent_fd, cache->id);
-    if (fd < 0) {
-        if (errno == ELOOP || errno == ENOTDIR)
-            mc_err_set(err, "%s: not a directory (a symbolic link or a file)", cache->path);
-        else if (errno == ENOENT)
-            mc_err_set(err, "%s: no such cache", cache->path);
-        else
-            mc_err_sys(err, errno, "%s", cache->path);
+    fd = mc_cache_open_dir(cache, parent_fd, err);
+    if (fd < 0)
         return -1;
-    }
     if (mc_meta_read(fd, cache->path, meta, err) != 0 ||
         mc_meta_check_id(*meta, cache->id, cache->path, err) != 0) {
         cJSON_Delete(*meta);

@@ -32,9 +32,12 @@ int mc_cache_resolve(const char *label, const char *id_or_path, const char *give
 /* Opens the cache directory (never through a symlink) and reads its meta;
  * fails unless meta.json is a JSON object whose "id" matches. */
 int mc_cache_open(const struct mc_cache *cache, int *dir_fd, cJSON **meta, struct mc_err *err);
-/* The same, with <root>/cache already open at parent_fd. */
+/* The same, with <root>/cache already open at parent_fd (or -1). */
 int mc_cache_open_in(const struct mc_cache *cache, int parent_fd, int *dir_fd, cJSON **meta,
                      struct mc_err *err);
+/* The cache directory only (never through a symlink or into a mount), its
+ * meta unread: a descriptor, or -1 with err filled and errno set. */
+int mc_cache_open_dir(const struct mc_cache *cache, int parent_fd, struct mc_err *err);
 
 /* Makes a new cache: lock file (held) first, then the directory, then meta.
  * Returns 0 with *hold_fd holding LOCK_SH. */

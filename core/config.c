@@ -1,5 +1,7 @@
 /* config.c — parsing and checking the MONOCACHE_* variables (see config.h). */
 #include "config.h"
+#include "jsontext.h"
+#include "meta.h"
 #include "proto.h"
 
 #include <stdlib.h>
@@ -75,12 +77,12 @@ int mc_parse_log_format(const char *value, int *json, struct mc_err *err)
 int mc_parse_meta_object(const char *name, const char *text, cJSON **meta, struct mc_err *err)
 {
     static const char *const reserved[] = { "id", "created" };
-    cJSON *locked;
+    const char *why;
     cJSON *object;
     size_t i;
 
     *meta = NULL;
-    object = cJSON_ParseWithOpts(text, NULL, 1);
+    object = mc_json_parse(text, strlen(text));
     if (!object) {
         mc_err_set(err, "%s: not valid JSON", name);
         return -1;
@@ -97,9 +99,11 @@ int mc_parse_meta_object(const char *name, const char *text, cJSON **meta, struc
             return -1;
         }
     }
-    locked = cJSON_GetObjectItemCaseSensitive(object, "locked");
-    if (locked && !cJSON_IsBool(locked)) {
-        mc_err_set(err, "%s: key \"locked\" must be true or false", name);
+    /* Read as the release will read it: anything but one top-level boolean
+     * would make a cache that is kept for ever. */
+    if (mc_meta_lock_state(object, &why) == MC_LOCK_AMBIGUOUS) {
+        mc_err_set(err, "%s: key \"locked\" must appear once, at the top, as true or false (%s)",
+                   name, why);
         cJSON_Delete(object);
         return -1;
     }
@@ -121,7 +125,7 @@ int mc_export_name_ok(const char *name)
     return 1;
 }
 
-static void free_names(char **names, size_t count)
+void mc_free_names(char **names, size_t count)
 {
     size_t i;
 
@@ -150,7 +154,8 @@ static int is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
-int mc_parse_exports(const char *value, char ***names_out, size_t *count_out, struct mc_err *err)
+int mc_parse_exports(const char *label, const char *value, char ***names_out, size_t *count_out,
+                     struct mc_err *err)
 {
     char **names = NULL;
     size_t count = 0;
@@ -177,23 +182,23 @@ int mc_parse_exports(const char *value, char ***names_out, size_t *count_out, st
         }
         name = strndup(p, len);
         if (!name || !mc_export_name_ok(name)) {
-            mc_err_set(err, MC_ENV_EXPORT "=%s: \"%s\" is not a variable name", value,
+            mc_err_set(err, "%s%s: \"%s\" is not a variable name", label, value,
                        name ? name : "?");
             free(name);
-            free_names(names, count);
+            mc_free_names(names, count);
             return -1;
         }
         if (export_forbidden(name)) {
-            mc_err_set(err, MC_ENV_EXPORT "=%s: %s cannot be set to the cache path", value, name);
+            mc_err_set(err, "%s%s: %s cannot be set to the cache path", label, value, name);
             free(name);
-            free_names(names, count);
+            mc_free_names(names, count);
             return -1;
         }
         grown = realloc(names, (count + 1) * sizeof(*names));
         if (!grown) {
-            mc_err_set(err, MC_ENV_EXPORT ": out of memory");
+            mc_err_set(err, "%s%s: out of memory", label, value);
             free(name);
-            free_names(names, count);
+            mc_free_names(names, count);
             return -1;
         }
         names = grown;
@@ -248,7 +253,8 @@ int mc_config_load(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc
         goto fail;
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cfg->meta, "locked")))
         cfg->lock = 1;
-    if (mc_parse_exports(get(MC_ENV_EXPORT, ctx), &cfg->exports, &cfg->export_count, err) != 0)
+    if (mc_parse_exports(MC_ENV_EXPORT "=", get(MC_ENV_EXPORT, ctx), &cfg->exports,
+                         &cfg->export_count, err) != 0)
         goto fail;
     return 0;
 fail:
@@ -264,6 +270,6 @@ void mc_config_free(struct mc_config *cfg)
     free(cfg->inherited_path);
     free(cfg->log_file);
     cJSON_Delete(cfg->meta);
-    free_names(cfg->exports, cfg->export_count);
+    mc_free_names(cfg->exports, cfg->export_count);
     memset(cfg, 0, sizeof(*cfg));
 }

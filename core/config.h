@@ -53,8 +53,11 @@ int mc_parse_on_error(const char *value, enum mc_on_error *on_error, struct mc_e
 int mc_parse_log_format(const char *value, int *json, struct mc_err *err);
 /* Parses a JSON object for a new cache's meta; checks reserved keys. */
 int mc_parse_meta_object(const char *name, const char *text, cJSON **meta, struct mc_err *err);
-/* Splits "A,B" into checked variable names. */
-int mc_parse_exports(const char *value, char ***names, size_t *count, struct mc_err *err);
+/* Splits "A,B" into checked variable names; errors start with label (e.g.
+ * "MONOCACHE_EXPORT=" or "--export "), then the value. */
+int mc_parse_exports(const char *label, const char *value, char ***names, size_t *count,
+                     struct mc_err *err);
+void mc_free_names(char **names, size_t count);
 /* 1 if name is a shell variable name we may set to the cache path. */
 int mc_export_name_ok(const char *name);
 

@@ -21,13 +21,17 @@
 #include <unistd.h>
 
 #define MC_GC_TEMP_AGE_SECONDS 60
+#define MC_GC_IDS_FIRST_CAP 64
+#define MC_SWEEP_LOCK ".sweep.lock"
+#define MC_SWEEP_FILE_MODE 0600
 
 struct sweep {
     const struct mc_root *root;
+    const struct mc_gc_options *options;
     int dry_run;
     const char *except_id;
-    mc_gc_report_fn report;
-    void *ctx;
+    char (*lock_ids)[MC_ID_LEN + 1];    /* ids with a lock file, sorted */
+    size_t lock_count;
     int failures;
 };
 
@@ -36,8 +40,34 @@ static void say(struct sweep *sweep, enum mc_gc_action action, const char *id, c
 {
     if (action == MC_GC_FAILED)
         sweep->failures++;
-    if (sweep->report)
-        sweep->report(action, id, message, sweep->ctx);
+    if (sweep->options->report)
+        sweep->options->report(action, id, message, sweep->options->ctx);
+}
+
+static int by_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void remember_lock(struct sweep *sweep, size_t *cap, const char *id)
+{
+    if (sweep->lock_count == *cap) {
+        size_t grown_cap = *cap ? *cap * 2 : MC_GC_IDS_FIRST_CAP;
+        char (*grown)[MC_ID_LEN + 1] = realloc(sweep->lock_ids, grown_cap * sizeof(*grown));
+
+        if (!grown)
+            return;     /* then that cache's lock file is found by its lstat */
+        sweep->lock_ids = grown;
+        *cap = grown_cap;
+    }
+    memcpy(sweep->lock_ids[sweep->lock_count++], id, MC_ID_LEN + 1);
+}
+
+/* 1 if the run directory had a lock file for id when it was read. A lock
+ * file made since is found by the exclusive create that acts on it. */
+static int has_lock(const struct sweep *sweep, const char *id)
+{
+    return bsearch(id, sweep->lock_ids, sweep->lock_count, sizeof(*sweep->lock_ids), by_id) != NULL;
 }
 
 static int is_locked(struct mc_cache *cache)
@@ -54,6 +84,8 @@ static int is_locked(struct mc_cache *cache)
     }
     return locked;
 }
+
+static void finish_tombstones_of(struct sweep *sweep, const char *id);
 
 /* Releases the cache behind an EX-locked lock file. */
 static void release_locked(struct sweep *sweep, const char *id, int fd)
@@ -72,8 +104,12 @@ static void release_locked(struct sweep *sweep, const char *id, int fd)
         return;
     }
     outcome = mc_release(&cache, fd, -1, NULL, &err);
-    if (outcome == MC_DISPOSE_WIPED || outcome == MC_DISPOSE_GONE)
+    if (outcome == MC_DISPOSE_GONE && sweep->options->scope == MC_GC_LOCK_FILES)
+        finish_tombstones_of(sweep, id);
+    if (outcome == MC_DISPOSE_WIPED)
         say(sweep, MC_GC_WIPED, id, NULL);
+    else if (outcome == MC_DISPOSE_GONE)
+        say(sweep, MC_GC_CLEARED, id, NULL);
     else if (outcome == MC_DISPOSE_KEPT)
         say(sweep, MC_GC_KEPT, id, NULL);
     else if (outcome == MC_DISPOSE_BUSY)
@@ -121,6 +157,7 @@ static int sweep_run_dir(struct sweep *sweep, struct mc_err *err)
     DIR *dir = opendir(sweep->root->run_dir);
     struct dirent *entry;
     char id[MC_ID_LEN + 1];
+    size_t cap = 0;
 
     if (!dir) {
         if (errno == ENOENT)
@@ -129,31 +166,55 @@ static int sweep_run_dir(struct sweep *sweep, struct mc_err *err)
         return -1;
     }
     while ((entry = readdir(dir)) != NULL) {
-        if (mc_name_is_lock(entry->d_name, id))
+        if (mc_name_is_lock(entry->d_name, id)) {
+            remember_lock(sweep, &cap, id);
             sweep_lock_file(sweep, dirfd(dir), entry->d_name, id);
-        else if (mc_name_is_lock_temp(entry->d_name, id))
+        } else if (mc_name_is_lock_temp(entry->d_name, id)) {
             sweep_temp_file(sweep, dirfd(dir), entry->d_name);
+        }
     }
     closedir(dir);
+    if (sweep->lock_count)
+        qsort(sweep->lock_ids, sweep->lock_count, sizeof(*sweep->lock_ids), by_id);
     return 0;
+}
+
+/* A directory under cache/ that gc cannot prove is a cache: say so, unless
+ * its meta simply has no "id" (a cache of the Python package, not ours). */
+static void report_unprovable(struct sweep *sweep, const struct mc_cache *cache, int cache_fd,
+                              const char *why)
+{
+    struct mc_err err;
+    cJSON *meta = NULL;
+    int dir_fd = mc_cache_open_dir(cache, cache_fd, &err);
+    int foreign_or_ours = 1;
+
+    if (dir_fd < 0)
+        return;
+    if (mc_meta_read(dir_fd, cache->path, &meta, &err) == 0)
+        foreign_or_ours = cJSON_GetObjectItemCaseSensitive(meta, "id") != NULL;
+    cJSON_Delete(meta);
+    close(dir_fd);
+    if (foreign_or_ours)
+        say(sweep, MC_GC_LEFT, cache->id, why);
 }
 
 /* A cache directory with no lock file: no tree holds it here. Reclaim it if
  * it is ours (meta id matches) and unlocked. */
-static void sweep_unheld_dir(struct sweep *sweep, const char *id)
+static void sweep_unheld_dir(struct sweep *sweep, int cache_fd, const char *id)
 {
     struct mc_cache cache;
     struct mc_err err;
-    struct stat st;
     cJSON *meta = NULL;
     int dir_fd;
     int locked;
     int fd;
     int rc;
 
-    if (mc_cache_init(&cache, sweep->root, id, &err) != 0)
+    if (has_lock(sweep, id) || mc_cache_init(&cache, sweep->root, id, &err) != 0)
         return;
-    if (lstat(cache.lock_path, &st) == 0 || mc_cache_open(&cache, &dir_fd, &meta, &err) != 0) {
+    if (mc_cache_open_in(&cache, cache_fd, &dir_fd, &meta, &err) != 0) {
+        report_unprovable(sweep, &cache, cache_fd, err.msg);
         mc_cache_free(&cache);
         return;
     }
@@ -214,23 +275,78 @@ static int sweep_cache_dir(struct sweep *sweep, struct mc_err *err)
         if (mc_name_is_tombstone(name, id))
             sweep_tombstone(sweep, name, id);
         else if (mc_id_valid(name) && !(sweep->except_id && strcmp(name, sweep->except_id) == 0))
-            sweep_unheld_dir(sweep, name);
+            sweep_unheld_dir(sweep, dirfd(dir), name);
     }
     closedir(dir);
     return 0;
 }
 
+/* The tombstones of one cache, whose release found its directory gone: the
+ * wiper died after moving it aside. Names only: no meta is read. */
+static void finish_tombstones_of(struct sweep *sweep, const char *id)
+{
+    DIR *dir = opendir(sweep->root->cache_dir);
+    struct dirent *entry;
+    char found[MC_ID_LEN + 1];
+
+    while (dir && (entry = readdir(dir)) != NULL) {
+        if (mc_name_is_tombstone(entry->d_name, found) && strcmp(found, id) == 0)
+            sweep_tombstone(sweep, entry->d_name, found);
+    }
+    if (dir)
+        closedir(dir);
+}
+
 int mc_gc(const struct mc_root *root, const struct mc_gc_options *options, struct mc_err *err)
 {
-    struct sweep sweep = { root, options->dry_run, options->except_id, options->report,
-                           options->ctx, 0 };
+    struct sweep sweep = { root, options, options->dry_run, options->except_id, NULL, 0, 0 };
+    int rc = 0;
 
     if (!root->run_marked) {
         mc_err_set(err, "%s: not a monocache root (no %s/%s); nothing done", root->path,
                    root->run_dir, MC_RUN_MARKER);
         return -1;
     }
-    if (sweep_run_dir(&sweep, err) != 0 || sweep_cache_dir(&sweep, err) != 0)
+    if (sweep_run_dir(&sweep, err) != 0 ||
+        (options->scope == MC_GC_ALL && sweep_cache_dir(&sweep, err) != 0))
+        rc = -1;
+    free(sweep.lock_ids);
+    return rc < 0 ? -1 : sweep.failures;
+}
+
+int mc_gc_claim_sweep(const struct mc_root *root, int interval_ms)
+{
+    struct timespec now;
+    struct stat st;
+    long long age_ms;
+    int run_fd;
+    int fd;
+
+    if (!root->run_marked)
         return -1;
-    return sweep.failures;
+    run_fd = open(root->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (run_fd < 0)
+        return -1;
+    fd = openat(run_fd, MC_SWEEP_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                MC_SWEEP_FILE_MODE);
+    close(run_fd);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return -1;      /* another sweep of this root is running */
+    }
+    clock_gettime(CLOCK_REALTIME, &now);
+    age_ms = (long long)(now.tv_sec - st.st_mtim.tv_sec) * 1000 +
+             (now.tv_nsec - st.st_mtim.tv_nsec) / 1000000;
+    if (st.st_size > 0 && age_ms >= 0 && age_ms < interval_ms) {
+        close(fd);
+        return -1;      /* swept a moment ago */
+    }
+    /* The start of this sweep: its mtime (written, so the size is not 0). */
+    if (pwrite(fd, "s", 1, 0) != 1) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }

@@ -15,6 +15,7 @@
 enum mc_gc_action {
     MC_GC_WIPED,        /* released and wiped */
     MC_GC_KEPT,         /* released, kept because locked */
+    MC_GC_CLEARED,      /* a dead tree's lock file whose cache was already gone */
     MC_GC_WOULD,        /* dry run: would be released and wiped */
     MC_GC_TOMBSTONE,    /* finished an interrupted wipe */
     MC_GC_WOULD_TOMBSTONE,
@@ -22,13 +23,24 @@ enum mc_gc_action {
                            (`id` is its name) */
     MC_GC_WOULD_TEMP,
     MC_GC_BUSY,         /* left for later: another process holds a flock() on it */
+    MC_GC_LEFT,         /* a directory under cache/ not provably a cache of ours
+                           (unreadable meta, another id): never touched */
     MC_GC_FAILED        /* could not be reclaimed; message says why */
 };
 
 typedef void (*mc_gc_report_fn)(enum mc_gc_action action, const char *id, const char *message,
                                 void *ctx);
 
+enum mc_gc_scope {
+    MC_GC_LOCK_FILES,   /* the run directory only: what dead trees left (their
+                           lock files), tombstones of what it releases; never
+                           reads a kept cache's meta. The watchers' sweep. */
+    MC_GC_ALL           /* also every cache directory: unlocked caches that have
+                           no lock file, all tombstones. monocache gc. */
+};
+
 struct mc_gc_options {
+    enum mc_gc_scope scope;
     int dry_run;
     const char *except_id;      /* left alone; may be NULL */
     mc_gc_report_fn report;     /* may be NULL */
@@ -38,5 +50,10 @@ struct mc_gc_options {
 /* Sweeps `root`. Returns the number of failures, or -1 if the root could not
  * be read or is not a monocache root (err says which). */
 int mc_gc(const struct mc_root *root, const struct mc_gc_options *options, struct mc_err *err);
+
+/* For the watchers' sweep: at most one per root at a time, at most one per
+ * interval_ms. Returns a descriptor holding the root's sweep lock (close it
+ * when the sweep is done), or -1: not now. */
+int mc_gc_claim_sweep(const struct mc_root *root, int interval_ms);
 
 #endif

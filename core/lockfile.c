@@ -61,6 +61,13 @@ MC_HOT int mc_lock_header_ok(int fd)
     return numbers == MC_LOCK_RECORD_NUMBERS && i + 1 == got && text[i] == '\n';
 }
 
+int mc_lock_file_ours(int fd)
+{
+    struct stat st;
+
+    return mc_lock_header_ok(fd) && fstat(fd, &st) == 0 && st.st_nlink == 1;
+}
+
 enum mc_join mc_lock_join(const char *lock_path, int *fd_out)
 {
     struct stat st;

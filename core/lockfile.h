@@ -32,6 +32,9 @@ enum mc_join {
 /* 1 if fd is a lock file of ours: a regular file we own, holding a state
  * byte and the record of session.h. Async-signal-safe. */
 int mc_lock_header_ok(int fd);
+/* mc_lock_header_ok, and the file has one name: a hard link to it planted
+ * under a lock file's name is not ours to write. */
+int mc_lock_file_ours(int fd);
 /* Opens lock_path — only a <id>.lock of ours (name, owner, header), never a
  * link or a FIFO — and tries to take LOCK_SH without blocking. */
 enum mc_join mc_lock_join(const char *lock_path, int *fd);

@@ -123,6 +123,7 @@ static void emit(int fd, enum mc_log_level level, const char *message)
     write_all(fd, line, (size_t)len);
 }
 
+__attribute__((format(printf, 3, 0)))
 static void vlog(enum mc_log_level level, int also_stderr, const char *fmt, va_list ap)
 {
     char message[MC_LOG_LINE_MAX];

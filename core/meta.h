@@ -37,6 +37,9 @@ enum mc_lock_state mc_meta_lock_state(const cJSON *meta, const char **why);
 /* 1 unless the cache may be wiped (MC_UNLOCKED): the rule of every path that
  * wipes without --force. */
 int mc_meta_locked(const cJSON *meta);
+/* 1 if a "locked" key appears anywhere inside value (which would make a meta
+ * holding it ambiguous). */
+int mc_meta_nested_locked(const cJSON *value);
 /* Sets key to value (taken over), replacing every occurrence of the key. */
 int mc_meta_set_key(cJSON *meta, const char *key, cJSON *value);
 /* Atomically replaces meta.json with `meta` (duplicate keys dropped, the

@@ -123,7 +123,8 @@ int mc_find_holders(unsigned long long dev, const unsigned long long *inos, size
         char *end;
         long pid = strtol(entry->d_name, &end, 10);
 
-        if (pid > 0 && *end == '\0')
+        /* Not ourselves: ls run inside a tree would count itself. */
+        if (pid > 0 && *end == '\0' && pid != (long)getpid())
             scan_process(pid, dev, inos, n, out, &cap);
     }
     closedir(proc);

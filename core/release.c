@@ -6,6 +6,7 @@
 #include "release.h"
 #include "buf.h"
 #include "dirlock.h"
+#include "lockfile.h"
 #include "log.h"
 #include "meta.h"
 #include "proto.h"
@@ -76,6 +77,7 @@ static int wipe_proven(const struct mc_cache *cache, int parent_fd, int dir_fd,
                        struct mc_err *err)
 {
     char tomb[MC_TOMB_NAME_MAX];
+    char *display;
     int tomb_fd;
     int rc;
 
@@ -84,7 +86,7 @@ static int wipe_proven(const struct mc_cache *cache, int parent_fd, int dir_fd,
         mc_err_sys(err, errno, "%s: cannot move aside for wiping", cache->path);
         return -1;
     }
-    tomb_fd = mc_open_dir_beneath(parent_fd, tomb);
+    tomb_fd = mc_open_dir_usable(parent_fd, tomb);
     if (tomb_fd < 0 || !same_dir(tomb_fd, dir_fd)) {
         /* Swapped between the proof and the rename: put it back, touch nothing. */
         if (tomb_fd >= 0)
@@ -93,7 +95,9 @@ static int wipe_proven(const struct mc_cache *cache, int parent_fd, int dir_fd,
         mc_err_set(err, "%s: replaced while releasing; left alone", cache->path);
         return -1;
     }
-    rc = wipe_and_remove(parent_fd, tomb_fd, tomb, cache->path, err);
+    display = mc_concat(cache->root, "/" MC_CACHE_SUBDIR "/", tomb, NULL);
+    rc = wipe_and_remove(parent_fd, tomb_fd, tomb, display ? display : cache->path, err);
+    free(display);
     close(tomb_fd);
     return rc;
 }
@@ -138,13 +142,14 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
     int parent_fd;
     int dir_fd;
     int proven;
+    int foreign = 0;
     int locked = 0;
     int rc = -1;
 
     parent_fd = open_cache_parent(cache, err);
     if (parent_fd < 0)
         return -1;
-    dir_fd = mc_open_dir_beneath(parent_fd, cache->id);
+    dir_fd = mc_open_dir_usable(parent_fd, cache->id);
     if (dir_fd < 0) {
         if (errno == ENOENT)
             rc = MC_DISPOSE_GONE;
@@ -172,9 +177,18 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
     if (mc_meta_read(dir_fd, cache->path, &meta, &meta_err) == 0) {
         if (mc_meta_check_id(meta, cache->id, cache->path, &meta_err) == 0)
             proven = 1;
+        else if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(meta, "id")))
+            foreign = 1;
         locked = mc_meta_locked(meta);
         cJSON_Delete(meta);
+    } else if (errno != ENOENT) {
+        /* There but unreadable (not JSON we read, a FIFO, too big): it may say
+         * locked to someone else. Never wiped on a guess. */
+        locked = 1;
     }
+    /* rm --force: what the user named, unless its meta names another cache. */
+    if (mode == MC_WIPE_LOCKED && !foreign)
+        proven = 1;
     if (!proven) {
         mc_err_set(err, "%s: cannot prove it is this cache (meta.json id does not match and it "
                    "is not the directory that was created); left alone", cache->path);
@@ -229,6 +243,11 @@ int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd,
     long long start = now_us();
     int outcome;
 
+    if (!mc_lock_file_ours(lock_fd)) {
+        mc_err_set(err, "%s: not a lock file of ours (wrong owner, format, or more than one "
+                   "link); left alone", cache->lock_path);
+        return -1;
+    }
     if (mc_session_read(lock_fd, &record) != 0)
         memset(&record, 0, sizeof(record));
     if (pwrite(lock_fd, &releasing, 1, 0) != 1)
@@ -257,7 +276,7 @@ int mc_wipe_tombstone(const char *cache_dir, const char *name, struct mc_err *er
         mc_err_sys(err, errno, "%s", cache_dir);
         goto out;
     }
-    dir_fd = mc_open_dir_beneath(parent_fd, name);
+    dir_fd = mc_open_dir_usable(parent_fd, name);
     if (dir_fd < 0 && errno == ENOENT) {
         rc = 1;     /* its wipe has just finished */
         goto out;

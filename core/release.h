@@ -21,8 +21,10 @@ enum mc_dispose {
 };
 
 enum mc_dispose_mode {
-    MC_KEEP_LOCKED,     /* a locked cache is kept */
-    MC_WIPE_LOCKED      /* rm --force: wipe even a locked cache */
+    MC_KEEP_LOCKED,     /* a locked cache is kept, and so is one whose meta.json
+                           is there but cannot be read (it may say locked) */
+    MC_WIPE_LOCKED      /* rm --force: wipe what the user named, locked or
+                           unreadable, unless its meta names another cache */
 };
 
 /* How a release waits for the cache directory's flock (dirlock.h), which the

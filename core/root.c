@@ -67,15 +67,28 @@ static int check_dir(const char *label, const char *path, int must_not_be_link,
     return 0;
 }
 
-/* mkdir -p with 0700 for every directory we create. */
-static int make_dirs(const char *label, const char *path, struct mc_err *err)
+/* mkdir -p with 0700 for every directory we create; with !parents only the
+ * last one, so that a mistyped root is an error, not a new tree of
+ * directories. */
+static int make_dirs(const char *label, const char *path, int parents, struct mc_err *err)
 {
     char *copy = strdup(path);
+    char *slash = copy ? strrchr(copy, '/') : NULL;
     char *p;
 
     if (!copy) {
         mc_err_set(err, "%s: out of memory", label);
         return -1;
+    }
+    if (!parents && slash && slash != copy) {
+        *slash = '\0';
+        if (access(copy, F_OK) != 0) {
+            mc_err_set(err, "%s: %s does not exist (only the root itself is created, not its "
+                       "parents)", label, copy);
+            free(copy);
+            return -1;
+        }
+        *slash = '/';
     }
     for (p = copy + 1; ; p++) {
         char saved = *p;
@@ -213,15 +226,15 @@ static const char *whose(const char *path)
 
 /* Opens (or creates) the root at `wanted`. 0, 1 (missing, MC_ROOT_EXISTING),
  * -1, or MC_ROOT_TAKEN for a default root that somebody else's file holds. */
-static int open_at(const char *label, char *wanted, int is_default, enum mc_root_mode mode,
-                   struct mc_root *root, struct mc_err *err)
+static int open_at(const char *label, char *wanted, int is_default, int parents,
+                   enum mc_root_mode mode, struct mc_root *root, struct mc_err *err)
 {
     int rc;
 
     if (access(wanted, F_OK) != 0 && errno == ENOENT) {
         if (mode == MC_ROOT_EXISTING)
             return 1;
-        if (make_dirs(label, wanted, err) != 0)
+        if (make_dirs(label, wanted, parents, err) != 0)
             return -1;
     }
     rc = check_dir(label, wanted, is_default, err);
@@ -256,7 +269,7 @@ static int open_default(const char *tmpdir, enum mc_root_mode mode, struct mc_ro
         return -1;
     }
     snprintf(label, sizeof(label), MC_ENV_ROOT " (default %s)", wanted);
-    rc = open_at(label, wanted, 1, mode, root, err);
+    rc = open_at(label, wanted, 1, 0, mode, root, err);
     if (rc == MC_ROOT_TAKEN) {
         mc_root_free(root);
         fallback = mc_root_fallback();
@@ -266,8 +279,10 @@ static int open_default(const char *tmpdir, enum mc_root_mode mode, struct mc_ro
         if (!fallback || !root->note) {
             rc = -1;
         } else {
-            snprintf(label, sizeof(label), MC_ENV_ROOT " (default %s)", fallback);
-            rc = open_at(label, fallback, 1, mode, root, err);
+            /* Say why we are here if the fallback fails too. */
+            snprintf(label, sizeof(label), MC_ENV_ROOT " (default %s is %s; fallback %s)",
+                     wanted, whose(wanted), fallback);
+            rc = open_at(label, fallback, 1, 1, mode, root, err);
             if (rc == MC_ROOT_TAKEN)
                 rc = -1;
         }
@@ -291,7 +306,7 @@ int mc_root_open(const char *given, const char *tmpdir, enum mc_root_mode mode,
         rc = (mc_err_set(err, MC_ENV_ROOT ": cannot make an absolute path"), -1);
     else {
         snprintf(label, sizeof(label), MC_ENV_ROOT "=%s", given);
-        rc = open_at(label, wanted, 0, mode, root, err);
+        rc = open_at(label, wanted, 0, 0, mode, root, err);
     }
     free(wanted);
     if (rc != 0)

@@ -163,6 +163,19 @@ static int make_usable(int parent_fd, const char *name)
     return rc;
 }
 
+int mc_open_dir_usable(int parent_fd, const char *name)
+{
+    int fd = mc_open_dir_beneath(parent_fd, name);
+
+    /* Ours but closed to us: no search permission on the parent (mode 0600),
+     * or none on the directory itself (0000). */
+    if (fd < 0 && errno == EACCES && fchmod(parent_fd, MC_WIPE_DIR_MODE) == 0)
+        fd = mc_open_dir_beneath(parent_fd, name);
+    if (fd < 0 && errno == EACCES && make_usable(parent_fd, name) == 0)
+        fd = mc_open_dir_beneath(parent_fd, name);
+    return fd;
+}
+
 static void close_frame(struct frame *frame)
 {
     if (frame->dir)
@@ -265,10 +278,8 @@ static int is_directory(int dir_fd, const struct dirent *entry)
 
 static void enter(struct walk *walk, int dir_fd, const char *name, ino_t ino)
 {
-    int fd = mc_open_dir_beneath(dir_fd, name);
+    int fd = mc_open_dir_usable(dir_fd, name);
 
-    if (fd < 0 && errno == EACCES && make_usable(dir_fd, name) == 0)
-        fd = mc_open_dir_beneath(dir_fd, name);
     if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
         /* Swapped for a symlink or a file since readdir: remove the entry. */
         if (unlinkat(dir_fd, name, 0) == 0)

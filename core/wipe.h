@@ -25,5 +25,8 @@ int mc_wipe_contents(int dir_fd, const char *display, struct mc_wipe_stats *stat
 /* Opens name under parent_fd as a directory: no symlinks, no mount crossing.
  * errno EXDEV for a mount point, ELOOP or ENOTDIR for anything else. */
 int mc_open_dir_beneath(int parent_fd, const char *name);
+/* The same for a directory about to be wiped: one of ours that the program
+ * made unreadable (or whose parent it made unsearchable) is made usable. */
+int mc_open_dir_usable(int parent_fd, const char *name);
 
 #endif

@@ -32,7 +32,8 @@ int monocache_unlock(char *err, size_t err_size);
  * the key is missing or the value does not fit. */
 int monocache_meta_get(const char *key, char *value, size_t value_size, char *err,
                        size_t err_size);
-/* Sets meta key `key` to a JSON value, e.g. "42", "true", "\"text\"", "{}". */
+/* Sets meta key `key` to a JSON value, e.g. "42", "true", "\"text\"", "{}"
+ * (not NULL: "null" is JSON's null). */
 int monocache_meta_set(const char *key, const char *json_value, char *err,
                        size_t err_size);
 

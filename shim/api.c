@@ -197,12 +197,16 @@ int monocache_meta_get(const char *key, char *value, size_t value_size, char *er
 __attribute__((visibility("default")))
 int monocache_meta_set(const char *key, const char *json_value, char *err, size_t err_size)
 {
-    char *args[] = { "monocache", "meta", NULL, "--json", NULL, NULL };
+    char *args[] = { "monocache", "meta", NULL, "--json", "--", NULL, NULL };
     char *pair;
     int rc;
 
     if (!has_cache(err, err_size))
         return -1;
+    if (!json_value) {
+        set_error(err, err_size, "monocache: the value is NULL (give JSON text, e.g. \"null\")");
+        return -1;
+    }
     if (!key || !*key || strchr(key, '=')) {
         set_error(err, err_size, "monocache: meta key must be non-empty and without '='");
         return -1;
@@ -214,7 +218,7 @@ int monocache_meta_set(const char *key, const char *json_value, char *err, size_
     }
     sprintf(pair, "%s=%s", key, json_value);
     args[2] = getenv(MC_ENV_PATH);
-    args[4] = pair;
+    args[5] = pair;
     rc = run_tool(args, NULL, err, err_size);
     free(pair);
     return rc;

@@ -62,7 +62,7 @@ MC_HOT static void scan_environment(char **env, struct scan *scan)
 
         if (text[0] != 'M' || !(text = after(text, "MONOCACHE_")))
             continue;
-        if ((value = after(text, MC_ENV_HOLD + sizeof("MONOCACHE_") - 1)) && *value == '=')
+        if ((value = after(text, &MC_ENV_HOLD[sizeof("MONOCACHE_") - 1])) && *value == '=')
             scan->hold = value + 1;
         else if ((value = after(text, "NEW=")))
             scan->new_cache = value[0] != '\0' && !(value[0] == '0' && value[1] == '\0');

@@ -11,6 +11,22 @@
 
 set -u
 
+# Run as if outside any cache tree, even under `monocache run -- make check`:
+# not preloaded (a preloaded shell keeps our descriptor whatever it closes),
+# and without the tree's holder descriptor, so that the tests' own caches
+# get the descriptor number a fresh program would.
+if [ -n "${LD_PRELOAD:-}" ]; then
+    exec env -u LD_PRELOAD bash "$0" "$@"
+fi
+case ${MONOCACHE_HOLD:-} in
+    -) ;;
+    *:*) hold_fd=${MONOCACHE_HOLD%%:*} ;;
+esac
+case ${hold_fd:-} in
+    ''|*[!0-9]*) ;;
+    *) eval "exec ${hold_fd}>&-" ;;
+esac
+
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 : "${MC_BIN:=$top/monocache}"
@@ -152,9 +168,9 @@ has_caches() {
     [ "$(cache_count)" = "$1" ]
 }
 
-# The run directory's entries but our marker.
+# The run directory's entries but its own dot files (marker, sweep lock).
 run_entries() {
-    ls -A "$ROOT/run" 2>/dev/null | grep -vx '\.monocache-run'
+    ls "$ROOT/run" 2>/dev/null
 }
 
 no_caches() {

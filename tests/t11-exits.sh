@@ -77,6 +77,7 @@ eventually 10 no_caches && pass "released after SIGKILL" || fail "released after
 # A whole process group killed at once (the watcher is in its own session).
 setsid sh -c 'echo $$ > "$1"; LD_PRELOAD=$2 sh -c "\"$3\" sleep 111 & \"$3\" sleep 111 & wait"' \
     sh "$T/group" "$PRELOAD" "$P" &
+disown    # (bash would report the job's SIGKILL on stderr)
 eventually 10 test "$(cache_count)" = 1
 sleep 0.2
 pgid=$(cat "$T/group")

@@ -59,8 +59,10 @@ ok "released" no_caches
 
 # monocache run passes SIGTERM, SIGINT, SIGHUP, SIGQUIT to the program and
 # exits as it did (bash reports a death by signal N as 128+N).
+# (A script's background jobs start with SIGINT and SIGQUIT ignored, which
+# run keeps as the program would: env puts the defaults back first.)
 for sig in TERM INT HUP QUIT; do
-    "$MC_BIN" run -- "$P" write started sleep 20 &
+    env --default-signal=INT,QUIT "$MC_BIN" run -- "$P" write started sleep 20 &
     run_pid=$!
     eventually 20 sh -c "ls '$ROOT'/cache/*/started" > /dev/null
     kill -"$sig" "$run_pid"
@@ -70,11 +72,35 @@ for sig in TERM INT HUP QUIT; do
     ok "... and the cache was released before run ended" no_caches
 done
 
-"$MC_BIN" run -- "$P" sigaction 15 write started sleep 20 > "$T/out" &
+env --default-signal=INT,QUIT "$MC_BIN" run -- "$P" sigaction 15 write started sleep 20 > "$T/out" &
 run_pid=$!
 eventually 20 sh -c "ls '$ROOT'/cache/*/started" > /dev/null
 kill -TERM "$run_pid"
 wait "$run_pid"
 is "the program's handler decides run's exit status" "$? $(cat "$T/out")" "42 handled 15"
+
+# What run's caller ignores (nohup, a background job) stays ignored for the
+# program, as without run, and is not passed on.
+is "SIGHUP ignored by run's caller (nohup): ignored by the program too" \
+    "$(trap '' HUP; "$MC_BIN" run -- "$P" query 1)" "$(trap '' HUP; "$P" query 1)"
+(trap '' HUP; "$MC_BIN" run -- "$P" write started sleep 1 exit 0) &
+run_pid=$!
+eventually 20 sh -c "ls '$ROOT'/cache/*/started" > /dev/null
+kill -HUP "$run_pid"
+wait "$run_pid"
+is "... and a SIGHUP sent to run neither kills it nor reaches the program" "$?" 0
+eventually 10 no_caches
+
+# Outside a terminal's foreground the program has its own process group: a
+# signal sent to run's group reaches it once (through run), not twice.
+setsid sh -c 'echo $$ > "$0"; exec "$1" run -- "$2" count-term sleep 1 count-term' \
+    "$T/pgid" "$MC_BIN" "$P" > "$T/out" &
+eventually 10 test -s "$T/pgid"
+eventually 20 sh -c "ls '$ROOT'/cache/*/counting" > /dev/null
+kill -TERM -- "-$(cat "$T/pgid")"
+wait
+is "a SIGTERM to run's whole process group reaches the program once" "$(cat "$T/out")" \
+    "terms 1"
+eventually 10 no_caches
 
 finish

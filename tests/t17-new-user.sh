@@ -173,6 +173,7 @@ is "a bad MONOCACHE_LOG_FORMAT is refused, named" "$out" \
 
 # --- Why is my cache still here? holders, ls --verbose.
 with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; exec sleep 300' "$T/held" &
+disown
 eventually 10 test -s "$T/held"
 id=$(cat "$T/held")
 eventually 10 sh -c "'$MC_BIN' holders '$id' | grep -q 'sleep 300'"

@@ -108,14 +108,16 @@ fi
 if [ "$(id -u)" = 0 ] && [ "$MC_SANITIZED" = 0 ] && [ "${MC_VALGRIND:-0}" = 0 ] &&
     command -v setpriv > /dev/null; then
     # fork fails with EAGAIN under a process limit (root is exempt: run as
-    # nobody). nobody may not be able to reach the checkout: it runs copies.
-    mkdir -p "$T/nobody/bin" && cp "$MC_BIN" "$MC_REAL_LIB" "$T/nobody/bin/" &&
-        chown -R 65534:65534 "$T/nobody" && chmod 711 "$T"
-    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env MONOCACHE_ROOT="$T/nobody/root" \
-          bash -c 'ulimit -u 1; exec "$0" run -- echo ran' "$T/nobody/bin/monocache" 2>&1)
+    # nobody). nobody may not be able to reach the checkout or $TMPDIR: it
+    # runs copies from a directory of its own under /tmp.
+    nobody_dir=$(mktemp -d /tmp/mc-nobody.XXXXXX)
+    mkdir -p "$nobody_dir/bin" && cp "$MC_BIN" "$MC_REAL_LIB" "$nobody_dir/bin/" &&
+        chown -R 65534:65534 "$nobody_dir"
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env MONOCACHE_ROOT="$nobody_dir/root" \
+          bash -c 'ulimit -u 1; exec "$0" run -- echo ran' "$nobody_dir/bin/monocache" 2>&1)
     is "fork fails (EAGAIN): status 125, not a silent 0" "$?" 125
     like "... one clear line" "$out" '^monocache: cannot start the watcher .*: Resource temporarily unavailable$'
-    chmod 700 "$T"
+    rm -rf "$nobody_dir"
 else
     echo "ok $((tap_count += 1)) # SKIP fork failure: needs root, no sanitizer or valgrind (they need threads, logs)"
     echo "ok $((tap_count += 1)) # SKIP fork failure: needs root, no sanitizer or valgrind (they need threads, logs)"

@@ -42,6 +42,7 @@ watcher_of() {
 }
 
 with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; exec sleep 601' "$T/held" &
+disown
 eventually 10 test -s "$T/held"
 held=$(cat "$T/held")
 tree_in_namespace dead
@@ -68,9 +69,18 @@ tree_in_namespace again
 dead=$(cat "$T/id.again")
 kill_namespaces
 ok "another dead tree left its cache" test -d "$ROOT/cache/$dead"
+# (Watchers sweep at most once a second per root: new trees keep coming.)
+eventually 10 sh -c 'LD_PRELOAD=$0 /bin/true; test ! -e "$1"' "$PRELOAD" "$ROOT/cache/$dead" \
+    && pass "the watchers of the next trees reclaimed it within seconds" \
+    || fail "the watchers of the next trees reclaimed it within seconds"
+# They look at lock files only: an unlocked cache with none waits for gc.
+id=$(MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID"')
+mc unlock "$id"
+sleep 1.1
 with_cache /bin/true
-eventually 10 test ! -e "$ROOT/cache/$dead" && pass "the next cache's watcher reclaimed it" \
-    || fail "the next cache's watcher reclaimed it"
+sleep 0.3
+ok "a tree's sweep never reads the meta of caches nobody holds" test -d "$ROOT/cache/$id"
+is "... gc reclaims it" "$(mc gc)" "wiped $id"
 
 # The watcher alone killed: the tree ends normally but nobody releases;
 # gc does.

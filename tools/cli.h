@@ -25,6 +25,8 @@ extern const char cli_usage_main[], cli_usage_run[], cli_usage_ls[], cli_usage_m
     cli_usage_preload_path[];
 /* Prints usage on stdout; returns 0. */
 int cli_help(const char *usage);
+/* "VALUE" of an "--option=VALUE" argument, or NULL. */
+const char *cli_inline_value(const char *arg, const char *option);
 /* 1 if arg is --help or -h. */
 int cli_is_help(const char *arg);
 /* "monocache: COMMAND: <what is wrong>", then the synopsis (usage's first
@@ -37,8 +39,10 @@ int cli_bad_usage(const char *command, const char *usage, int status, const char
 
 /* getenv as an mc_getenv_fn. */
 const char *cli_getenv(const char *name, void *ctx);
-/* Sets up logging from MONOCACHE_LOG / MONOCACHE_LOG_FILE; 0 or -1 (printed). */
-int cli_setup_log(void);
+/* Sets up logging from MONOCACHE_LOG / MONOCACHE_LOG_FILE; 0 or -1 (printed).
+ * A log file that cannot be opened is reported if report_file_error (run
+ * leaves that to its watcher, which opens the same file). */
+int cli_setup_log(int report_file_error);
 /* Resolves an id or path argument into an initialised cache; `root_option`
  * is --root or NULL (then MONOCACHE_ROOT, then the default). Prints the
  * error and returns -1 on failure. */

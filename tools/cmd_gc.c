@@ -30,6 +30,9 @@ static void print_gc(enum mc_gc_action action, const char *id, const char *messa
     case MC_GC_KEPT:
         printf("kept %s (locked)\n", id);
         break;
+    case MC_GC_CLEARED:
+        printf("cleared %s (its directory was already gone)\n", id);
+        break;
     case MC_GC_WOULD:
         printf("would wipe %s\n", id);
         break;
@@ -48,6 +51,9 @@ static void print_gc(enum mc_gc_action action, const char *id, const char *messa
     case MC_GC_BUSY:
         printf("busy %s (left for later: %s)\n", id, message);
         break;
+    case MC_GC_LEFT:
+        printf("left %s (%s; if it is a cache of yours, rm --force removes it)\n", id, message);
+        break;
     case MC_GC_FAILED:
         mc_log_always(MC_LOG_ERROR, "gc: %s: %s", id, message);
         break;
@@ -56,7 +62,7 @@ static void print_gc(enum mc_gc_action action, const char *id, const char *messa
 
 int cmd_gc(int argc, char **argv)
 {
-    struct mc_gc_options options = { 0, NULL, print_gc, NULL };
+    struct mc_gc_options options = { MC_GC_ALL, 0, NULL, print_gc, NULL };
     const char *root_option = NULL;
     struct mc_root root;
     struct mc_err err;
@@ -72,6 +78,8 @@ int cmd_gc(int argc, char **argv)
             dry_run = 1;
         else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
             root_option = argv[++i];
+        else if (cli_inline_value(argv[i], "--root"))
+            root_option = cli_inline_value(argv[i], "--root");
         else if (strcmp(argv[i], "--root") == 0)
             return cli_bad_usage("gc", cli_usage_gc, MC_EXIT_USAGE, "--root needs an argument");
         else
@@ -171,32 +179,56 @@ static int make_run_dir(const struct mc_cache *cache)
     return rc;
 }
 
+/* Whether rm may go on, and whether the cache counts as locked: its meta
+ * read as the release reads it. Without --force only a readable meta naming
+ * this cache will do; with --force an unreadable or missing meta too, but
+ * never one that names another cache. 0, or MC_EXIT_FAILED (printed). */
+static int check_removable(struct mc_cache *cache, int dir_fd, int force, int *locked)
+{
+    const char *why = NULL;
+    struct mc_err err;
+    cJSON *meta = NULL;
+
+    *locked = 1;
+    if (mc_meta_read(dir_fd, cache->path, &meta, &err) != 0) {
+        if (force)
+            return 0;
+        mc_log_always(MC_LOG_ERROR, "%s; rm --force removes it", err.msg);
+        return MC_EXIT_FAILED;
+    }
+    if (mc_meta_check_id(meta, cache->id, cache->path, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "%s; left alone", err.msg);
+        cJSON_Delete(meta);
+        return MC_EXIT_FAILED;
+    }
+    *locked = mc_meta_lock_state(meta, &why) != MC_UNLOCKED;
+    cJSON_Delete(meta);
+    if (*locked && !force) {
+        mc_log_always(MC_LOG_ERROR, "%s: locked%s%s; unlock it or use --force", cache->path,
+                      why ? ": " : "", why ? why : "");
+        return MC_EXIT_FAILED;
+    }
+    return 0;
+}
+
 static int remove_cache(struct mc_cache *cache, int force)
 {
     struct mc_err err;
-    const char *why;
-    cJSON *meta;
     int dir_fd;
     int lock_fd;
     int locked;
     int rc;
 
-    if (mc_cache_open(cache, &dir_fd, &meta, &err) != 0) {
+    dir_fd = mc_cache_open_dir(cache, -1, &err);
+    if (dir_fd < 0) {
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
         return MC_EXIT_FAILED;
     }
-    locked = mc_meta_lock_state(meta, &why) != MC_UNLOCKED;
-    if (locked && !force) {
-        mc_log_always(MC_LOG_ERROR, "%s: locked%s%s; unlock it or use --force", cache->path,
-                      why ? ": " : "", why ? why : "");
-        cJSON_Delete(meta);
+    if (check_removable(cache, dir_fd, force, &locked) != 0 || make_run_dir(cache) != 0) {
         close(dir_fd);
         return MC_EXIT_FAILED;
     }
-    cJSON_Delete(meta);
-    rc = make_run_dir(cache);
-    if (rc == 0)
-        rc = take_release_lock(cache, dir_fd, &lock_fd);
+    rc = take_release_lock(cache, dir_fd, &lock_fd);
     close(dir_fd);
     if (rc < 0)
         return MC_EXIT_FAILED;
@@ -209,7 +241,8 @@ static int remove_cache(struct mc_cache *cache, int force)
         return force_wipe(cache);
     }
     if (locked) {
-        /* --force on a locked cache: wipe it anyway, then end the session. */
+        /* --force on a locked (or unreadable) cache: wipe it anyway, then
+         * end the session. */
         rc = force_wipe(cache);
         unlink(cache->lock_path);
     } else {
@@ -226,10 +259,10 @@ static int remove_cache(struct mc_cache *cache, int force)
 
 int cmd_rm(int argc, char **argv)
 {
-    const char *target = NULL;
     struct mc_cache cache;
+    int targets = 0;
+    int failed = 0;
     int force = 0;
-    int rc;
     int i;
 
     for (i = 1; i < argc; i++) {
@@ -239,19 +272,22 @@ int cmd_rm(int argc, char **argv)
             force = 1;
         else if (argv[i][0] == '-' && argv[i][1] != '\0')
             return cli_bad_usage("rm", cli_usage_rm, MC_EXIT_USAGE, "unknown option %s", argv[i]);
-        else if (target)
-            return cli_bad_usage("rm", cli_usage_rm, MC_EXIT_USAGE, "one cache at a time (%s)",
-                                 argv[i]);
         else
-            target = argv[i];
+            targets++;
     }
-    if (!target)
+    if (!targets)
         return cli_bad_usage("rm", cli_usage_rm, MC_EXIT_USAGE, "which cache? (an id or a path)");
-    if (cli_open_cache(target, NULL, &cache) != 0)
-        return MC_EXIT_FAILED;
-    rc = remove_cache(&cache, force);
-    mc_cache_free(&cache);
-    return rc;
+    for (i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' && argv[i][1] != '\0')
+            continue;
+        if (cli_open_cache(argv[i], NULL, &cache) != 0) {
+            failed = 1;
+            continue;
+        }
+        failed |= remove_cache(&cache, force) != 0;
+        mc_cache_free(&cache);
+    }
+    return failed ? MC_EXIT_FAILED : 0;
 }
 
 int cmd_preload_path(int argc, char **argv)

@@ -398,6 +398,8 @@ int cmd_ls(int argc, char **argv)
             ls.verbose = 1;
         else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
             root_option = argv[++i];
+        else if (cli_inline_value(argv[i], "--root"))
+            root_option = cli_inline_value(argv[i], "--root");
         else if (strcmp(argv[i], "--root") == 0)
             return cli_bad_usage("ls", cli_usage_ls, MC_EXIT_USAGE, "--root needs an argument");
         else

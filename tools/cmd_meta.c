@@ -32,11 +32,18 @@ static int insert_pairs(cJSON *meta, void *ctx, struct mc_err *err)
 
         *equals = '\0';
         if (insertion->json_only)
-            value = cJSON_ParseWithOpts(equals + 1, NULL, 1);
+            value = mc_json_parse(equals + 1, strlen(equals + 1));
         else
             value = mc_meta_value_from_text(equals + 1);
         if (!value) {
             mc_err_set(err, "%s: value is not valid JSON", pair);
+            *equals = '=';
+            return -1;
+        }
+        if (strcmp(pair, MC_META_LOCKED) != 0 && mc_meta_nested_locked(value)) {
+            mc_err_set(err, "%s: a \"locked\" key inside a value would keep the cache for ever "
+                       "(see monocache(1)); use monocache lock/unlock", pair);
+            cJSON_Delete(value);
             *equals = '=';
             return -1;
         }
@@ -135,6 +142,7 @@ int cmd_meta(int argc, char **argv)
     const char *target = NULL;
     const char *key = NULL;
     struct mc_cache cache;
+    int options_done = 0;
     int json = 0;
     int rc = 0;
     int i;
@@ -145,11 +153,15 @@ int cmd_meta(int argc, char **argv)
     for (i = 1; i < argc; i++) {
         const char *arg = argv[i];
 
-        if (cli_is_help(arg)) {
+        if (!options_done && cli_is_help(arg)) {
             free(insertion.pairs);
             return cli_help(cli_usage_meta);
         }
-        if (strcmp(arg, "--json") == 0) {
+        if (!options_done && strcmp(arg, "--") == 0) {
+            options_done = 1;   /* KEY=VALUE pairs from here, whatever they start with */
+        } else if (options_done && target && strchr(arg, '=') && arg[0] != '=') {
+            insertion.pairs[insertion.count++] = argv[i];
+        } else if (strcmp(arg, "--json") == 0) {
             json = 1;
         } else if (strcmp(arg, "--get") == 0 && i + 1 < argc) {
             key = argv[++i];
@@ -192,19 +204,26 @@ static int lock_command(int argc, char **argv, int locked)
 {
     const char *usage = locked ? cli_usage_lock : cli_usage_unlock;
     struct mc_cache cache;
-    int rc;
+    int failed = 0;
+    int i;
 
-    if (argc == 2 && cli_is_help(argv[1]))
-        return cli_help(usage);
-    if (argc != 2 || (argv[1][0] == '-' && argv[1][1] != '\0'))
-        return cli_bad_usage(argv[0], usage, MC_EXIT_USAGE, "%s",
-                             argc < 2 ? "which cache? (an id or a path)"
-                             : argc > 2 ? "one cache at a time" : "unknown option");
-    if (cli_open_cache(argv[1], NULL, &cache) != 0)
-        return MC_EXIT_FAILED;
-    rc = update(&cache, set_locked, &locked);
-    mc_cache_free(&cache);
-    return rc;
+    for (i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i]))
+            return cli_help(usage);
+        if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return cli_bad_usage(argv[0], usage, MC_EXIT_USAGE, "unknown option %s", argv[i]);
+    }
+    if (argc < 2)
+        return cli_bad_usage(argv[0], usage, MC_EXIT_USAGE, "which cache? (an id or a path)");
+    for (i = 1; i < argc; i++) {
+        if (cli_open_cache(argv[i], NULL, &cache) != 0) {
+            failed = 1;
+            continue;
+        }
+        failed |= update(&cache, set_locked, &locked) != 0;
+        mc_cache_free(&cache);
+    }
+    return failed ? MC_EXIT_FAILED : 0;
 }
 
 int cmd_lock(int argc, char **argv)

@@ -14,6 +14,7 @@
 #include "launch.h"
 #include "lockfile.h"
 #include "log.h"
+#include "jsontext.h"
 #include "meta.h"
 #include "proto.h"
 #include "reply.h"
@@ -58,6 +59,7 @@ static struct sigaction inherited_sigchld;
 
 #define run_usage(...) cli_bad_usage("run", cli_usage_run, -1, __VA_ARGS__)
 
+/* --meta KEY=VALUE, checked as monocache meta checks it; 0, or -1 (printed). */
 static int add_meta(struct run_options *options, const char *pair)
 {
     const char *equals = strchr(pair, '=');
@@ -65,7 +67,7 @@ static int add_meta(struct run_options *options, const char *pair)
     cJSON *value;
 
     if (!equals || equals == pair)
-        return -1;
+        return run_usage("--meta %s: expected KEY=VALUE", pair);
     key = strndup(pair, (size_t)(equals - pair));
     value = mc_meta_value_from_text(equals + 1);
     if (!options->meta)
@@ -73,10 +75,21 @@ static int add_meta(struct run_options *options, const char *pair)
     if (!key || !value || !options->meta) {
         free(key);
         cJSON_Delete(value);
+        return run_usage("--meta %s: out of memory", pair);
+    }
+    if (strcmp(key, "id") == 0 || strcmp(key, "created") == 0 ||
+        (strcmp(key, MC_META_LOCKED) == 0 && !cJSON_IsBool(value)) ||
+        (strcmp(key, MC_META_LOCKED) != 0 && mc_meta_nested_locked(value))) {
+        run_usage("--meta %s: %s", pair,
+                  strcmp(key, MC_META_LOCKED) == 0 ? "locked must be true or false"
+                  : mc_meta_nested_locked(value) ? "a \"locked\" inside a value would keep the "
+                                                   "cache for ever"
+                                                 : "this key is set by monocache");
+        free(key);
+        cJSON_Delete(value);
         return -1;
     }
-    cJSON_DeleteItemFromObjectCaseSensitive(options->meta, key);
-    cJSON_AddItemToObject(options->meta, key, value);
+    mc_meta_set_key(options->meta, key, value);
     free(key);
     return 0;
 }
@@ -91,10 +104,32 @@ static const char *option_value(int argc, char **argv, int *i)
     return argv[++*i];
 }
 
+/* --option=VALUE for the options that take a value. 0, or -1 (reported). */
+static int apply_inline(struct run_options *options, const char *option, const char *value)
+{
+    if (strcmp(option, "--root") == 0)
+        options->root = value;
+    else if (strcmp(option, "--existing") == 0)
+        options->existing = value;
+    else if (strcmp(option, "--export") == 0)
+        options->exports = value;
+    else if (strcmp(option, "--meta") == 0)
+        return add_meta(options, value);
+    else
+        return run_usage("unknown option %s (or it takes no value)", option);
+    return 0;
+}
+
 /* 0, MC_RUN_HELP (usage printed on stdout), or -1 (reported). */
 static int parse_options(int argc, char **argv, struct run_options *options)
 {
+    const char *inline_value;
     const char **value;
+    struct mc_err err;
+    char *option;
+    int rc;
+    char **names = NULL;
+    size_t count = 0;
     int i;
 
     memset(options, 0, sizeof(*options));
@@ -108,6 +143,18 @@ static int parse_options(int argc, char **argv, struct run_options *options)
         if (arg[0] != '-' || arg[1] == '\0')
             break;
         value = NULL;
+        inline_value = strchr(arg, '=');
+        if (inline_value && strncmp(arg, "--", 2) == 0) {
+            /* --option=VALUE: the same as --option VALUE. */
+            option = strndup(arg, (size_t)(inline_value - arg));
+            if (!option)
+                return run_usage("out of memory");
+            rc = apply_inline(options, option, inline_value + 1);
+            free(option);
+            if (rc != 0)
+                return -1;
+            continue;
+        }
         if (cli_is_help(arg))
             return cli_help(cli_usage_run) == 0 ? MC_RUN_HELP : -1;
         else if (strcmp(arg, "--lock") == 0)
@@ -125,10 +172,8 @@ static int parse_options(int argc, char **argv, struct run_options *options)
         else if (strcmp(arg, "--meta") == 0) {
             const char *pair = option_value(argc, argv, &i);
 
-            if (!pair)
+            if (!pair || add_meta(options, pair) != 0)
                 return -1;
-            if (add_meta(options, pair) != 0)
-                return run_usage("--meta %s: expected KEY=VALUE", pair);
         } else {
             return run_usage("unknown option %s", arg);
         }
@@ -137,6 +182,12 @@ static int parse_options(int argc, char **argv, struct run_options *options)
     }
     if (i >= argc)
         return run_usage("no program given");
+    if (options->new_cache && options->existing)
+        return run_usage("--new and --existing do not go together");
+    if (options->exports && mc_parse_exports("--export ", options->exports, &names, &count,
+                                             &err) != 0)
+        return run_usage("%s", err.msg);
+    mc_free_names(names, count);
     options->program = argv + i;
     return 0;
 }
@@ -203,6 +254,43 @@ static int set_or_unset(const char *name, const char *value)
     return value ? setenv(name, value, 1) : 0;
 }
 
+/* --export adds to MONOCACHE_EXPORT, as --meta adds to MONOCACHE_META. */
+static int add_exports(const char *exports)
+{
+    const char *current = getenv(MC_ENV_EXPORT);
+    char *joined;
+    int rc;
+
+    if (!exports)
+        return 0;
+    joined = current && *current ? mc_concat(current, ",", exports, NULL) : strdup(exports);
+    rc = joined ? setenv(MC_ENV_EXPORT, joined, 1) : -1;
+    free(joined);
+    return rc;
+}
+
+/* MONOCACHE_META with the --meta keys over it (a MONOCACHE_META that is not
+ * a JSON object is left for the watcher to report): malloc'd text. */
+static char *merged_meta(const cJSON *options_meta)
+{
+    const char *current = getenv(MC_ENV_META);
+    cJSON *merged = current ? mc_json_parse(current, strlen(current)) : NULL;
+    const cJSON *item;
+    char *text;
+
+    if (!cJSON_IsObject(merged)) {
+        cJSON_Delete(merged);
+        if (current && *current)
+            return strdup(current);
+        merged = cJSON_CreateObject();
+    }
+    cJSON_ArrayForEach(item, options_meta)
+        mc_meta_set_key(merged, item->string, cJSON_Duplicate(item, 1));
+    text = merged ? cJSON_PrintUnformatted(merged) : NULL;
+    cJSON_Delete(merged);
+    return text;
+}
+
 /* The watcher reads its orders from the environment; run's options become
  * variables for it only. */
 static char **watcher_env(const struct run_options *options)
@@ -215,13 +303,13 @@ static char **watcher_env(const struct run_options *options)
 
     rc |= set_or_unset(MC_ENV_ROOT, options->root);
     rc |= set_or_unset(MC_ENV_EXISTING, options->existing);
-    rc |= set_or_unset(MC_ENV_EXPORT, options->exports);
+    rc |= add_exports(options->exports);
     if (options->lock)
         rc |= setenv(MC_ENV_LOCK, "1", 1);
     if (options->new_cache)
         rc |= setenv(MC_ENV_NEW, "1", 1);
     if (options->meta) {
-        meta_text = cJSON_PrintUnformatted(options->meta);
+        meta_text = merged_meta(options->meta);
         rc |= meta_text ? setenv(MC_ENV_META, meta_text, 1) : -1;
         free(meta_text);
     }
@@ -306,21 +394,45 @@ static void forward(int sig, siginfo_t *info, void *context)
         kill(pid, sig);
 }
 
+/* The dispositions run found, restored when it stops forwarding. */
+static struct sigaction found_actions[sizeof(forwarded_signals) / sizeof(forwarded_signals[0])];
+
+/* Passes the listed signals on to the program, except those run was started
+ * ignoring (nohup, a background job): those stay ignored, for the program
+ * too, as they would be without run. */
 static void set_forwarding(int on)
 {
     struct sigaction action;
     size_t i;
 
     memset(&action, 0, sizeof(action));
-    if (on) {
-        action.sa_sigaction = forward;
-        action.sa_flags = SA_SIGINFO | SA_RESTART;
-    } else {
-        action.sa_handler = SIG_DFL;
-    }
+    action.sa_sigaction = forward;
+    action.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&action.sa_mask);
-    for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
-        sigaction(forwarded_signals[i], &action, NULL);
+    for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++) {
+        if (!on) {
+            sigaction(forwarded_signals[i], &found_actions[i], NULL);
+            continue;
+        }
+        if (sigaction(forwarded_signals[i], NULL, &found_actions[i]) == 0 &&
+            found_actions[i].sa_handler != SIG_IGN)
+            sigaction(forwarded_signals[i], &action, NULL);
+    }
+}
+
+/* 1 if run is the foreground job of its controlling terminal: then the
+ * program shares its process group, so that terminal signals and job
+ * control (Ctrl-C, Ctrl-Z) reach it directly. Anywhere else the program gets
+ * a process group of its own: a signal sent to run's group (a supervisor,
+ * `kill %job`) reaches the program once, through run, not twice. */
+static int in_foreground(void)
+{
+    int tty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+    int foreground = tty >= 0 && tcgetpgrp(tty) == getpgrp();
+
+    if (tty >= 0)
+        close(tty);
+    return foreground;
 }
 
 static int exec_status(int errnum)
@@ -331,6 +443,7 @@ static int exec_status(int errnum)
 /* Starts the program; 0 with program_pid set, or an exit status. */
 static int start_program(char **program)
 {
+    int own_group = !in_foreground();
     sigset_t all;
     sigset_t old;
     int report[2];
@@ -346,6 +459,8 @@ static int start_program(char **program)
     sigprocmask(SIG_BLOCK, &all, &old);
     pid = fork();
     if (pid == 0) {
+        if (own_group)
+            setpgid(0, 0);
         sigaction(SIGCHLD, &inherited_sigchld, NULL);
         sigprocmask(SIG_SETMASK, &old, NULL);
         close(report[0]);
@@ -355,9 +470,12 @@ static int start_program(char **program)
             _exit(MC_EXIT_CANNOT_EXEC);
         _exit(exec_status(errnum));
     }
-    if (pid > 0)
-        program_pid = pid;
     errnum = errno;
+    if (pid > 0) {
+        program_pid = pid;
+        if (own_group)
+            setpgid(pid, pid);
+    }
     sigprocmask(SIG_SETMASK, &old, NULL);
     close(report[1]);
     if (pid < 0) {
@@ -480,8 +598,8 @@ static int apply_to_tree_cache(const struct run_options *options)
             return -1;
         }
     }
-    if (mc_parse_exports(options->exports, &names, &count, &err) != 0) {
-        mc_log_always(MC_LOG_ERROR, "run: --export: %s", err.msg);
+    if (mc_parse_exports("run: --export ", options->exports, &names, &count, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
         return -1;
     }
     for (i = 0; i < count; i++) {
@@ -625,7 +743,7 @@ int cmd_run(int argc, char **argv)
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &dfl, &inherited_sigchld);
-    if (cli_setup_log() != 0) {
+    if (cli_setup_log(0) != 0) {
         cJSON_Delete(options.meta);
         return MC_EXIT_OWN_ERROR;
     }

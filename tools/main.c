@@ -32,7 +32,7 @@ const char *cli_getenv(const char *name, void *ctx)
     return getenv(name);
 }
 
-int cli_setup_log(void)
+int cli_setup_log(int report_file_error)
 {
     enum mc_log_level level;
     struct mc_err err;
@@ -44,7 +44,7 @@ int cli_setup_log(void)
         return -1;
     }
     mc_log_set_format(json ? MC_LOG_JSON : MC_LOG_TEXT);
-    if (mc_log_setup(level, getenv(MC_ENV_LOG_FILE), &err) != 0)
+    if (mc_log_setup(level, getenv(MC_ENV_LOG_FILE), &err) != 0 && report_file_error)
         mc_log_always(MC_LOG_WARN, "%s", err.msg);
     return 0;
 }
@@ -107,7 +107,8 @@ static char *file_in(const char *dir, const char *rel, const char *name)
 
 char *cli_find_library(void)
 {
-    static const char *const relative[] = { "", "/../lib", "/../lib/" MC_MULTIARCH, "/../lib64" };
+    static const char multiarch_lib[] = "/../lib/" MC_MULTIARCH;
+    static const char *const relative[] = { "", "/../lib", multiarch_lib, "/../lib64" };
     char *path = NULL;
     char *found;
     char *self = realpath("/proc/self/exe", NULL);
@@ -179,7 +180,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "monocache: unknown command \"%s\"; see monocache --help\n", argv[1]);
         return MC_EXIT_USAGE;
     }
-    if (command->run != cmd_watch && command->run != cmd_run && cli_setup_log() != 0)
+    if (command->run != cmd_watch && command->run != cmd_run && cli_setup_log(1) != 0)
         return MC_EXIT_FAILED;
     return command->run(argc - 1, argv + 1);
 }

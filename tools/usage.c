@@ -15,11 +15,11 @@ const char cli_usage_main[] =
     "                                         list caches\n"
     "  meta ID|PATH [--json] [--get KEY] [KEY=VALUE...]\n"
     "                                         print a cache's meta, or set keys\n"
-    "  lock ID|PATH                           keep the cache when its last holder ends\n"
-    "  unlock ID|PATH                         wipe it when its last holder ends\n"
+    "  lock ID|PATH...                        keep the cache when its last holder ends\n"
+    "  unlock ID|PATH...                      wipe it when its last holder ends\n"
     "  holders ID|PATH                        the processes holding a cache\n"
     "  gc [--dry-run] [--root DIR]            reclaim caches whose holders are all gone\n"
-    "  rm [--force] ID|PATH                   wipe a cache now\n"
+    "  rm [--force] ID|PATH...                wipe caches now\n"
     "  preload-path                           print the path of libmonocache.so\n"
     "  --help, --version\n"
     "\n"
@@ -62,23 +62,24 @@ const char cli_usage_ls[] =
     "  --root DIR   the root to list (default $MONOCACHE_ROOT, else the default)\n";
 
 const char cli_usage_meta[] =
-    "usage: monocache meta ID|PATH [--json] [--get KEY] [KEY=VALUE...]\n"
+    "usage: monocache meta ID|PATH [--json] [--get KEY] [--] [KEY=VALUE...]\n"
     "\n"
     "Prints a cache's meta.json, or one key of it, or sets keys. A value is\n"
     "JSON if it parses as JSON (n=3, flag=true, obj='{\"a\":1}'), a string\n"
     "otherwise; --json demands JSON. \"id\" and \"created\" are monocache's.\n"
+    "After --, every KEY=VALUE is a pair, even one starting with -.\n"
     "\n"
     "  --get KEY    print that key's value (a string raw, unless --json)\n"
     "  --json       print compact JSON; take values as JSON only\n";
 
 const char cli_usage_lock[] =
-    "usage: monocache lock ID|PATH\n"
+    "usage: monocache lock ID|PATH...\n"
     "\n"
     "Keeps the cache when its last holder ends. Fails, saying so, if the\n"
     "cache was released first.\n";
 
 const char cli_usage_unlock[] =
-    "usage: monocache unlock ID|PATH\n"
+    "usage: monocache unlock ID|PATH...\n"
     "\n"
     "Lets the cache be wiped when its last holder ends; one nobody holds is\n"
     "reclaimed by the next gc.\n";
@@ -102,7 +103,7 @@ const char cli_usage_gc[] =
     "  --root DIR      the root to sweep\n";
 
 const char cli_usage_rm[] =
-    "usage: monocache rm [--force] ID|PATH\n"
+    "usage: monocache rm [--force] ID|PATH...\n"
     "\n"
     "Wipes a cache now. Refuses a locked cache and one held by running\n"
     "processes, unless --force (-f).\n";
@@ -136,4 +137,11 @@ int cli_bad_usage(const char *command, const char *usage, int status, const char
     fprintf(stderr, "\n%.*s\n(monocache %s --help for more)\n",
             end ? (int)(end - usage) : (int)strlen(usage), usage, command);
     return status;
+}
+
+const char *cli_inline_value(const char *arg, const char *option)
+{
+    size_t len = strlen(option);
+
+    return strncmp(arg, option, len) == 0 && arg[len] == '=' ? arg + len + 1 : NULL;
 }

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #define MC_WATCH_REPLY_FD 3
+#define MC_SWEEP_INTERVAL_MS 1000
 
 struct answer {
     struct mc_buf text;
@@ -199,8 +200,12 @@ static int compose(struct mc_config *cfg, struct answer *answer, struct mc_err *
     rc |= add_set(text, MC_ENV_ROOT, answer->cache.root);
     for (i = 0; i < cfg->export_count; i++)
         rc |= add_set(text, cfg->exports[i], answer->cache.path);
+    /* What the tree asked for is done: its descendants must not ask again
+     * for their own fresh caches (a locked one, kept for ever). */
     rc |= add_record(text, "unset", MC_ENV_NEW);
     rc |= add_record(text, "unset", MC_ENV_EXISTING);
+    rc |= add_record(text, "unset", MC_ENV_LOCK);
+    rc |= add_record(text, "unset", MC_ENV_META);
     rc |= end_record(text, mc_buf_printf(text, "hold %llu:%llu:%s", (unsigned long long)st.st_dev,
                                          (unsigned long long)st.st_ino, answer->cache.lock_path));
     if (rc != 0) {
@@ -258,6 +263,8 @@ static void report_gc(enum mc_gc_action action, const char *id, const char *mess
     (void)ctx;
     if (action == MC_GC_FAILED)
         mc_log(MC_LOG_WARN, "gc: %s: %s", id, message);
+    else if (action == MC_GC_BUSY || action == MC_GC_LEFT)
+        mc_log(MC_LOG_INFO, "gc: %s: left: %s", id, message);
     else if (action != MC_GC_WOULD)
         mc_log(MC_LOG_INFO, "gc: reclaimed cache %s", id);
 }
@@ -282,25 +289,41 @@ static int open_own_dir(struct answer *answer)
     return fd;
 }
 
-/* Reclaims what dead trees left under the root, in a thread of ours: a
- * short-lived tree's last holder waits for its release, not for a sweep of
- * unrelated caches, and a child process would be left for init to reap. The
- * watcher lets its waiters go when the release is done and ends after the
- * sweep. */
+/* Reclaims what dead trees left under the root — their lock files, never
+ * the meta of a kept cache — in a thread of ours: a short-lived tree's last
+ * holder waits for its release, not for a sweep of unrelated caches, and a
+ * child process would be left for init to reap. At most one sweep per root
+ * at a time, at most one per MC_SWEEP_INTERVAL_MS: a new tree's share stays
+ * the same however many caches the root keeps, and a dead tree is still
+ * reclaimed by the next tree to start a second later. The watcher lets its
+ * waiters go when the release is done and ends after the sweep. */
+struct sweeping {
+    struct answer *answer;
+    int claim_fd;       /* holds the root's sweep lock until the sweep ends */
+};
+
 static void *sweep(void *arg)
 {
-    struct answer *answer = arg;
-    struct mc_gc_options options = { 0, answer->cache.id, report_gc, NULL };
+    struct sweeping *sweeping = arg;
+    struct mc_gc_options options = { MC_GC_LOCK_FILES, 0, sweeping->answer->cache.id, report_gc,
+                                     NULL };
     struct mc_err err;
 
-    if (mc_gc(&answer->root, &options, &err) < 0)
+    if (mc_gc(&sweeping->answer->root, &options, &err) < 0)
         mc_log(MC_LOG_WARN, "gc: %s", err.msg);
+    close(sweeping->claim_fd);
     return NULL;
 }
 
-static int sweep_in_background(struct answer *answer, pthread_t *thread)
+static int sweep_in_background(struct sweeping *sweeping, pthread_t *thread)
 {
-    return pthread_create(thread, NULL, sweep, answer) == 0;
+    sweeping->claim_fd = mc_gc_claim_sweep(&sweeping->answer->root, MC_SWEEP_INTERVAL_MS);
+    if (sweeping->claim_fd < 0)
+        return 0;
+    if (pthread_create(thread, NULL, sweep, sweeping) == 0)
+        return 1;
+    close(sweeping->claim_fd);
+    return 0;
 }
 
 /* Keeps the starter's stderr only where holding it open blocks nobody (a
@@ -343,13 +366,14 @@ static void let_waiters_go(void *ctx)
 static int watch(struct answer *answer)
 {
     struct mc_release_wait wait = { MC_DIR_LOCK_WAIT_MS, let_waiters_go, answer };
+    struct sweeping sweeping = { answer, -1 };
     pthread_t sweeper;
     struct mc_err err;
     struct stat st;
     int outcome;
     int swept;
 
-    swept = sweep_in_background(answer, &sweeper);
+    swept = sweep_in_background(&sweeping, &sweeper);
     while (flock(answer->watch_fd, LOCK_EX) != 0) {
         if (errno != EINTR) {
             mc_log(MC_LOG_ERROR, "%s: cannot wait for holders: %s", answer->cache.lock_path,

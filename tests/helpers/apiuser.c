@@ -39,6 +39,9 @@ int main(int argc, char **argv)
         return monocache_lock(err, sizeof(err)) == 0 ? 0 : (fprintf(stderr, "%s\n", err), 1);
     if (argc > 1 && strcmp(argv[1], "unlock") == 0)
         return monocache_unlock(err, sizeof(err)) == 0 ? 0 : (fprintf(stderr, "%s\n", err), 1);
+    if (argc > 2 && strcmp(argv[1], "set-null") == 0)
+        return monocache_meta_set(argv[2], NULL, err, sizeof(err)) == 0
+                   ? 0 : (fprintf(stderr, "%s\n", err), 1);
     if (argc > 3 && strcmp(argv[1], "set") == 0)
         return monocache_meta_set(argv[2], argv[3], err, sizeof(err)) == 0
                    ? 0 : (fprintf(stderr, "%s\n", err), 1);

@@ -419,6 +419,17 @@ int main(int argc, char **argv)
         } else if (strcmp(op, "spawn-closefrom") == 0 || strcmp(op, "spawn-close-hold") == 0) {
             spawn_closing(arg, op[11] == 'f');
             i++;
+        } else if (strcmp(op, "count-term") == 0) {
+            /* First use: count SIGTERMs (and say so in the cache); then print. */
+            static int counting;
+
+            if (!counting) {
+                signal(SIGTERM, count_signal);
+                touch_in_cache("counting");
+                counting = 1;
+            } else {
+                printf("terms %d\n", (int)handled_count);
+            }
         } else if (strcmp(op, "sigwait-term") == 0) {
             sigwait_unblocked_term();
         } else if (strcmp(op, "tiny-altstack") == 0) {

@@ -17,9 +17,10 @@
 
 #define PATH_TEXT_MAX 4096
 
-/* Entries of dir other than . and .. and the run directory's marker; a
- * missing directory counts 0. */
-static int count_entries(const char *dir_path)
+/* Entries of dir other than . and .., and other than dot files if
+ * skip_dot_files (the run directory's marker and sweep lock); a missing
+ * directory counts 0. */
+static int count_entries(const char *dir_path, int skip_dot_files)
 {
     DIR *dir = opendir(dir_path);
     struct dirent *entry;
@@ -29,7 +30,7 @@ static int count_entries(const char *dir_path)
         return 0;
     while ((entry = readdir(dir)) != NULL) {
         if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0 &&
-            strcmp(entry->d_name, ".monocache-run") != 0)
+            !(skip_dot_files && entry->d_name[0] == '.'))
             count++;
     }
     closedir(dir);
@@ -42,9 +43,9 @@ static int left_in_root(const char *root)
     int left;
 
     snprintf(path, sizeof(path), "%s/cache", root);
-    left = count_entries(path);
+    left = count_entries(path, 0);
     snprintf(path, sizeof(path), "%s/run", root);
-    return left + count_entries(path);
+    return left + count_entries(path, 1);
 }
 
 int main(int argc, char **argv)

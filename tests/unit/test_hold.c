@@ -12,6 +12,9 @@
 #define TEXT_MAX 256
 #define CANARY 0x5a
 
+/* Only a lock file's name is a hold: "/<id>.lock". */
+#define LOCK_NAME "/12345678-aaaa-4bbb-8ccc-123456789abc.lock"
+
 static void check_round_trip(int fd, unsigned long long dev, unsigned long long ino,
                              const char *path, const char *want)
 {
@@ -31,11 +34,11 @@ static void check_round_trip(int fd, unsigned long long dev, unsigned long long 
 
 static void test_round_trips(void)
 {
-    check_round_trip(1000, 2049, 1234567, "/tmp/mc/run/x.lock",
-                     "1000:2049:1234567:/tmp/mc/run/x.lock");
-    check_round_trip(0, 0, 0, "/", "0:0:0:/");
-    check_round_trip(INT_MAX, ULLONG_MAX, ULLONG_MAX, "/a:b/c d",
-                     "2147483647:18446744073709551615:18446744073709551615:/a:b/c d");
+    check_round_trip(1000, 2049, 1234567, "/tmp/mc/run" LOCK_NAME,
+                     "1000:2049:1234567:/tmp/mc/run" LOCK_NAME);
+    check_round_trip(0, 0, 0, LOCK_NAME, "0:0:0:" LOCK_NAME);
+    check_round_trip(INT_MAX, ULLONG_MAX, ULLONG_MAX, "/a:b/c d" LOCK_NAME,
+                     "2147483647:18446744073709551615:18446744073709551615:/a:b/c d" LOCK_NAME);
 }
 
 static void test_rejects(void)
@@ -68,6 +71,12 @@ static void test_rejects(void)
         "3:4:5:p",
         "3:4:5:relative/lock",
         "3:4:5:./lock",
+        "3:4:5:/p",
+        "3:4:5:/home/me/.bashrc",
+        "3:4:5:/tmp/12345678-aaaa-4bbb-8ccc-123456789abc.lockx",
+        "3:4:5:/tmp/x12345678-aaaa-4bbb-8ccc-123456789abc.lock",
+        "3:4:5:/tmp/12345678-AAAA-4bbb-8ccc-123456789abc.lock",
+        "3:4:5:12345678-aaaa-4bbb-8ccc-123456789abc.lock",
     };
     struct mc_hold hold;
     size_t i;
@@ -80,9 +89,9 @@ static void test_limits_accepted(void)
 {
     struct mc_hold hold;
 
-    is_int(mc_hold_parse("2147483647:4:5:/p", &hold), 0, "fd INT_MAX is accepted");
+    is_int(mc_hold_parse("2147483647:4:5:" LOCK_NAME, &hold), 0, "fd INT_MAX is accepted");
     is_int(hold.fd, INT_MAX, "fd INT_MAX read back");
-    is_int(mc_hold_parse("007:18446744073709551615:0:/p", &hold), 0,
+    is_int(mc_hold_parse("007:18446744073709551615:0:" LOCK_NAME, &hold), 0,
            "leading zeros and dev ULLONG_MAX are accepted");
     is_int(hold.fd, 7, "fd with leading zeros");
     ok(hold.dev == ULLONG_MAX, "dev ULLONG_MAX read back");

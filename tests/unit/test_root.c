@@ -119,12 +119,17 @@ static void test_create(void)
     struct mc_root root;
     struct mc_err err;
 
+    mc_err_clear(&err);
+    is_int(mc_root_open(want, NULL, MC_ROOT_CREATE, &root, &err), -1,
+           "MC_ROOT_CREATE does not make a root's missing parent (a typo stays a typo)");
+    ok(has(err.msg, "does not exist") && has(err.msg, at("new")), "saying so: %s", err.msg);
+    ok(is_missing(at("new")), "nothing made");
+    make_dir("new", PRIVATE_MODE);
     is_int(mc_root_open(want, NULL, MC_ROOT_CREATE, &root, &err), 0,
-           "MC_ROOT_CREATE makes a missing root and its parent");
+           "MC_ROOT_CREATE makes a missing root whose parent exists");
     is_str(root.path, want, "root path");
     is_str(root.cache_dir, at("new/root/" MC_CACHE_SUBDIR), "cache dir");
     is_str(root.run_dir, at("new/root/" MC_RUN_SUBDIR), "run dir");
-    is_int(mode_of(at("new")), PRIVATE_MODE, "the parent made on the way is 0700");
     is_int(mode_of(at("new/root")), PRIVATE_MODE, "the root is 0700");
     is_int(mode_of(at("new/root/" MC_CACHE_SUBDIR)), PRIVATE_MODE, "cache/ is 0700");
     is_int(mode_of(at("new/root/" MC_RUN_SUBDIR)), PRIVATE_MODE, "run/ is 0700");
@@ -279,6 +284,7 @@ static void test_relative(void)
         free(cwd);
         return;
     }
+    make_dir("rel", PRIVATE_MODE);
     is_int(mc_root_open("rel/root", NULL, MC_ROOT_CREATE, &root, &err), 0,
            "a relative root is accepted");
     is_str(root.path, at("rel/root"), "and made absolute");
