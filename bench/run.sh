@@ -23,6 +23,10 @@
 #      directory and its lock file are gone (bench/killwait.c).
 #   6. creation: one `LD_PRELOAD=libmonocache.so /bin/true` (creates a cache,
 #      starts the watcher, wipes it) vs the same with the empty preload.
+#   7. scale: roots holding SCALE_SIZES locked caches (meta.json only, made
+#      by a script): SCALE_TREES back-to-back creations there vs in an empty
+#      root (interleaved rounds), one `monocache gc` and one `monocache ls`
+#      of each (and the time to ls's first cache line).
 # Every measurement interleaves the configurations round by round (rotating
 # the order) and reports medians, the ratio of medians, the median of the
 # per-round ratios, and min..max. Machines are shared and noisy: this script
@@ -53,6 +57,10 @@ export LC_ALL=C
 : "${KILL_ROUNDS:=10}"             # SIGKILL release measurements
 : "${KILL_TIMEOUT_MS:=10000}"      # give up waiting for a release after this
 : "${CREATE_ROUNDS:=20}"           # creation measurements per configuration
+: "${SCALE_SIZES:=10000 100000}"   # locked caches in the big roots of section 7
+: "${SCALE_TREES:=200}"            # back-to-back creations per loop
+: "${SCALE_ROUNDS:=5}"             # rounds of the empty-root / big-root loops
+: "${SCALE_DIR:=}"                 # where the big roots go (default: see section 7)
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -104,6 +112,7 @@ SPAWNLOOP=$tmp/bin/spawnloop
 PROBE=$tmp/bin/probe
 
 wipe_tmp=
+scale_tmp=
 cleanup() {
     local root dir
 
@@ -114,6 +123,7 @@ cleanup() {
         done
     done
     [ -n "$wipe_tmp" ] && rm -rf "$wipe_tmp"
+    [ -n "$scale_tmp" ] && rm -rf "$scale_tmp"
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -754,6 +764,121 @@ measure_create() {
 
 section "6. creation: a process that creates (and wipes) a cache"
 measure_create
+
+# --- 7. scale -------------------------------------------------------------------
+
+# Where the big roots go: tmpfs by default (/dev/shm), because making 100,000
+# directories and files on a slow disk takes minutes and measures the disk;
+# what is measured here is monocache's share.
+scale_base=${SCALE_DIR:-}
+if [ -z "$scale_base" ]; then
+    scale_base=$tmp
+    [ -d /dev/shm ] && [ -w /dev/shm ] && scale_base=/dev/shm
+fi
+
+# make_root DIR N: a monocache root holding N locked caches.
+make_root() {
+    python3 - "$1" "$2" <<'PY'
+import json, os, sys, uuid
+root, count = sys.argv[1], int(sys.argv[2])
+os.makedirs(root + "/cache", mode=0o700)
+os.makedirs(root + "/run", mode=0o700)
+os.chmod(root, 0o700)
+open(root + "/run/.monocache-run", "w").write("monocache run directory\n")
+for _ in range(count):
+    cid = str(uuid.uuid4())
+    os.mkdir(root + "/cache/" + cid, 0o700)
+    with open(root + "/cache/" + cid + "/meta.json", "w") as f:
+        json.dump({"id": cid, "created": "2026-01-01T00:00:00Z", "locked": True}, f)
+PY
+}
+
+# trees_once ROOT NAME: SCALE_TREES creations of a cache in ROOT, one after
+# another, as a sample of NAME.
+trees_once() {
+    local t0 t1 i
+
+    t0=$EPOCHREALTIME
+    for ((i = 0; i < SCALE_TREES; i++)); do
+        MONOCACHE_ROOT=$1 LD_PRELOAD=$MC_LIB /bin/true || return 1
+    done
+    t1=$EPOCHREALTIME
+    add "$2" "$(elapsed "$t0" "$t1")"
+}
+
+# timed NAME COMMAND...: one sample of NAME, the command's wall time.
+timed() {
+    local name=$1 t0 t1
+    shift
+    t0=$EPOCHREALTIME
+    "$@" > /dev/null 2>&1 || return 1
+    t1=$EPOCHREALTIME
+    add "$name" "$(elapsed "$t0" "$t1")"
+}
+
+# first_line ROOT NAME: time until ls prints its first cache line.
+first_line() {
+    local t0 line
+    t0=$EPOCHREALTIME
+    line=$(MONOCACHE_ROOT=$1 "$MC_BIN" ls | sed -n '2{p;q}')
+    [ -n "$line" ] || return 1
+    add "$2" "$(elapsed "$t0" "$EPOCHREALTIME")"
+}
+
+measure_scale() {
+    local size round config root
+    local bad=0
+
+    scale_tmp=$(mktemp -d "$scale_base/mc-bench-scale.XXXXXX") || {
+        failed "scale: cannot make a directory in $scale_base"
+        return
+    }
+    make_root "$scale_tmp/empty" 0
+    for size in $SCALE_SIZES; do
+        if ! make_root "$scale_tmp/r$size" "$size"; then
+            failed "scale: cannot make a root of $size caches"
+            return
+        fi
+    done
+    for ((round = 0; round < SCALE_ROUNDS; round++)); do
+        for config in $(rotate "$round" empty $SCALE_SIZES); do
+            root=$scale_tmp/r$config
+            [ "$config" = empty ] && root=$scale_tmp/empty
+            trees_once "$root" "scale.trees.$config" || bad=$((bad + 1))
+        done
+    done
+    [ "$bad" -gt 0 ] && failed "scale: $bad tree loops failed"
+    printf '    %-58s %9s s\n' "$SCALE_TREES creations, empty root (median)" \
+        "$(fmt "$(sample scale.trees.empty median)" 1 3)"
+    for size in $SCALE_SIZES; do
+        printf '    %-58s %9s s   x%s of the empty root   [%s..%s]\n' \
+            "$SCALE_TREES creations, $size locked caches" \
+            "$(fmt "$(sample "scale.trees.$size" median)" 1 3)" \
+            "$(ratio "$(sample "scale.trees.$size" median)" "$(sample scale.trees.empty median)")" \
+            "$(fmt "$(sample "scale.trees.$size" min)" 1 3)" "$(fmt "$(sample "scale.trees.$size" max)" 1 3)"
+    done
+    for size in $SCALE_SIZES; do
+        root=$scale_tmp/r$size
+        for ((round = 0; round < 3; round++)); do
+            timed "scale.gc.$size" env MONOCACHE_ROOT="$root" "$MC_BIN" gc || bad=$((bad + 1))
+            timed "scale.ls.$size" env MONOCACHE_ROOT="$root" "$MC_BIN" ls || bad=$((bad + 1))
+            first_line "$root" "scale.first.$size" || bad=$((bad + 1))
+        done
+        printf '    %-58s %9s ms\n' "monocache gc, $size caches, nothing to reclaim (median of 3)" \
+            "$(fmt "$(sample "scale.gc.$size" median)" 1000 1)"
+        printf '    %-58s %9s ms\n' "monocache ls, $size caches (median of 3)" \
+            "$(fmt "$(sample "scale.ls.$size" median)" 1000 1)"
+        printf '    %-58s %9s ms\n' "... until its first cache line" \
+            "$(fmt "$(sample "scale.first.$size" median)" 1000 1)"
+    done
+    [ "$(ls "$scale_tmp/r${SCALE_SIZES%% *}/cache" | wc -l)" = "${SCALE_SIZES%% *}" ] ||
+        failed "scale: the big root lost caches (gc must keep locked ones)"
+    rm -rf "$scale_tmp"
+    scale_tmp=
+}
+
+section "7. scale: roots of locked caches ($SCALE_SIZES), on $(stat -f -c %T "$scale_base" 2>/dev/null) ($scale_base; set SCALE_DIR to choose)"
+measure_scale
 
 # --- leftovers -------------------------------------------------------------------
 
