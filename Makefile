@@ -32,9 +32,10 @@ LDFLAGS ?=
 
 # Core files that are libc only: the shim links these and nothing else.
 CORE_LIBC = names hold safeopen lockfile launch reply ask
-CORE_FULL = err buf config log ids root dirlock meta jsontext session cache wipe release gc procs
+CORE_FULL = err buf config redisconf log ids root dirlock meta jsontext session cache wipe \
+	release gc procs register
 SHIM = init exit signals sigwait fds spawn helper api
-TOOLS = main usage cmd_run cmd_ls cmd_holders cmd_meta cmd_gc watch
+TOOLS = main usage cmd_run cmd_ls cmd_holders cmd_meta cmd_gc watch watch_share
 
 CORE_OBJ = $(CORE_LIBC:%=$(O)/core/%.o) $(CORE_FULL:%=$(O)/core/%.o)
 SHIM_OBJ = $(SHIM:%=$(O)/shim/%.o) $(CORE_LIBC:%=$(O)/shim/core/%.o)
@@ -42,10 +43,10 @@ TOOL_OBJ = $(TOOLS:%=$(O)/tools/%.o)
 
 LIB = $(OUT)/libmonocache.so
 CLI = $(OUT)/monocache
-CORE_LIBS = -lcjson -luuid
+CORE_LIBS = -lcjson -luuid -lhiredis -lpthread
 
 UNIT_TESTS = test_hold test_config test_buf test_ids test_meta test_root test_wipe test_reply \
-	test_jsontext
+	test_jsontext test_redisconf
 UNIT_BIN = $(UNIT_TESTS:%=$(O)/tests/unit/%)
 HELPERS = probe waitstatus apiuser spawnloop static_sleeper noopenat2
 HELPER_BIN = $(HELPERS:%=$(O)/tests/helpers/%)

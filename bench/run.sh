@@ -27,6 +27,12 @@
 #      by a script): SCALE_TREES back-to-back creations there vs in an empty
 #      root (interleaved rounds), one `monocache gc` and one `monocache ls`
 #      of each (and the time to ls's first cache line).
+#   8. Redis (if redis-server is installed; a private one on loopback): the
+#      fast path inside a Redis-counted cache (SPAWNS /bin/true, timed inside
+#      the loop) vs the empty preload; creating and ending a tree with
+#      MONOCACHE_REDIS (TCP, 127.0.0.1) vs without. With BASELINE_LIB (the
+#      libmonocache.so of another build, its monocache next to it), also
+#      without Redis vs that build: what linking hiredis costs a creation.
 # Every measurement interleaves the configurations round by round (rotating
 # the order) and reports medians, the ratio of medians, the median of the
 # per-round ratios, and min..max. Machines are shared and noisy: this script
@@ -40,7 +46,8 @@
 # in the source tree; prints to stdout. About 2.5 minutes on a quiet 2-CPU
 # machine, nearly all of it the 90 start-up loops; much longer when others
 # load the machine. The counts below can be lowered from the environment
-# (e.g. SPAWNS=100 STARTUP_ROUNDS=5) for a quick look.
+# (e.g. SPAWNS=100 STARTUP_ROUNDS=5) for a quick look; BENCH_SECTIONS="6 8"
+# runs only those sections.
 
 set -u
 export LC_ALL=C
@@ -61,6 +68,9 @@ export LC_ALL=C
 : "${SCALE_TREES:=200}"            # back-to-back creations per loop
 : "${SCALE_ROUNDS:=5}"             # rounds of the empty-root / big-root loops
 : "${SCALE_DIR:=}"                 # where the big roots go (default: see section 7)
+: "${REDIS_ROUNDS:=20}"            # rounds of the Redis configurations (section 8)
+: "${BASELINE_LIB:=}"              # another build's libmonocache.so (section 8)
+: "${BENCH_SECTIONS:=1 2 3 4 5 6 7 8}"   # which sections to run
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -122,6 +132,7 @@ cleanup() {
             [ -d "$dir" ] && MONOCACHE_ROOT=$root "$MC_BIN" rm --force "${dir##*/}" >/dev/null 2>&1
         done
     done
+    [ -s "$tmp/redis/redis.pid" ] && kill "$(cat "$tmp/redis/redis.pid")" 2>/dev/null
     [ -n "$wipe_tmp" ] && rm -rf "$wipe_tmp"
     [ -n "$scale_tmp" ] && rm -rf "$scale_tmp"
     rm -rf "$tmp"
@@ -130,6 +141,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- small tools ---------------------------------------------------------------
+
+# wanted N: section N is in BENCH_SECTIONS.
+wanted() {
+    case " $BENCH_SECTIONS " in
+        *" $1 "*) return 0 ;;
+    esac
+    return 1
+}
 
 failed() {
     failures=$((failures + 1))
@@ -325,15 +344,17 @@ measure_startup() {
     fi
 }
 
-section "1. start-up: $SPAWNS spawns of /bin/true, timed inside the loop"
-# Sanity: inside monocache run, the loop really holds a cache.
-inside=$("$MC_BIN" run -- "$PROBE" print-env MONOCACHE_PATH 2>&1)
-case $inside in
-    MONOCACHE_PATH=/*) ;;
-    *) failed "monocache run gave no cache to its program: $inside" ;;
-esac
-measure_startup spawnloop "startup (spawnloop $SPAWNS /bin/true)"
-measure_startup sh "startup (sh -c 'while ... /bin/true', $SPAWNS)"
+if wanted 1; then
+    section "1. start-up: $SPAWNS spawns of /bin/true, timed inside the loop"
+    # Sanity: inside monocache run, the loop really holds a cache.
+    inside=$("$MC_BIN" run -- "$PROBE" print-env MONOCACHE_PATH 2>&1)
+    case $inside in
+        MONOCACHE_PATH=/*) ;;
+        *) failed "monocache run gave no cache to its program: $inside" ;;
+    esac
+    measure_startup spawnloop "startup (spawnloop $SPAWNS /bin/true)"
+    measure_startup sh "startup (sh -c 'while ... /bin/true', $SPAWNS)"
+fi
 
 # --- 2. instruction counts -----------------------------------------------------
 
@@ -462,16 +483,18 @@ measure_syscalls() {
         " -> monocache - empty $((mono - empty)): ${extra:-none}"
 }
 
-section "2. instructions (callgrind) and system calls, one /bin/true inside a cache tree"
-if command -v valgrind >/dev/null 2>&1; then
-    measure_callgrind
-else
-    echo "instructions: skipped, valgrind is not installed"
-fi
-if command -v strace >/dev/null 2>&1; then
-    measure_syscalls
-else
-    echo "system calls: skipped, strace is not installed"
+if wanted 2; then
+    section "2. instructions (callgrind) and system calls, one /bin/true inside a cache tree"
+    if command -v valgrind >/dev/null 2>&1; then
+        measure_callgrind
+    else
+        echo "instructions: skipped, valgrind is not installed"
+    fi
+    if command -v strace >/dev/null 2>&1; then
+        measure_syscalls
+    else
+        echo "system calls: skipped, strace is not installed"
+    fi
 fi
 
 # --- 3. resident memory ---------------------------------------------------------
@@ -549,8 +572,10 @@ measure_rss() {
     fi
 }
 
-section "3. resident memory per process (fast path, inside a cache tree)"
-measure_rss
+if wanted 3; then
+    section "3. resident memory per process (fast path, inside a cache tree)"
+    measure_rss
+fi
 
 # --- 4. wipe speed -------------------------------------------------------------
 
@@ -666,13 +691,15 @@ measure_wipe() {
 
 wipe_base=$(choose_wipe_base)
 wipe_tmp=$(mktemp -d "$wipe_base/mc-bench-wipe.XXXXXX") || wipe_tmp=
-section "4. wipe speed: $WIPE_DIRS dirs x $WIPE_FILES_PER_DIR files of 1-100 bytes, on $(stat -f -c %T "$wipe_base" 2>/dev/null) ($wipe_base; set WIPE_DIR to choose)"
-if [ -n "$wipe_tmp" ]; then
-    chmod 700 "$wipe_tmp"
-    wipe_root=$wipe_tmp/root
-    measure_wipe
-else
-    failed "wipe: cannot make a directory in $wipe_base"
+if wanted 4; then
+    section "4. wipe speed: $WIPE_DIRS dirs x $WIPE_FILES_PER_DIR files of 1-100 bytes, on $(stat -f -c %T "$wipe_base" 2>/dev/null) ($wipe_base; set WIPE_DIR to choose)"
+    if [ -n "$wipe_tmp" ]; then
+        chmod 700 "$wipe_tmp"
+        wipe_root=$wipe_tmp/root
+        measure_wipe
+    else
+        failed "wipe: cannot make a directory in $wipe_base"
+    fi
 fi
 
 # --- 5. release latency after SIGKILL ------------------------------------------
@@ -710,8 +737,10 @@ measure_kill() {
         "$(fmt "$(sample kill.lock median)" 1 1)" "$(fmt "$(sample kill.lock max)" 1 1)" "$KILL_ROUNDS"
 }
 
-section "5. release latency after SIGKILL (LD_PRELOAD=libmonocache.so sh -c '...; exec sleep 100')"
-measure_kill
+if wanted 5; then
+    section "5. release latency after SIGKILL (LD_PRELOAD=libmonocache.so sh -c '...; exec sleep 100')"
+    measure_kill
+fi
 
 # --- 6. creation ------------------------------------------------------------------
 
@@ -762,8 +791,10 @@ measure_create() {
         " (informative: once per tree)"
 }
 
-section "6. creation: a process that creates (and wipes) a cache"
-measure_create
+if wanted 6; then
+    section "6. creation: a process that creates (and wipes) a cache"
+    measure_create
+fi
 
 # --- 7. scale -------------------------------------------------------------------
 
@@ -877,8 +908,114 @@ measure_scale() {
     scale_tmp=
 }
 
-section "7. scale: roots of locked caches ($SCALE_SIZES), on $(stat -f -c %T "$scale_base" 2>/dev/null) ($scale_base; set SCALE_DIR to choose)"
-measure_scale
+if wanted 7; then
+    section "7. scale: roots of locked caches ($SCALE_SIZES), on $(stat -f -c %T "$scale_base" 2>/dev/null) ($scale_base; set SCALE_DIR to choose)"
+    measure_scale
+fi
+
+# --- 8. Redis ---------------------------------------------------------------------
+
+# report_pair LABEL A B: medians of samples A and B (seconds), their
+# difference in ms and their ratio, paired and [min..max].
+report_pair() {
+    local label=$1 a=$2 b=$3
+
+    paired "$a" "$b" "$a.pair"
+    printf '    %-44s %s %.3f ms, %s %.3f ms: %+.3f ms, x%s (paired x%s) [%s..%s / %s..%s ms]\n' \
+        "$label" "${a##*.}" "$(fmt "$(sample "$a" median)" 1000 3)" \
+        "${b##*.}" "$(fmt "$(sample "$b" median)" 1000 3)" \
+        "$(awk -v x="$(sample "$a" median)" -v y="$(sample "$b" median)" 'BEGIN { print (x - y) * 1000 }')" \
+        "$(ratio "$(sample "$a" median)" "$(sample "$b" median)")" \
+        "$(fmt "$(sample "$a.pair" median)" 1 3)" \
+        "$(fmt "$(sample "$a" min)" 1000 2)" "$(fmt "$(sample "$a" max)" 1000 2)" \
+        "$(fmt "$(sample "$b" min)" 1000 2)" "$(fmt "$(sample "$b" max)" 1000 2)"
+}
+
+# tree_once CONFIG: one tree (a lone /bin/true that creates and ends its
+# cache), as a sample of redis.tree.CONFIG. Every configuration goes through
+# env, so the figures include one exec of env; the differences do not.
+tree_once() {
+    case $1 in
+        local) timed redis.tree.local env LD_PRELOAD="$MC_LIB" /bin/true ;;
+        redis) timed redis.tree.redis env MONOCACHE_REDIS="$redis_url" LD_PRELOAD="$MC_LIB" /bin/true ;;
+        baseline) timed redis.tree.baseline env LD_PRELOAD="$tmp/base/libmonocache.so" /bin/true ;;
+    esac
+}
+
+measure_redis() {
+    local port round config out
+    local bad=0
+    local configs="local redis"
+
+    if ! command -v redis-server > /dev/null || ! command -v redis-cli > /dev/null; then
+        failed "Redis: redis-server and redis-cli are not installed (make deps)"
+        return
+    fi
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    mkdir -p "$tmp/redis"
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+        --pidfile "$tmp/redis/redis.pid" --dir "$tmp/redis" > /dev/null
+    redis_url=redis://127.0.0.1:$port
+    for ((round = 0; round < 50; round++)); do
+        redis-cli -p "$port" ping > /dev/null 2>&1 && break
+        sleep 0.1
+    done
+    # A fresh register keeps caches for a lease (it may have lost users):
+    # start its clock, and let a short lease pass.
+    export MONOCACHE_REDIS_LEASE_S=1
+    MONOCACHE_REDIS=$redis_url LD_PRELOAD=$MC_LIB /bin/true 2> /dev/null
+    sleep 1.2
+    MONOCACHE_REDIS=$redis_url "$MC_BIN" gc > /dev/null
+    out=$(MONOCACHE_REDIS=$redis_url "$MC_BIN" run -- sh -c \
+        'redis-cli -p "$0" HGET CACHE_REGISTER "$MONOCACHE_PATH/"' "$port" 2>&1)
+    if [ "$out" != 1 ]; then
+        failed "Redis: a tree is not counted in CACHE_REGISTER ($out)"
+        return
+    fi
+    if [ -n "$BASELINE_LIB" ]; then
+        mkdir -p "$tmp/base"
+        if cp "$BASELINE_LIB" "$tmp/base/libmonocache.so" &&
+            cp "$(dirname "$BASELINE_LIB")/monocache" "$tmp/base/monocache"; then
+            configs="local redis baseline"
+        else
+            failed "Redis: cannot copy the baseline build next to $BASELINE_LIB"
+        fi
+    fi
+    for ((round = 0; round < STARTUP_ROUNDS; round++)); do
+        for config in $(rotate "$round" empty local redis); do
+            case $config in
+                empty) out=$(LD_PRELOAD=$EMPTY "$SPAWNLOOP" "$SPAWNS" /bin/true) ;;
+                local) out=$("$MC_BIN" run -- "$SPAWNLOOP" "$SPAWNS" /bin/true) ;;
+                redis) out=$(MONOCACHE_REDIS=$redis_url "$MC_BIN" run -- "$SPAWNLOOP" "$SPAWNS" /bin/true) ;;
+            esac
+            if is_number "$out"; then add "redis.fast.$config" "$out"; else bad=$((bad + 1)); fi
+        done
+    done
+    for ((round = 0; round < REDIS_ROUNDS; round++)); do
+        for config in $(rotate "$round" $configs); do
+            tree_once "$config" || bad=$((bad + 1))
+        done
+    done
+    unset MONOCACHE_REDIS_LEASE_S
+    [ "$bad" -gt 0 ] && failed "Redis: $bad runs gave no time"
+    echo "fast path, $SPAWNS spawns of /bin/true timed inside the loop (goal: redis <= 1.05 x empty):"
+    report_pair "in a Redis-counted cache vs empty preload" redis.fast.redis redis.fast.empty
+    report_pair "in a cache without Redis vs empty preload" redis.fast.local redis.fast.empty
+    report_pair "in a Redis-counted cache vs one without" redis.fast.redis redis.fast.local
+    echo "a whole tree (one LD_PRELOAD=lib /bin/true: create, count, end, wipe; goal: <= +2 ms):"
+    report_pair "with Redis (TCP loopback) vs without" redis.tree.redis redis.tree.local
+    if [ -s "$tmp/samples/redis.tree.baseline" ]; then
+        echo "without Redis, this build vs BASELINE_LIB=$BASELINE_LIB (goal: within 10%):"
+        report_pair "this build vs the baseline" redis.tree.local redis.tree.baseline
+    fi
+    out=$(redis-cli -p "$port" HLEN CACHE_REGISTER)
+    [ "$out" = 0 ] || failed "Redis: $out fields left in CACHE_REGISTER after the runs"
+}
+
+if wanted 8; then
+    section "8. Redis register (a private redis-server on 127.0.0.1)"
+    measure_redis
+fi
 
 # --- leftovers -------------------------------------------------------------------
 

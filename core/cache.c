@@ -267,7 +267,7 @@ static void wait_out_release(int fd)
 /* A lock marked 'R' whose releaser died: finish its release, then retry. */
 static void finish_abandoned_release(struct mc_cache *cache, int fd)
 {
-    struct mc_release_wait wait = { MC_DIR_LOCK_WAIT_MS, NULL, NULL };
+    struct mc_release_opts wait = { MC_DIR_LOCK_WAIT_MS, NULL, NULL, NULL };
     struct mc_err err;
 
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -276,6 +276,48 @@ static void finish_abandoned_release(struct mc_cache *cache, int fd)
     }
     if (mc_release(cache, fd, -1, &wait, &err) < 0)
         mc_log(MC_LOG_WARN, "%s", err.msg);
+}
+
+static int add_our_keys(cJSON *meta, void *ctx, struct mc_err *err)
+{
+    const struct mc_cache *cache = ctx;
+    cJSON *fresh;
+
+    if (cJSON_GetObjectItemCaseSensitive(meta, "id"))
+        return 0;       /* adopted meanwhile */
+    fresh = mc_meta_new(cache->id, time(NULL), 0, NULL);
+    if (!fresh || mc_meta_set_key(meta, "id", cJSON_CreateString(cache->id)) != 0 ||
+        (!cJSON_GetObjectItemCaseSensitive(meta, "created") &&
+         mc_meta_set_key(meta, "created",
+                         cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(fresh, "created"), 1)) !=
+             0)) {
+        cJSON_Delete(fresh);
+        mc_err_set(err, "%s: out of memory", cache->path);
+        return -1;
+    }
+    cJSON_Delete(fresh);
+    return 0;
+}
+
+int mc_cache_adopt(const struct mc_cache *cache, struct mc_err *err)
+{
+    cJSON *meta = NULL;
+    int dir_fd = mc_cache_open_dir(cache, -1, err);
+    int rc = 0;
+
+    if (dir_fd < 0)
+        return -1;
+    if (mc_meta_read(dir_fd, cache->path, &meta, err) == 0 &&
+        !cJSON_GetObjectItemCaseSensitive(meta, "id")) {
+        rc = mc_meta_update_unproven(dir_fd, cache->path, add_our_keys, (void *)cache, err);
+        if (rc == 0) {
+            mc_log(MC_LOG_INFO, "cache %s: made by the Python package, now ours too", cache->id);
+            rc = 1;
+        }
+    }
+    cJSON_Delete(meta);
+    close(dir_fd);
+    return rc;
 }
 
 struct wishes {

@@ -44,6 +44,11 @@ int mc_cache_open_dir(const struct mc_cache *cache, int parent_fd, struct mc_err
 int mc_cache_create(struct mc_cache *cache, const struct mc_root *root, int locked,
                     const cJSON *extra_meta, int *hold_fd, struct mc_err *err);
 
+/* A cache made by the Python package (a meta.json object without "id") gets
+ * our keys ("id", "created"); the package still reads it as a dict. 1 if it
+ * did, 0 if there was nothing to do, -1 with err. */
+int mc_cache_adopt(const struct mc_cache *cache, struct mc_err *err);
+
 /* Takes a hold on an existing cache: joins its lock file, or starts one if no
  * tree holds it; waits out a release in progress. */
 int mc_cache_attach(struct mc_cache *cache, int *hold_fd, struct mc_err *err);

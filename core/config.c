@@ -2,6 +2,7 @@
 #include "config.h"
 #include "jsontext.h"
 #include "meta.h"
+#include "redisconf.h"
 #include "proto.h"
 
 #include <stdlib.h>
@@ -256,6 +257,9 @@ int mc_config_load(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc
     if (mc_parse_exports(MC_ENV_EXPORT "=", get(MC_ENV_EXPORT, ctx), &cfg->exports,
                          &cfg->export_count, err) != 0)
         goto fail;
+    cfg->redis = calloc(1, sizeof(*cfg->redis));
+    if (!cfg->redis || mc_redis_config_load(cfg->redis, NULL, get, ctx, err) != 0)
+        goto fail;
     return 0;
 fail:
     mc_config_free(cfg);
@@ -271,5 +275,8 @@ void mc_config_free(struct mc_config *cfg)
     free(cfg->log_file);
     cJSON_Delete(cfg->meta);
     mc_free_names(cfg->exports, cfg->export_count);
+    if (cfg->redis)
+        mc_redis_config_free(cfg->redis);
+    free(cfg->redis);
     memset(cfg, 0, sizeof(*cfg));
 }

@@ -9,6 +9,9 @@
 #include "err.h"
 
 #include <cjson/cJSON.h>
+
+struct mc_config;
+typedef const char *(*mc_getenv_fn)(const char *name, void *ctx);
 #include <stddef.h>
 
 enum mc_on_error {
@@ -37,9 +40,8 @@ struct mc_config {
     char *log_file;         /* MONOCACHE_LOG_FILE, or NULL for stderr */
     int log_json;           /* MONOCACHE_LOG_FORMAT=json */
     enum mc_on_error on_error;
+    struct mc_redis_config *redis;  /* Redis settings (redis->enabled 0: none) */
 };
-
-typedef const char *(*mc_getenv_fn)(const char *name, void *ctx);
 
 /* Reads and checks every variable; on failure *cfg holds nothing to free. */
 int mc_config_load(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc_err *err);

@@ -5,6 +5,7 @@
 #include "ids.h"
 #include "meta.h"
 #include "proto.h"
+#include "register.h"
 #include "release.h"
 #include "safeopen.h"
 #include "session.h"
@@ -67,7 +68,8 @@ static void remember_lock(struct sweep *sweep, size_t *cap, const char *id)
  * file made since is found by the exclusive create that acts on it. */
 static int has_lock(const struct sweep *sweep, const char *id)
 {
-    return bsearch(id, sweep->lock_ids, sweep->lock_count, sizeof(*sweep->lock_ids), by_id) != NULL;
+    return sweep->lock_count &&
+           bsearch(id, sweep->lock_ids, sweep->lock_count, sizeof(*sweep->lock_ids), by_id);
 }
 
 static int is_locked(struct mc_cache *cache)
@@ -90,6 +92,7 @@ static void finish_tombstones_of(struct sweep *sweep, const char *id);
 /* Releases the cache behind an EX-locked lock file. */
 static void release_locked(struct sweep *sweep, const char *id, int fd)
 {
+    struct mc_release_opts release_opts = { 0, NULL, NULL, sweep->options->share };
     struct mc_cache cache;
     struct mc_err err;
     int outcome;
@@ -103,7 +106,7 @@ static void release_locked(struct sweep *sweep, const char *id, int fd)
         mc_cache_free(&cache);
         return;
     }
-    outcome = mc_release(&cache, fd, -1, NULL, &err);
+    outcome = mc_release(&cache, fd, -1, &release_opts, &err);
     if (outcome == MC_DISPOSE_GONE && sweep->options->scope == MC_GC_LOCK_FILES)
         finish_tombstones_of(sweep, id);
     if (outcome == MC_DISPOSE_WIPED)
@@ -114,6 +117,10 @@ static void release_locked(struct sweep *sweep, const char *id, int fd)
         say(sweep, MC_GC_KEPT, id, NULL);
     else if (outcome == MC_DISPOSE_BUSY)
         say(sweep, MC_GC_BUSY, id, err.msg);
+    else if (outcome == MC_DISPOSE_SHARED)
+        say(sweep, MC_GC_SHARED, id, NULL);
+    else if (outcome == MC_DISPOSE_DOUBT)
+        say(sweep, MC_GC_LATER, id, err.msg);
     else
         say(sweep, MC_GC_FAILED, id, err.msg);
     mc_cache_free(&cache);
@@ -199,6 +206,18 @@ static void report_unprovable(struct sweep *sweep, const struct mc_cache *cache,
         say(sweep, MC_GC_LEFT, cache->id, why);
 }
 
+/* With a register, a cache nobody counts may be one another host has just
+ * made or attached and not yet counted: left alone until it is quiet. */
+static int changed_lately(const struct sweep *sweep, int dir_fd)
+{
+    const struct mc_share *share = sweep->options->share;
+    struct stat st;
+
+    if (!share || !share->reg || share->quiet_s <= 0 || fstat(dir_fd, &st) != 0)
+        return 0;
+    return time(NULL) - st.st_ctime < share->quiet_s;
+}
+
 /* A cache directory with no lock file: no tree holds it here. Reclaim it if
  * it is ours (meta id matches) and unlocked. */
 static void sweep_unheld_dir(struct sweep *sweep, int cache_fd, const char *id)
@@ -220,7 +239,10 @@ static void sweep_unheld_dir(struct sweep *sweep, int cache_fd, const char *id)
     }
     locked = mc_meta_locked(meta);
     cJSON_Delete(meta);
-    if (!locked && sweep->dry_run) {
+    if (!locked && changed_lately(sweep, dir_fd)) {
+        say(sweep, MC_GC_LATER, id, "changed less than a lease ago, and counted nowhere: a host "
+            "may be starting to use it");
+    } else if (!locked && sweep->dry_run) {
         say(sweep, MC_GC_WOULD, id, NULL);
     } else if (!locked) {
         /* Take the lock file ourselves, exclusively, so that an attach racing
@@ -297,6 +319,100 @@ static void finish_tombstones_of(struct sweep *sweep, const char *id)
         closedir(dir);
 }
 
+/* The fields of the register under this root: ids, collected before any is
+ * changed (changing a hash while scanning it may repeat or skip fields). */
+struct registered {
+    const char *prefix;
+    size_t prefix_len;
+    char (*ids)[MC_ID_LEN + 1];
+    size_t count;
+    size_t cap;
+};
+
+static void collect_registered(const char *field, long long count, void *ctx)
+{
+    struct registered *found = ctx;
+    const char *id = field + found->prefix_len;
+
+    (void)count;
+    if (strncmp(field, found->prefix, found->prefix_len) != 0 || strlen(id) != MC_ID_LEN + 1 ||
+        id[MC_ID_LEN] != '/' || !mc_id_valid_n(id, MC_ID_LEN))
+        return;
+    if (found->count == found->cap) {
+        size_t cap = found->cap ? found->cap * 2 : MC_GC_IDS_FIRST_CAP;
+        char (*grown)[MC_ID_LEN + 1] = realloc(found->ids, cap * sizeof(*grown));
+
+        if (!grown)
+            return;
+        found->ids = grown;
+        found->cap = cap;
+    }
+    memcpy(found->ids[found->count], id, MC_ID_LEN);
+    found->ids[found->count++][MC_ID_LEN] = '\0';
+}
+
+/* A cache counted in the register, not held on this host: expired hosts
+ * off its count, then the release's rule (this host off it too, and a wipe
+ * if nobody is left and it is unlocked), under a lock file of our own so
+ * that a tree starting here meanwhile waits for the outcome. */
+static void sweep_registered(struct sweep *sweep, const char *id)
+{
+    struct mc_cache cache;
+    struct mc_err err;
+    long long remaining;
+    char *field;
+    int expired = 0;
+    int fd;
+    int rc;
+
+    if (mc_cache_init(&cache, sweep->root, id, &err) != 0)
+        return;
+    field = mc_concat(cache.path, "/", NULL);
+    if (field && mc_register_expire(sweep->options->share->reg, field, &remaining, &expired,
+                                    &err) != 0) {
+        say(sweep, MC_GC_FAILED, id, err.msg);
+    } else if (field) {
+        if (expired) {
+            char how_many[32];
+
+            snprintf(how_many, sizeof(how_many), "%d", expired);
+            say(sweep, MC_GC_EXPIRED, id, how_many);
+        }
+        rc = mc_session_create_exclusive(cache.lock_path, &fd, &err);
+        if (rc == 0) {
+            release_locked(sweep, id, fd);
+            close(fd);
+        } else if (rc < 0) {
+            say(sweep, MC_GC_FAILED, id, err.msg);
+        }
+    }
+    free(field);
+    mc_cache_free(&cache);
+}
+
+static int sweep_register(struct sweep *sweep, struct mc_err *err)
+{
+    struct registered found = { NULL, 0, NULL, 0, 0 };
+    char *prefix = mc_concat(sweep->root->cache_dir, "/", NULL);
+    size_t i;
+    int rc;
+
+    if (!prefix) {
+        mc_err_set(err, "%s: out of memory", sweep->root->cache_dir);
+        return -1;
+    }
+    found.prefix = prefix;
+    found.prefix_len = strlen(prefix);
+    rc = mc_register_each(sweep->options->share->reg, prefix, collect_registered, &found, err);
+    for (i = 0; rc == 0 && i < found.count; i++) {
+        if (!has_lock(sweep, found.ids[i]))
+            sweep_registered(sweep, found.ids[i]);
+    }
+    free(found.ids);
+    free(prefix);
+    return rc;
+}
+
 int mc_gc(const struct mc_root *root, const struct mc_gc_options *options, struct mc_err *err)
 {
     struct sweep sweep = { root, options, options->dry_run, options->except_id, NULL, 0, 0 };
@@ -308,7 +424,9 @@ int mc_gc(const struct mc_root *root, const struct mc_gc_options *options, struc
         return -1;
     }
     if (sweep_run_dir(&sweep, err) != 0 ||
-        (options->scope == MC_GC_ALL && sweep_cache_dir(&sweep, err) != 0))
+        (options->scope == MC_GC_ALL && sweep_cache_dir(&sweep, err) != 0) ||
+        (options->scope == MC_GC_ALL && !options->dry_run && options->share &&
+         options->share->reg && sweep_register(&sweep, err) != 0))
         rc = -1;
     free(sweep.lock_ids);
     return rc < 0 ? -1 : sweep.failures;

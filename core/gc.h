@@ -25,6 +25,11 @@ enum mc_gc_action {
     MC_GC_BUSY,         /* left for later: another process holds a flock() on it */
     MC_GC_LEFT,         /* a directory under cache/ not provably a cache of ours
                            (unreadable meta, another id): never touched */
+    MC_GC_SHARED,       /* released here, kept for users on other hosts */
+    MC_GC_EXPIRED,      /* hosts whose lease ran out taken off the count
+                           (message: how many) */
+    MC_GC_LATER,        /* kept: the register may have lost users (restarted
+                           lately); gc again after a lease; message says why */
     MC_GC_FAILED        /* could not be reclaimed; message says why */
 };
 
@@ -39,8 +44,14 @@ enum mc_gc_scope {
                            no lock file, all tombstones. monocache gc. */
 };
 
+struct mc_share;
+
 struct mc_gc_options {
     enum mc_gc_scope scope;
+    const struct mc_share *share;   /* the Redis register (release.h), or NULL. With
+                                       it, MC_GC_ALL also takes expired hosts off
+                                       the count of the root's caches and applies
+                                       the wipe rule to them */
     int dry_run;
     const char *except_id;      /* left alone; may be NULL */
     mc_gc_report_fn report;     /* may be NULL */

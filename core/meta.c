@@ -350,8 +350,23 @@ int mc_meta_write(int dir_fd, const char *display, const cJSON *meta, struct mc_
     return 0;
 }
 
+static int update(int dir_fd, const char *path, const char *id, mc_meta_edit_fn edit,
+                  void *ctx, struct mc_err *err);
+
 int mc_meta_update(int dir_fd, const char *path, const char *id, mc_meta_edit_fn edit,
                    void *ctx, struct mc_err *err)
+{
+    return update(dir_fd, path, id, edit, ctx, err);
+}
+
+int mc_meta_update_unproven(int dir_fd, const char *path, mc_meta_edit_fn edit, void *ctx,
+                            struct mc_err *err)
+{
+    return update(dir_fd, path, NULL, edit, ctx, err);
+}
+
+static int update(int dir_fd, const char *path, const char *id, mc_meta_edit_fn edit,
+                  void *ctx, struct mc_err *err)
 {
     cJSON *meta = NULL;
     int rc = -1;
@@ -367,7 +382,7 @@ int mc_meta_update(int dir_fd, const char *path, const char *id, mc_meta_edit_fn
     if (!mc_dir_in_place(dir_fd, path))
         mc_err_set(err, "%s: released (wiped) meanwhile; nothing changed", path);
     else if (mc_meta_read(dir_fd, path, &meta, err) == 0 &&
-             mc_meta_check_id(meta, id, path, err) == 0 &&
+             (!id || mc_meta_check_id(meta, id, path, err) == 0) &&
              edit(meta, ctx, err) == 0)
         rc = mc_meta_write(dir_fd, path, meta, err);
     cJSON_Delete(meta);

@@ -52,6 +52,10 @@ typedef int (*mc_meta_edit_fn)(cJSON *meta, void *ctx, struct mc_err *err);
  * unlocks. */
 int mc_meta_update(int dir_fd, const char *path, const char *id, mc_meta_edit_fn edit,
                    void *ctx, struct mc_err *err);
+/* The same without checking "id" (for adopting a cache whose meta has
+ * none): the edit decides. */
+int mc_meta_update_unproven(int dir_fd, const char *path, mc_meta_edit_fn edit, void *ctx,
+                            struct mc_err *err);
 /* Parses a command-line value: JSON if it is JSON, else a string. */
 cJSON *mc_meta_value_from_text(const char *text);
 

@@ -57,12 +57,13 @@ static int add(struct mc_holdings *out, size_t *cap, unsigned long long ino, lon
     return 0;
 }
 
-/* 1 if argv[1] of the process is "__watch" (and argv[0] a monocache). */
+/* 1 if the command line has a monocache followed by "__watch": argv[0]
+ * and argv[1] normally, later arguments when a wrapper (valgrind) runs it. */
 static int is_watcher(long pid)
 {
     char path[64];
-    char text[256];
-    size_t len;
+    char text[1024];
+    size_t len, at, next;
     FILE *file;
 
     snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
@@ -72,8 +73,15 @@ static int is_watcher(long pid)
     len = fread(text, 1, sizeof(text) - 1, file);
     fclose(file);
     text[len] = '\0';
-    return strstr(text, "monocache") && strlen(text) + 1 < len &&
-           strcmp(text + strlen(text) + 1, MC_WATCH_ARG) == 0;
+    for (at = 0; at < len; at = next) {
+        size_t arg_len = strlen(text + at);
+
+        next = at + arg_len + 1;
+        if (next < len && arg_len >= 9 && strcmp(text + at + arg_len - 9, "monocache") == 0 &&
+            strcmp(text + next, MC_WATCH_ARG) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 static void scan_process(long pid, unsigned long long dev, const unsigned long long *inos,

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "meta.h"
 #include "proto.h"
+#include "register.h"
 #include "session.h"
 #include "wipe.h"
 
@@ -116,7 +117,7 @@ static int same_as_created(int dir_fd, const struct mc_dir_id *known, int held_d
 /* Takes the directory's flock for the decision; 0, or MC_DISPOSE_BUSY (err
  * filled) when another process kept it past the wait, or -1. */
 static int lock_for_decision(const struct mc_cache *cache, int dir_fd,
-                             const struct mc_release_wait *wait, struct mc_err *err)
+                             const struct mc_release_opts *wait, struct mc_err *err)
 {
     if (mc_dir_lock(dir_fd, LOCK_EX, 0) == 0)
         return 0;
@@ -133,17 +134,107 @@ static int lock_for_decision(const struct mc_cache *cache, int dir_fd,
     return -1;
 }
 
+/* The register's field of a cache: its path with a trailing "/". */
+static char *field_of(const struct mc_cache *cache)
+{
+    return mc_concat(cache->path, "/", NULL);
+}
+
+/* A locked cache is kept, but this host stops using it. */
+static void leave_quietly(const struct mc_cache *cache, const struct mc_share *share)
+{
+    struct mc_leave left;
+    struct mc_err err;
+    char *field;
+
+    if (!share || !share->reg)
+        return;
+    field = field_of(cache);
+    if (field && mc_register_leave(share->reg, field, 0, &left, &err) != 0)
+        mc_log(MC_LOG_WARN, "cache %s: %s; gc will take this host off the register", cache->id,
+               err.msg);
+    free(field);
+}
+
+/* Before wiping: this host leaves, and the wipe is ours only if nobody is
+ * left. 0 (wipe; *claimed if the register marked it ours), or the mc_dispose
+ * outcome that keeps the cache (err filled for UNSURE). */
+static int ask_others(const struct mc_cache *cache, const struct mc_share *share, int *claimed,
+                      struct mc_err *err)
+{
+    struct mc_leave left;
+    struct mc_err why;
+    char *field;
+    int rc;
+
+    *claimed = 0;
+    if (!share)
+        return 0;
+    if (share->unknown) {
+        mc_log(MC_LOG_INFO, "cache %s: kept as shared: its users could not be counted (Redis "
+               "was unreachable when it started)", cache->id);
+        return MC_DISPOSE_SHARED;
+    }
+    if (!share->reg)
+        return 0;
+    field = field_of(cache);
+    mc_err_set(&why, "out of memory");
+    rc = field ? mc_register_leave(share->reg, field,
+                                   MC_LEAVE_CLAIM | (share->registered ? MC_LEAVE_REGISTERED : 0),
+                                   &left, &why)
+               : -1;
+    free(field);
+    if (rc != 0) {
+        mc_err_set(err, "kept, never wiped on a guess (%s); gc finishes once Redis answers",
+                   why.msg);
+        return MC_DISPOSE_UNSURE;
+    }
+    *claimed = left.claimed;
+    if (left.remaining > 0) {
+        mc_log(MC_LOG_INFO, "cache %s: kept for its %lld other user(s)", cache->id,
+               left.remaining);
+        return MC_DISPOSE_SHARED;
+    }
+    if (left.doubt) {
+        mc_err_set(err, "kept, never wiped on a guess (%s); gc wipes it once the register has "
+                   "counted for a lease (" MC_ENV_REDIS_LEASE ")",
+                   left.doubt == MC_DOUBT_NOT_REGISTERED
+                       ? "this host was not in the register any more: Redis restarted, or "
+                         "the lease ran out"
+                       : "the register is younger than a lease: Redis started or was "
+                         "flushed lately, and users it lost may not have come back yet");
+        return MC_DISPOSE_DOUBT;
+    }
+    if (!left.claimed) {
+        mc_log(MC_LOG_INFO, "cache %s: another host is wiping it", cache->id);
+        return MC_DISPOSE_SHARED;
+    }
+    return 0;
+}
+
+static void done_wiping(const struct mc_cache *cache, const struct mc_share *share)
+{
+    struct mc_err err;
+    char *field = field_of(cache);
+
+    if (field && mc_register_wiped(share->reg, field, &err) != 0)
+        mc_log(MC_LOG_WARN, "cache %s: %s", cache->id, err.msg);
+    free(field);
+}
+
 int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known, int held_dir_fd,
-                     enum mc_dispose_mode mode, const struct mc_release_wait *wait,
+                     enum mc_dispose_mode mode, const struct mc_release_opts *opts,
                      struct mc_err *err)
 {
     struct mc_err meta_err;
     cJSON *meta = NULL;
     int parent_fd;
     int dir_fd;
+    const struct mc_share *share = opts ? opts->share : NULL;
     int proven;
     int foreign = 0;
     int locked = 0;
+    int claimed = 0;
     int rc = -1;
 
     parent_fd = open_cache_parent(cache, err);
@@ -151,9 +242,10 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
         return -1;
     dir_fd = mc_open_dir_usable(parent_fd, cache->id);
     if (dir_fd < 0) {
-        if (errno == ENOENT)
+        if (errno == ENOENT) {
             rc = MC_DISPOSE_GONE;
-        else if (errno == ELOOP || errno == ENOTDIR)
+            leave_quietly(cache, share);
+        } else if (errno == ELOOP || errno == ENOTDIR)
             mc_err_set(err, "%s: not a directory any more (symlink or file); left alone",
                        cache->path);
         else if (errno == EXDEV)
@@ -166,7 +258,7 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
     /* Everything from reading "locked" to the rename happens under the
      * directory's flock: a lock that got in first is seen here, one that
      * comes later finds the directory gone. */
-    rc = lock_for_decision(cache, dir_fd, wait, err);
+    rc = lock_for_decision(cache, dir_fd, opts, err);
     if (rc != 0) {
         close(dir_fd);
         close(parent_fd);
@@ -193,10 +285,17 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
         mc_err_set(err, "%s: cannot prove it is this cache (meta.json id does not match and it "
                    "is not the directory that was created); left alone", cache->path);
     } else if (locked && mode == MC_KEEP_LOCKED) {
+        leave_quietly(cache, share);
         rc = MC_DISPOSE_KEPT;
+    } else if (mode == MC_KEEP_LOCKED && (rc = ask_others(cache, share, &claimed, err)) != 0) {
+        /* rc: MC_DISPOSE_SHARED, _UNSURE or _DOUBT: the cache kept */
     } else if (wipe_proven(cache, parent_fd, dir_fd, err) == 0) {
         rc = MC_DISPOSE_WIPED;
+    } else {
+        rc = -1;
     }
+    if (claimed)
+        done_wiping(cache, share);
     close(dir_fd);      /* and with it the flock */
     close(parent_fd);
     return rc;
@@ -231,12 +330,18 @@ static const char *outcome_words(int outcome)
         return "its directory was already gone";
     case MC_DISPOSE_BUSY:
         return "left for gc (its directory is flock()ed)";
+    case MC_DISPOSE_SHARED:
+        return "kept for its other users";
+    case MC_DISPOSE_UNSURE:
+        return "kept (its other users could not be counted)";
+    case MC_DISPOSE_DOUBT:
+        return "kept (the register may have lost users)";
     }
     return "failed";
 }
 
 int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd,
-               const struct mc_release_wait *wait, struct mc_err *err)
+               const struct mc_release_opts *opts, struct mc_err *err)
 {
     const char releasing = MC_STATE_RELEASING;
     struct mc_lock_record record;
@@ -252,7 +357,7 @@ int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd,
         memset(&record, 0, sizeof(record));
     if (pwrite(lock_fd, &releasing, 1, 0) != 1)
         mc_log(MC_LOG_WARN, "%s: cannot mark as releasing", cache->lock_path);
-    outcome = mc_cache_dispose(cache, &record.dir, held_dir_fd, MC_KEEP_LOCKED, wait, err);
+    outcome = mc_cache_dispose(cache, &record.dir, held_dir_fd, MC_KEEP_LOCKED, opts, err);
     /* 'R' before we marked it: the last holder let go and handed over;
      * 'H': the holders died without that (SIGKILL, a crash, a raw exit). */
     mc_log(outcome < 0 ? MC_LOG_WARN : MC_LOG_INFO, "cache %s released: %s in %lld ms (%s)",

@@ -16,8 +16,13 @@ enum mc_dispose {
     MC_DISPOSE_WIPED,
     MC_DISPOSE_KEPT,    /* locked */
     MC_DISPOSE_GONE,    /* there was no directory any more */
-    MC_DISPOSE_BUSY     /* another process kept a flock() on the directory past
+    MC_DISPOSE_BUSY,    /* another process kept a flock() on the directory past
                            the wait: left in place, unreleased (err says so) */
+    MC_DISPOSE_SHARED,  /* kept: other users are counted in the register */
+    MC_DISPOSE_UNSURE,  /* kept: the register could not be asked (err says why);
+                           gc finishes once it answers */
+    MC_DISPOSE_DOUBT    /* kept: the register answered, but may have lost users
+                           (err says why); gc finishes after a lease */
 };
 
 enum mc_dispose_mode {
@@ -27,29 +32,46 @@ enum mc_dispose_mode {
                            unreadable, unless its meta names another cache */
 };
 
+struct mc_register;
+
+/* The other users of a cache, as the Redis register counts them. */
+struct mc_share {
+    struct mc_register *reg;    /* NULL: Redis is not used */
+    int unknown;                /* users could not be counted (Redis unreachable
+                                   at the start, MONOCACHE_ON_ERROR=continue):
+                                   never wipe */
+    int registered;             /* this host joined (the watcher): a count
+                                   that lost it is not trusted */
+    int quiet_s;                /* gc: a cache nobody counts is left alone until
+                                   it has not changed for this long (the lease):
+                                   another host may be about to count itself */
+};
+
 /* How a release waits for the cache directory's flock (dirlock.h), which the
- * program itself may hold. */
-struct mc_release_wait {
+ * program itself may hold, and whom else it asks. */
+struct mc_release_opts {
     int wait_ms;                /* 0: one try (gc) */
     void (*busy)(void *ctx);    /* called once before waiting, or NULL */
     void *ctx;
+    const struct mc_share *share;   /* NULL: this host is the only user */
 };
 
 /* Wipes or keeps the directory of `cache`, deciding under its flock (wait
- * may be NULL: one try). Its identity: `held_dir_fd`, a descriptor on the
+ * may be NULL: one try). With a register, this host leaves it first, and an
+ * unlocked cache is wiped only if nobody is left anywhere. Its identity: `held_dir_fd`, a descriptor on the
  * directory kept open since it was created or attached (the watcher's: while
  * it is open the inode cannot be reused), else `known` as recorded in the
  * lock file (may be NULL). Returns an mc_dispose value, or -1 with err
  * filled (the directory is then left in place or as a tombstone for gc). */
 int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known, int held_dir_fd,
-                     enum mc_dispose_mode mode, const struct mc_release_wait *wait,
+                     enum mc_dispose_mode mode, const struct mc_release_opts *wait,
                      struct mc_err *err);
 
 /* Releases a cache nobody holds: caller holds LOCK_EX on lock_fd. Marks the
  * lock 'R', disposes of the directory, unlinks the lock file. held_dir_fd as
  * for mc_cache_dispose, or -1. Returns the mc_dispose outcome, or -1. */
 int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd,
-               const struct mc_release_wait *wait, struct mc_err *err);
+               const struct mc_release_opts *wait, struct mc_err *err);
 
 /* Finishes wiping a tombstone <cache_dir>/.wipe-* left by an interrupted wipe.
  * 0 done, 1 a wipe of it is running or just finished (left alone), -1 error. */

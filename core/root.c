@@ -126,6 +126,45 @@ static int open_subdir(const char *label, const char *root, const char *name,
     return check_dir(label, *out, 1, err);
 }
 
+static int absolute(const char *given, char **out);
+
+/* <root>/run, or MONOCACHE_RUN_DIR: where the lock files are. A root shared
+ * by several hosts (NFS) keeps them on each host's own file system, since
+ * flock() counts holders per host. */
+static int open_run_dir(const char *label, struct mc_root *root, enum mc_root_mode mode,
+                        struct mc_err *err)
+{
+    const char *given = getenv(MC_ENV_RUN_DIR);
+    char run_label[MC_PATH_MAX + 64];
+    struct stat st;
+    char *wanted;
+    int rc;
+
+    if (!given || !*given)
+        return open_subdir(label, root->path, MC_RUN_SUBDIR, mode, &root->run_dir, err);
+    snprintf(run_label, sizeof(run_label), MC_ENV_RUN_DIR "=%s", given);
+    if (absolute(given, &wanted) != 0) {
+        mc_err_set(err, "%s: cannot make an absolute path", run_label);
+        return -1;
+    }
+    if (lstat(wanted, &st) != 0 && errno == ENOENT) {
+        if (mode == MC_ROOT_EXISTING) {
+            root->run_dir = wanted;
+            return 0;
+        }
+        if (make_dirs(run_label, wanted, 0, err) != 0) {
+            free(wanted);
+            return -1;
+        }
+    }
+    rc = check_dir(run_label, wanted, 1, err);
+    root->run_dir = rc == 0 ? realpath(wanted, NULL) : NULL;
+    free(wanted);
+    if (rc == 0 && !root->run_dir)
+        mc_err_sys(err, errno, "%s", run_label);
+    return root->run_dir ? 0 : -1;
+}
+
 static int absolute(const char *given, char **out)
 {
     char cwd[PATH_MAX];
@@ -246,7 +285,7 @@ static int open_at(const char *label, char *wanted, int is_default, int parents,
         return -1;
     }
     if (open_subdir(label, root->path, MC_CACHE_SUBDIR, mode, &root->cache_dir, err) != 0 ||
-        open_subdir(label, root->path, MC_RUN_SUBDIR, mode, &root->run_dir, err) != 0)
+        open_run_dir(label, root, mode, err) != 0)
         return -1;
     if (mode == MC_ROOT_CREATE && mc_root_make_run(root, err) != 0)
         return -1;

@@ -5,6 +5,8 @@
 
 #include "cache.h"
 #include "config.h"
+#include "redisconf.h"
+#include "release.h"
 #include "root.h"
 
 int cmd_run(int argc, char **argv);
@@ -33,6 +35,15 @@ int cli_is_help(const char *arg);
  * line) and where to read more, on stderr; returns status. */
 int cli_bad_usage(const char *command, const char *usage, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* The Redis register, when configured, for gc, rm and ls. */
+struct cli_share {
+    struct mc_redis_config rc;
+    struct mc_share share;
+};
+/* 0 (share.reg NULL when Redis is not configured), or -1 (printed). */
+int cli_open_share(struct cli_share *cs);
+void cli_close_share(struct cli_share *cs);
 
 #define MC_EXIT_FAILED 1
 #define MC_EXIT_USAGE 2

@@ -51,6 +51,15 @@ static void print_gc(enum mc_gc_action action, const char *id, const char *messa
     case MC_GC_BUSY:
         printf("busy %s (left for later: %s)\n", id, message);
         break;
+    case MC_GC_LATER:
+        printf("later %s (%s)\n", id, message);
+        break;
+    case MC_GC_SHARED:
+        printf("kept %s (used on other hosts)\n", id);
+        break;
+    case MC_GC_EXPIRED:
+        printf("expired %s: %s host(s) whose lease ran out taken off its count\n", id, message);
+        break;
     case MC_GC_LEFT:
         printf("left %s (%s; if it is a cache of yours, rm --force removes it)\n", id, message);
         break;
@@ -62,8 +71,9 @@ static void print_gc(enum mc_gc_action action, const char *id, const char *messa
 
 int cmd_gc(int argc, char **argv)
 {
-    struct mc_gc_options options = { MC_GC_ALL, 0, NULL, print_gc, NULL };
+    struct mc_gc_options options = { MC_GC_ALL, NULL, 0, NULL, print_gc, NULL };
     const char *root_option = NULL;
+    struct cli_share cs;
     struct mc_root root;
     struct mc_err err;
     int dry_run = 0;
@@ -89,10 +99,18 @@ int cmd_gc(int argc, char **argv)
     rc = cli_open_root("gc", root_option, &root);
     if (rc != 0)
         return rc < 0 ? MC_EXIT_FAILED : 0;
+    /* Without the register nothing counted in it may be wiped: no guess. */
+    if (cli_open_share(&cs) != 0) {
+        mc_root_free(&root);
+        return MC_EXIT_FAILED;
+    }
+    cs.share.quiet_s = cs.rc.lease_s;
+    options.share = &cs.share;
     options.dry_run = dry_run;
     failures = mc_gc(&root, &options, &err);
     if (failures < 0)
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+    cli_close_share(&cs);
     mc_root_free(&root);
     return failures == 0 ? 0 : MC_EXIT_FAILED;
 }
@@ -149,7 +167,8 @@ static int take_release_lock(struct mc_cache *cache, int dir_fd, int *fd)
     }
 }
 
-static const struct mc_release_wait rm_wait = { MC_DIR_LOCK_WAIT_MS, NULL, NULL };
+/* How rm waits, and the register it asks (set by cmd_rm). */
+static struct mc_release_opts rm_wait = { MC_DIR_LOCK_WAIT_MS, NULL, NULL, NULL };
 
 /* rm --force of a held cache: wipe the directory under its holders. */
 static int force_wipe(struct mc_cache *cache)
@@ -249,6 +268,11 @@ static int remove_cache(struct mc_cache *cache, int force)
         rc = mc_release(cache, lock_fd, -1, &rm_wait, &err);
         if (rc == MC_DISPOSE_KEPT)
             mc_log_always(MC_LOG_ERROR, "%s: locked meanwhile; kept", cache->path);
+        else if (rc == MC_DISPOSE_SHARED)
+            mc_log_always(MC_LOG_ERROR, "%s: used on other hosts (Redis counts its users); "
+                          "kept; rm --force wipes it anyway", cache->path);
+        else if (rc == MC_DISPOSE_UNSURE || rc == MC_DISPOSE_DOUBT)
+            mc_log_always(MC_LOG_ERROR, "%s: %s", cache->path, err.msg);
         else if (rc < 0 || rc == MC_DISPOSE_BUSY)
             mc_log_always(MC_LOG_ERROR, "%s", err.msg);
         rc = rc == MC_DISPOSE_WIPED || rc == MC_DISPOSE_GONE ? 0 : MC_EXIT_FAILED;
@@ -259,6 +283,7 @@ static int remove_cache(struct mc_cache *cache, int force)
 
 int cmd_rm(int argc, char **argv)
 {
+    struct cli_share cs;
     struct mc_cache cache;
     int targets = 0;
     int failed = 0;
@@ -277,6 +302,9 @@ int cmd_rm(int argc, char **argv)
     }
     if (!targets)
         return cli_bad_usage("rm", cli_usage_rm, MC_EXIT_USAGE, "which cache? (an id or a path)");
+    if (cli_open_share(&cs) != 0)
+        return MC_EXIT_FAILED;
+    rm_wait.share = &cs.share;
     for (i = 1; i < argc; i++) {
         if (argv[i][0] == '-' && argv[i][1] != '\0')
             continue;
@@ -287,6 +315,7 @@ int cmd_rm(int argc, char **argv)
         failed |= remove_cache(&cache, force) != 0;
         mc_cache_free(&cache);
     }
+    cli_close_share(&cs);
     return failed ? MC_EXIT_FAILED : 0;
 }
 

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "meta.h"
 #include "procs.h"
+#include "register.h"
 #include "safeopen.h"
 #include "wipe.h"
 
@@ -32,8 +33,19 @@ struct lock_file {
     unsigned long long ino;
 };
 
+struct counted {
+    char id[MC_ID_LEN + 1];
+    long long users;        /* -1: the field holds no count */
+};
+
 struct listing {
     const struct mc_root *root;
+    int redis;                      /* Redis configured: a USERS column */
+    int redis_failed;               /* ... but it did not answer */
+    struct counted *counted;        /* the register's counts, sorted by id */
+    size_t counted_count;
+    size_t counted_cap;
+    size_t prefix_len;
     int json;
     int size;
     int verbose;
@@ -85,6 +97,74 @@ static unsigned long long disk_usage(int dir_fd, int depth)
 static int by_id(const void *a, const void *b)
 {
     return strcmp(((const struct lock_file *)a)->id, ((const struct lock_file *)b)->id);
+}
+
+static int counted_by_id(const void *a, const void *b)
+{
+    return strcmp(((const struct counted *)a)->id, ((const struct counted *)b)->id);
+}
+
+static void collect_count(const char *field, long long users, void *ctx)
+{
+    struct listing *ls = ctx;
+    const char *id = field + ls->prefix_len;
+
+    if (strlen(id) != MC_ID_LEN + 1 || !mc_id_valid_n(id, MC_ID_LEN))
+        return;
+    if (ls->counted_count == ls->counted_cap) {
+        size_t cap = ls->counted_cap ? ls->counted_cap * 2 : MC_LOCKS_FIRST_CAP;
+        struct counted *grown = realloc(ls->counted, cap * sizeof(*grown));
+
+        if (!grown)
+            return;
+        ls->counted = grown;
+        ls->counted_cap = cap;
+    }
+    memcpy(ls->counted[ls->counted_count].id, id, MC_ID_LEN);
+    ls->counted[ls->counted_count].id[MC_ID_LEN] = '\0';
+    ls->counted[ls->counted_count++].users = users;
+}
+
+/* The register's counts of this root's caches (one scan). */
+static void find_users(struct listing *ls)
+{
+    struct cli_share cs;
+    struct mc_err err;
+    char *prefix;
+
+    if (cli_open_share(&cs) != 0) {
+        ls->redis = 1;
+        ls->redis_failed = 1;
+        return;
+    }
+    ls->redis = cs.share.reg != NULL;
+    prefix = ls->redis ? mc_concat(ls->root->cache_dir, "/", NULL) : NULL;
+    if (prefix) {
+        ls->prefix_len = strlen(prefix);
+        if (mc_register_each(cs.share.reg, prefix, collect_count, ls, &err) != 0) {
+            mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+            ls->redis_failed = 1;
+        }
+    }
+    if (ls->counted_count)
+        qsort(ls->counted, ls->counted_count, sizeof(*ls->counted), counted_by_id);
+    free(prefix);
+    cli_close_share(&cs);
+}
+
+/* The register's count of cache id: 0 when absent, -1 garbage, -2 unknown. */
+static long long users_of(const struct listing *ls, const char *id)
+{
+    struct counted key;
+    const struct counted *found;
+
+    if (ls->redis_failed)
+        return -2;
+    memcpy(key.id, id, sizeof(key.id));
+    found = ls->counted_count ? bsearch(&key, ls->counted, ls->counted_count,
+                                        sizeof(*ls->counted), counted_by_id)
+                              : NULL;
+    return found ? found->users : 0;
 }
 
 static int by_ino(const void *a, const void *b)
@@ -155,7 +235,8 @@ static size_t holders_of(const struct listing *ls, const char *id,
     *first = NULL;
     *with_watcher = 0;
     memcpy(key.id, id, sizeof(key.id));
-    lock = bsearch(&key, ls->locks, ls->lock_count, sizeof(*ls->locks), by_id);
+    lock = ls->lock_count ? bsearch(&key, ls->locks, ls->lock_count, sizeof(*ls->locks), by_id)
+                          : NULL;
     if (!lock)
         return 0;
     count = mc_holdings_of(&ls->holdings, lock->ino, first);
@@ -235,6 +316,8 @@ static void print_header(const struct listing *ls)
         return;
     }
     printf("%-36s  %-20s  %-6s  %-7s  ", "ID", "CREATED", "LOCKED", "HOLDERS");
+    if (ls->redis)
+        printf("%-5s  ", "USERS");
     if (ls->size)
         printf("%8s  ", "SIZE");
     printf("PATH\n");
@@ -264,6 +347,10 @@ static void print_row(struct listing *ls, const char *id, const char *path, cJSO
 
     printf("%-36s  %-20s  %-6s  %-7zu  ", id, created ? created : "?",
            !meta ? "?" : mc_meta_locked(meta) ? "yes" : "no", holders);
+    if (ls->redis && users_of(ls, id) >= 0)
+        printf("%-5lld  ", users_of(ls, id));
+    else if (ls->redis)
+        printf("%-5s  ", "?");
     if (ls->size) {
         human_size(size_of(ls, id), size, sizeof(size));
         printf("%8s  ", meta ? size : "?");
@@ -322,6 +409,10 @@ static void print_json_entry(struct listing *ls, const char *id, const char *pat
         cJSON_AddStringToObject(entry, "locked_note", lock_note(meta));
     cJSON_AddBoolToObject(entry, "held", holders > 0);
     cJSON_AddNumberToObject(entry, "holders", (double)holders);
+    if (ls->redis && users_of(ls, id) >= 0)
+        cJSON_AddNumberToObject(entry, "redis_users", (double)users_of(ls, id));
+    else if (ls->redis)
+        cJSON_AddNullToObject(entry, "redis_users");
     if (ls->size)
         cJSON_AddNumberToObject(entry, "size", (double)size_of(ls, id));
     if (ls->verbose)
@@ -358,6 +449,7 @@ static int list(struct listing *ls)
     DIR *dir;
 
     find_locks(ls);
+    find_users(ls);
     print_header(ls);
     fflush(stdout);
     ls->cache_fd = open(ls->root->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -420,6 +512,7 @@ int cmd_ls(int argc, char **argv)
     if (ls.cache_fd >= 0)
         close(ls.cache_fd);
     free(ls.locks);
+    free(ls.counted);
     mc_holdings_free(&ls.holdings);
     mc_root_free(&root);
     return rc;

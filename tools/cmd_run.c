@@ -40,6 +40,7 @@ struct run_options {
     const char *root;
     const char *existing;
     const char *exports;
+    const char *redis;  /* --redis URL */
     int lock;
     int new_cache;
     int init;           /* reap orphans, pass signals on (always as pid 1) */
@@ -104,6 +105,32 @@ static const char *option_value(int argc, char **argv, int *i)
     return argv[++*i];
 }
 
+/* --redis URL: a copy for the watcher's environment; in our own argv (seen
+ * by ps in /proc/<pid>/cmdline) the password is overwritten. Prefer
+ * MONOCACHE_REDIS_PASSWORD: until this runs, the argv shows it. */
+static char *hide_password(int argc, char **argv, const char *url)
+{
+    char *copy = strdup(url);
+    char *scheme_end = strstr((char *)url, "://");
+    char *at = scheme_end ? strchr(scheme_end + 3, '@') : NULL;
+    char *slash = scheme_end ? strchr(scheme_end + 3, '/') : NULL;
+    char *p;
+    int i;
+
+    if (!copy || !at || (slash && slash < at))
+        return copy;
+    for (i = 0; i < argc; i++) {
+        if (argv[i] == url || (argv[i] < url && url < argv[i] + strlen(argv[i]) + 1))
+            break;
+    }
+    if (i == argc)
+        return copy;    /* not in our argv */
+    p = memchr(scheme_end + 3, ':', (size_t)(at - scheme_end - 3));
+    for (p = p ? p + 1 : scheme_end + 3; p < at; p++)
+        *p = '*';
+    return copy;
+}
+
 /* --option=VALUE for the options that take a value. 0, or -1 (reported). */
 static int apply_inline(struct run_options *options, const char *option, const char *value)
 {
@@ -115,6 +142,8 @@ static int apply_inline(struct run_options *options, const char *option, const c
         options->exports = value;
     else if (strcmp(option, "--meta") == 0)
         return add_meta(options, value);
+    else if (strcmp(option, "--redis") == 0)
+        options->redis = value;
     else
         return run_usage("unknown option %s (or it takes no value)", option);
     return 0;
@@ -169,6 +198,8 @@ static int parse_options(int argc, char **argv, struct run_options *options)
             value = &options->existing;
         else if (strcmp(arg, "--export") == 0)
             value = &options->exports;
+        else if (strcmp(arg, "--redis") == 0)
+            value = &options->redis;
         else if (strcmp(arg, "--meta") == 0) {
             const char *pair = option_value(argc, argv, &i);
 
@@ -303,6 +334,7 @@ static char **watcher_env(const struct run_options *options)
 
     rc |= set_or_unset(MC_ENV_ROOT, options->root);
     rc |= set_or_unset(MC_ENV_EXISTING, options->existing);
+    rc |= set_or_unset(MC_ENV_REDIS, options->redis);
     rc |= add_exports(options->exports);
     if (options->lock)
         rc |= setenv(MC_ENV_LOCK, "1", 1);
@@ -728,37 +760,37 @@ release:
 int cmd_run(int argc, char **argv)
 {
     struct run_options options;
+    struct sigaction dfl;
+    char *redis_copy;
     char *lib;
     int rc;
-
-    struct sigaction dfl;
 
     rc = parse_options(argc, argv, &options);
     if (rc != 0) {
         cJSON_Delete(options.meta);
         return rc == MC_RUN_HELP ? 0 : MC_EXIT_OWN_ERROR;
     }
+    redis_copy = options.redis ? hide_password(argc, argv, options.redis) : NULL;
+    options.redis = redis_copy;
     /* With SIGCHLD ignored (inherited) the kernel would reap the program
      * before we could read its status. */
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &dfl, &inherited_sigchld);
+    lib = NULL;
     if (cli_setup_log(0) != 0) {
-        cJSON_Delete(options.meta);
-        return MC_EXIT_OWN_ERROR;
-    }
-    lib = cli_find_library();
-    if (!lib) {
+        rc = MC_EXIT_OWN_ERROR;
+    } else if (!(lib = cli_find_library())) {
         mc_log_always(MC_LOG_ERROR, MC_LIB_NOT_FOUND);
-        cJSON_Delete(options.meta);
-        return MC_EXIT_OWN_ERROR;
-    }
-    if (!options.new_cache && !options.existing && !env_flag(MC_ENV_NEW) &&
-        !getenv(MC_ENV_EXISTING) && tree_hold_fd() >= 0)
+        rc = MC_EXIT_OWN_ERROR;
+    } else if (!options.new_cache && !options.existing && !env_flag(MC_ENV_NEW) &&
+               !getenv(MC_ENV_EXISTING) && tree_hold_fd() >= 0) {
         rc = run_nested(&options, lib);
-    else
+    } else {
         rc = run_with_watcher(&options, lib);
+    }
     cJSON_Delete(options.meta);
+    free(redis_copy);
     free(lib);
     return rc;
 }

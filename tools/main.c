@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "log.h"
 #include "proto.h"
+#include "register.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -71,6 +72,30 @@ int cli_open_root(const char *command, const char *root_option, struct mc_root *
     if (rc == 0 && root->note)
         mc_log_always(MC_LOG_WARN, "%s", root->note);
     return rc;
+}
+
+int cli_open_share(struct cli_share *cs)
+{
+    struct mc_err err;
+
+    memset(cs, 0, sizeof(*cs));
+    if (mc_redis_config_load(&cs->rc, NULL, cli_getenv, NULL, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+        return -1;
+    }
+    if (cs->rc.enabled && mc_register_open(&cs->rc, &cs->share.reg, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+        mc_redis_config_free(&cs->rc);
+        return -1;
+    }
+    return 0;
+}
+
+void cli_close_share(struct cli_share *cs)
+{
+    mc_register_close(cs->share.reg);
+    mc_redis_config_free(&cs->rc);
+    memset(cs, 0, sizeof(*cs));
 }
 
 int cli_open_cache(const char *arg, const char *root_option, struct mc_cache *cache)

@@ -16,6 +16,7 @@
 #include "release.h"
 #include "reply.h"
 #include "session.h"
+#include "watch_share.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,7 @@ struct answer {
     int watch_fd;
     int dir_fd;         /* the cache directory, held open until the release */
     int attached;       /* an existing cache, not a new one */
+    struct watch_share share;   /* this host in the Redis register */
 };
 
 static void reset_signals(void)
@@ -95,12 +97,11 @@ static void say_once(struct mc_err *err, const char *label, const struct mc_err 
     mc_err_set(err, "%s: %s", label, reason);
 }
 
-static int attach(const char *label, const char *target, struct mc_config *cfg,
+static int attach(const char *label, const char *target, int adopt, struct mc_config *cfg,
                   struct answer *answer, struct mc_err *err)
 {
     char id[MC_ID_LEN + 1];
     struct mc_err inner;
-
     cJSON *meta = NULL;
     int dir_fd;
 
@@ -108,6 +109,12 @@ static int attach(const char *label, const char *target, struct mc_config *cfg,
         return -1;
     if (mc_cache_init(&answer->cache, &answer->root, id, err) != 0)
         return -1;
+    /* A cache the Python package made (its meta has no "id") becomes ours
+     * when it is named explicitly. */
+    if (adopt && mc_cache_adopt(&answer->cache, &inner) < 0) {
+        say_once(err, label, &inner, answer->cache.path);
+        return -1;
+    }
     /* Only a proven cache gets a run directory made next to it. */
     if (mc_cache_open(&answer->cache, &dir_fd, &meta, &inner) != 0 ||
         mc_root_make_run(&answer->root, &inner) != 0) {
@@ -155,11 +162,11 @@ static int obtain(struct mc_config *cfg, struct answer *answer, struct mc_err *e
         return create(cfg, answer, err);
     if (cfg->existing) {
         snprintf(label, sizeof(label), MC_ENV_EXISTING "=%s", cfg->existing);
-        return attach(label, cfg->existing, cfg, answer, err);
+        return attach(label, cfg->existing, 1, cfg, answer, err);
     }
     if (cfg->inherited_path) {
         snprintf(label, sizeof(label), MC_ENV_PATH "=%s", cfg->inherited_path);
-        if (attach(label, cfg->inherited_path, cfg, answer, &why) == 0)
+        if (attach(label, cfg->inherited_path, 0, cfg, answer, &why) == 0)
             return 0;
         forget(answer);
         mc_log_always(MC_LOG_WARN, "%s; using a fresh cache", why.msg);
@@ -263,7 +270,7 @@ static void report_gc(enum mc_gc_action action, const char *id, const char *mess
     (void)ctx;
     if (action == MC_GC_FAILED)
         mc_log(MC_LOG_WARN, "gc: %s: %s", id, message);
-    else if (action == MC_GC_BUSY || action == MC_GC_LEFT)
+    else if (action == MC_GC_BUSY || action == MC_GC_LEFT || action == MC_GC_LATER)
         mc_log(MC_LOG_INFO, "gc: %s: left: %s", id, message);
     else if (action != MC_GC_WOULD)
         mc_log(MC_LOG_INFO, "gc: reclaimed cache %s", id);
@@ -305,9 +312,13 @@ struct sweeping {
 static void *sweep(void *arg)
 {
     struct sweeping *sweeping = arg;
-    struct mc_gc_options options = { MC_GC_LOCK_FILES, 0, sweeping->answer->cache.id, report_gc,
-                                     NULL };
+    /* Other caches: this host may never have joined their count. */
+    struct mc_share others = sweeping->answer->share.share;
+    struct mc_gc_options options = { MC_GC_LOCK_FILES, &others, 0, sweeping->answer->cache.id,
+                                     report_gc, NULL };
     struct mc_err err;
+
+    others.registered = 0;
 
     if (mc_gc(&sweeping->answer->root, &options, &err) < 0)
         mc_log(MC_LOG_WARN, "gc: %s", err.msg);
@@ -365,7 +376,8 @@ static void let_waiters_go(void *ctx)
 /* The watcher's life after answering: sweep, then wait for the last holder. */
 static int watch(struct answer *answer)
 {
-    struct mc_release_wait wait = { MC_DIR_LOCK_WAIT_MS, let_waiters_go, answer };
+    struct mc_release_opts wait = { MC_DIR_LOCK_WAIT_MS, let_waiters_go, answer,
+                                    &answer->share.share };
     struct sweeping sweeping = { answer, -1 };
     pthread_t sweeper;
     struct mc_err err;
@@ -386,9 +398,12 @@ static int watch(struct answer *answer)
         outcome = MC_DISPOSE_GONE;  /* released by someone else (gc, rm) */
         goto out;
     }
+    watch_share_stop_renewing(&answer->share);
     outcome = mc_release(&answer->cache, answer->watch_fd, answer->dir_fd, &wait, &err);
     if (outcome == MC_DISPOSE_BUSY)
         mc_log_always(MC_LOG_WARN, "%s", err.msg);
+    if (outcome == MC_DISPOSE_UNSURE || outcome == MC_DISPOSE_DOUBT)
+        mc_log_always(MC_LOG_WARN, "cache %s: %s", answer->cache.id, err.msg);
     if (outcome < 0)
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
 out:
@@ -400,12 +415,27 @@ out:
     return outcome < 0;
 }
 
+/* The tree will not start: a cache made for it goes, one attached to stays. */
+static void give_up(struct answer *answer)
+{
+    struct mc_err err;
+
+    if (!answer->attached) {
+        if (mc_cache_dispose(&answer->cache, &answer->cache.dir, -1, MC_WIPE_LOCKED, NULL,
+                             &err) < 0)
+            mc_log(MC_LOG_WARN, "%s", err.msg);
+        unlink(answer->cache.lock_path);
+    }
+    close(answer->hold_fd);
+    answer->hold_fd = -1;
+}
+
 static int serve(int reply_fd)
 {
     struct answer answer = { .hold_fd = -1, .watch_fd = -1, .dir_fd = -1 };
     struct mc_config cfg;
     struct mc_err err;
-    int claimed;
+    int claimed = -1;
     int rc;
 
     if (mc_config_load(&cfg, cli_getenv, NULL, &err) != 0) {
@@ -435,12 +465,28 @@ static int serve(int reply_fd)
                                        &answer.watch_fd, &err);
     if (claimed < 0)
         mc_log_always(MC_LOG_WARN, "%s; no watcher for this cache", err.msg);
-    log_starter(&answer, reply_fd);
+    if (claimed == 0 && watch_share_join(&answer.share, &cfg, &answer.cache, &err) != 0) {
+        answer_failure(reply_fd, MC_ON_ERROR_FAIL, err.msg);
+        give_up(&answer);
+        rc = MC_EXIT_OWN_ERROR;
+        goto out;
+    }
     if (claimed == 0) {
         answer.dir_fd = open_own_dir(&answer);
+        if (answer.dir_fd < 0 && answer.share.share.registered) {
+            /* Wiped by another host between our attach and our count. */
+            watch_share_leave(&answer.share);
+            mc_err_set(&err, "%s: wiped by another host as it was attached", answer.cache.path);
+            answer_failure(reply_fd, MC_ON_ERROR_FAIL, err.msg);
+            give_up(&answer);
+            rc = MC_EXIT_OWN_ERROR;
+            goto out;
+        }
+    }
+    log_starter(&answer, reply_fd);
+    if (claimed == 0)
         mc_session_record(answer.watch_fd, &answer.cache.dir, (long)getpid(),
                           answer.cache.lock_path, &err);
-    }
     if (mc_reply_send(reply_fd, mc_buf_str(&answer.text), answer.text.len, answer.hold_fd) != 0)
         mc_log(MC_LOG_WARN, "cannot answer the process that asked for a cache: %s",
                strerror(errno));
@@ -453,6 +499,8 @@ static int serve(int reply_fd)
         mc_log(MC_LOG_WARN, "cannot leave the working directory: %s", strerror(errno));
     rc = claimed == 0 ? watch(&answer) : 0;
 out:
+    if (claimed == 0)
+        watch_share_end(&answer.share);
     if (answer.watch_fd >= 0)
         close(answer.watch_fd);
     if (answer.dir_fd >= 0)

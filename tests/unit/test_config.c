@@ -4,27 +4,12 @@
  * to free (run under valgrind --leak-check=full). */
 #include "config.h"
 #include "proto.h"
+#include "fakeenv.h"
 #include "tap.h"
 
 #include <stdio.h>
 #include <string.h>
 
-struct fake_var {
-    const char *name;
-    const char *value;
-};
-
-/* The table ends with a NULL name. */
-static const char *fake_getenv(const char *name, void *ctx)
-{
-    const struct fake_var *var;
-
-    for (var = ctx; var->name; var++) {
-        if (strcmp(var->name, name) == 0)
-            return var->value;
-    }
-    return NULL;
-}
 
 static int load_one(const char *name, const char *value, struct mc_config *cfg,
                     struct mc_err *err)

@@ -1,0 +1,349 @@
+/* redisconf.c — the Redis settings, parsed and checked (see redisconf.h). */
+#include "redisconf.h"
+#include "buf.h"
+#include "proto.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MC_REDIS_SCHEME "redis://"
+#define MC_REDIS_TLS_SCHEME "rediss://"
+#define MC_UNIX_SCHEME "unix://"
+#define MC_REDIS_DB_MAX 1000000
+#define MC_REDIS_TIMEOUT_MAX_MS 600000
+#define MC_REDIS_LEASE_MAX_S 86400
+#define MC_PORT_MAX 65535
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* text[0..len) with %XX decoded: malloc'd, or NULL (bad escape or memory). */
+static char *decoded(const char *text, size_t len)
+{
+    char *out = malloc(len + 1);
+    size_t i;
+    size_t o = 0;
+
+    if (!out)
+        return NULL;
+    for (i = 0; i < len; i++) {
+        if (text[i] != '%') {
+            out[o++] = text[i];
+            continue;
+        }
+        if (i + 2 >= len || hex_digit(text[i + 1]) < 0 || hex_digit(text[i + 2]) < 0) {
+            free(out);
+            return NULL;
+        }
+        out[o++] = (char)(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
+        i += 2;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* A whole decimal number in [min, max]: 0, or -1. */
+static int whole_number(const char *text, size_t len, long min, long max, long *value)
+{
+    char digits[24];
+    char *end;
+
+    if (len == 0 || len >= sizeof(digits))
+        return -1;
+    memcpy(digits, text, len);
+    digits[len] = '\0';
+    if (digits[0] < '0' || digits[0] > '9')
+        return -1;
+    errno = 0;
+    *value = strtol(digits, &end, 10);
+    if (errno || *end || *value < min || *value > max)
+        return -1;
+    return 0;
+}
+
+static int bad_url(struct mc_err *err, const char *name, const char *display, const char *why)
+{
+    mc_err_set(err, "%s=%s: %s", name, display, why);
+    return -1;
+}
+
+/* The URL as messages show it: its password, if any, replaced by ***. */
+static char *redacted(const char *url)
+{
+    const char *scheme_end = strstr(url, "://");
+    const char *authority = scheme_end ? scheme_end + 3 : NULL;
+    const char *slash = authority ? strchr(authority, '/') : NULL;
+    const char *at = authority ? strchr(authority, '@') : NULL;
+    const char *colon;
+    char *head;
+    char *shown;
+
+    if (!at || (slash && slash < at))
+        return strdup(url);
+    /* user:password@ keeps the user; anything else before @ may be a
+     * password written without its colon. */
+    colon = memchr(authority, ':', (size_t)(at - authority));
+    head = strndup(url, (size_t)((colon ? colon + 1 : authority) - url));
+    shown = head ? mc_concat(head, "***", at, NULL) : NULL;
+    free(head);
+    return shown;
+}
+
+static int parse_unix(const char *name, const char *url, const char *display,
+                      struct mc_redis_config *rc, struct mc_err *err)
+{
+    const char *path = url + strlen(MC_UNIX_SCHEME);
+    const char *query = strchr(path, '?');
+    size_t path_len = query ? (size_t)(query - path) : strlen(path);
+    long db = 0;
+
+    if (path_len == 0 || path[0] != '/')
+        return bad_url(err, name, display, "expected unix:///absolute/path/to/redis.sock[?db=N]");
+    if (query) {
+        if (strncmp(query, "?db=", 4) != 0 ||
+            whole_number(query + 4, strlen(query + 4), 0, MC_REDIS_DB_MAX, &db) != 0)
+            return bad_url(err, name, display, "the only query is ?db=N, a database number");
+    }
+    rc->socket_path = decoded(path, path_len);
+    if (!rc->socket_path)
+        return bad_url(err, name, display, "bad %-escape in the path");
+    rc->db = (int)db;
+    return 0;
+}
+
+/* [[user]:password@] before host: user and password set, *rest after '@'. */
+static int parse_credentials(const char *name, const char *display, const char **rest,
+                             struct mc_redis_config *rc, struct mc_err *err)
+{
+    const char *authority = *rest;
+    const char *at = strchr(authority, '@');
+    const char *slash = strchr(authority, '/');
+    const char *colon;
+
+    if (!at || (slash && slash < at))
+        return 0;
+    colon = memchr(authority, ':', (size_t)(at - authority));
+    if (!colon)
+        return bad_url(err, name, display, "credentials must be [user]:password@");
+    if (colon > authority) {
+        rc->user = decoded(authority, (size_t)(colon - authority));
+        if (!rc->user)
+            return bad_url(err, name, display, "bad %-escape in the user");
+    }
+    rc->password = decoded(colon + 1, (size_t)(at - colon - 1));
+    if (!rc->password)
+        return bad_url(err, name, display, "bad %-escape in the password");
+    *rest = at + 1;
+    return 0;
+}
+
+static int parse_tcp(const char *name, const char *url, const char *display,
+                     struct mc_redis_config *rc, struct mc_err *err)
+{
+    const char *rest = url + strlen(MC_REDIS_SCHEME);
+    const char *host_end;
+    const char *port_start = NULL;
+    const char *path;
+    long value;
+
+    if (parse_credentials(name, display, &rest, rc, err) != 0)
+        return -1;
+    path = strchr(rest, '/');
+    if (!path)
+        path = rest + strlen(rest);
+    if (*rest == '[') {
+        host_end = memchr(rest, ']', (size_t)(path - rest));
+        if (!host_end)
+            return bad_url(err, name, display, "an IPv6 address needs its closing ]");
+        rc->host = strndup(rest + 1, (size_t)(host_end - rest - 1));
+        host_end++;
+    } else {
+        host_end = memchr(rest, ':', (size_t)(path - rest));
+        if (!host_end)
+            host_end = path;
+        rc->host = strndup(rest, (size_t)(host_end - rest));
+    }
+    if (!rc->host || !rc->host[0])
+        return bad_url(err, name, display, "no host");
+    if (host_end < path) {
+        if (*host_end != ':')
+            return bad_url(err, name, display, "expected :port after the host");
+        port_start = host_end + 1;
+    }
+    rc->port = MC_REDIS_DEFAULT_PORT;
+    if (port_start) {
+        if (whole_number(port_start, (size_t)(path - port_start), 1, MC_PORT_MAX, &value) != 0)
+            return bad_url(err, name, display, "the port must be a number from 1 to 65535");
+        rc->port = (int)value;
+    }
+    if (*path == '/' && path[1]) {
+        if (whole_number(path + 1, strlen(path + 1), 0, MC_REDIS_DB_MAX, &value) != 0)
+            return bad_url(err, name, display, "the database must be a number (redis://host/2)");
+        rc->db = (int)value;
+    }
+    return 0;
+}
+
+int mc_redis_parse_url(const char *name, const char *url, struct mc_redis_config *rc,
+                       struct mc_err *err)
+{
+    char *display = redacted(url);
+    int result;
+
+    if (!display) {
+        mc_err_set(err, "%s: out of memory", name);
+        return -1;
+    }
+    free(rc->display);
+    rc->display = display;
+    if (strncmp(url, MC_REDIS_SCHEME, strlen(MC_REDIS_SCHEME)) == 0)
+        result = parse_tcp(name, url, display, rc, err);
+    else if (strncmp(url, MC_UNIX_SCHEME, strlen(MC_UNIX_SCHEME)) == 0)
+        result = parse_unix(name, url, display, rc, err);
+    else if (strncmp(url, MC_REDIS_TLS_SCHEME, strlen(MC_REDIS_TLS_SCHEME)) == 0)
+        result = bad_url(err, name, display, "rediss:// (TLS) is not supported: use redis:// or "
+                                             "unix:// (a TLS tunnel on loopback)");
+    else
+        result = bad_url(err, name, display, "expected redis://[[user]:password@]host[:port][/db] "
+                                             "or unix:///path/to/redis.sock[?db=N]");
+    return result;
+}
+
+/* A positive whole number from name's value, default when unset. */
+static int positive(const char *name, const char *value, long deflt, long max, int *out,
+                    struct mc_err *err)
+{
+    long parsed;
+
+    if (!value || !*value) {
+        *out = (int)deflt;
+        return 0;
+    }
+    if (whole_number(value, strlen(value), 1, max, &parsed) != 0) {
+        mc_err_set(err, "%s=%s: expected a whole number from 1 to %ld", name, value, max);
+        return -1;
+    }
+    *out = (int)parsed;
+    return 0;
+}
+
+static int load_host_id(struct mc_redis_config *rc, mc_getenv_fn get, void *ctx,
+                        struct mc_err *err)
+{
+    const char *given = get(MC_ENV_HOST_ID, ctx);
+    char name[MC_HOST_ID_MAX + 1];
+    size_t i;
+
+    if (!given || !*given) {
+        if (gethostname(name, sizeof(name)) != 0) {
+            mc_err_sys(err, errno, MC_ENV_HOST_ID ": unset, and no hostname");
+            return -1;
+        }
+        name[sizeof(name) - 1] = '\0';
+        given = name;
+    }
+    if (strlen(given) > MC_HOST_ID_MAX) {
+        mc_err_set(err, MC_ENV_HOST_ID ": longer than %d bytes", MC_HOST_ID_MAX);
+        return -1;
+    }
+    for (i = 0; given[i]; i++) {
+        if ((unsigned char)given[i] < 0x21 || given[i] == 0x7f) {
+            mc_err_set(err, MC_ENV_HOST_ID "=%s: no blanks or control characters", given);
+            return -1;
+        }
+    }
+    rc->host_id = strdup(given);
+    return rc->host_id ? 0 : -1;
+}
+
+static int load_host_port(struct mc_redis_config *rc, const char *host, const char *port,
+                          struct mc_err *err)
+{
+    long value = MC_REDIS_DEFAULT_PORT;
+
+    if (port && *port && whole_number(port, strlen(port), 1, MC_PORT_MAX, &value) != 0) {
+        mc_err_set(err, MC_ENV_REDIS_PORT "=%s: expected a port from 1 to 65535", port);
+        return -1;
+    }
+    rc->host = strdup(host);
+    rc->port = (int)value;
+    rc->source = MC_ENV_REDIS_HOST;
+    rc->display = rc->host ? mc_concat("redis://", host, ":", port && *port ? port : "6379", NULL)
+                           : NULL;
+    return rc->host && rc->display ? 0 : -1;
+}
+
+int mc_redis_config_load(struct mc_redis_config *rc, const char *url_override, mc_getenv_fn get,
+                         void *ctx, struct mc_err *err)
+{
+    const char *url = url_override ? url_override : get(MC_ENV_REDIS, ctx);
+    const char *host = url_override ? NULL : get(MC_ENV_REDIS_HOST, ctx);
+    const char *port = url_override ? NULL : get(MC_ENV_REDIS_PORT, ctx);
+    const char *password;
+    int rc_code;
+
+    memset(rc, 0, sizeof(*rc));
+    if (url && *url && ((host && *host) || (port && *port))) {
+        mc_err_set(err, "%s=%s: " MC_ENV_REDIS " is set too, with its own host and port; set "
+                   "one or the other", host && *host ? MC_ENV_REDIS_HOST : MC_ENV_REDIS_PORT,
+                   host && *host ? host : port);
+        return -1;
+    }
+    if ((!url || !*url) && (!host || !*host) && port && *port) {
+        mc_err_set(err, MC_ENV_REDIS_PORT "=%s: set " MC_ENV_REDIS_HOST " too (or "
+                   MC_ENV_REDIS ")", port);
+        return -1;
+    }
+    if ((!url || !*url) && (!host || !*host))
+        return 0;
+    rc->enabled = 1;
+    if (url && *url) {
+        rc->source = url_override ? "--redis" : MC_ENV_REDIS;
+        rc_code = mc_redis_parse_url(rc->source, url, rc, err);
+    } else {
+        rc_code = load_host_port(rc, host, port, err);
+    }
+    if (rc_code != 0)
+        goto fail;
+    password = get(MC_ENV_REDIS_PASSWORD, ctx);
+    if (!password || !*password)
+        password = get("REDISCLI_AUTH", ctx);
+    if (!rc->password && password && *password && !(rc->password = strdup(password)))
+        goto fail;
+    if (positive(MC_ENV_REDIS_TIMEOUT, get(MC_ENV_REDIS_TIMEOUT, ctx), MC_REDIS_DEFAULT_TIMEOUT_MS,
+                 MC_REDIS_TIMEOUT_MAX_MS, &rc->timeout_ms, err) != 0 ||
+        positive(MC_ENV_REDIS_LEASE, get(MC_ENV_REDIS_LEASE, ctx), MC_REDIS_DEFAULT_LEASE_S,
+                 MC_REDIS_LEASE_MAX_S, &rc->lease_s, err) != 0 ||
+        load_host_id(rc, get, ctx, err) != 0)
+        goto fail;
+    return 0;
+fail:
+    if (!err->msg[0])
+        mc_err_set(err, "%s: out of memory", rc->source ? rc->source : MC_ENV_REDIS);
+    mc_redis_config_free(rc);
+    return -1;
+}
+
+void mc_redis_config_free(struct mc_redis_config *rc)
+{
+    free(rc->host);
+    free(rc->socket_path);
+    free(rc->user);
+    if (rc->password)
+        memset(rc->password, 0, strlen(rc->password));
+    free(rc->password);
+    free(rc->host_id);
+    free(rc->display);
+    memset(rc, 0, sizeof(*rc));
+}

@@ -1,0 +1,45 @@
+/* redisconf.h — where the Redis register is and how to reach it, from the
+ * environment: MONOCACHE_REDIS (a URL), or MONOCACHE_REDIS_HOST/_PORT; the
+ * password; the timeout; the lease; this host's name.
+ *
+ * Pure parsing (values come from a getenv-like callback), unit-tested apart
+ * from any socket. A bad value gives one line naming the variable; a
+ * password never appears in it (mc_redis_display shows "***"). */
+#ifndef MC_REDISCONF_H
+#define MC_REDISCONF_H
+
+#include "config.h"
+#include "err.h"
+
+#define MC_REDIS_DEFAULT_PORT 6379
+#define MC_REDIS_DEFAULT_TIMEOUT_MS 1000
+#define MC_REDIS_DEFAULT_LEASE_S 60
+#define MC_HOST_ID_MAX 255
+
+struct mc_redis_config {
+    int enabled;            /* 0: no Redis, local counting only */
+    char *host;             /* TCP host (brackets of an IPv6 address removed), or NULL */
+    int port;
+    char *socket_path;      /* unix socket, or NULL */
+    char *user;             /* ACL user, or NULL */
+    char *password;         /* or NULL; never printed */
+    int db;
+    int timeout_ms;
+    int lease_s;
+    char *host_id;          /* this host's name in the register */
+    char *display;          /* where, for messages: the URL with "***" for a password */
+    const char *source;     /* the variable it came from, for messages */
+};
+
+/* Reads the Redis variables. `url_override` (run --redis) wins over
+ * MONOCACHE_REDIS when not NULL. 0 (enabled or not), or -1 with err. */
+int mc_redis_config_load(struct mc_redis_config *rc, const char *url_override, mc_getenv_fn get,
+                         void *ctx, struct mc_err *err);
+void mc_redis_config_free(struct mc_redis_config *rc);
+
+/* Parses one URL into rc (host/socket, user, password, db). `name` labels
+ * errors (e.g. "MONOCACHE_REDIS"). */
+int mc_redis_parse_url(const char *name, const char *url, struct mc_redis_config *rc,
+                       struct mc_err *err);
+
+#endif

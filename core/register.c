@@ -1,0 +1,477 @@
+/* register.c — the Redis register over hiredis (see register.h). Each
+ * operation is one EVAL of a short Lua script, so that it is atomic on the
+ * server, and uses the server's clock for leases, so that hosts' clocks need
+ * not agree. One connection, made again after a failure; a mutex, because
+ * the watcher renews its lease from a thread of its own. */
+#include "register.h"
+#include "buf.h"
+#include "proto.h"
+
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MC_LEASES_PREFIX "monocache:leases:"
+#define MC_WIPING_PREFIX "monocache:wiping:"
+#define MC_ALIVE_KEY "monocache:alive-since"
+#define MC_SCAN_COUNT "1000"
+#define MC_KEY_MAX 8192
+
+struct mc_register {
+    const struct mc_redis_config *rc;
+    redisContext *ctx;
+    pthread_mutex_t lock;
+};
+
+/* The count in a field must be a whole number; a field is checked before
+ * any change, so that garbage is reported and left alone. */
+#define LUA_CHECK_COUNT \
+    "local cur = redis.call('HGET', KEYS[1], ARGV[1]) " \
+    "if cur and not string.match(cur, '^%-?%d+$') then " \
+    "  return redis.error_reply('MONOCACHE_GARBAGE ' .. cur) end " \
+    "local n = tonumber(cur or '0') if n < 0 then n = 0 end "
+#define LUA_NOW_MS \
+    "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+#define LUA_STORE_COUNT \
+    "if n <= 0 then n = 0 redis.call('HDEL', KEYS[1], ARGV[1]) " \
+    "else redis.call('HSET', KEYS[1], ARGV[1], n) end " \
+    "if redis.call('ZCARD', KEYS[2]) == 0 then redis.call('DEL', KEYS[2]) end "
+
+/* Every script starts the register's clock if it has none: the time from
+ * which it has counted without a loss (a server restarted without its data,
+ * or flushed, starts again). KEYS[#KEYS] is that key. */
+#define LUA_ALIVE "redis.call('SET', KEYS[#KEYS], now, 'NX') "
+
+/* KEYS: register, leases, wiping, alive. ARGV: field, host, lease ms. */
+static const char script_join[] =
+    "if redis.call('EXISTS', KEYS[3]) == 1 then return redis.error_reply('MONOCACHE_WIPING') end "
+    LUA_CHECK_COUNT LUA_NOW_MS LUA_ALIVE
+    "if redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2]) == 1 then "
+    "  n = n + 1 redis.call('HSET', KEYS[1], ARGV[1], n) end "
+    "return n";
+
+/* KEYS: leases, alive. ARGV: host, lease ms. 1 renewed, 0 not registered. */
+static const char script_renew[] =
+    LUA_NOW_MS LUA_ALIVE
+    "if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end "
+    "redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1]) return 1";
+
+/* KEYS: register, leases, wiping, alive. ARGV: field, host, claim (1/0),
+ * lease ms (also how long the wipe marker lasts: a claim whose answer was
+ * lost, or a wiper that died, holds joins back no longer), registered (1:
+ * this host must still be in the register for its count to be trusted).
+ * Returns {count left, claimed, doubt}: doubt 1 if this host's own
+ * registration was gone, 2 if the register has counted for less than a
+ * lease (a restart may have lost users who have not renewed yet); with
+ * doubt the wipe is never given. */
+static const char script_leave[] =
+    LUA_CHECK_COUNT LUA_NOW_MS LUA_ALIVE
+    "local doubt = 0 "
+    "if redis.call('ZREM', KEYS[2], ARGV[2]) == 1 then n = n - 1 "
+    "elseif ARGV[5] == '1' then doubt = 1 end "
+    LUA_STORE_COUNT
+    "if doubt == 0 and now - tonumber(redis.call('GET', KEYS[4])) < tonumber(ARGV[4]) then "
+    "  doubt = 2 end "
+    "local claimed = 0 "
+    "if n == 0 and doubt == 0 and ARGV[3] == '1' and "
+    "   redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[4]) then claimed = 1 end "
+    "return {n, claimed, doubt}";
+
+/* KEYS: register, leases, alive. ARGV: field. Returns {count left, expired}. */
+static const char script_expire[] =
+    LUA_CHECK_COUNT LUA_NOW_MS LUA_ALIVE
+    "local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now) "
+    "for _, host in ipairs(gone) do redis.call('ZREM', KEYS[2], host) n = n - 1 end "
+    "if #gone > 0 then " LUA_STORE_COUNT "end "
+    "if n < 0 then n = 0 end "
+    "return {n, #gone}";
+
+/* KEYS: wiping. ARGV: host. Drops the marker if it is ours. */
+static const char script_wiped[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 0";
+
+static struct timeval timeval_of(int ms)
+{
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+    return tv;
+}
+
+static void where_failed(struct mc_err *err, const struct mc_redis_config *rc, const char *what,
+                         const char *detail)
+{
+    mc_err_set(err, "%s=%s: %s%s%s", rc->source, rc->display, what, detail ? ": " : "",
+               detail ? detail : "");
+}
+
+/* A command whose answer must be OK-ish: 0, or -1 with err. */
+static int setup_command(struct mc_register *reg, const char *what, struct mc_err *err,
+                         redisReply *reply)
+{
+    int rc = 0;
+
+    if (!reply) {
+        where_failed(err, reg->rc, what, reg->ctx->errstr);
+        return -1;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+        where_failed(err, reg->rc, what, reply->str);
+        rc = -1;
+    }
+    freeReplyObject(reply);
+    return rc;
+}
+
+static int connect_now(struct mc_register *reg, struct mc_err *err)
+{
+    const struct mc_redis_config *rc = reg->rc;
+    struct timeval tv = timeval_of(rc->timeout_ms);
+
+    if (reg->ctx && !reg->ctx->err)
+        return 0;
+    if (reg->ctx)
+        redisFree(reg->ctx);
+    if (rc->socket_path)
+        reg->ctx = redisConnectUnixWithTimeout(rc->socket_path, tv);
+    else
+        reg->ctx = redisConnectWithTimeout(rc->host, rc->port, tv);
+    if (!reg->ctx || reg->ctx->err) {
+        where_failed(err, rc, "cannot connect", reg->ctx ? reg->ctx->errstr : "out of memory");
+        goto fail;
+    }
+    if (redisSetTimeout(reg->ctx, tv) != REDIS_OK) {
+        where_failed(err, rc, "cannot set the timeout", reg->ctx->errstr);
+        goto fail;
+    }
+    if (rc->password && setup_command(reg, "authentication failed", err,
+                                      rc->user ? redisCommand(reg->ctx, "AUTH %s %s", rc->user,
+                                                              rc->password)
+                                               : redisCommand(reg->ctx, "AUTH %s", rc->password)) != 0)
+        goto fail;
+    if (rc->db && setup_command(reg, "cannot select the database", err,
+                                redisCommand(reg->ctx, "SELECT %d", rc->db)) != 0)
+        goto fail;
+    return 0;
+fail:
+    if (reg->ctx)
+        redisFree(reg->ctx);
+    reg->ctx = NULL;
+    return -1;
+}
+
+int mc_register_open(const struct mc_redis_config *rc, struct mc_register **out,
+                     struct mc_err *err)
+{
+    struct mc_register *reg = calloc(1, sizeof(*reg));
+
+    *out = NULL;
+    if (!reg) {
+        mc_err_set(err, "%s: out of memory", rc->source);
+        return -1;
+    }
+    reg->rc = rc;
+    pthread_mutex_init(&reg->lock, NULL);
+    if (connect_now(reg, err) != 0) {
+        mc_register_close(reg);
+        return -1;
+    }
+    *out = reg;
+    return 0;
+}
+
+void mc_register_close(struct mc_register *reg)
+{
+    if (!reg)
+        return;
+    if (reg->ctx)
+        redisFree(reg->ctx);
+    pthread_mutex_destroy(&reg->lock);
+    free(reg);
+}
+
+/* "<prefix><field>" in out (size MC_KEY_MAX); -1 if too long. */
+static int key_of(char *out, const char *prefix, const char *field)
+{
+    size_t prefix_len = strlen(prefix);
+    size_t field_len = strlen(field);
+
+    if (prefix_len + field_len + 1 > MC_KEY_MAX)
+        return -1;
+    memcpy(out, prefix, prefix_len);
+    memcpy(out + prefix_len, field, field_len + 1);
+    return 0;
+}
+
+/* After a command got no reply: err says why. 1 if the server was too
+ * slow (a timeout), 0 if the connection is broken. */
+static int no_answer(struct mc_register *reg, struct mc_err *err)
+{
+    char what[80];
+
+    if (reg->ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        snprintf(what, sizeof(what), "no answer within %d ms (" MC_ENV_REDIS_TIMEOUT ")",
+                 reg->rc->timeout_ms);
+        where_failed(err, reg->rc, what, NULL);
+        return 1;
+    }
+    where_failed(err, reg->rc, "no answer", reg->ctx->errstr);
+    return 0;
+}
+
+/* Runs a script (argv: "EVAL", script, numkeys, keys..., args...), once more
+ * on a fresh connection if the first one had failed. The reply, or NULL with
+ * err filled (a script's own error too). */
+static redisReply *eval(struct mc_register *reg, const char *field, int argc, const char **argv,
+                        struct mc_err *err)
+{
+    redisReply *reply = NULL;
+    int attempt;
+
+    pthread_mutex_lock(&reg->lock);
+    for (attempt = 0; attempt < 2 && !reply; attempt++) {
+        if (connect_now(reg, err) != 0)
+            break;
+        reply = redisCommandArgv(reg->ctx, argc, argv, NULL);
+        if (!reply && no_answer(reg, err))
+            break;      /* slow, not gone: a second try would double the wait */
+    }
+    pthread_mutex_unlock(&reg->lock);
+    if (reply && reply->type == REDIS_REPLY_ERROR) {
+        if (strncmp(reply->str, "MONOCACHE_GARBAGE ", 18) == 0)
+            mc_err_set(err, MC_REGISTER_KEY " field %s holds \"%.60s\", not a count; left as "
+                       "it is, nothing wiped", field, reply->str + 18);
+        else if (strstr(reply->str, "MONOCACHE_WIPING"))
+            mc_err_set(err, "%s: being wiped by another host", field);
+        else
+            where_failed(err, reg->rc, "refused", reply->str);
+        freeReplyObject(reply);
+        return NULL;
+    }
+    return reply;
+}
+
+/* The lease in milliseconds, as a script argument. */
+static void lease_text(const struct mc_register *reg, char out[24])
+{
+    snprintf(out, 24, "%lld", (long long)reg->rc->lease_s * 1000);
+}
+
+/* An integer from a reply element. */
+static long long number_of(const redisReply *reply)
+{
+    if (reply->type == REDIS_REPLY_INTEGER)
+        return reply->integer;
+    if (reply->type == REDIS_REPLY_STRING)
+        return strtoll(reply->str, NULL, 10);
+    return -1;
+}
+
+/* A {count, flag} array reply. */
+static int pair_of(redisReply *reply, long long *first, int *second, struct mc_err *err,
+                   const char *field)
+{
+    int rc = 0;
+
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+        *first = number_of(reply->element[0]);
+        if (second)
+            *second = (int)number_of(reply->element[1]);
+    } else {
+        mc_err_set(err, "%s: unexpected answer from Redis", field);
+        rc = -1;
+    }
+    freeReplyObject(reply);
+    return rc;
+}
+
+int mc_register_join(struct mc_register *reg, const char *field, long long *count,
+                     struct mc_err *err)
+{
+    char leases[MC_KEY_MAX];
+    char wiping[MC_KEY_MAX];
+    char lease_ms[24];
+    const char *argv[] = { "EVAL", script_join, "4", MC_REGISTER_KEY, leases, wiping,
+                           MC_ALIVE_KEY, field, reg->rc->host_id, lease_ms };
+    redisReply *reply;
+
+    if (key_of(leases, MC_LEASES_PREFIX, field) != 0 || key_of(wiping, MC_WIPING_PREFIX, field) != 0) {
+        mc_err_set(err, "%s: path too long for the register", field);
+        return -1;
+    }
+    lease_text(reg, lease_ms);
+    mc_err_clear(err);
+    reply = eval(reg, field, 10, argv, err);
+    if (!reply)
+        return strstr(err->msg, "being wiped") ? MC_REGISTER_WIPING : -1;
+    *count = number_of(reply);
+    freeReplyObject(reply);
+    return 0;
+}
+
+int mc_register_renew(struct mc_register *reg, const char *field, struct mc_err *err)
+{
+    char leases[MC_KEY_MAX];
+    char lease_ms[24];
+    const char *argv[] = { "EVAL", script_renew, "2", leases, MC_ALIVE_KEY, reg->rc->host_id,
+                           lease_ms };
+    redisReply *reply;
+    long long renewed;
+    long long count;
+
+    if (key_of(leases, MC_LEASES_PREFIX, field) != 0) {
+        mc_err_set(err, "%s: path too long for the register", field);
+        return -1;
+    }
+    lease_text(reg, lease_ms);
+    reply = eval(reg, field, 7, argv, err);
+    if (!reply)
+        return -1;
+    renewed = number_of(reply);
+    freeReplyObject(reply);
+    if (renewed == 1)
+        return 0;
+    /* Our lease ran out (we were stopped, or cut off): count us again. */
+    return mc_register_join(reg, field, &count, err) == 0 ? 0 : -1;
+}
+
+int mc_register_leave(struct mc_register *reg, const char *field, int flags,
+                      struct mc_leave *out, struct mc_err *err)
+{
+    char leases[MC_KEY_MAX];
+    char wiping[MC_KEY_MAX];
+    char lease_ms[24];
+    const char *argv[] = { "EVAL", script_leave, "4", MC_REGISTER_KEY, leases, wiping,
+                           MC_ALIVE_KEY, field, reg->rc->host_id,
+                           flags & MC_LEAVE_CLAIM ? "1" : "0", lease_ms,
+                           flags & MC_LEAVE_REGISTERED ? "1" : "0" };
+    redisReply *reply;
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (key_of(leases, MC_LEASES_PREFIX, field) != 0 || key_of(wiping, MC_WIPING_PREFIX, field) != 0) {
+        mc_err_set(err, "%s: path too long for the register", field);
+        return -1;
+    }
+    lease_text(reg, lease_ms);
+    reply = eval(reg, field, 12, argv, err);
+    if (!reply)
+        return -1;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
+        out->remaining = number_of(reply->element[0]);
+        out->claimed = number_of(reply->element[1]) == 1;
+        out->doubt = (int)number_of(reply->element[2]);
+    } else {
+        mc_err_set(err, "%s: unexpected answer from Redis", field);
+        rc = -1;
+    }
+    freeReplyObject(reply);
+    return rc;
+}
+
+int mc_register_wiped(struct mc_register *reg, const char *field, struct mc_err *err)
+{
+    char wiping[MC_KEY_MAX];
+    const char *argv[] = { "EVAL", script_wiped, "1", wiping, reg->rc->host_id };
+    redisReply *reply;
+
+    if (key_of(wiping, MC_WIPING_PREFIX, field) != 0) {
+        mc_err_set(err, "%s: path too long for the register", field);
+        return -1;
+    }
+    reply = eval(reg, field, 5, argv, err);
+    if (!reply)
+        return -1;
+    freeReplyObject(reply);
+    return 0;
+}
+
+int mc_register_expire(struct mc_register *reg, const char *field, long long *remaining,
+                       int *expired, struct mc_err *err)
+{
+    char leases[MC_KEY_MAX];
+    const char *argv[] = { "EVAL", script_expire, "3", MC_REGISTER_KEY, leases, MC_ALIVE_KEY,
+                           field };
+    redisReply *reply;
+
+    if (key_of(leases, MC_LEASES_PREFIX, field) != 0) {
+        mc_err_set(err, "%s: path too long for the register", field);
+        return -1;
+    }
+    reply = eval(reg, field, 7, argv, err);
+    if (!reply)
+        return -1;
+    return pair_of(reply, remaining, expired, err, field);
+}
+
+/* One HSCAN page: the cursor to go on with, fields passed to fn. */
+static int scan_page(struct mc_register *reg, char *cursor, size_t cursor_size, const char *match,
+                     mc_register_fn fn, void *ctx, struct mc_err *err)
+{
+    const char *argv[] = { "HSCAN", MC_REGISTER_KEY, cursor, "MATCH", match, "COUNT",
+                           MC_SCAN_COUNT };
+    redisReply *reply = NULL;
+    size_t i;
+
+    pthread_mutex_lock(&reg->lock);
+    if (connect_now(reg, err) == 0) {
+        reply = redisCommandArgv(reg->ctx, 7, argv, NULL);
+        if (!reply)
+            no_answer(reg, err);
+    }
+    pthread_mutex_unlock(&reg->lock);
+    if (!reply)
+        return -1;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[1]->type != REDIS_REPLY_ARRAY) {
+        where_failed(err, reg->rc, "unexpected answer to HSCAN",
+                     reply->type == REDIS_REPLY_ERROR ? reply->str : NULL);
+        freeReplyObject(reply);
+        return -1;
+    }
+    snprintf(cursor, cursor_size, "%s", reply->element[0]->str);
+    for (i = 0; i + 1 < reply->element[1]->elements; i += 2) {
+        const redisReply *name = reply->element[1]->element[i];
+        const redisReply *value = reply->element[1]->element[i + 1];
+        char *end = NULL;
+        long long count = value->type == REDIS_REPLY_STRING ? strtoll(value->str, &end, 10) : -1;
+
+        if (!end || *end || end == value->str)
+            count = -1;
+        if (name->type == REDIS_REPLY_STRING)
+            fn(name->str, count, ctx);
+    }
+    freeReplyObject(reply);
+    return 0;
+}
+
+int mc_register_each(struct mc_register *reg, const char *prefix, mc_register_fn fn, void *ctx,
+                     struct mc_err *err)
+{
+    char cursor[32] = "0";
+    struct mc_buf match;
+    const char *p;
+    int rc = 0;
+
+    /* MATCH is a glob: the prefix's own glob characters are escaped. */
+    mc_buf_init(&match, MC_KEY_MAX);
+    for (p = prefix; *p && rc == 0; p++) {
+        if (strchr("*?[]\\\\", *p))
+            rc |= mc_buf_add(&match, "\\\\", 1);
+        rc |= mc_buf_add(&match, p, 1);
+    }
+    rc |= mc_buf_addstr(&match, "*");
+    if (rc != 0) {
+        mc_err_set(err, "%s: path too long for the register", prefix);
+        mc_buf_free(&match);
+        return -1;
+    }
+    do {
+        rc = scan_page(reg, cursor, sizeof(cursor), mc_buf_str(&match), fn, ctx, err);
+    } while (rc == 0 && strcmp(cursor, "0") != 0);
+    mc_buf_free(&match);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* watch_share.h — the watcher's part in the Redis register (register.h):
+ * counted once for this host when the cache is first held here, the lease
+ * renewed from a thread while the cache lives, and the register handed to
+ * the release, which takes this host off it. Nothing when Redis is not
+ * configured. */
+#ifndef MC_WATCH_SHARE_H
+#define MC_WATCH_SHARE_H
+
+#include "cache.h"
+#include "config.h"
+#include "release.h"
+
+#include <pthread.h>
+
+struct watch_share {
+    struct mc_share share;      /* what the release asks */
+    char *field;                /* the cache's path with a trailing "/" */
+    const struct mc_redis_config *rc;
+    pthread_t renewer;
+    int renewing;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop;
+};
+
+/* Joins the register for this host. 0: joined, or Redis not configured.
+ * With MONOCACHE_ON_ERROR=continue an unreachable Redis is one warning and
+ * the cache counts as shared (share.unknown: never wiped). -1 with err: the
+ * tree must not start. */
+int watch_share_join(struct watch_share *ws, const struct mc_config *cfg,
+                     const struct mc_cache *cache, struct mc_err *err);
+/* Takes this host off the register without a release (the tree did not
+ * start after all). */
+void watch_share_leave(struct watch_share *ws);
+/* Stops renewing: before the release leaves the register, so that a renewal
+ * cannot count this host again after it has left. */
+void watch_share_stop_renewing(struct watch_share *ws);
+/* Stops renewing and closes the register (after the release). Call it
+ * after every watch_share_join, whatever it returned. */
+void watch_share_end(struct watch_share *ws);
+
+#endif
