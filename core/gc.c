@@ -33,6 +33,9 @@ struct sweep {
     const char *except_id;
     char (*lock_ids)[MC_ID_LEN + 1];    /* ids with a lock file, sorted */
     size_t lock_count;
+    char (*counted_ids)[MC_ID_LEN + 1]; /* decided with the register already */
+    size_t counted_count;
+    size_t counted_cap;
     int failures;
 };
 
@@ -206,29 +209,117 @@ static void report_unprovable(struct sweep *sweep, const struct mc_cache *cache,
         say(sweep, MC_GC_LEFT, cache->id, why);
 }
 
-/* With a register, a cache nobody counts may be one another host has just
- * made or attached and not yet counted: left alone until it is quiet. */
-static int changed_lately(const struct sweep *sweep, int dir_fd)
+/* Takes a cache nobody holds here: our own lock file on it, exclusively
+ * (an attach racing with us waits for the outcome instead of joining a
+ * dying cache), then the release. dir_fd (or -1) identifies the directory. */
+static void release_unheld(struct sweep *sweep, const struct mc_cache *cache, int dir_fd)
+{
+    struct mc_dir_id dir;
+    struct mc_err err;
+    int fd;
+    int rc = mc_session_create_exclusive(cache->lock_path, &fd, &err);
+
+    if (rc < 0) {
+        say(sweep, MC_GC_FAILED, cache->id, err.msg);
+        return;
+    }
+    if (rc > 0)
+        return;     /* a tree took it meanwhile */
+    if (dir_fd >= 0 && mc_dir_id_of(dir_fd, &dir) == 0)
+        mc_session_record(fd, &dir, 0, cache->lock_path, &err);
+    release_locked(sweep, cache->id, fd);
+    close(fd);
+}
+
+/* Without a register: the URL of the one a cache says it is counted in
+ * (meta "redis_register"), or NULL. */
+static const char *counted_elsewhere(const struct sweep *sweep, const cJSON *meta)
 {
     const struct mc_share *share = sweep->options->share;
-    struct stat st;
 
-    if (!share || !share->reg || share->quiet_s <= 0 || fstat(dir_fd, &st) != 0)
-        return 0;
-    return time(NULL) - st.st_ctime < share->quiet_s;
+    if (share && share->reg)
+        return NULL;
+    return mc_meta_register(meta);
+}
+
+static void remember_counted(struct sweep *sweep, const char *id)
+{
+    if (sweep->counted_count == sweep->counted_cap) {
+        size_t cap = sweep->counted_cap ? sweep->counted_cap * 2 : MC_GC_IDS_FIRST_CAP;
+        char (*grown)[MC_ID_LEN + 1] = realloc(sweep->counted_ids, cap * sizeof(*grown));
+
+        if (!grown)
+            return;     /* then it may be looked at twice: harmless */
+        sweep->counted_ids = grown;
+        sweep->counted_cap = cap;
+    }
+    memcpy(sweep->counted_ids[sweep->counted_count], id, MC_ID_LEN + 1);
+    sweep->counted_count++;
+}
+
+/* After the ids are sorted (sweep_register). */
+static int was_counted(const struct sweep *sweep, const char *id)
+{
+    return sweep->counted_count &&
+           bsearch(id, sweep->counted_ids, sweep->counted_count, sizeof(*sweep->counted_ids),
+                   by_id);
+}
+
+/* With a register, for a cache not held here (its directory open as dir_fd,
+ * or -1 if there is none): hosts whose lease ran out come off its count;
+ * counted anywhere, it stays; made less than a lease ago, it waits (its
+ * host may not have counted itself yet); else the release decides. */
+static void sweep_counted(struct sweep *sweep, const char *id, int dir_fd, time_t created)
+{
+    struct mc_register *reg = sweep->options->share->reg;
+    struct mc_cache cache;
+    struct mc_err err;
+    long long count = 0;
+    int expired = 0;
+    char *field;
+
+    remember_counted(sweep, id);
+    if (mc_cache_init(&cache, sweep->root, id, &err) != 0)
+        return;
+    field = mc_concat(cache.path, "/", NULL);
+    if (!field) {
+        say(sweep, MC_GC_FAILED, id, "out of memory");
+    } else if (!sweep->dry_run && mc_register_expire(reg, field, &count, &expired, &err) != 0) {
+        say(sweep, MC_GC_FAILED, id, err.msg);
+    } else if (mc_register_count(reg, field, &count, &err) != 0) {
+        say(sweep, MC_GC_FAILED, id, err.msg);
+    } else {
+        if (expired) {
+            char how_many[32];
+
+            snprintf(how_many, sizeof(how_many), "%d", expired);
+            say(sweep, MC_GC_EXPIRED, id, how_many);
+        }
+        if (count > 0)
+            say(sweep, MC_GC_SHARED, id, NULL);
+        else if (created >= 0 && time(NULL) - created < sweep->options->share->quiet_s)
+            say(sweep, MC_GC_LATER, id, "made less than a lease ago and counted nowhere yet: "
+                "its host may be about to count itself");
+        else if (sweep->dry_run)
+            say(sweep, MC_GC_WOULD, id, NULL);
+        else
+            release_unheld(sweep, &cache, dir_fd);
+    }
+    free(field);
+    mc_cache_free(&cache);
 }
 
 /* A cache directory with no lock file: no tree holds it here. Reclaim it if
- * it is ours (meta id matches) and unlocked. */
+ * it is ours (meta id matches) and unlocked, and (with a register) nobody
+ * uses it anywhere. */
 static void sweep_unheld_dir(struct sweep *sweep, int cache_fd, const char *id)
 {
+    const struct mc_share *share = sweep->options->share;
     struct mc_cache cache;
     struct mc_err err;
+    const char *register_url;
     cJSON *meta = NULL;
     int dir_fd;
-    int locked;
-    int fd;
-    int rc;
 
     if (has_lock(sweep, id) || mc_cache_init(&cache, sweep->root, id, &err) != 0)
         return;
@@ -237,28 +328,21 @@ static void sweep_unheld_dir(struct sweep *sweep, int cache_fd, const char *id)
         mc_cache_free(&cache);
         return;
     }
-    locked = mc_meta_locked(meta);
-    cJSON_Delete(meta);
-    if (!locked && changed_lately(sweep, dir_fd)) {
-        say(sweep, MC_GC_LATER, id, "changed less than a lease ago, and counted nowhere: a host "
-            "may be starting to use it");
-    } else if (!locked && sweep->dry_run) {
+    register_url = counted_elsewhere(sweep, meta);
+    if (mc_meta_locked(meta)) {
+        /* kept: nothing to do */
+    } else if (share && share->reg) {
+        sweep_counted(sweep, id, dir_fd, mc_meta_created(meta));
+    } else if (register_url) {
+        mc_err_set(&err, "counted in the Redis register %s, which this gc does not ask (set "
+                   "MONOCACHE_REDIS); left alone", register_url);
+        say(sweep, MC_GC_FAILED, id, err.msg);
+    } else if (sweep->dry_run) {
         say(sweep, MC_GC_WOULD, id, NULL);
-    } else if (!locked) {
-        /* Take the lock file ourselves, exclusively, so that an attach racing
-         * with us waits for the outcome instead of joining a dying cache. */
-        rc = mc_session_create_exclusive(cache.lock_path, &fd, &err);
-        if (rc == 0) {
-            struct mc_dir_id dir;
-
-            if (mc_dir_id_of(dir_fd, &dir) == 0)
-                mc_session_record(fd, &dir, 0, cache.lock_path, &err);
-            release_locked(sweep, id, fd);
-            close(fd);
-        } else if (rc < 0) {
-            say(sweep, MC_GC_FAILED, id, err.msg);
-        }
+    } else {
+        release_unheld(sweep, &cache, dir_fd);
     }
+    cJSON_Delete(meta);
     close(dir_fd);
     mc_cache_free(&cache);
 }
@@ -351,45 +435,6 @@ static void collect_registered(const char *field, long long count, void *ctx)
     found->ids[found->count++][MC_ID_LEN] = '\0';
 }
 
-/* A cache counted in the register, not held on this host: expired hosts
- * off its count, then the release's rule (this host off it too, and a wipe
- * if nobody is left and it is unlocked), under a lock file of our own so
- * that a tree starting here meanwhile waits for the outcome. */
-static void sweep_registered(struct sweep *sweep, const char *id)
-{
-    struct mc_cache cache;
-    struct mc_err err;
-    long long remaining;
-    char *field;
-    int expired = 0;
-    int fd;
-    int rc;
-
-    if (mc_cache_init(&cache, sweep->root, id, &err) != 0)
-        return;
-    field = mc_concat(cache.path, "/", NULL);
-    if (field && mc_register_expire(sweep->options->share->reg, field, &remaining, &expired,
-                                    &err) != 0) {
-        say(sweep, MC_GC_FAILED, id, err.msg);
-    } else if (field) {
-        if (expired) {
-            char how_many[32];
-
-            snprintf(how_many, sizeof(how_many), "%d", expired);
-            say(sweep, MC_GC_EXPIRED, id, how_many);
-        }
-        rc = mc_session_create_exclusive(cache.lock_path, &fd, &err);
-        if (rc == 0) {
-            release_locked(sweep, id, fd);
-            close(fd);
-        } else if (rc < 0) {
-            say(sweep, MC_GC_FAILED, id, err.msg);
-        }
-    }
-    free(field);
-    mc_cache_free(&cache);
-}
-
 static int sweep_register(struct sweep *sweep, struct mc_err *err)
 {
     struct registered found = { NULL, 0, NULL, 0, 0 };
@@ -404,9 +449,13 @@ static int sweep_register(struct sweep *sweep, struct mc_err *err)
     found.prefix = prefix;
     found.prefix_len = strlen(prefix);
     rc = mc_register_each(sweep->options->share->reg, prefix, collect_registered, &found, err);
+    /* Fields whose cache has no directory here (the others were decided
+     * with the cache directory). */
+    if (sweep->counted_count)
+        qsort(sweep->counted_ids, sweep->counted_count, sizeof(*sweep->counted_ids), by_id);
     for (i = 0; rc == 0 && i < found.count; i++) {
-        if (!has_lock(sweep, found.ids[i]))
-            sweep_registered(sweep, found.ids[i]);
+        if (!has_lock(sweep, found.ids[i]) && !was_counted(sweep, found.ids[i]))
+            sweep_counted(sweep, found.ids[i], -1, -1);
     }
     free(found.ids);
     free(prefix);
@@ -415,7 +464,8 @@ static int sweep_register(struct sweep *sweep, struct mc_err *err)
 
 int mc_gc(const struct mc_root *root, const struct mc_gc_options *options, struct mc_err *err)
 {
-    struct sweep sweep = { root, options, options->dry_run, options->except_id, NULL, 0, 0 };
+    struct sweep sweep = { .root = root, .options = options, .dry_run = options->dry_run,
+                           .except_id = options->except_id };
     int rc = 0;
 
     if (!root->run_marked) {
@@ -425,10 +475,11 @@ int mc_gc(const struct mc_root *root, const struct mc_gc_options *options, struc
     }
     if (sweep_run_dir(&sweep, err) != 0 ||
         (options->scope == MC_GC_ALL && sweep_cache_dir(&sweep, err) != 0) ||
-        (options->scope == MC_GC_ALL && !options->dry_run && options->share &&
-         options->share->reg && sweep_register(&sweep, err) != 0))
+        (options->scope == MC_GC_ALL && options->share && options->share->reg &&
+         sweep_register(&sweep, err) != 0))
         rc = -1;
     free(sweep.lock_ids);
+    free(sweep.counted_ids);
     return rc < 0 ? -1 : sweep.failures;
 }
 

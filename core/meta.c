@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -208,6 +209,28 @@ int mc_meta_locked(const cJSON *meta)
     const char *why;
 
     return mc_meta_lock_state(meta, &why) != MC_UNLOCKED;
+}
+
+time_t mc_meta_created(const cJSON *meta)
+{
+    const cJSON *created = cJSON_GetObjectItemCaseSensitive(meta, "created");
+    struct tm tm;
+    const char *end;
+
+    if (!cJSON_IsString(created))
+        return -1;
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(created->valuestring, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!end || *end)
+        return -1;
+    return timegm(&tm);
+}
+
+const char *mc_meta_register(const cJSON *meta)
+{
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive(meta, MC_META_REGISTER);
+
+    return cJSON_IsString(url) && *url->valuestring ? url->valuestring : NULL;
 }
 
 int mc_meta_set_key(cJSON *meta, const char *key, cJSON *value)

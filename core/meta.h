@@ -37,6 +37,13 @@ enum mc_lock_state mc_meta_lock_state(const cJSON *meta, const char **why);
 /* 1 unless the cache may be wiped (MC_UNLOCKED): the rule of every path that
  * wipes without --force. */
 int mc_meta_locked(const cJSON *meta);
+/* "created" as a time, or -1 (missing, or not our UTC format). */
+time_t mc_meta_created(const cJSON *meta);
+/* "redis_register": the Redis register (URL, no password) the cache is
+ * counted in, written when a host first counts it; or NULL. A host that
+ * does not use that register must not wipe it. */
+#define MC_META_REGISTER "redis_register"
+const char *mc_meta_register(const cJSON *meta);
 /* 1 if a "locked" key appears anywhere inside value (which would make a meta
  * holding it ambiguous). */
 int mc_meta_nested_locked(const cJSON *value);

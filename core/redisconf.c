@@ -79,18 +79,43 @@ static int bad_url(struct mc_err *err, const char *name, const char *display, co
 }
 
 /* The URL as messages show it: its password, if any, replaced by ***. */
+static char *redacted_userinfo(const char *url);
+
+/* The URL as messages show it: a password in it starred, and a query other
+ * than ?db=N (someone may have put a password there) hidden. */
 static char *redacted(const char *url)
 {
+    const char *query = strchr(url, '?');
+    char *head;
+    char *shown;
+
+    if (!query || strncmp(query, "?db=", 4) == 0)
+        return redacted_userinfo(url);
+    head = strndup(url, (size_t)(query - url));
+    shown = head ? redacted_userinfo(head) : NULL;
+    free(head);
+    head = shown;
+    shown = head ? mc_concat(head, "?***", NULL) : NULL;
+    free(head);
+    return shown;
+}
+
+/* The last '@' ends the credentials: a password may hold '@' or '/'
+ * unencoded, and must not show even then. A URL without a scheme is
+ * starred up to its '@' whole. */
+static char *redacted_userinfo(const char *url)
+{
     const char *scheme_end = strstr(url, "://");
-    const char *authority = scheme_end ? scheme_end + 3 : NULL;
-    const char *slash = authority ? strchr(authority, '/') : NULL;
-    const char *at = authority ? strchr(authority, '@') : NULL;
+    const char *authority = scheme_end ? scheme_end + 3 : url;
+    const char *at = strrchr(authority, '@');
     const char *colon;
     char *head;
     char *shown;
 
-    if (!at || (slash && slash < at))
+    if (!at)
         return strdup(url);
+    if (!scheme_end)
+        return mc_concat("***", at, NULL);
     /* user:password@ keeps the user; anything else before @ may be a
      * password written without its colon. */
     colon = memchr(authority, ':', (size_t)(at - authority));
@@ -127,11 +152,10 @@ static int parse_credentials(const char *name, const char *display, const char *
                              struct mc_redis_config *rc, struct mc_err *err)
 {
     const char *authority = *rest;
-    const char *at = strchr(authority, '@');
-    const char *slash = strchr(authority, '/');
+    const char *at = strrchr(authority, '@');
     const char *colon;
 
-    if (!at || (slash && slash < at))
+    if (!at)
         return 0;
     colon = memchr(authority, ':', (size_t)(at - authority));
     if (!colon)
@@ -159,6 +183,10 @@ static int parse_tcp(const char *name, const char *url, const char *display,
 
     if (parse_credentials(name, display, &rest, rc, err) != 0)
         return -1;
+    if (strchr(rest, '?'))
+        return bad_url(err, name, display, "redis:// takes no query: the database is a path "
+                       "(redis://host:6379/2), the password goes before the host or in "
+                       "MONOCACHE_REDIS_PASSWORD");
     path = strchr(rest, '/');
     if (!path)
         path = rest + strlen(rest);

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #define MC_LEASES_PREFIX "monocache:leases:"
 #define MC_WIPING_PREFIX "monocache:wiping:"
@@ -20,73 +23,87 @@
 #define MC_SCAN_COUNT "1000"
 #define MC_KEY_MAX 8192
 
+#define MC_MEMBER_TAG_BYTES 8
+
 struct mc_register {
     const struct mc_redis_config *rc;
     redisContext *ctx;
     pthread_mutex_t lock;
+    char member[MC_HOST_ID_MAX + 2 * MC_MEMBER_TAG_BYTES + 2];  /* "host#tag" */
 };
 
-/* The count in a field must be a whole number; a field is checked before
- * any change, so that garbage is reported and left alone. */
+/* The count in a field must be a whole number as the package writes it
+ * (digits, small enough to stay an integer in Lua); a field is checked
+ * before any change, so that garbage is reported and left alone. */
 #define LUA_CHECK_COUNT \
     "local cur = redis.call('HGET', KEYS[1], ARGV[1]) " \
-    "if cur and not string.match(cur, '^%-?%d+$') then " \
+    "if cur and (not string.match(cur, '^%d+$') or #cur > 15) then " \
     "  return redis.error_reply('MONOCACHE_GARBAGE ' .. cur) end " \
-    "local n = tonumber(cur or '0') if n < 0 then n = 0 end "
+    "local n = tonumber(cur or '0') "
 #define LUA_NOW_MS \
     "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+/* Every script starts the register's clock if it has none (or garbage):
+ * the time from which it has counted without a loss (a server restarted
+ * without its data, or flushed, starts again). KEYS[#KEYS] is that key. */
+#define LUA_ALIVE \
+    "local since = tonumber(redis.call('GET', KEYS[#KEYS]) or '') " \
+    "if not since then since = now redis.call('SET', KEYS[#KEYS], now) end "
+/* A count below the number of live monocache users (the hash lost some:
+ * eviction, an HDEL, a hand edit) is raised to it: a lease is proof. */
+#define LUA_FLOOR_COUNT \
+    "local live = redis.call('ZCARD', KEYS[2]) if n < live then n = live end "
 #define LUA_STORE_COUNT \
     "if n <= 0 then n = 0 redis.call('HDEL', KEYS[1], ARGV[1]) " \
     "else redis.call('HSET', KEYS[1], ARGV[1], n) end " \
     "if redis.call('ZCARD', KEYS[2]) == 0 then redis.call('DEL', KEYS[2]) end "
 
-/* Every script starts the register's clock if it has none: the time from
- * which it has counted without a loss (a server restarted without its data,
- * or flushed, starts again). KEYS[#KEYS] is that key. */
-#define LUA_ALIVE "redis.call('SET', KEYS[#KEYS], now, 'NX') "
-
-/* KEYS: register, leases, wiping, alive. ARGV: field, host, lease ms. */
+/* KEYS: register, leases, wiping, alive. ARGV: field, member, lease ms.
+ * A member is one watcher (host id and a random tag): two watchers never
+ * share a registration, whatever their host names. */
 static const char script_join[] =
     "if redis.call('EXISTS', KEYS[3]) == 1 then return redis.error_reply('MONOCACHE_WIPING') end "
     LUA_CHECK_COUNT LUA_NOW_MS LUA_ALIVE
-    "if redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2]) == 1 then "
-    "  n = n + 1 redis.call('HSET', KEYS[1], ARGV[1], n) end "
+    "if redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2]) == 1 then n = n + 1 end "
+    LUA_FLOOR_COUNT
+    "redis.call('HSET', KEYS[1], ARGV[1], n) "
     "return n";
 
-/* KEYS: leases, alive. ARGV: host, lease ms. 1 renewed, 0 not registered. */
+/* KEYS: leases, alive. ARGV: member, lease ms. 1 renewed, 0 not registered. */
 static const char script_renew[] =
     LUA_NOW_MS LUA_ALIVE
     "if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end "
     "redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1]) return 1";
 
-/* KEYS: register, leases, wiping, alive. ARGV: field, host, claim (1/0),
+/* KEYS: register, leases, wiping, alive. ARGV: field, member (or "" for
+ * gc and rm, which hold no registration and take none off), claim (1/0),
  * lease ms (also how long the wipe marker lasts: a claim whose answer was
- * lost, or a wiper that died, holds joins back no longer), registered (1:
- * this host must still be in the register for its count to be trusted).
- * Returns {count left, claimed, doubt}: doubt 1 if this host's own
- * registration was gone, 2 if the register has counted for less than a
- * lease (a restart may have lost users who have not renewed yet); with
- * doubt the wipe is never given. */
+ * lost, or a wiper that died, holds joins back no longer), claimer (who
+ * the wipe marker names). Returns {count
+ * left, claimed, doubt}: doubt 1 if the member's own registration was
+ * gone, 2 if the register has counted for less than a lease (a restart
+ * may have lost users who have not renewed yet); with doubt, or any live
+ * lease left, the wipe is never given. */
 static const char script_leave[] =
     LUA_CHECK_COUNT LUA_NOW_MS LUA_ALIVE
     "local doubt = 0 "
-    "if redis.call('ZREM', KEYS[2], ARGV[2]) == 1 then n = n - 1 "
-    "elseif ARGV[5] == '1' then doubt = 1 end "
-    LUA_STORE_COUNT
-    "if doubt == 0 and now - tonumber(redis.call('GET', KEYS[4])) < tonumber(ARGV[4]) then "
-    "  doubt = 2 end "
+    "if ARGV[2] ~= '' then "
+    "  if redis.call('ZREM', KEYS[2], ARGV[2]) == 1 then n = n - 1 else doubt = 1 end "
+    "end "
+    LUA_FLOOR_COUNT LUA_STORE_COUNT
+    "if doubt == 0 and now - since < tonumber(ARGV[4]) then doubt = 2 end "
     "local claimed = 0 "
     "if n == 0 and doubt == 0 and ARGV[3] == '1' and "
-    "   redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[4]) then claimed = 1 end "
+    "   redis.call('SET', KEYS[3], ARGV[5], 'NX', 'PX', ARGV[4]) then claimed = 1 end "
     "return {n, claimed, doubt}";
 
 /* KEYS: register, leases, alive. ARGV: field. Returns {count left, expired}. */
 static const char script_expire[] =
     LUA_CHECK_COUNT LUA_NOW_MS LUA_ALIVE
     "local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now) "
-    "for _, host in ipairs(gone) do redis.call('ZREM', KEYS[2], host) n = n - 1 end "
-    "if #gone > 0 then " LUA_STORE_COUNT "end "
+    "for _, member in ipairs(gone) do redis.call('ZREM', KEYS[2], member) n = n - 1 end "
+    LUA_FLOOR_COUNT
     "if n < 0 then n = 0 end "
+    "if n ~= tonumber(cur or '0') then " LUA_STORE_COUNT "end "
     "return {n, #gone}";
 
 /* KEYS: wiping. ARGV: host. Drops the marker if it is ours. */
@@ -103,8 +120,12 @@ static struct timeval timeval_of(int ms)
 static void where_failed(struct mc_err *err, const struct mc_redis_config *rc, const char *what,
                          const char *detail)
 {
-    mc_err_set(err, "%s=%s: %s%s%s", rc->source, rc->display, what, detail ? ": " : "",
-               detail ? detail : "");
+    int auth = detail && (strncmp(detail, "NOAUTH", 6) == 0 || strncmp(detail, "WRONGPASS", 9) == 0);
+
+    mc_err_set(err, "%s=%s: %s%s%s%s", rc->source, rc->display, what, detail ? ": " : "",
+               detail ? detail : "",
+               auth ? " (the password: in the URL, MONOCACHE_REDIS_PASSWORD or REDISCLI_AUTH)"
+                    : "");
 }
 
 /* A command whose answer must be OK-ish: 0, or -1 with err. */
@@ -162,6 +183,24 @@ fail:
     return -1;
 }
 
+/* This process's name in the leases: the host id, for people reading the
+ * register, and a random tag, so that no two watchers share one. */
+static void name_member(struct mc_register *reg)
+{
+    unsigned char tag[MC_MEMBER_TAG_BYTES];
+    size_t len;
+    size_t i;
+
+    if (getrandom(tag, sizeof(tag), 0) != (ssize_t)sizeof(tag)) {
+        unsigned long mix = (unsigned long)getpid() * 2654435761UL ^ (unsigned long)time(NULL);
+
+        memcpy(tag, &mix, sizeof(tag) < sizeof(mix) ? sizeof(tag) : sizeof(mix));
+    }
+    len = (size_t)snprintf(reg->member, sizeof(reg->member), "%s#", reg->rc->host_id);
+    for (i = 0; i < sizeof(tag) && len + 2 < sizeof(reg->member); i++, len += 2)
+        snprintf(reg->member + len, 3, "%02x", tag[i]);
+}
+
 int mc_register_open(const struct mc_redis_config *rc, struct mc_register **out,
                      struct mc_err *err)
 {
@@ -174,6 +213,7 @@ int mc_register_open(const struct mc_redis_config *rc, struct mc_register **out,
     }
     reg->rc = rc;
     pthread_mutex_init(&reg->lock, NULL);
+    name_member(reg);
     if (connect_now(reg, err) != 0) {
         mc_register_close(reg);
         return -1;
@@ -294,7 +334,7 @@ int mc_register_join(struct mc_register *reg, const char *field, long long *coun
     char wiping[MC_KEY_MAX];
     char lease_ms[24];
     const char *argv[] = { "EVAL", script_join, "4", MC_REGISTER_KEY, leases, wiping,
-                           MC_ALIVE_KEY, field, reg->rc->host_id, lease_ms };
+                           MC_ALIVE_KEY, field, reg->member, lease_ms };
     redisReply *reply;
 
     if (key_of(leases, MC_LEASES_PREFIX, field) != 0 || key_of(wiping, MC_WIPING_PREFIX, field) != 0) {
@@ -315,7 +355,7 @@ int mc_register_renew(struct mc_register *reg, const char *field, struct mc_err 
 {
     char leases[MC_KEY_MAX];
     char lease_ms[24];
-    const char *argv[] = { "EVAL", script_renew, "2", leases, MC_ALIVE_KEY, reg->rc->host_id,
+    const char *argv[] = { "EVAL", script_renew, "2", leases, MC_ALIVE_KEY, reg->member,
                            lease_ms };
     redisReply *reply;
     long long renewed;
@@ -334,7 +374,7 @@ int mc_register_renew(struct mc_register *reg, const char *field, struct mc_err 
     if (renewed == 1)
         return 0;
     /* Our lease ran out (we were stopped, or cut off): count us again. */
-    return mc_register_join(reg, field, &count, err) == 0 ? 0 : -1;
+    return mc_register_join(reg, field, &count, err) == 0 ? 1 : -1;
 }
 
 int mc_register_leave(struct mc_register *reg, const char *field, int flags,
@@ -344,9 +384,9 @@ int mc_register_leave(struct mc_register *reg, const char *field, int flags,
     char wiping[MC_KEY_MAX];
     char lease_ms[24];
     const char *argv[] = { "EVAL", script_leave, "4", MC_REGISTER_KEY, leases, wiping,
-                           MC_ALIVE_KEY, field, reg->rc->host_id,
-                           flags & MC_LEAVE_CLAIM ? "1" : "0", lease_ms,
-                           flags & MC_LEAVE_REGISTERED ? "1" : "0" };
+                           MC_ALIVE_KEY, field,
+                           flags & MC_LEAVE_REGISTERED ? reg->member : "",
+                           flags & MC_LEAVE_CLAIM ? "1" : "0", lease_ms, reg->member };
     redisReply *reply;
     int rc = 0;
 
@@ -374,7 +414,7 @@ int mc_register_leave(struct mc_register *reg, const char *field, int flags,
 int mc_register_wiped(struct mc_register *reg, const char *field, struct mc_err *err)
 {
     char wiping[MC_KEY_MAX];
-    const char *argv[] = { "EVAL", script_wiped, "1", wiping, reg->rc->host_id };
+    const char *argv[] = { "EVAL", script_wiped, "1", wiping, reg->member };
     redisReply *reply;
 
     if (key_of(wiping, MC_WIPING_PREFIX, field) != 0) {
@@ -404,6 +444,50 @@ int mc_register_expire(struct mc_register *reg, const char *field, long long *re
     if (!reply)
         return -1;
     return pair_of(reply, remaining, expired, err, field);
+}
+
+/* A field's value as the package writes it (decimal digits), or -1. */
+static long long count_of(const char *text)
+{
+    const char *p;
+
+    if (!*text || strlen(text) > 18)
+        return -1;
+    for (p = text; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+    }
+    return strtoll(text, NULL, 10);
+}
+
+int mc_register_count(struct mc_register *reg, const char *field, long long *count,
+                      struct mc_err *err)
+{
+    const char *argv[] = { "HGET", MC_REGISTER_KEY, field };
+    redisReply *reply = NULL;
+    int rc = 0;
+
+    pthread_mutex_lock(&reg->lock);
+    if (connect_now(reg, err) == 0) {
+        reply = redisCommandArgv(reg->ctx, 3, argv, NULL);
+        if (!reply)
+            no_answer(reg, err);
+    }
+    pthread_mutex_unlock(&reg->lock);
+    if (!reply)
+        return -1;
+    if (reply->type == REDIS_REPLY_NIL) {
+        *count = 0;
+    } else if (reply->type == REDIS_REPLY_STRING && count_of(reply->str) >= 0) {
+        *count = count_of(reply->str);
+    } else {
+        mc_err_set(err, MC_REGISTER_KEY " field %s holds \"%.60s\", not a count; left as it "
+                   "is, nothing wiped", field,
+                   reply->type == REDIS_REPLY_STRING ? reply->str : "?");
+        rc = -1;
+    }
+    freeReplyObject(reply);
+    return rc;
 }
 
 /* One HSCAN page: the cursor to go on with, fields passed to fn. */
@@ -436,11 +520,8 @@ static int scan_page(struct mc_register *reg, char *cursor, size_t cursor_size, 
     for (i = 0; i + 1 < reply->element[1]->elements; i += 2) {
         const redisReply *name = reply->element[1]->element[i];
         const redisReply *value = reply->element[1]->element[i + 1];
-        char *end = NULL;
-        long long count = value->type == REDIS_REPLY_STRING ? strtoll(value->str, &end, 10) : -1;
+        long long count = value->type == REDIS_REPLY_STRING ? count_of(value->str) : -1;
 
-        if (!end || *end || end == value->str)
-            count = -1;
         if (name->type == REDIS_REPLY_STRING)
             fn(name->str, count, ctx);
     }

@@ -5,8 +5,10 @@
  * "/", value = how many users it has (a decimal count), as the package keeps
  * it. Each host counts once per cache, whatever the number of its processes:
  * its watcher joins when the cache is first held there and leaves at the
- * release. Beside it, ours only: monocache:leases:<field>, a sorted set of
- * hosts by lease expiry (server time, milliseconds), renewed by each host's
+ * release (a host: a host id and a run directory; each watcher is its own
+ * lease member, "<host id>#<random tag>", so hosts whose names collide still
+ * count apart). Beside it, ours only: monocache:leases:<field>, a sorted set of
+ * members by lease expiry (server time, milliseconds), renewed by each host's
  * watcher, so that a host that died stops counting once its lease is over;
  * monocache:wiping:<field> while a host wipes the cache, so that no one
  * joins a cache being wiped; monocache:alive-since, the server time from
@@ -34,8 +36,9 @@ void mc_register_close(struct mc_register *reg);
 #define MC_REGISTER_WIPING 1
 int mc_register_join(struct mc_register *reg, const char *field, long long *count,
                      struct mc_err *err);
-/* Pushes this host's lease forward; if the host was not registered any more
- * (its lease ran out), joins again. 0, or -1. */
+/* Pushes this host's lease forward: 0. If it was not registered any more
+ * (its lease ran out, Redis lost it), joins again: 1 (the caller checks the
+ * cache is still there). -1 with err. */
 int mc_register_renew(struct mc_register *reg, const char *field, struct mc_err *err);
 /* This host stops using the cache. With MC_LEAVE_CLAIM, when nobody is
  * left the caller is given the wipe (claimed: monocache:wiping set until
@@ -58,6 +61,10 @@ int mc_register_wiped(struct mc_register *reg, const char *field, struct mc_err 
 /* Takes the shares of hosts whose lease ran out off the count. */
 int mc_register_expire(struct mc_register *reg, const char *field, long long *remaining,
                        int *expired, struct mc_err *err);
+
+/* The count of one field (0 when absent); -1 with err if it is not one. */
+int mc_register_count(struct mc_register *reg, const char *field, long long *count,
+                      struct mc_err *err);
 
 typedef void (*mc_register_fn)(const char *field, long long count, void *ctx);
 /* Every field starting with prefix, with its count (garbage: -1). */

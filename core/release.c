@@ -147,10 +147,10 @@ static void leave_quietly(const struct mc_cache *cache, const struct mc_share *s
     struct mc_err err;
     char *field;
 
-    if (!share || !share->reg)
-        return;
+    if (!share || !share->reg || !share->registered)
+        return;     /* gc and rm hold no registration */
     field = field_of(cache);
-    if (field && mc_register_leave(share->reg, field, 0, &left, &err) != 0)
+    if (field && mc_register_leave(share->reg, field, MC_LEAVE_REGISTERED, &left, &err) != 0)
         mc_log(MC_LOG_WARN, "cache %s: %s; gc will take this host off the register", cache->id,
                err.msg);
     free(field);
@@ -171,6 +171,7 @@ static int ask_others(const struct mc_cache *cache, const struct mc_share *share
     if (!share)
         return 0;
     if (share->unknown) {
+        leave_quietly(cache, share);
         mc_log(MC_LOG_INFO, "cache %s: kept as shared: its users could not be counted (Redis "
                "was unreachable when it started)", cache->id);
         return MC_DISPOSE_SHARED;
@@ -185,7 +186,7 @@ static int ask_others(const struct mc_cache *cache, const struct mc_share *share
                : -1;
     free(field);
     if (rc != 0) {
-        mc_err_set(err, "kept, never wiped on a guess (%s); gc finishes once Redis answers",
+        mc_err_set(err, "kept: Redis did not answer (%s); gc wipes it once Redis answers",
                    why.msg);
         return MC_DISPOSE_UNSURE;
     }
@@ -196,13 +197,12 @@ static int ask_others(const struct mc_cache *cache, const struct mc_share *share
         return MC_DISPOSE_SHARED;
     }
     if (left.doubt) {
-        mc_err_set(err, "kept, never wiped on a guess (%s); gc wipes it once the register has "
-                   "counted for a lease (" MC_ENV_REDIS_LEASE ")",
+        mc_err_set(err, "kept: %s; a later gc wipes it",
                    left.doubt == MC_DOUBT_NOT_REGISTERED
-                       ? "this host was not in the register any more: Redis restarted, or "
-                         "the lease ran out"
-                       : "the register is younger than a lease: Redis started or was "
-                         "flushed lately, and users it lost may not have come back yet");
+                       ? "this host was no longer in the Redis register (Redis restarted, "
+                         "or the lease ran out)"
+                       : "the Redis register is younger than a lease (it started or was "
+                         "flushed lately, and may have lost users)");
         return MC_DISPOSE_DOUBT;
     }
     if (!left.claimed) {
@@ -235,6 +235,7 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
     int foreign = 0;
     int locked = 0;
     int claimed = 0;
+    char *register_url = NULL;
     int rc = -1;
 
     parent_fd = open_cache_parent(cache, err);
@@ -272,6 +273,8 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
         else if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(meta, "id")))
             foreign = 1;
         locked = mc_meta_locked(meta);
+        if (mc_meta_register(meta))
+            register_url = strdup(mc_meta_register(meta));
         cJSON_Delete(meta);
     } else if (errno != ENOENT) {
         /* There but unreadable (not JSON we read, a FIFO, too big): it may say
@@ -287,6 +290,11 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
     } else if (locked && mode == MC_KEEP_LOCKED) {
         leave_quietly(cache, share);
         rc = MC_DISPOSE_KEPT;
+    } else if (mode == MC_KEEP_LOCKED && register_url && (!share || !share->reg) &&
+               !(share && share->unknown)) {
+        mc_err_set(err, "kept: it is counted in the Redis register %s, which this host does "
+                   "not use (set MONOCACHE_REDIS); other hosts may be using it", register_url);
+        rc = MC_DISPOSE_UNSURE;
     } else if (mode == MC_KEEP_LOCKED && (rc = ask_others(cache, share, &claimed, err)) != 0) {
         /* rc: MC_DISPOSE_SHARED, _UNSURE or _DOUBT: the cache kept */
     } else if (wipe_proven(cache, parent_fd, dir_fd, err) == 0) {
@@ -296,6 +304,7 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
     }
     if (claimed)
         done_wiping(cache, share);
+    free(register_url);
     close(dir_fd);      /* and with it the flock */
     close(parent_fd);
     return rc;

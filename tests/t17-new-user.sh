@@ -178,7 +178,7 @@ is "a bad MONOCACHE_LOG_FORMAT is refused, named" "$out" \
     "monocache: MONOCACHE_LOG_FORMAT=yaml: expected text or json"
 
 # --- Why is my cache still here? holders, ls --verbose.
-with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; exec sleep 300' "$T/held" &
+with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; exec sleep 300' "$T/held" 2> /dev/null &
 disown
 eventually 10 test -s "$T/held"
 id=$(cat "$T/held")

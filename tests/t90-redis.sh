@@ -56,7 +56,7 @@ export MONOCACHE_REDIS_TIMEOUT_MS=500
 host() {
     local host_id=$1
     shift
-    env MONOCACHE_HOST_ID="$host_id" MONOCACHE_RUN_DIR="$T/run-$host_id" "$@"
+    env MONOCACHE_HOST_ID="$host_id" MONOCACHE_RUN_DIR="${RUN_DIR_OF_HOST:-$T/run-$host_id}" "$@"
 }
 
 # start_user NAME HOST [run options...]: a tree that records its cache path
@@ -88,7 +88,7 @@ path_of() {
 # --- 1. A young register wipes nothing; after a lease, the last user wipes.
 out=$(mc run -- sh -c 'echo "$MONOCACHE_PATH"' 2> "$T/err")
 like "first use of a fresh Redis: the cache is kept (register younger than a lease)" \
-    "$(cat "$T/err")" 'kept, never wiped on a guess \(the register is younger than a lease'
+    "$(cat "$T/err")" 'kept: the Redis register is younger than a lease'
 ok "... its directory is still there" test -d "$out"
 is "... and its host is off the register" "$(rcli HEXISTS CACHE_REGISTER "$out/")" 0
 sleep 1.2
@@ -155,7 +155,7 @@ out=$(MONOCACHE_LOG=debug "$MC_BIN" run --redis "redis://:$SECRET@127.0.0.1:$POR
     sh -c 'tr "\0" " " < /proc/$PPID/cmdline
            for f in /proc/[0-9]*/cmdline; do tr "\0" " " < "$f"; echo; done > "$0"' \
     "$T/cmdlines" 2> "$T/log")
-like "run --redis with a password in the URL: ps shows it starred" "$out" "redis://:\*+@127"
+like "run --redis with a password in the URL: ps shows it starred" "$out" "redis://\*+@127"
 refute "... no process's command line has it" grep -q -- "$SECRET" "$T/cmdlines"
 refute "... no log line has it" grep -q -- "$SECRET" "$T/log"
 like "... and the logs were written" "$(cat "$T/log")" "counted in CACHE_REGISTER"
@@ -317,8 +317,8 @@ out=$(env MONOCACHE_REDIS="$DOWN" MONOCACHE_ON_ERROR=continue "$MC_BIN" run -- \
 is "ON_ERROR=continue: the program runs, its status kept" "$?" 4
 like "... with a warning" "$(cat "$T/err")" "MONOCACHE_REDIS=$DOWN: cannot connect.*will be kept"
 ok "... the cache is kept (its users could not be counted)" test -d "$out"
-like "... gc, once Redis answers, leaves it while it changed less than a lease ago" "$(mc gc)" \
-    "later ${out##*/} \(changed less than a lease ago, and counted nowhere"
+like "... gc, once Redis answers, leaves it while it is younger than a lease" "$(mc gc)" \
+    "later ${out##*/} \(made less than a lease ago and counted nowhere yet"
 sleep 1.2
 like "... and wipes it after" "$(mc gc)" "wiped ${out##*/}"
 
@@ -328,14 +328,14 @@ stop_redis "$RD"
 end_user stopped 6
 is "stopped during the run: exit status kept" "$(cat "$T/status.stopped")" 6
 ok "... the cache kept" test -d "$path"
-like "... one line says why" "$(cat "$T/err.stopped")" "kept, never wiped on a guess.*gc finishes once Redis answers"
+like "... one line says why" "$(cat "$T/err.stopped")" "kept: Redis did not answer.*gc wipes it once Redis answers"
 out=$(mc gc 2>&1)
 is "gc while Redis is down: fails" "$?" 1
 like "... saying so" "$out" "MONOCACHE_REDIS=.*cannot connect"
 ok "... and wipes nothing" test -d "$path"
 start_redis "$RD" "$PORT"
 like "restarted without its data: gc within a lease keeps it for later" "$(mc gc 2>&1)" \
-    "^later ${path##*/} \(kept, never wiped on a guess \(the register is younger than a lease"
+    "^later ${path##*/} \(kept: the Redis register is younger than a lease"
 sleep 1.2
 like "... after a lease, gc wipes it" "$(mc gc)" "wiped ${path##*/}"
 
@@ -346,7 +346,7 @@ start_redis "$RD" "$PORT"
 end_user restarted
 ok "restarted during the run (register lost): the cache kept at the end" test -d "$path"
 like "... saying this host was not in the register any more" "$(cat "$T/err.restarted")" \
-    "not in the register any more"
+    "no longer in the Redis register"
 sleep 1.2
 like "... gc after a lease wipes it" "$(mc gc)" "wiped ${path##*/}"
 
@@ -440,7 +440,85 @@ is "... no lease or wipe marker left" "$left" ""
 [ -n "$left" ] && { rcli ZRANGE "$left" 0 -1 WITHSCORES; cat "$T/err.many"; cp "$T/log.many" /tmp/mc50.log; } | sed 's/^/# /'
 unset MONOCACHE_LOG MONOCACHE_LOG_FILE
 
-# --- 11. ls shows both counts; --json has them.
+# --- 11. What the reviews found: nothing counted may be wiped by a host
+# that does not ask the register; one Redis per tree; odd counts.
+start_user marked a
+path=$(path_of marked)
+like "a counted cache says where in its meta" "$(cat "$path/meta.json")" \
+    "\"redis_register\":\"redis://127.0.0.1:$PORT\""
+out=$(env -u MONOCACHE_REDIS "$MC_BIN" gc 2>&1)
+is "gc without MONOCACHE_REDIS: fails" "$?" 1
+like "... saying the cache is counted in Redis" "$out" "counted in the Redis register redis://127.0.0.1:$PORT"
+ok "... and leaves it" test -f "$path/meta.json"
+out=$(env -u MONOCACHE_REDIS "$MC_BIN" rm "$path" 2>&1)
+is "rm without MONOCACHE_REDIS: refused" "$?" 1
+ok "... nothing wiped" test -f "$path/meta.json"
+like "gc --redis URL asks that register" \
+    "$(env -u MONOCACHE_REDIS "$MC_BIN" gc --redis "$MONOCACHE_REDIS" 2>&1)" "kept ${path##*/} \(used"
+host b env -u MONOCACHE_REDIS "$MC_BIN" run --existing "$path" -- true 2> "$T/err.nr"
+like "a tree without Redis, on another host, ending first: keeps it" "$(cat "$T/err.nr")" \
+    "kept: it is counted in the Redis register"
+ok "... still there" test -f "$path/meta.json"
+end_user marked
+ok "... the counted host's end wipes it" gone "$path"
+
+# Counts that lost users (eviction, a hand edit): the leases are proof.
+start_user floor1 a
+path=$(path_of floor1)
+start_user floor2 b --existing "$path"
+rcli DEL CACHE_REGISTER > /dev/null
+end_user floor1
+ok "CACHE_REGISTER deleted under two hosts: the first to end does not wipe" test -d "$path"
+is "... the count is back to the live leases" "$(field_count "$path")" 1
+end_user floor2
+ok "... the last one does" gone "$path"
+
+# Host names that collide (clones), or one host with two run directories.
+start_user twin1 same
+path=$(path_of twin1)
+RUN_DIR_OF_HOST=$T/run-other start_user twin2 same --existing "$path"
+is "the same MONOCACHE_HOST_ID with two run directories: counted twice" "$(field_count "$path")" 2
+RUN_DIR_OF_HOST=$T/run-third host same "$MC_BIN" run -- true 2> /dev/null
+like "gc under that host id elsewhere keeps it (a live lease is never taken)" \
+    "$(RUN_DIR_OF_HOST=$T/run-third host same "$MC_BIN" gc)" "kept ${path##*/} \(used"
+end_user twin1
+ok "... one ends: kept" test -d "$path"
+end_user twin2
+ok "... both: wiped" gone "$path"
+
+# Redis away at the start, continue: counted once it answers.
+start_user early a
+path=$(path_of early)
+out=$(env MONOCACHE_REDIS="redis://127.0.0.1:$(free_port)" MONOCACHE_ON_ERROR=continue \
+    MONOCACHE_HOST_ID=late MONOCACHE_RUN_DIR="$T/run-late" "$MC_BIN" run --existing "$path" -- \
+    sh -c 'echo x > "$MONOCACHE_PATH/late"; sleep 0.5; cat "$MONOCACHE_PATH/late"' 2>&1)
+like "continue with Redis away: the program runs, told other hosts do not see it" "$out" \
+    "other hosts do not see this host using it"
+end_user early
+ok "... the counted host's end then wipes (nothing counts the other)" gone "$path"
+
+out=$(mc run -- "$MC_BIN" run --redis "redis://127.0.0.1:$PORT/5" -- true 2>&1)
+is "run --redis inside a tree counted in another register: exit 125" "$?" 125
+like "... saying so" "$out" "this tree's cache is counted in redis://127.0.0.1:$PORT; add --new"
+out=$(env -u MONOCACHE_REDIS "$MC_BIN" run -- "$MC_BIN" run --redis "$MONOCACHE_REDIS" -- true 2>&1)
+like "... or in none" "$out" "counted in no Redis register"
+out=$(env -u MONOCACHE_REDIS MONOCACHE_REDIS_HOST=127.0.0.1 MONOCACHE_REDIS_PORT=1 \
+    "$MC_BIN" run --redis "$MONOCACHE_REDIS" -- sh -c 'redis-cli -s "$0" HGET CACHE_REGISTER "$MONOCACHE_PATH/"' \
+    "$RD/redis.sock" 2>&1)
+is "run --redis replaces MONOCACHE_REDIS_HOST/_PORT from the environment" "$out" 1
+
+start_user negative a
+path=$(path_of negative)
+rcli HSET CACHE_REGISTER "$path/" -1 > /dev/null
+like "a negative count is not a count: ls warns" "$(host a "$MC_BIN" ls 2>&1 >/dev/null)" \
+    "field $path/ holds something that is not a count"
+end_user negative
+ok "... and the end keeps the cache" test -d "$path"
+rcli HSET CACHE_REGISTER "$path/" 1 > /dev/null
+sleep 1.2
+like "... repaired, gc expires host a and wipes it" "$(mc gc)" "wiped ${path##*/}"
+
+# --- 12. ls shows both counts; --json has them.
 start_user shown a
 path=$(path_of shown)
 pkg join "$path"

@@ -111,6 +111,9 @@ static void collect_count(const char *field, long long users, void *ctx)
 
     if (strlen(id) != MC_ID_LEN + 1 || !mc_id_valid_n(id, MC_ID_LEN))
         return;
+    if (users < 0)
+        mc_log_always(MC_LOG_WARN, MC_REGISTER_KEY " field %s holds something that is not a "
+                      "count; shown as ?, and gc leaves the cache alone", field);
     if (ls->counted_count == ls->counted_cap) {
         size_t cap = ls->counted_cap ? ls->counted_cap * 2 : MC_LOCKS_FIRST_CAP;
         struct counted *grown = realloc(ls->counted, cap * sizeof(*grown));

@@ -17,6 +17,7 @@
 #include "jsontext.h"
 #include "meta.h"
 #include "proto.h"
+#include "redisconf.h"
 #include "reply.h"
 
 #include <errno.h>
@@ -105,29 +106,51 @@ static const char *option_value(int argc, char **argv, int *i)
     return argv[++*i];
 }
 
-/* --redis URL: a copy for the watcher's environment; in our own argv (seen
- * by ps in /proc/<pid>/cmdline) the password is overwritten. Prefer
- * MONOCACHE_REDIS_PASSWORD: until this runs, the argv shows it. */
-static char *hide_password(int argc, char **argv, const char *url)
+/* Stars what may be a password in a Redis URL, in place: from the scheme
+ * to the last '@', and a query other than ?db=N. */
+static void star_secrets(char *url)
 {
-    char *copy = strdup(url);
-    char *scheme_end = strstr((char *)url, "://");
-    char *at = scheme_end ? strchr(scheme_end + 3, '@') : NULL;
-    char *slash = scheme_end ? strchr(scheme_end + 3, '/') : NULL;
+    char *start = strstr(url, "://");
+    char *at = strrchr(url, '@');
+    char *query = strchr(url, '?');
     char *p;
+
+    start = start ? start + 3 : url;
+    for (p = start; at && p < at; p++)
+        *p = '*';
+    if (query && strncmp(query, "?db=", 4) != 0) {
+        for (p = query + 1; *p; p++)
+            *p = '*';
+    }
+}
+
+/* --redis URL: a copy of the one that counts (the last), for the watcher's
+ * environment; in our own argv (seen by ps in /proc/<pid>/cmdline) every
+ * --redis value is starred. Prefer MONOCACHE_REDIS_PASSWORD: until this
+ * runs, the argv shows it. */
+static char *hide_passwords(int argc, char **argv, const char *url)
+{
+    static const char *const with_value[] = { "--root", "--existing", "--export", "--meta" };
+    char *copy = url ? strdup(url) : NULL;
+    size_t k;
     int i;
 
-    if (!copy || !at || (slash && slash < at))
-        return copy;
-    for (i = 0; i < argc; i++) {
-        if (argv[i] == url || (argv[i] < url && url < argv[i] + strlen(argv[i]) + 1))
-            break;
+    for (i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--redis") == 0 && i + 1 < argc) {
+            star_secrets(argv[++i]);
+            continue;
+        }
+        if (strncmp(argv[i], "--redis=", 8) == 0) {
+            star_secrets(argv[i] + 8);
+            continue;
+        }
+        for (k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++) {
+            if (strcmp(argv[i], with_value[k]) == 0) {
+                i++;
+                break;
+            }
+        }
     }
-    if (i == argc)
-        return copy;    /* not in our argv */
-    p = memchr(scheme_end + 3, ':', (size_t)(at - scheme_end - 3));
-    for (p = p ? p + 1 : scheme_end + 3; p < at; p++)
-        *p = '*';
     return copy;
 }
 
@@ -335,6 +358,11 @@ static char **watcher_env(const struct run_options *options)
     rc |= set_or_unset(MC_ENV_ROOT, options->root);
     rc |= set_or_unset(MC_ENV_EXISTING, options->existing);
     rc |= set_or_unset(MC_ENV_REDIS, options->redis);
+    if (options->redis) {
+        /* --redis replaces the whole Redis setting, not only the URL. */
+        unsetenv(MC_ENV_REDIS_HOST);
+        unsetenv(MC_ENV_REDIS_PORT);
+    }
     rc |= add_exports(options->exports);
     if (options->lock)
         rc |= setenv(MC_ENV_LOCK, "1", 1);
@@ -593,6 +621,43 @@ static int exit_like(int status)
     return 128 + sig;
 }
 
+/* The URL as messages show it (password starred), or "?". Caller frees. */
+static char *shown_url(const char *url)
+{
+    struct mc_redis_config rc;
+    struct mc_err err;
+    char *shown;
+
+    memset(&rc, 0, sizeof(rc));
+    if (mc_redis_parse_url("--redis", url, &rc, &err) != 0) {
+        mc_redis_config_free(&rc);
+        return strdup("?");
+    }
+    shown = strdup(rc.display ? rc.display : "?");
+    mc_redis_config_free(&rc);
+    return shown;
+}
+
+/* run --redis inside a tree: the tree's watcher counts its cache already,
+ * in the tree's Redis (or none); another one would be silently ignored. */
+static int same_redis(const char *wanted, const char *tree_url)
+{
+    char *shown_wanted;
+    char *shown_tree;
+
+    if (tree_url && strcmp(wanted, tree_url) == 0)
+        return 1;
+    shown_wanted = shown_url(wanted);
+    shown_tree = tree_url ? shown_url(tree_url) : NULL;
+    mc_log_always(MC_LOG_ERROR, "run: --redis %s: this tree's cache is counted %s%s; add --new "
+                  "for a cache counted there", shown_wanted ? shown_wanted : "?",
+                  shown_tree ? "in " : "in no Redis register",
+                  shown_tree ? shown_tree : "");
+    free(shown_wanted);
+    free(shown_tree);
+    return 0;
+}
+
 /* Options meant for a new cache, applied to the tree's: --lock and --meta
  * change its meta, --export sets the variables; a different --root is an
  * error (--new makes a cache there). */
@@ -620,6 +685,8 @@ static int apply_to_tree_cache(const struct run_options *options)
             return -1;
         }
     }
+    if (options->redis && !same_redis(options->redis, getenv(MC_ENV_REDIS)))
+        return -1;
     if (options->lock || options->meta) {
         if (cli_open_cache(path, NULL, &cache) != 0)
             return -1;
@@ -770,7 +837,7 @@ int cmd_run(int argc, char **argv)
         cJSON_Delete(options.meta);
         return rc == MC_RUN_HELP ? 0 : MC_EXIT_OWN_ERROR;
     }
-    redis_copy = options.redis ? hide_password(argc, argv, options.redis) : NULL;
+    redis_copy = hide_passwords(argc, argv, options.redis);
     options.redis = redis_copy;
     /* With SIGCHLD ignored (inherited) the kernel would reap the program
      * before we could read its status. */

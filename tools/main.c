@@ -158,19 +158,20 @@ struct command {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *usage;
+    int takes_redis;    /* --redis URL, as MONOCACHE_REDIS */
 };
 
 static const struct command commands[] = {
-    { "run", cmd_run, cli_usage_run },
-    { "ls", cmd_ls, cli_usage_ls },
-    { "meta", cmd_meta, cli_usage_meta },
-    { "lock", cmd_lock, cli_usage_lock },
-    { "unlock", cmd_unlock, cli_usage_unlock },
-    { "holders", cmd_holders, cli_usage_holders },
-    { "gc", cmd_gc, cli_usage_gc },
-    { "rm", cmd_rm, cli_usage_rm },
-    { "preload-path", cmd_preload_path, cli_usage_preload_path },
-    { "__watch", cmd_watch, NULL },
+    { "run", cmd_run, cli_usage_run, 0 },
+    { "ls", cmd_ls, cli_usage_ls, 1 },
+    { "meta", cmd_meta, cli_usage_meta, 0 },
+    { "lock", cmd_lock, cli_usage_lock, 0 },
+    { "unlock", cmd_unlock, cli_usage_unlock, 0 },
+    { "holders", cmd_holders, cli_usage_holders, 0 },
+    { "gc", cmd_gc, cli_usage_gc, 1 },
+    { "rm", cmd_rm, cli_usage_rm, 1 },
+    { "preload-path", cmd_preload_path, cli_usage_preload_path, 0 },
+    { "__watch", cmd_watch, NULL, 0 },
 };
 
 static const struct command *find_command(const char *name)
@@ -182,6 +183,43 @@ static const struct command *find_command(const char *name)
             return &commands[i];
     }
     return NULL;
+}
+
+/* --redis URL (or --redis=URL) anywhere before "--": set as
+ * MONOCACHE_REDIS, replacing the whole Redis setting, and taken out of the
+ * arguments. 0, or an exit status. */
+static int take_redis_option(const struct command *command, int *argc, char **argv)
+{
+    const char *url = NULL;
+    int i, out, skip;
+
+    for (i = 1, out = 1; i < *argc; i += skip) {
+        skip = 1;
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < *argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        if (strcmp(argv[i], "--redis") == 0 && i + 1 < *argc) {
+            url = argv[i + 1];
+            skip = 2;
+        } else if (cli_inline_value(argv[i], "--redis")) {
+            url = cli_inline_value(argv[i], "--redis");
+        } else if (strcmp(argv[i], "--redis") == 0) {
+            return cli_bad_usage(command->name, command->usage, MC_EXIT_USAGE,
+                                 "--redis needs an argument");
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    argv[out] = NULL;
+    *argc = out;
+    if (url) {
+        setenv(MC_ENV_REDIS, url, 1);
+        unsetenv(MC_ENV_REDIS_HOST);
+        unsetenv(MC_ENV_REDIS_PORT);
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -207,5 +245,13 @@ int main(int argc, char **argv)
     }
     if (command->run != cmd_watch && command->run != cmd_run && cli_setup_log(1) != 0)
         return MC_EXIT_FAILED;
-    return command->run(argc - 1, argv + 1);
+    argc--;
+    argv++;
+    if (command->takes_redis) {
+        int rc = take_redis_option(command, &argc, argv);
+
+        if (rc != 0)
+            return rc;
+    }
+    return command->run(argc, argv);
 }

@@ -11,14 +11,15 @@ const char cli_usage_main[] =
     "usage: monocache <command> [options]    (monocache <command> --help for more)\n"
     "\n"
     "  run [options] [--] PROGRAM [ARGS...]   run PROGRAM with a cache ($MONOCACHE_PATH)\n"
-    "  ls [--json] [--size] [--verbose] [--root DIR]\n"
+    "  ls [--json] [--size] [--verbose] [--root DIR] [--redis URL]\n"
     "                                         list caches\n"
     "  meta ID|PATH [--json] [--get KEY] [KEY=VALUE...]\n"
     "                                         print a cache's meta, or set keys\n"
     "  lock ID|PATH...                        keep the cache when its last holder ends\n"
     "  unlock ID|PATH...                      wipe it when its last holder ends\n"
     "  holders ID|PATH                        the processes holding a cache\n"
-    "  gc [--dry-run] [--root DIR]            reclaim caches whose holders are all gone\n"
+    "  gc [--dry-run] [--root DIR] [--redis URL]\n"
+    "                                         reclaim caches whose holders are all gone\n"
     "  rm [--force] ID|PATH...                wipe caches now\n"
     "  preload-path                           print the path of libmonocache.so\n"
     "  --help, --version\n"
@@ -54,7 +55,7 @@ const char cli_usage_run[] =
     "monocache's own error; 126 PROGRAM not executable; 127 not found.\n";
 
 const char cli_usage_ls[] =
-    "usage: monocache ls [--json] [--size] [--verbose] [--root DIR]\n"
+    "usage: monocache ls [--json] [--size] [--verbose] [--root DIR] [--redis URL]\n"
     "\n"
     "Lists the caches under the root, one line each as they are found: id,\n"
     "creation time, locked, holders on this host, with $MONOCACHE_REDIS the\n"
@@ -64,7 +65,8 @@ const char cli_usage_ls[] =
     "  --size       add each cache's disk usage (not following symlinks or\n"
     "               crossing mounts; slow for big caches)\n"
     "  --verbose    add each holder: pid, start time, command line\n"
-    "  --root DIR   the root to list (default $MONOCACHE_ROOT, else the default)\n";
+    "  --root DIR   the root to list (default $MONOCACHE_ROOT, else the default)\n"
+    "  --redis URL  the Redis register to ask (default $MONOCACHE_REDIS)\n";
 
 const char cli_usage_meta[] =
     "usage: monocache meta ID|PATH [--json] [--get KEY] [--] [KEY=VALUE...]\n"
@@ -97,7 +99,7 @@ const char cli_usage_holders[] =
     "The watcher is listed last, marked (watcher).\n";
 
 const char cli_usage_gc[] =
-    "usage: monocache gc [--dry-run] [--root DIR]\n"
+    "usage: monocache gc [--dry-run] [--root DIR] [--redis URL]\n"
     "\n"
     "Reclaims caches whose holders are all gone (a tree killed with its\n"
     "watcher, a cache unlocked after its end), finishes interrupted wipes and\n"
@@ -107,13 +109,15 @@ const char cli_usage_gc[] =
     "is counted anywhere (\"later\": not sure yet; run gc again later).\n"
     "\n"
     "  -n, --dry-run   say what would be done, do nothing\n"
-    "  --root DIR      the root to sweep\n";
+    "  --root DIR      the root to sweep\n"
+    "  --redis URL     the Redis register to ask (default $MONOCACHE_REDIS)\n";
 
 const char cli_usage_rm[] =
-    "usage: monocache rm [--force] ID|PATH...\n"
+    "usage: monocache rm [--force] [--redis URL] ID|PATH...\n"
     "\n"
-    "Wipes a cache now. Refuses a locked cache and one held by running\n"
-    "processes, unless --force (-f).\n";
+    "Wipes a cache now. Refuses a locked cache, one held by running processes,\n"
+    "and one used on other hosts (counted in the Redis register), unless\n"
+    "--force (-f).\n";
 
 const char cli_usage_preload_path[] =
     "usage: monocache preload-path\n"

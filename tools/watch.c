@@ -13,6 +13,7 @@
 #include "lockfile.h"
 #include "log.h"
 #include "proto.h"
+#include "meta.h"
 #include "release.h"
 #include "reply.h"
 #include "session.h"
@@ -307,6 +308,8 @@ static int open_own_dir(struct answer *answer)
 struct sweeping {
     struct answer *answer;
     int claim_fd;       /* holds the root's sweep lock until the sweep ends */
+    pthread_t thread;
+    int running;        /* thread to join */
 };
 
 static void *sweep(void *arg)
@@ -326,15 +329,28 @@ static void *sweep(void *arg)
     return NULL;
 }
 
-static int sweep_in_background(struct sweeping *sweeping, pthread_t *thread)
+static void sweep_in_background(struct sweeping *sweeping)
 {
+    sweeping->running = 0;
     sweeping->claim_fd = mc_gc_claim_sweep(&sweeping->answer->root, MC_SWEEP_INTERVAL_MS);
     if (sweeping->claim_fd < 0)
-        return 0;
-    if (pthread_create(thread, NULL, sweep, sweeping) == 0)
-        return 1;
+        return;
+    if (pthread_create(&sweeping->thread, NULL, sweep, sweeping) == 0) {
+        sweeping->running = 1;
+        return;
+    }
     close(sweeping->claim_fd);
-    return 0;
+}
+
+/* Before a fork, and before the watcher ends: a thread does not exist in
+ * a forked child (joining it there would wait for ever), and the locks it
+ * holds would stay held. */
+static void sweep_finish(struct sweeping *sweeping)
+{
+    if (!sweeping->running)
+        return;
+    pthread_join(sweeping->thread, NULL);
+    sweeping->running = 0;
 }
 
 /* Keeps the starter's stderr only where holding it open blocks nobody (a
@@ -361,9 +377,12 @@ static void let_go_of_stderr_pipe(void)
  * go-between, and then the waiting starter, can be reaped at once). */
 static void let_waiters_go(void *ctx)
 {
-    const struct answer *answer = ctx;
+    struct sweeping *sweeping = ctx;
+    const struct answer *answer = sweeping->answer;
     pid_t child;
 
+    /* The renewer was stopped before the release; the sweeper ends here. */
+    sweep_finish(sweeping);
     mc_log(MC_LOG_INFO, "cache %s: its directory is flock()ed; releasing it in the background",
            answer->cache.id);
     child = fork();
@@ -376,16 +395,14 @@ static void let_waiters_go(void *ctx)
 /* The watcher's life after answering: sweep, then wait for the last holder. */
 static int watch(struct answer *answer)
 {
-    struct mc_release_opts wait = { MC_DIR_LOCK_WAIT_MS, let_waiters_go, answer,
+    struct sweeping sweeping = { answer, -1, 0, 0 };
+    struct mc_release_opts wait = { MC_DIR_LOCK_WAIT_MS, let_waiters_go, &sweeping,
                                     &answer->share.share };
-    struct sweeping sweeping = { answer, -1 };
-    pthread_t sweeper;
     struct mc_err err;
     struct stat st;
     int outcome;
-    int swept;
 
-    swept = sweep_in_background(&sweeping, &sweeper);
+    sweep_in_background(&sweeping);
     while (flock(answer->watch_fd, LOCK_EX) != 0) {
         if (errno != EINTR) {
             mc_log(MC_LOG_ERROR, "%s: cannot wait for holders: %s", answer->cache.lock_path,
@@ -410,8 +427,7 @@ out:
     /* The release is done: whoever waits for it goes on now, not after the
      * sweep. */
     mc_session_drop_watcher(answer->watch_fd);
-    if (swept)
-        pthread_join(sweeper, NULL);
+    sweep_finish(&sweeping);
     return outcome < 0;
 }
 
@@ -428,6 +444,22 @@ static void give_up(struct answer *answer)
     }
     close(answer->hold_fd);
     answer->hold_fd = -1;
+}
+
+/* A cache counted in Redis says so in its meta (the URL, no password), so
+ * that a host not using that register never wipes it (release.c). */
+static int mark_counted(struct mc_config *cfg, struct mc_err *err)
+{
+    if (!cfg->redis || !cfg->redis->enabled)
+        return 0;
+    if (!cfg->meta)
+        cfg->meta = cJSON_CreateObject();
+    if (!cfg->meta ||
+        mc_meta_set_key(cfg->meta, MC_META_REGISTER, cJSON_CreateString(cfg->redis->display)) != 0) {
+        mc_err_set(err, "%s: out of memory", cfg->redis->source);
+        return -1;
+    }
+    return 0;
 }
 
 static int serve(int reply_fd)
@@ -454,7 +486,8 @@ static int serve(int reply_fd)
     mc_buf_init(&answer.text, MC_REPLY_MAX);
     /* Relative paths in the configuration are the starter's: resolve them
      * before leaving its working directory. */
-    if (obtain(&cfg, &answer, &err) != 0 || compose(&cfg, &answer, &err) != 0) {
+    if (mark_counted(&cfg, &err) != 0 || obtain(&cfg, &answer, &err) != 0 ||
+        compose(&cfg, &answer, &err) != 0) {
         answer_failure(reply_fd, cfg.on_error, err.msg);
         if (answer.hold_fd >= 0)
             close(answer.hold_fd);

@@ -11,6 +11,7 @@
 #include "release.h"
 
 #include <pthread.h>
+#include <sys/types.h>
 
 struct watch_share {
     struct mc_share share;      /* what the release asks */
@@ -21,6 +22,10 @@ struct watch_share {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int stop;
+    int late_join;              /* Redis was away at the start: join when it answers */
+    int renew_failing;          /* said so once */
+    dev_t dir_dev;              /* the cache directory, to notice it was wiped */
+    ino_t dir_ino;
 };
 
 /* Joins the register for this host. 0: joined, or Redis not configured.

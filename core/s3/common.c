@@ -1,0 +1,256 @@
+/* common.c — shared by push, pull, ls and rm (see common.h). */
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MC_MD5_CHUNK (256 * 1024)
+#define MC_S3_LIST_PAGES_MAX 100000
+
+static void keep(struct mc_s3_op *op, void *ctx)
+{
+    (void)op;
+    (void)ctx;
+}
+
+int mc_s3_run_one(struct mc_s3_client *client, struct mc_s3_op *op, struct mc_err *err)
+{
+    op->done = keep;
+    mc_s3_submit(client, op);
+    if (mc_s3_run(client, err) != 0)
+        return -1;
+    if (!op->ok) {
+        *err = op->err;
+        return -1;
+    }
+    return 0;
+}
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(((const struct mc_s3_object *)a)->key, ((const struct mc_s3_object *)b)->key);
+}
+
+int mc_s3_list_all(struct mc_s3_client *client, const char *prefix, struct mc_s3_listing *out,
+                   struct mc_err *err)
+{
+    char *token = NULL;
+    int pages;
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    for (pages = 0; rc == 0 && pages < MC_S3_LIST_PAGES_MAX; pages++) {
+        struct mc_s3_op *op = mc_s3_op_new("GET", "", NULL, NULL);
+
+        rc = op ? 0 : -1;
+        rc |= op ? mc_s3_op_query(op, "list-type", "2") : 0;
+        rc |= op ? mc_s3_op_query(op, "prefix", prefix) : 0;
+        if (token && op)
+            rc |= mc_s3_op_query(op, "continuation-token", token);
+        if (rc != 0)
+            mc_err_set(err, "S3 listing: out of memory");
+        else
+            rc = mc_s3_run_one(client, op, err);
+        if (rc == 0)
+            rc = mc_s3_parse_listing(op->answer.data, op->answer.len, out, err);
+        mc_s3_op_free(op);
+        free(token);
+        token = NULL;
+        if (rc != 0 || !out->truncated)
+            break;
+        token = strdup(out->next_token);
+        rc = token ? 0 : -1;
+    }
+    free(token);
+    if (rc != 0) {
+        mc_s3_listing_free(out);
+        return -1;
+    }
+    if (out->count)
+        qsort(out->objects, out->count, sizeof(*out->objects), by_key);
+    return 0;
+}
+
+const struct mc_s3_object *mc_s3_listing_find(const struct mc_s3_listing *listing,
+                                              const char *key)
+{
+    struct mc_s3_object probe = { (char *)key, NULL, 0 };
+
+    if (!listing->count)
+        return NULL;
+    return bsearch(&probe, listing->objects, listing->count, sizeof(*listing->objects), by_key);
+}
+
+void mc_md5_of(const void *bytes, size_t len, unsigned char *out)
+{
+    unsigned int out_len = MC_MD5_LEN;
+
+    EVP_Digest(bytes, len, out, &out_len, EVP_md5(), NULL);
+}
+
+void mc_md5_hex(const unsigned char *md5, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    int i;
+
+    for (i = 0; i < MC_MD5_LEN; i++) {
+        out[2 * i] = digits[md5[i] >> 4];
+        out[2 * i + 1] = digits[md5[i] & 15];
+    }
+    out[2 * MC_MD5_LEN] = '\0';
+}
+
+void mc_md5_base64(const unsigned char *md5, char *out)
+{
+    EVP_EncodeBlock((unsigned char *)out, md5, MC_MD5_LEN);
+}
+
+void mc_s3_etag_of(const unsigned char (*part_md5)[MC_MD5_LEN], size_t parts, char *out)
+{
+    unsigned char combined[MC_MD5_LEN];
+    EVP_MD_CTX *ctx;
+    unsigned int len = MC_MD5_LEN;
+    size_t i;
+
+    if (parts <= 1) {
+        static const unsigned char empty[MC_MD5_LEN] = { 0xd4, 0x1d, 0x8c, 0xd9, 0x8f, 0x00,
+                                                         0xb2, 0x04, 0xe9, 0x80, 0x09, 0x98,
+                                                         0xec, 0xf8, 0x42, 0x7e };
+
+        mc_md5_hex(parts ? part_md5[0] : empty, out);
+        return;
+    }
+    ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
+    for (i = 0; i < parts; i++)
+        EVP_DigestUpdate(ctx, part_md5[i], MC_MD5_LEN);
+    EVP_DigestFinal_ex(ctx, combined, &len);
+    EVP_MD_CTX_free(ctx);
+    mc_md5_hex(combined, out);
+    sprintf(out + 2 * MC_MD5_LEN, "-%zu", parts);
+}
+
+long long mc_s3_part_size(long long size)
+{
+    long long part = MC_S3_PART_SIZE;
+
+    if (size <= MC_S3_MULTIPART_THRESHOLD)
+        return 0;
+    while ((size + part - 1) / part > MC_S3_PARTS_MAX)
+        part *= 2;
+    return part;
+}
+
+static int md5_range(int fd, off_t start, long long len, unsigned char *chunk, EVP_MD_CTX *ctx,
+                     unsigned char *out)
+{
+    unsigned int out_len = MC_MD5_LEN;
+    long long done = 0;
+
+    EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
+    while (done < len) {
+        size_t want = len - done < MC_MD5_CHUNK ? (size_t)(len - done) : MC_MD5_CHUNK;
+        ssize_t got = pread(fd, chunk, want, start + done);
+
+        if (got <= 0) {
+            if (got == 0)
+                errno = EIO;
+            return -1;
+        }
+        EVP_DigestUpdate(ctx, chunk, (size_t)got);
+        done += got;
+    }
+    EVP_DigestFinal_ex(ctx, out, &out_len);
+    return 0;
+}
+
+int mc_s3_file_md5s(int dir_fd, const char *path, long long size, long long part_size,
+                    unsigned char (**md5)[MC_MD5_LEN], size_t *parts, struct mc_err *err)
+{
+    size_t count = part_size ? (size_t)((size + part_size - 1) / part_size) : 1;
+    unsigned char *chunk = malloc(MC_MD5_CHUNK);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    const char *name;
+    int parent = mc_open_parent(dir_fd, path, 0, &name);
+    int fd = parent >= 0 ? openat(parent, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    struct stat st;
+    size_t i;
+    int rc = 0;
+
+    *md5 = calloc(count ? count : 1, sizeof(**md5));
+    *parts = count;
+    if (fd < 0 || !chunk || !ctx || !*md5 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_size != size) {
+        mc_err_set(err, "%s: changed or unreadable while being read%s%s", path,
+                   errno ? ": " : "", errno ? strerror(errno) : "");
+        rc = -1;
+    }
+    for (i = 0; rc == 0 && i < count; i++) {
+        long long start = part_size ? (long long)i * part_size : 0;
+        long long len = part_size ? (size - start < part_size ? size - start : part_size) : size;
+
+        if (md5_range(fd, (off_t)start, len, chunk, ctx, (*md5)[i]) != 0) {
+            mc_err_sys(err, errno, "%s", path);
+            rc = -1;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    if (parent >= 0)
+        close(parent);
+    EVP_MD_CTX_free(ctx);
+    free(chunk);
+    if (rc != 0) {
+        free(*md5);
+        *md5 = NULL;
+    }
+    return rc;
+}
+
+int mc_open_parent(int root_fd, const char *path, int make, const char **name)
+{
+    int fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+    const char *part = path;
+    char component[256];
+
+    while (fd >= 0) {
+        size_t len = strcspn(part, "/");
+        int next;
+
+        if (part[len] != '/') {
+            *name = part;
+            return fd;
+        }
+        if (len == 0 || len >= sizeof(component)) {
+            close(fd);
+            errno = EINVAL;
+            return -1;
+        }
+        memcpy(component, part, len);
+        component[len] = '\0';
+        if (make && mkdirat(fd, component, 0700) != 0 && errno != EEXIST) {
+            close(fd);
+            return -1;
+        }
+        next = openat(fd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        close(fd);
+        fd = next;
+        part += len + 1;
+    }
+    return -1;
+}
+
+void mc_s3_fail(struct mc_s3_client *client, int *failed, struct mc_err *first,
+                const struct mc_err *err)
+{
+    if (*failed)
+        return;
+    *failed = 1;
+    *first = *err;
+    mc_s3_cancel(client, "stopped after an earlier error");
+}

@@ -1,0 +1,35 @@
+/* common.h — what push, pull, ls and rm share (private to core/s3): one
+ * request run to its end, whole listings, checksums. */
+#ifndef MC_S3_COMMON_H
+#define MC_S3_COMMON_H
+
+#include "sync.h"
+#include "xml.h"
+
+/* Runs op alone, to its end; the caller frees it. 0 if op->ok. */
+int mc_s3_run_one(struct mc_s3_client *client, struct mc_s3_op *op, struct mc_err *err);
+
+/* Every object under `prefix` (a key prefix), all pages; sorted by key. */
+int mc_s3_list_all(struct mc_s3_client *client, const char *prefix, struct mc_s3_listing *out,
+                   struct mc_err *err);
+const struct mc_s3_object *mc_s3_listing_find(const struct mc_s3_listing *listing,
+                                              const char *key);
+
+/* MD5s of a file's parts (part_size 0: the whole file as one part).
+ * *md5 is malloc'd, *parts its count. */
+int mc_s3_file_md5s(int dir_fd, const char *path, long long size, long long part_size,
+                    unsigned char (**md5)[MC_MD5_LEN], size_t *parts, struct mc_err *err);
+void mc_md5_hex(const unsigned char *md5, char *out);
+void mc_md5_base64(const unsigned char *md5, char *out);   /* 25 bytes */
+void mc_md5_of(const void *bytes, size_t len, unsigned char *out);
+
+/* Opens the directory that holds `path` under root_fd, making missing
+ * directories (0700) when make is set; never through a symbolic link.
+ * *name points at path's last part. -1 with errno. */
+int mc_open_parent(int root_fd, const char *path, int make, const char **name);
+
+/* The first error of many requests, and a stop for the others. */
+void mc_s3_fail(struct mc_s3_client *client, int *failed, struct mc_err *first,
+                const struct mc_err *err);
+
+#endif

@@ -1,0 +1,76 @@
+/* sync.h — a cache directory to and from S3, incrementally:
+ *
+ * push: objects "<prefix>/<id>/<path>" for files and links, sent only when
+ * their content changed (ETag = MD5, or the multipart ETag with our part
+ * size), each with a checksum the server verifies (Content-MD5); remote
+ * objects whose file is gone are deleted; then the index
+ * ("<prefix>/.monocache/<id>.json": modes, mtimes, directories, links),
+ * then meta.json, last: it marks a complete cache. A push that changes
+ * anything first deletes the remote meta.json, so that a push cut short
+ * leaves a cache every pull refuses until a later push completes it.
+ *
+ * pull: refuses a cache without meta.json; downloads what differs from the
+ * local copy (into a new directory renamed into place, or into an
+ * existing copy), checks every object against its ETag, restores modes,
+ * mtimes, links and empty directories, deletes local files S3 does not
+ * have, and writes meta.json last. */
+#ifndef MC_S3_SYNC_H
+#define MC_S3_SYNC_H
+
+#include "err.h"
+#include "transfer.h"
+#include "tree.h"
+#include "url.h"
+
+#define MC_S3_PART_SIZE (8LL * 1024 * 1024)
+#define MC_S3_MULTIPART_THRESHOLD (16LL * 1024 * 1024)
+#define MC_S3_PARTS_MAX 10000
+
+struct mc_s3_stats {
+    long long files_total;      /* to transfer */
+    long long files_done;
+    long long bytes_total;
+    long long files_skipped;    /* unchanged */
+    long long deleted;
+};
+
+struct mc_s3_job {
+    struct mc_s3_client *client;
+    const struct mc_s3_location *loc;
+    const char *id;
+    const char *label;          /* for messages: the local directory */
+    mc_warn_fn warn;
+    void *warn_ctx;
+    struct mc_s3_stats stats;
+};
+
+/* dir_fd: the cache directory (read only). 0 uploaded (or nothing to do),
+ * -1 with err: S3 may hold part of it, without meta.json. */
+int mc_s3_push(struct mc_s3_job *job, int dir_fd, struct mc_err *err);
+
+/* Into <cache_dir>/<id>. 0, or -1 with err (the local copy, if there was
+ * one, may be partly updated; a new one is not created). */
+int mc_s3_pull(struct mc_s3_job *job, const char *cache_dir, struct mc_err *err);
+
+/* Deletes a cache's objects (meta.json first) and its index. */
+int mc_s3_remove(struct mc_s3_job *job, struct mc_err *err);
+
+struct mc_s3_cache_info {
+    char id[40];
+    long long objects;
+    long long bytes;
+    int complete;               /* has meta.json */
+};
+typedef void (*mc_s3_cache_fn)(const struct mc_s3_cache_info *info, void *ctx);
+/* The caches under loc's prefix. */
+int mc_s3_list_caches(struct mc_s3_client *client, const struct mc_s3_location *loc,
+                      mc_s3_cache_fn fn, void *ctx, struct mc_err *err);
+
+/* The ETag S3 gives a file of `size` bytes whose parts (part_size each, the
+ * last shorter) have these MD5s: hex MD5 for one part, else the MD5 of the
+ * concatenated part MD5s, "-", the number of parts. */
+void mc_s3_etag_of(const unsigned char (*part_md5)[MC_MD5_LEN], size_t parts, char *out);
+/* The part size push uses for a file of `size` bytes (0: one PUT). */
+long long mc_s3_part_size(long long size);
+
+#endif

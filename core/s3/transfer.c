@@ -1,0 +1,697 @@
+/* transfer.c — the request engine over libcurl's multi interface (see
+ * transfer.h). One thread: a queue of requests waiting for a slot or for
+ * their retry time, at most `jobs` running, curl_multi_poll in between. */
+#include "transfer.h"
+#include "xml.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MC_S3_ATTEMPTS_MAX 8
+#define MC_S3_BACKOFF_FIRST_MS 100
+#define MC_S3_BACKOFF_MAX_MS 10000
+#define MC_S3_CONNECT_TIMEOUT_S 10
+#define MC_S3_LOW_SPEED_BYTES 1
+#define MC_S3_LOW_SPEED_TIME_S 30
+#define MC_S3_POLL_MS 100
+#define MC_HTTP_SIMPLE_TIMEOUT_MS 2000
+#define MC_S3_URL_MAX (16 * 1024)
+#define MC_S3_SERVICE "s3"
+
+struct mc_s3_client {
+    CURLM *multi;
+    struct mc_s3_endpoint endpoint;
+    struct mc_s3_settings *settings;
+    struct mc_s3_op *queue;         /* waiting, in order */
+    struct mc_s3_op *queue_tail;
+    int running;
+    int cancelled;
+    char cancel_why[160];
+    long long sent;
+    long long received;
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int mc_s3_client_open(struct mc_s3_client **out, struct mc_s3_settings *settings,
+                      struct mc_err *err)
+{
+    struct mc_s3_client *client = calloc(1, sizeof(*client));
+
+    *out = NULL;
+    if (!client) {
+        mc_err_set(err, "S3: out of memory");
+        return -1;
+    }
+    if (mc_s3_endpoint_init(&client->endpoint, settings->endpoint_name, settings->endpoint_url,
+                            settings->bucket, settings->region, err) != 0) {
+        free(client);
+        return -1;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    client->multi = curl_multi_init();
+    if (!client->multi) {
+        mc_err_set(err, "S3: cannot start libcurl");
+        mc_s3_endpoint_free(&client->endpoint);
+        free(client);
+        return -1;
+    }
+    client->settings = settings;
+    curl_multi_setopt(client->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)settings->jobs);
+    curl_multi_setopt(client->multi, CURLMOPT_MAXCONNECTS, (long)settings->jobs);
+    *out = client;
+    return 0;
+}
+
+void mc_s3_client_close(struct mc_s3_client *client)
+{
+    if (!client)
+        return;
+    curl_multi_cleanup(client->multi);
+    mc_s3_endpoint_free(&client->endpoint);
+    free(client);
+}
+
+struct mc_s3_op *mc_s3_op_new(const char *method, const char *key, mc_s3_done_fn done,
+                              void *ctx)
+{
+    struct mc_s3_op *op = calloc(1, sizeof(*op));
+
+    if (!op)
+        return NULL;
+    op->method = method;
+    op->key = strdup(key);
+    op->body_fd = -1;
+    op->body_dir_fd = -1;
+    op->sink_fd = -1;
+    op->sink_dir_fd = -1;
+    op->done = done;
+    op->ctx = ctx;
+    mc_buf_init(&op->answer, MC_S3_ANSWER_MAX);
+    op->md5_ctx = EVP_MD_CTX_new();
+    if (!op->key || !op->md5_ctx) {
+        mc_s3_op_free(op);
+        return NULL;
+    }
+    return op;
+}
+
+int mc_s3_op_query(struct mc_s3_op *op, const char *name, const char *value)
+{
+    struct mc_pair *pair;
+
+    if (op->query_count == MC_S3_QUERY_MAX)
+        return -1;
+    pair = &op->query[op->query_count];
+    pair->name = strdup(name);
+    pair->value = value ? strdup(value) : NULL;
+    if (!pair->name || (value && !pair->value)) {
+        free((char *)pair->name);
+        free((char *)pair->value);
+        return -1;
+    }
+    op->query_count++;
+    return 0;
+}
+
+int mc_s3_op_header(struct mc_s3_op *op, const char *name, const char *value)
+{
+    if (op->header_count == MC_S3_HEADERS_MAX)
+        return -1;
+    op->headers[op->header_count] = mc_concat(name, ": ", value, NULL);
+    if (!op->headers[op->header_count])
+        return -1;
+    op->header_count++;
+    return 0;
+}
+
+static void release_easy(struct mc_s3_op *op)
+{
+    if (op->easy) {
+        if (op->client)
+            curl_multi_remove_handle(op->client->multi, op->easy);
+        curl_easy_cleanup(op->easy);
+        op->easy = NULL;
+    }
+    curl_slist_free_all(op->slist);
+    op->slist = NULL;
+    if (op->body_name && op->body_fd >= 0) {
+        close(op->body_fd);
+        op->body_fd = -1;
+    }
+    if (op->sink_name && op->sink_fd >= 0) {
+        close(op->sink_fd);
+        op->sink_fd = -1;
+    }
+}
+
+/* Opens the files an attempt reads or writes: never through a symbolic
+ * link, and (a body) only a regular file of the expected size. */
+static int open_files(struct mc_s3_op *op)
+{
+    struct stat st;
+
+    if (op->body_name) {
+        op->body_fd = openat(op->body_dir_fd, op->body_name,
+                             O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (op->body_fd < 0 || fstat(op->body_fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+            st.st_size < op->body_offset + op->body_len) {
+            mc_err_set(&op->err, "%s: changed or gone while being uploaded", op->body_name);
+            return -1;
+        }
+    }
+    if (op->sink_name) {
+        op->sink_fd = openat(op->sink_dir_fd, op->sink_name,
+                             O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (op->sink_fd < 0) {
+            mc_err_sys(&op->err, errno, "%s", op->sink_name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void mc_s3_op_free(struct mc_s3_op *op)
+{
+    size_t i;
+
+    if (!op)
+        return;
+    release_easy(op);
+    free(op->key);
+    for (i = 0; i < op->query_count; i++) {
+        free((char *)op->query[i].name);
+        free((char *)op->query[i].value);
+    }
+    for (i = 0; i < op->header_count; i++)
+        free(op->headers[i]);
+    free(op->body_mem);
+    free(op->body_name);
+    free(op->sink_name);
+    mc_buf_free(&op->answer);
+    EVP_MD_CTX_free(op->md5_ctx);
+    free(op);
+}
+
+static void enqueue(struct mc_s3_client *client, struct mc_s3_op *op)
+{
+    op->next = NULL;
+    if (client->queue_tail)
+        client->queue_tail->next = op;
+    else
+        client->queue = op;
+    client->queue_tail = op;
+}
+
+void mc_s3_submit(struct mc_s3_client *client, struct mc_s3_op *op)
+{
+    op->client = client;
+    op->retry_at_ms = 0;
+    enqueue(client, op);
+}
+
+void mc_s3_cancel(struct mc_s3_client *client, const char *why)
+{
+    if (client->cancelled)
+        return;
+    client->cancelled = 1;
+    snprintf(client->cancel_why, sizeof(client->cancel_why), "%s", why);
+}
+
+void mc_s3_counters(const struct mc_s3_client *client, long long *sent, long long *received)
+{
+    *sent = client->sent;
+    *received = client->received;
+}
+
+/* --- curl callbacks ------------------------------------------------------ */
+
+static size_t read_body(char *buffer, size_t size, size_t count, void *data)
+{
+    struct mc_s3_op *op = data;
+    size_t want = size * count;
+    off_t left = (op->body_mem ? (off_t)op->body_mem_len : op->body_len) - op->body_pos;
+    ssize_t got;
+
+    if (left <= 0)
+        return 0;
+    if ((off_t)want > left)
+        want = (size_t)left;
+    if (op->body_mem) {
+        memcpy(buffer, op->body_mem + op->body_pos, want);
+        got = (ssize_t)want;
+    } else {
+        got = pread(op->body_fd, buffer, want, op->body_offset + op->body_pos);
+        if (got <= 0) {
+            mc_err_sys(&op->err, got < 0 ? errno : EIO, "reading the file to upload");
+            return CURL_READFUNC_ABORT;
+        }
+    }
+    op->body_pos += got;
+    op->client->sent += got;
+    return (size_t)got;
+}
+
+static int seek_body(void *data, curl_off_t offset, int origin)
+{
+    struct mc_s3_op *op = data;
+
+    if (origin != SEEK_SET)
+        return CURL_SEEKFUNC_CANTSEEK;
+    op->body_pos = (off_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+static size_t write_answer(char *data, size_t size, size_t count, void *user)
+{
+    struct mc_s3_op *op = user;
+    size_t len = size * count;
+    ssize_t put;
+    size_t done = 0;
+
+    op->client->received += (long long)len;
+    if ((op->sink_fd < 0 && !op->sink_name) || op->status / 100 != 2)
+        return mc_buf_add(&op->answer, data, len) == 0 ? len : 0;
+    while (done < len) {
+        put = pwrite(op->sink_fd, data + done, len - done, op->sink_offset + op->received);
+        if (put <= 0) {
+            mc_err_sys(&op->err, put < 0 ? errno : EIO, "writing the downloaded file");
+            return 0;
+        }
+        done += (size_t)put;
+        op->received += put;
+    }
+    EVP_DigestUpdate(op->md5_ctx, data, len);
+    return len;
+}
+
+static size_t header_line(char *data, size_t size, size_t count, void *user)
+{
+    struct mc_s3_op *op = user;
+    size_t len = size * count;
+    const char *value;
+    size_t value_len;
+
+    if (len > 5 && strncmp(data, "HTTP/", 5) == 0) {
+        /* A new answer (after 100 Continue or a redirect): its own status. */
+        op->status = strtol(data + strcspn(data, " "), NULL, 10);
+        op->etag[0] = '\0';
+        return len;
+    }
+    if (len < 5 || strncasecmp(data, "etag:", 5) != 0)
+        return len;
+    value = data + 5;
+    value_len = len - 5;
+    while (value_len && (*value == ' ' || *value == '"')) {
+        value++;
+        value_len--;
+    }
+    while (value_len && strchr("\r\n\" ", value[value_len - 1]))
+        value_len--;
+    if (value_len < sizeof(op->etag)) {
+        memcpy(op->etag, value, value_len);
+        op->etag[value_len] = '\0';
+    }
+    return len;
+}
+
+/* --- building and signing ------------------------------------------------ */
+
+static void amz_date_now(char *out)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(out, MC_AMZ_DATE_LEN + 1, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+/* "name: value" into its two halves (pointers into a copy in `storage`). */
+static void split_header(const char *line, char *storage, size_t size, struct mc_pair *pair)
+{
+    char *colon;
+
+    snprintf(storage, size, "%s", line);
+    colon = strchr(storage, ':');
+    pair->name = storage;
+    pair->value = "";
+    if (colon) {
+        *colon = '\0';
+        pair->value = colon + 1 + strspn(colon + 1, " ");
+    }
+}
+
+static int sign(struct mc_s3_op *op, const char *raw_path, struct curl_slist **list,
+                struct mc_err *err)
+{
+    struct mc_s3_settings *settings = op->client->settings;
+    struct mc_pair signed_headers[MC_S3_HEADERS_MAX + 4];
+    char storage[MC_S3_HEADERS_MAX][512];
+    char payload[MC_SHA256_HEX_LEN + 1];
+    char date[MC_AMZ_DATE_LEN + 1];
+    struct mc_sigv4_key key = { settings->creds.access_key, settings->creds.secret_key,
+                                settings->region, MC_S3_SERVICE };
+    struct mc_sigv4_request req;
+    struct mc_buf auth, line;
+    size_t count = 0;
+    size_t i;
+    int rc = 0;
+
+    amz_date_now(date);
+    if (op->body_mem)
+        mc_sha256_hex(op->body_mem, op->body_mem_len, payload);
+    else if (op->body_fd >= 0 || op->body_name)
+        snprintf(payload, sizeof(payload), "%s", MC_SIGV4_UNSIGNED);
+    else
+        mc_sha256_hex("", 0, payload);
+    signed_headers[count++] = (struct mc_pair){ "host", op->client->endpoint.host };
+    signed_headers[count++] = (struct mc_pair){ "x-amz-date", date };
+    signed_headers[count++] = (struct mc_pair){ "x-amz-content-sha256", payload };
+    if (settings->creds.session_token)
+        signed_headers[count++] = (struct mc_pair){ "x-amz-security-token",
+                                                    settings->creds.session_token };
+    for (i = 0; i < op->header_count; i++)
+        split_header(op->headers[i], storage[i], sizeof(storage[i]), &signed_headers[count++]);
+    req = (struct mc_sigv4_request){ op->method, raw_path, op->query, op->query_count,
+                                     signed_headers, count, payload };
+    mc_buf_init(&auth, MC_S3_URL_MAX);
+    mc_buf_init(&line, MC_S3_URL_MAX);
+    if (mc_sigv4_authorization(&auth, &req, &key, date) != 0) {
+        mc_err_set(err, "S3: cannot sign the request");
+        rc = -1;
+    }
+    for (i = 0; rc == 0 && i < count; i++) {
+        mc_buf_reset(&line);
+        if (mc_buf_printf(&line, "%s: %s", signed_headers[i].name, signed_headers[i].value) != 0)
+            rc = -1;
+        else
+            *list = curl_slist_append(*list, mc_buf_str(&line));
+    }
+    mc_buf_reset(&line);
+    if (rc == 0 && mc_buf_printf(&line, "Authorization: %s", mc_buf_str(&auth)) == 0)
+        *list = curl_slist_append(*list, mc_buf_str(&line));
+    *list = curl_slist_append(*list, "Expect:");
+    if (auth.data)
+        memset(auth.data, 0, auth.len);
+    mc_buf_free(&auth);
+    mc_buf_free(&line);
+    return rc;
+}
+
+static int build_easy(struct mc_s3_op *op, struct mc_err *err)
+{
+    struct mc_s3_client *client = op->client;
+    struct mc_buf raw_path, query, url;
+    struct curl_slist *list = NULL;
+    CURL *easy;
+    int rc;
+
+    mc_buf_init(&raw_path, MC_S3_URL_MAX);
+    mc_buf_init(&query, MC_S3_URL_MAX);
+    mc_buf_init(&url, MC_S3_URL_MAX);
+    rc = mc_s3_request_path(&client->endpoint, client->settings->bucket, op->key, &raw_path);
+    rc |= mc_sigv4_canonical_query(&query, op->query, op->query_count);
+    rc |= mc_s3_request_url(&client->endpoint, mc_buf_str(&raw_path), mc_buf_str(&query), &url);
+    if (rc != 0)
+        mc_err_set(err, "S3: key too long: %.200s", op->key);
+    else
+        rc = sign(op, mc_buf_str(&raw_path), &list, err);
+    easy = rc == 0 ? curl_easy_init() : NULL;
+    if (rc == 0 && !easy) {
+        mc_err_set(err, "S3: cannot start a libcurl transfer");
+        rc = -1;
+    }
+    if (rc == 0) {
+        curl_easy_setopt(easy, CURLOPT_URL, mc_buf_str(&url));
+        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
+        curl_easy_setopt(easy, CURLOPT_PRIVATE, op);
+        curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, (long)MC_S3_CONNECT_TIMEOUT_S);
+        curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, (long)MC_S3_LOW_SPEED_BYTES);
+        curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, (long)MC_S3_LOW_SPEED_TIME_S);
+        curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_answer);
+        curl_easy_setopt(easy, CURLOPT_WRITEDATA, op);
+        curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_line);
+        curl_easy_setopt(easy, CURLOPT_HEADERDATA, op);
+        curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+        if (strcmp(op->method, "HEAD") == 0)
+            curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+        if (op->body_mem || op->body_fd >= 0 || op->body_name) {
+            curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+            curl_easy_setopt(easy, CURLOPT_READFUNCTION, read_body);
+            curl_easy_setopt(easy, CURLOPT_READDATA, op);
+            curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, seek_body);
+            curl_easy_setopt(easy, CURLOPT_SEEKDATA, op);
+            curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE,
+                             (curl_off_t)(op->body_mem ? (off_t)op->body_mem_len : op->body_len));
+        }
+        if (strcmp(op->method, "GET") != 0 && strcmp(op->method, "HEAD") != 0 &&
+            strcmp(op->method, "PUT") != 0)
+            curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, op->method);
+        if (strcmp(op->method, "PUT") == 0 && !op->body_mem && op->body_fd < 0 && !op->body_name)
+            curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PUT");
+        op->easy = easy;
+        op->slist = list;
+    } else {
+        curl_slist_free_all(list);
+    }
+    mc_buf_free(&raw_path);
+    mc_buf_free(&query);
+    mc_buf_free(&url);
+    return rc;
+}
+
+/* Resets what an attempt wrote, so that a retry starts clean. */
+static void reset_attempt(struct mc_s3_op *op)
+{
+    op->status = 0;
+    op->body_pos = 0;
+    op->received = 0;
+    op->etag[0] = '\0';
+    mc_buf_reset(&op->answer);
+    mc_err_clear(&op->err);
+    EVP_DigestInit_ex(op->md5_ctx, EVP_md5(), NULL);
+}
+
+static int start(struct mc_s3_op *op)
+{
+    reset_attempt(op);
+    op->attempts++;
+    if (open_files(op) != 0 || build_easy(op, &op->err) != 0)
+        return -1;
+    if (curl_multi_add_handle(op->client->multi, op->easy) != CURLM_OK) {
+        mc_err_set(&op->err, "S3: cannot start a libcurl transfer");
+        return -1;
+    }
+    op->client->running++;
+    return 0;
+}
+
+/* --- outcomes ------------------------------------------------------------- */
+
+static int retryable_curl(CURLcode code)
+{
+    switch (code) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* What the server said, for the error line. Retryable: 1 or 0. */
+static int judge_status(struct mc_s3_op *op)
+{
+    char code[64] = "";
+    char message[200] = "";
+    const char *what;
+
+    if (op->answer.len)
+        mc_s3_parse_error(op->answer.data, op->answer.len, code, sizeof(code), message,
+                          sizeof(message));
+    what = code[0] ? code : "no S3 error code";
+    if (op->status == 403)
+        mc_err_set(&op->err, "s3://%s/%s: access denied (HTTP 403, %s%s%s): check the "
+                   "credentials and the bucket's policy", op->client->settings->bucket, op->key,
+                   what, message[0] ? ": " : "", message);
+    else
+        mc_err_set(&op->err, "s3://%s/%s: %s %s: HTTP %ld (%s%s%s)",
+                   op->client->settings->bucket, op->key, op->method,
+                   op->query_count ? op->query[0].name : "", op->status, what,
+                   message[0] ? ": " : "", message);
+    return op->status >= 500 || op->status == 429 || strcmp(code, "RequestTimeout") == 0 ||
+           strcmp(code, "SlowDown") == 0 || strcmp(code, "InternalError") == 0;
+}
+
+static long long backoff_ms(int attempts)
+{
+    long long cap = MC_S3_BACKOFF_FIRST_MS;
+    int i;
+
+    for (i = 1; i < attempts && cap < MC_S3_BACKOFF_MAX_MS; i++)
+        cap *= 2;
+    if (cap > MC_S3_BACKOFF_MAX_MS)
+        cap = MC_S3_BACKOFF_MAX_MS;
+    return cap / 2 + random() % (cap / 2 + 1);      /* "equal jitter" */
+}
+
+static void finish(struct mc_s3_op *op, CURLcode code)
+{
+    struct mc_s3_client *client = op->client;
+    int retry = 0;
+    unsigned int len = 0;
+
+    client->running--;
+    if (code == CURLE_OK)
+        curl_easy_getinfo(op->easy, CURLINFO_RESPONSE_CODE, &op->status);
+    if (code != CURLE_OK) {
+        if (!op->err.msg[0])
+            mc_err_set(&op->err, "s3://%s/%s: %s", client->settings->bucket, op->key,
+                       curl_easy_strerror(code));
+        retry = retryable_curl(code) || code == CURLE_WRITE_ERROR;
+        if (code == CURLE_WRITE_ERROR && op->answer.len == 0 && op->err.msg[0] &&
+            strstr(op->err.msg, "writing"))
+            retry = 0;      /* our disk, not the network */
+    } else if (op->status / 100 == 2 || (op->allow_404 && op->status == 404)) {
+        op->ok = 1;
+        EVP_DigestFinal_ex(op->md5_ctx, op->md5, &len);
+    } else {
+        retry = judge_status(op);
+    }
+    release_easy(op);
+    if (!op->ok && retry && op->attempts < MC_S3_ATTEMPTS_MAX && !client->cancelled) {
+        op->retry_at_ms = now_ms() + backoff_ms(op->attempts);
+        enqueue(client, op);
+        return;
+    }
+    if (!op->ok && client->cancelled && !op->err.msg[0])
+        mc_err_set(&op->err, "%s", client->cancel_why);
+    op->done(op, op->ctx);
+}
+
+/* Starts what is due, up to `jobs` at once; the time until the next retry. */
+static long long start_due(struct mc_s3_client *client)
+{
+    struct mc_s3_op **link = &client->queue;
+    struct mc_s3_op *last = NULL;
+    long long now = now_ms();
+    long long wait = MC_S3_POLL_MS;
+
+    while (*link) {
+        struct mc_s3_op *op = *link;
+
+        if (client->cancelled) {
+            *link = op->next;
+            if (!op->err.msg[0])
+                mc_err_set(&op->err, "%s", client->cancel_why);
+            op->ok = 0;
+            op->done(op, op->ctx);
+            continue;
+        }
+        if (client->running >= client->settings->jobs || op->retry_at_ms > now) {
+            if (op->retry_at_ms > now && op->retry_at_ms - now < wait)
+                wait = op->retry_at_ms - now;
+            last = op;
+            link = &op->next;
+            continue;
+        }
+        *link = op->next;
+        if (start(op) != 0) {
+            release_easy(op);
+            op->done(op, op->ctx);
+        }
+    }
+    client->queue_tail = last;
+    return wait;
+}
+
+int mc_s3_run(struct mc_s3_client *client, struct mc_err *err)
+{
+    CURLMsg *msg;
+    int left;
+    int still;
+
+    while (client->queue || client->running) {
+        long long wait = start_due(client);
+
+        if (curl_multi_perform(client->multi, &still) != CURLM_OK) {
+            mc_err_set(err, "S3: libcurl failed");
+            return -1;
+        }
+        while ((msg = curl_multi_info_read(client->multi, &left)) != NULL) {
+            struct mc_s3_op *op = NULL;
+
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&op);
+            finish(op, msg->data.result);
+        }
+        if (client->running || client->queue)
+            curl_multi_poll(client->multi, NULL, 0, (int)wait, NULL);
+    }
+    return 0;
+}
+
+/* --- plain HTTP for the metadata services --------------------------------- */
+
+static size_t write_simple(char *data, size_t size, size_t count, void *user)
+{
+    return mc_buf_add(user, data, size * count) == 0 ? size * count : 0;
+}
+
+int mc_http_simple(void *ctx, const char *method, const char *url, const char *const *headers,
+                   struct mc_buf *body, long *status, struct mc_err *err)
+{
+    struct curl_slist *list = NULL;
+    CURL *easy = curl_easy_init();
+    CURLcode code;
+    size_t i;
+
+    (void)ctx;
+    *status = 0;
+    if (!easy) {
+        mc_err_set(err, "cannot start libcurl");
+        return -1;
+    }
+    for (i = 0; headers && headers[i]; i++)
+        list = curl_slist_append(list, headers[i]);
+    curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)MC_HTTP_SIMPLE_TIMEOUT_MS);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_simple);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, body);
+    code = curl_easy_perform(easy);
+    if (code == CURLE_OK)
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, status);
+    else
+        mc_err_set(err, "%s: %s", url, curl_easy_strerror(code));
+    curl_slist_free_all(list);
+    curl_easy_cleanup(easy);
+    return code == CURLE_OK ? 0 : -1;
+}

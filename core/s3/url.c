@@ -1,0 +1,236 @@
+/* url.c — S3 locations and endpoints (see url.h). */
+#include "url.h"
+#include "names.h"
+#include "proto.h"
+#include "sigv4.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MC_S3_SCHEME "s3://"
+#define MC_S3_INDEX_DIR ".monocache"
+
+/* Bucket names as S3 allows them (3-63 of a-z 0-9 . -), plus upper case
+ * and '_', which some S3-compatible servers accept. */
+static int valid_bucket(const char *bucket, size_t len)
+{
+    size_t i;
+
+    if (len < 3 || len > MC_S3_BUCKET_MAX)
+        return 0;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)bucket[i];
+
+        if (!isalnum(c) && c != '.' && c != '-' && c != '_')
+            return 0;
+    }
+    return 1;
+}
+
+static int valid_prefix(const char *prefix)
+{
+    const char *p;
+
+    if (strlen(prefix) > MC_S3_KEY_MAX / 2)
+        return 0;
+    for (p = prefix; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return 0;
+        if (*p == '/' && (p[1] == '/' || p[1] == '\0'))
+            return 0;
+    }
+    return 1;
+}
+
+int mc_s3_parse_location(const char *name, const char *url, struct mc_s3_location *loc,
+                         struct mc_err *err)
+{
+    const char *bucket;
+    const char *slash;
+    size_t bucket_len;
+    size_t prefix_len;
+
+    memset(loc, 0, sizeof(*loc));
+    if (strncmp(url, MC_S3_SCHEME, strlen(MC_S3_SCHEME)) != 0) {
+        mc_err_set(err, "%s=%s: expected s3://bucket/prefix", name, url);
+        return -1;
+    }
+    bucket = url + strlen(MC_S3_SCHEME);
+    slash = strchr(bucket, '/');
+    bucket_len = slash ? (size_t)(slash - bucket) : strlen(bucket);
+    if (!valid_bucket(bucket, bucket_len)) {
+        mc_err_set(err, "%s=%s: not a bucket name (3 to 63 letters, digits, '.', '-')", name,
+                   url);
+        return -1;
+    }
+    loc->bucket = strndup(bucket, bucket_len);
+    prefix_len = slash ? strlen(slash + 1) : 0;
+    while (prefix_len && slash[prefix_len] == '/')
+        prefix_len--;
+    loc->prefix = strndup(slash ? slash + 1 : "", prefix_len);
+    if (!loc->bucket || !loc->prefix) {
+        mc_s3_location_free(loc);
+        mc_err_set(err, "%s: out of memory", name);
+        return -1;
+    }
+    if (!valid_prefix(loc->prefix)) {
+        mc_s3_location_free(loc);
+        mc_err_set(err, "%s=%s: not a usable prefix (empty parts, control characters, or "
+                   "too long)", name, url);
+        return -1;
+    }
+    return 0;
+}
+
+void mc_s3_location_free(struct mc_s3_location *loc)
+{
+    free(loc->bucket);
+    free(loc->prefix);
+    loc->bucket = NULL;
+    loc->prefix = NULL;
+}
+
+int mc_s3_split_cache(struct mc_s3_location *loc, char *id_out)
+{
+    char *last = strrchr(loc->prefix, '/');
+    char *id = last ? last + 1 : loc->prefix;
+
+    if (!mc_id_valid(id))
+        return -1;
+    memcpy(id_out, id, MC_ID_LEN + 1);
+    if (last)
+        *last = '\0';
+    else
+        loc->prefix[0] = '\0';
+    return 0;
+}
+
+static char *joined_key(const char *prefix, const char *middle, const char *tail)
+{
+    struct mc_buf key;
+    int rc;
+
+    mc_buf_init(&key, MC_S3_KEY_MAX);
+    rc = mc_buf_printf(&key, "%s%s%s%s", prefix, *prefix ? "/" : "", middle, tail);
+    if (rc != 0) {
+        mc_buf_free(&key);
+        return NULL;
+    }
+    return mc_buf_take(&key);
+}
+
+char *mc_s3_cache_key(const struct mc_s3_location *loc, const char *id, const char *relative)
+{
+    struct mc_buf tail;
+    char *key;
+
+    mc_buf_init(&tail, MC_S3_KEY_MAX);
+    if (mc_buf_printf(&tail, "/%s", relative) != 0) {
+        mc_buf_free(&tail);
+        return NULL;
+    }
+    key = joined_key(loc->prefix, id, mc_buf_str(&tail));
+    mc_buf_free(&tail);
+    return key;
+}
+
+char *mc_s3_index_key(const struct mc_s3_location *loc, const char *id)
+{
+    struct mc_buf tail;
+    char *key;
+
+    mc_buf_init(&tail, MC_S3_KEY_MAX);
+    if (mc_buf_printf(&tail, "/%s.json", id) != 0) {
+        mc_buf_free(&tail);
+        return NULL;
+    }
+    key = joined_key(loc->prefix, MC_S3_INDEX_DIR, mc_buf_str(&tail));
+    mc_buf_free(&tail);
+    return key;
+}
+
+/* "http[s]://host[:port][/path]": host part and path part. */
+static int split_endpoint(const char *name, const char *url, struct mc_s3_endpoint *ep,
+                          struct mc_err *err)
+{
+    const char *host = strstr(url, "://");
+    const char *path;
+    size_t base_len;
+
+    if (!host || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
+        mc_err_set(err, "%s=%s: expected http://host[:port] or https://host[:port]", name, url);
+        return -1;
+    }
+    host += 3;
+    path = host + strcspn(host, "/?#");
+    if (path == host || strchr(url, '@') || *path == '?' || *path == '#') {
+        mc_err_set(err, "%s=%s: expected http[s]://host[:port][/path], without user or query",
+                   name, url);
+        return -1;
+    }
+    base_len = strlen(url);
+    while (base_len > (size_t)(path - url) && url[base_len - 1] == '/')
+        base_len--;
+    ep->base = strndup(url, base_len);
+    ep->host = strndup(host, (size_t)(path - host));
+    ep->base_path = strndup(path, base_len - (size_t)(path - url));
+    return ep->base && ep->host && ep->base_path ? 0 : -1;
+}
+
+int mc_s3_endpoint_init(struct mc_s3_endpoint *ep, const char *name, const char *url,
+                        const char *bucket, const char *region, struct mc_err *err)
+{
+    struct mc_buf host;
+    int rc;
+
+    memset(ep, 0, sizeof(*ep));
+    if (url && *url) {
+        ep->path_style = 1;
+        rc = split_endpoint(name, url, ep, err);
+    } else {
+        ep->path_style = strchr(bucket, '.') != NULL;
+        mc_buf_init(&host, MC_S3_KEY_MAX);
+        rc = ep->path_style ? mc_buf_printf(&host, "s3.%s.amazonaws.com", region)
+                            : mc_buf_printf(&host, "%s.s3.%s.amazonaws.com", bucket, region);
+        ep->host = rc == 0 ? mc_buf_take(&host) : NULL;
+        mc_buf_free(&host);
+        ep->base = ep->host ? mc_concat("https://", ep->host, NULL) : NULL;
+        ep->base_path = strdup("");
+        rc = ep->host && ep->base && ep->base_path ? 0 : -1;
+    }
+    if (rc != 0) {
+        if (!err->msg[0])
+            mc_err_set(err, "%s: out of memory", name);
+        mc_s3_endpoint_free(ep);
+    }
+    return rc;
+}
+
+void mc_s3_endpoint_free(struct mc_s3_endpoint *ep)
+{
+    free(ep->base);
+    free(ep->host);
+    free(ep->base_path);
+    memset(ep, 0, sizeof(*ep));
+}
+
+int mc_s3_request_path(const struct mc_s3_endpoint *ep, const char *bucket, const char *key,
+                       struct mc_buf *raw_path)
+{
+    if (ep->path_style)
+        return mc_buf_printf(raw_path, "%s/%s/%s", ep->base_path, bucket, key);
+    return mc_buf_printf(raw_path, "%s/%s", ep->base_path, key);
+}
+
+int mc_s3_request_url(const struct mc_s3_endpoint *ep, const char *raw_path,
+                      const char *canonical_query, struct mc_buf *url)
+{
+    size_t host_end = strlen(ep->base) - strlen(ep->base_path);
+    int rc = mc_buf_add(url, ep->base, host_end);
+
+    rc |= mc_uri_encode(url, raw_path, 1);
+    if (canonical_query && *canonical_query)
+        rc |= mc_buf_printf(url, "?%s", canonical_query);
+    return rc ? -1 : 0;
+}
