@@ -41,6 +41,7 @@ id (none)"
 out=$(MONOCACHE_ON_ERROR=continue MONOCACHE_LOCK=bad "$A" lock 2>&1 >/dev/null | tail -1)
 is "no cache: monocache_lock() fails with a reason" "$out" "monocache: this process has no cache"
 
+eventually 20 no_caches
 ok "all released" no_caches
 
 # A preloaded library comes first in every symbol lookup of its process: it

@@ -49,7 +49,15 @@ field_count() {
 }
 
 export MONOCACHE_REDIS=redis://127.0.0.1:$PORT
-export MONOCACHE_REDIS_LEASE_S=1
+# Short leases, and pauses just past one. Under valgrind every process
+# starts slowly: leases long enough that renewals keep up.
+if [ "${MC_VALGRIND:-0}" = 1 ]; then
+    LEASE=4
+else
+    LEASE=1
+fi
+PAST_LEASE=$LEASE.2
+export MONOCACHE_REDIS_LEASE_S=$LEASE
 export MONOCACHE_REDIS_TIMEOUT_MS=500
 
 # A host: its own name and run directory, one cache root for all.
@@ -91,7 +99,7 @@ like "first use of a fresh Redis: the cache is kept (register younger than a lea
     "$(cat "$T/err")" 'kept: the Redis register is younger than a lease'
 ok "... its directory is still there" test -d "$out"
 is "... and its host is off the register" "$(rcli HEXISTS CACHE_REGISTER "$out/")" 0
-sleep 1.2
+sleep "$PAST_LEASE"
 like "gc after a lease wipes it" "$(mc gc)" "^wiped ${out##*/}$"
 
 # --- 2. Counted while used, once per host; wiped and deregistered at the end.
@@ -111,7 +119,7 @@ is "unix socket, ?db=3: counted in database 3, not 0" "${out% /* }" "1 0"
 path=${out##* /}
 path=/${path% }
 ok "... database 3 has its own register clock: young, the cache kept" test -d "$path"
-sleep 1.2
+sleep "$PAST_LEASE"
 like "... gc with that database after a lease wipes it" "$(MONOCACHE_REDIS=$DB3 mc gc)" "wiped ${path##*/}"
 
 out=$(env -u MONOCACHE_REDIS MONOCACHE_REDIS_HOST=127.0.0.1 MONOCACHE_REDIS_PORT="$PORT" \
@@ -129,15 +137,20 @@ commands_sent() {
         awk -F'[=:,]' '/^cmdstat_/ && $1 !~ /cmdstat_(info|config)/ { n += $3 }
                        /^cmdstat_eval:/ { e = $3 } END { print n + 0, e + 0 }'
 }
+# (A long lease: no renewal falls inside either tree, however slow.)
 rcli CONFIG RESETSTAT > /dev/null
-mc run -- /bin/true
+MONOCACHE_REDIS_LEASE_S=600 mc run -- /bin/true 2> /dev/null
 one=$(commands_sent)
 rcli CONFIG RESETSTAT > /dev/null
-mc run -- sh -c 'i=0; while [ $i -lt 100 ]; do /bin/true; sh -c "/bin/true &"; i=$((i + 1)); done; wait'
+MONOCACHE_REDIS_LEASE_S=600 mc run -- \
+    sh -c 'i=0; while [ $i -lt 100 ]; do /bin/true; sh -c "/bin/true &"; i=$((i + 1)); done; wait' \
+    2> /dev/null
 hundred=$(commands_sent)
 is "a tree of 200 processes costs Redis what a tree of 1 does (commands, EVALs: $one)" \
     "$hundred" "$one"
-is "... three EVALs: join, leave, and the end of the wipe" "${one#* }" 3
+is "... two EVALs: join and leave" "${one#* }" 2
+sleep "$PAST_LEASE"
+mc gc > /dev/null   # (kept: younger than a lease of 600 s)
 
 # --- 4. Passwords: requirepass, REDISCLI_AUTH, URL; never shown.
 SECRET=pw-$$-s3cret
@@ -155,8 +168,14 @@ out=$(MONOCACHE_LOG=debug "$MC_BIN" run --redis "redis://:$SECRET@127.0.0.1:$POR
     sh -c 'tr "\0" " " < /proc/$PPID/cmdline
            for f in /proc/[0-9]*/cmdline; do tr "\0" " " < "$f"; echo; done > "$0"' \
     "$T/cmdlines" 2> "$T/log")
-like "run --redis with a password in the URL: ps shows it starred" "$out" "redis://\*+@127"
-refute "... no process's command line has it" grep -q -- "$SECRET" "$T/cmdlines"
+if [ "${MC_VALGRIND:-0}" = 1 ]; then
+    # valgrind shows the command line it was given, not the one run rewrites.
+    echo "ok $((tap_count += 1)) # SKIP ps and run --redis: under valgrind, ps shows valgrind's copy"
+    echo "ok $((tap_count += 1)) # SKIP ps and run --redis: under valgrind, ps shows valgrind's copy"
+else
+    like "run --redis with a password in the URL: ps shows it starred" "$out" "redis://\*+@127"
+    refute "... no process's command line has it" grep -q -- "$SECRET" "$T/cmdlines"
+fi
 refute "... no log line has it" grep -q -- "$SECRET" "$T/log"
 like "... and the logs were written" "$(cat "$T/log")" "counted in CACHE_REGISTER"
 out=$(env MONOCACHE_REDIS="redis://:wrong-$SECRET@127.0.0.1:$PORT2" "$MC_BIN" run -- \
@@ -168,7 +187,7 @@ like "... one line naming MONOCACHE_REDIS, the password starred" "$out" \
 is "... only one line" "$(printf '%s\n' "$out" | wc -l)" 1
 refute "... the program did not run" test -e "$T/ran"
 refute "... the message does not have the password" grep -q -- "$SECRET" <<< "$out"
-sleep 1.2   # the trees above found this fresh server's register young: kept
+sleep "$PAST_LEASE"   # the trees above found this fresh server's register young: kept
 MONOCACHE_REDIS=redis://127.0.0.1:$PORT2 MONOCACHE_REDIS_PASSWORD=$SECRET mc gc > /dev/null
 eventually 10 no_caches
 ok "... and nothing is left once gc has run on that register" no_caches
@@ -212,7 +231,7 @@ fuser -k -9 "$T/run-a"/*.lock > /dev/null 2>&1
 eventually 10 sh -c "! fuser '$T'/run-a/*.lock > /dev/null 2>&1"
 is "host a killed whole (watcher too): still counted" "$(field_count "$path")" 1
 like "gc on host b within the lease keeps it" "$(host b "$MC_BIN" gc)" "kept ${path##*/} \(used on other hosts\)"
-sleep 1.2
+sleep "$PAST_LEASE"
 out=$(host b "$MC_BIN" gc)
 like "gc on host b after the lease: host a's share expired" "$out" "expired ${path##*/}: 1 host"
 like "... and the cache wiped" "$out" "wiped ${path##*/}"
@@ -223,7 +242,7 @@ is "... lease gone" "$(rcli EXISTS "monocache:leases:$path/")" 0
 # A live host renews its lease: gc elsewhere never takes it.
 start_user live a
 path=$(path_of live)
-sleep 2.5
+sleep "$((LEASE * 5 / 2)).5"
 like "a host alive for 2.5 leases is still counted (renewed)" \
     "$(host b "$MC_BIN" gc; field_count "$path")" "kept ${path##*/} \(used on other hosts\)"
 end_user live
@@ -291,7 +310,7 @@ pkg join "$path"
 end_user py3
 like "a stale count left by the package: gc keeps the cache" "$(mc gc)" "kept ${path##*/}"
 rcli HDEL CACHE_REGISTER "$path/" > /dev/null
-sleep 1.2
+sleep "$PAST_LEASE"
 like "... until the field is deleted by hand (README), then gc wipes it" "$(mc gc)" "wiped ${path##*/}"
 
 # --- 8. Locked: kept, and the host leaves the register.
@@ -302,7 +321,7 @@ ok "a locked cache is kept at the end" test -d "$path"
 is "... its host is off the register" "$(rcli HEXISTS CACHE_REGISTER "$path/")" 0
 like "... ls shows 0 users" "$(mc ls | grep "${path##*/}")" ' 0 +0 +/'
 mc unlock "$path"
-sleep 1.2
+sleep "$PAST_LEASE"
 like "... unlocked, gc wipes it" "$(mc gc)" "wiped ${path##*/}"
 
 # --- 9. Redis misbehaves: nothing lost, exit statuses kept.
@@ -319,7 +338,7 @@ like "... with a warning" "$(cat "$T/err")" "MONOCACHE_REDIS=$DOWN: cannot conne
 ok "... the cache is kept (its users could not be counted)" test -d "$out"
 like "... gc, once Redis answers, leaves it while it is younger than a lease" "$(mc gc)" \
     "later ${out##*/} \(made less than a lease ago and counted nowhere yet"
-sleep 1.2
+sleep "$PAST_LEASE"
 like "... and wipes it after" "$(mc gc)" "wiped ${out##*/}"
 
 start_user stopped a
@@ -335,8 +354,8 @@ like "... saying so" "$out" "MONOCACHE_REDIS=.*cannot connect"
 ok "... and wipes nothing" test -d "$path"
 start_redis "$RD" "$PORT"
 like "restarted without its data: gc within a lease keeps it for later" "$(mc gc 2>&1)" \
-    "^later ${path##*/} \(kept: the Redis register is younger than a lease"
-sleep 1.2
+    "^later ${path##*/} \((kept: the Redis register is younger than a lease|made less than a lease ago)"
+sleep "$PAST_LEASE"
 like "... after a lease, gc wipes it" "$(mc gc)" "wiped ${path##*/}"
 
 start_user restarted a
@@ -347,7 +366,7 @@ end_user restarted
 ok "restarted during the run (register lost): the cache kept at the end" test -d "$path"
 like "... saying this host was not in the register any more" "$(cat "$T/err.restarted")" \
     "no longer in the Redis register"
-sleep 1.2
+sleep "$PAST_LEASE"
 like "... gc after a lease wipes it" "$(mc gc)" "wiped ${path##*/}"
 
 for stuck in "CLIENT PAUSE 6000" "DEBUG SLEEP 6"; do
@@ -364,7 +383,7 @@ for stuck in "CLIENT PAUSE 6000" "DEBUG SLEEP 6"; do
     like "... saying there was no answer in time" "$(cat "$T/err.stuck")" "no answer within 500 ms"
     rcli CLIENT UNPAUSE > /dev/null 2>&1
     eventually 10 sh -c "redis-cli -s '$RD/redis.sock' ping | grep -q PONG"
-    sleep 1.2   # the late leave may have claimed the wipe: that claim lasts a lease
+    sleep "$PAST_LEASE"   # the late leave may have claimed the wipe: that claim lasts a lease
     like "... gc wipes it once Redis answers" "$(mc gc)" "wiped ${path##*/}"
 done
 
@@ -387,7 +406,7 @@ start_redis "$RD" "$PORT"
 out=$(for h in h0 h1 h2 h3; do host "$h" "$MC_BIN" gc; done)
 is "... Redis back without its data: gc on each of the 4 hosts keeps all 20 for later" \
     "$(grep -c '^later' <<< "$out")" 80
-sleep 1.2
+sleep "$PAST_LEASE"
 out=$(for h in h0 h1 h2 h3; do host "$h" "$MC_BIN" gc; done)
 is "... gc after a lease wipes all 20" "$(grep -c '^wiped' <<< "$out")" 20
 is "... leaving nothing under the root" "$(cache_count)" 0
@@ -406,7 +425,7 @@ out=$(mc gc 2>&1)
 is "... gc: fails" "$?" 1
 ok "... wipes nothing" test -d "$path"
 rcli HSET CACHE_REGISTER "$path/" 1 > /dev/null
-sleep 1.2
+sleep "$PAST_LEASE"
 out=$(mc gc)
 like "... repaired by hand (host a's one share): gc after its lease expires it" "$out" \
     "expired ${path##*/}: 1 host"
@@ -426,12 +445,13 @@ for i in $(seq 50); do
             [ "$(cat "$f" 2>/dev/null)" = mine ] && echo intact || echo LOST' "$i" 2>> "$T/err.many"
     ) >> "$T/out.many" &
 done
-sleep 0.5
+# The anchor ends once ten have run; the others start and end around that.
+eventually 120 sh -c "[ \$(cat '$T/out.many' 2>/dev/null | wc -l) -ge 10 ]"
 end_user anchor
 wait
 is "50 trees on 5 hosts: none saw its file wiped" "$(grep -c LOST "$T/out.many")" 0
 ok "... and they ran ($(grep -c intact "$T/out.many") intact, the rest could not attach after a wipe)" \
-    test "$(grep -c intact "$T/out.many")" -ge 1
+    test "$(grep -c intact "$T/out.many")" -ge 10
 eventually 10 gone "$path"
 ok "... the last one wiped the cache" gone "$path"
 is "... the field is gone" "$(rcli HEXISTS CACHE_REGISTER "$path/")" 0
@@ -515,7 +535,7 @@ like "a negative count is not a count: ls warns" "$(host a "$MC_BIN" ls 2>&1 >/d
 end_user negative
 ok "... and the end keeps the cache" test -d "$path"
 rcli HSET CACHE_REGISTER "$path/" 1 > /dev/null
-sleep 1.2
+sleep "$PAST_LEASE"
 like "... repaired, gc expires host a and wipes it" "$(mc gc)" "wiped ${path##*/}"
 
 # --- 12. ls shows both counts; --json has them.
