@@ -35,19 +35,28 @@ CORE_LIBC = names hold safeopen lockfile launch reply ask
 CORE_FULL = err buf config redisconf log ids root dirlock meta jsontext session cache wipe \
 	release gc procs register
 SHIM = init exit signals sigwait fds spawn helper api
-TOOLS = main usage cmd_run cmd_ls cmd_holders cmd_meta cmd_gc watch watch_share
+TOOLS = main usage cmd_run cmd_ls cmd_holders cmd_meta cmd_gc cmd_s3 watch watch_share s3run
+# S3: only monocache-s3 links these (and libcurl, OpenSSL, expat); the
+# preloaded library, the watcher and the monocache command never load them.
+S3_PURE = url
+S3 = sigv4 creds xml transfer tree common push pull admin
 
-CORE_OBJ = $(CORE_LIBC:%=$(O)/core/%.o) $(CORE_FULL:%=$(O)/core/%.o)
+CORE_OBJ = $(CORE_LIBC:%=$(O)/core/%.o) $(CORE_FULL:%=$(O)/core/%.o) \
+	$(S3_PURE:%=$(O)/core/s3/%.o)
+S3_OBJ = $(S3:%=$(O)/core/s3/%.o)
 SHIM_OBJ = $(SHIM:%=$(O)/shim/%.o) $(CORE_LIBC:%=$(O)/shim/core/%.o)
 TOOL_OBJ = $(TOOLS:%=$(O)/tools/%.o)
 
 LIB = $(OUT)/libmonocache.so
 CLI = $(OUT)/monocache
+S3_TOOL = $(OUT)/monocache-s3
 CORE_LIBS = -lcjson -luuid -lhiredis -lpthread
+S3_LIBS = -lcurl -lcrypto -lexpat
 
 UNIT_TESTS = test_hold test_config test_buf test_ids test_meta test_root test_wipe test_reply \
 	test_jsontext test_redisconf
-UNIT_BIN = $(UNIT_TESTS:%=$(O)/tests/unit/%)
+S3_UNIT_TESTS = test_sigv4 test_s3url test_s3xml test_s3tree test_creds
+UNIT_BIN = $(UNIT_TESTS:%=$(O)/tests/unit/%) $(S3_UNIT_TESTS:%=$(O)/tests/unit/%)
 HELPERS = probe waitstatus apiuser spawnloop static_sleeper noopenat2
 HELPER_BIN = $(HELPERS:%=$(O)/tests/helpers/%)
 EMPTY_PRELOAD = $(O)/tests/helpers/empty.so
@@ -56,10 +65,10 @@ EARLY_HANDLER = $(O)/tests/helpers/early_handler.so
 .PHONY: all deps check check-unit check-shell check-asan check-valgrind bench install \
 	uninstall clean helpers mutants
 
-all: $(LIB) $(CLI)
+all: $(LIB) $(CLI) $(S3_TOOL)
 
 # Objects are built with the Makefile's settings (version, directories).
-$(SHIM_OBJ) $(CORE_OBJ) $(TOOL_OBJ): Makefile
+$(SHIM_OBJ) $(CORE_OBJ) $(TOOL_OBJ) $(S3_OBJ): Makefile
 
 $(O)/shim/%.o: shim/%.c
 	@mkdir -p $(dir $@)
@@ -81,7 +90,17 @@ $(CLI): $(TOOL_OBJ) $(CORE_OBJ)
 	$(CC) $(ALL_CFLAGS) -Wl,--export-dynamic-symbol=monocache_cli_no_auto_cache \
 		-o $@ $(TOOL_OBJ) $(CORE_OBJ) $(LDFLAGS) $(CORE_LIBS)
 
+$(S3_TOOL): $(O)/tools/s3tool.o $(S3_OBJ) $(CORE_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $(O)/tools/s3tool.o $(S3_OBJ) $(CORE_OBJ) $(LDFLAGS) \
+		$(S3_LIBS) $(CORE_LIBS)
+
 # --- tests -------------------------------------------------------------------
+
+$(S3_UNIT_TESTS:%=$(O)/tests/unit/%): $(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h \
+		$(CORE_OBJ) $(S3_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(S3_OBJ) $(CORE_OBJ) $(LDFLAGS) $(S3_LIBS) \
+		$(CORE_LIBS)
 
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(CORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -150,6 +169,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/monocache
+	install -m 755 $(S3_TOOL) $(DESTDIR)$(BINDIR)/monocache-s3
 	install -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libmonocache.so
 	install -m 644 include/monocache.h $(DESTDIR)$(INCLUDEDIR)/monocache.h
 	install -m 644 docs/monocache.1 $(DESTDIR)$(MANDIR)/man1/monocache.1
@@ -160,11 +180,12 @@ install: all
 		> $(DESTDIR)$(LIBDIR)/pkgconfig/monocache.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/monocache $(DESTDIR)$(LIBDIR)/libmonocache.so \
+	rm -f $(DESTDIR)$(BINDIR)/monocache $(DESTDIR)$(BINDIR)/monocache-s3 \
+		$(DESTDIR)$(LIBDIR)/libmonocache.so \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/monocache.pc $(DESTDIR)$(INCLUDEDIR)/monocache.h \
 		$(DESTDIR)$(MANDIR)/man1/monocache.1
 
 clean:
-	rm -rf build build-asan libmonocache.so monocache
+	rm -rf build build-asan libmonocache.so monocache monocache-s3
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

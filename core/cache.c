@@ -426,3 +426,48 @@ int mc_cache_attach(struct mc_cache *cache, int *hold_fd, struct mc_err *err)
                cache->path, MC_ATTACH_ATTEMPTS);
     return -1;
 }
+
+static int set_pending(cJSON *meta, void *ctx, struct mc_err *err)
+{
+    const int *pending = ctx;
+
+    while (cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3_PENDING))
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, MC_META_S3_PENDING);
+    if (*pending && !cJSON_AddTrueToObject(meta, MC_META_S3_PENDING)) {
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int mc_cache_mark_pending(const struct mc_cache *cache, int pending, struct mc_err *err)
+{
+    cJSON *meta = NULL;
+    int dir_fd;
+    int rc;
+
+    if (mc_cache_open(cache, &dir_fd, &meta, err) != 0)
+        return -1;
+    cJSON_Delete(meta);
+    rc = mc_meta_update(dir_fd, cache->path, cache->id, set_pending, &pending, err);
+    close(dir_fd);
+    return rc;
+}
+
+char *mc_cache_s3_home(const struct mc_cache *cache, int *pending)
+{
+    struct mc_err err;
+    cJSON *meta = NULL;
+    char *url = NULL;
+    int dir_fd;
+
+    *pending = 0;
+    if (mc_cache_open(cache, &dir_fd, &meta, &err) != 0)
+        return NULL;
+    close(dir_fd);
+    if (mc_meta_s3(meta))
+        url = strdup(mc_meta_s3(meta));
+    *pending = mc_meta_s3_pending(meta);
+    cJSON_Delete(meta);
+    return url;
+}

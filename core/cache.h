@@ -56,6 +56,10 @@ int mc_cache_attach(struct mc_cache *cache, int *hold_fd, struct mc_err *err);
 /* What a tree asked for, applied to a cache it attached to rather than
  * created: lock it (if `lock`), and merge `extra_meta` (may be NULL) into
  * its meta. Nothing to do is success. */
+/* Sets (or removes) "s3_pending" in the cache's meta. */
+int mc_cache_mark_pending(const struct mc_cache *cache, int pending, struct mc_err *err);
+/* The cache's S3 home (meta "s3", malloc'd) or NULL; *pending its mark. */
+char *mc_cache_s3_home(const struct mc_cache *cache, int *pending);
 int mc_cache_apply(const struct mc_cache *cache, int lock, const cJSON *extra_meta,
                    struct mc_err *err);
 

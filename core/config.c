@@ -1,5 +1,7 @@
 /* config.c — parsing and checking the MONOCACHE_* variables (see config.h). */
 #include "config.h"
+#include "buf.h"
+#include "s3/url.h"
 #include "jsontext.h"
 #include "meta.h"
 #include "redisconf.h"
@@ -232,6 +234,58 @@ static int load_text(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct 
     return 0;
 }
 
+/* MONOCACHE_S3 (a location), MONOCACHE_S3_ASYNC, MONOCACHE_S3_JOBS, and an
+ * s3:// MONOCACHE_EXISTING: checked here, before main, though only
+ * monocache-s3 uses them. */
+static int load_s3(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc_err *err)
+{
+    const char *s3 = get(MC_ENV_S3, ctx);
+    const char *jobs = get(MC_ENV_S3_JOBS, ctx);
+    struct mc_s3_location loc;
+    char *end = NULL;
+    long value;
+
+    if (mc_parse_flag(MC_ENV_S3_ASYNC, get(MC_ENV_S3_ASYNC, ctx), &cfg->s3_async, err) != 0)
+        return -1;
+    if (jobs && *jobs) {
+        value = strtol(jobs, &end, 10);
+        if (*end || value < 1 || value > MC_S3_JOBS_LIMIT) {
+            mc_err_set(err, MC_ENV_S3_JOBS "=%s: expected a whole number from 1 to %d", jobs,
+                       MC_S3_JOBS_LIMIT);
+            return -1;
+        }
+    }
+    if (s3 && *s3) {
+        if (mc_s3_parse_location(MC_ENV_S3, s3, &loc, err) != 0)
+            return -1;
+        cfg->s3 = *loc.prefix ? mc_concat("s3://", loc.bucket, "/", loc.prefix, NULL)
+                              : mc_concat("s3://", loc.bucket, NULL);
+        mc_s3_location_free(&loc);
+        if (!cfg->s3) {
+            mc_err_set(err, MC_ENV_S3 ": out of memory");
+            return -1;
+        }
+    }
+    if (cfg->existing && strncmp(cfg->existing, "s3://", 5) == 0) {
+        if (mc_s3_parse_location(MC_ENV_EXISTING, cfg->existing, &loc, err) != 0)
+            return -1;
+        if (mc_s3_split_cache(&loc, cfg->existing_s3_id) != 0) {
+            mc_s3_location_free(&loc);
+            mc_err_set(err, MC_ENV_EXISTING "=%s: expected s3://bucket/prefix/<cache id>",
+                       cfg->existing);
+            return -1;
+        }
+        cfg->existing_s3 = *loc.prefix ? mc_concat("s3://", loc.bucket, "/", loc.prefix, NULL)
+                                       : mc_concat("s3://", loc.bucket, NULL);
+        mc_s3_location_free(&loc);
+        if (!cfg->existing_s3) {
+            mc_err_set(err, MC_ENV_EXISTING ": out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int mc_config_load(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc_err *err)
 {
     const char *meta;
@@ -260,6 +314,8 @@ int mc_config_load(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc
     cfg->redis = calloc(1, sizeof(*cfg->redis));
     if (!cfg->redis || mc_redis_config_load(cfg->redis, NULL, get, ctx, err) != 0)
         goto fail;
+    if (load_s3(cfg, get, ctx, err) != 0)
+        goto fail;
     return 0;
 fail:
     mc_config_free(cfg);
@@ -268,6 +324,8 @@ fail:
 
 void mc_config_free(struct mc_config *cfg)
 {
+    free(cfg->s3);
+    free(cfg->existing_s3);
     free(cfg->root);
     free(cfg->tmpdir);
     free(cfg->existing);

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 struct mc_config;
+#define MC_S3_JOBS_LIMIT 256
 typedef const char *(*mc_getenv_fn)(const char *name, void *ctx);
 #include <stddef.h>
 
@@ -41,6 +42,10 @@ struct mc_config {
     int log_json;           /* MONOCACHE_LOG_FORMAT=json */
     enum mc_on_error on_error;
     struct mc_redis_config *redis;  /* Redis settings (redis->enabled 0: none) */
+    char *s3;               /* MONOCACHE_S3: "s3://bucket/prefix", checked, or NULL */
+    int s3_async;           /* MONOCACHE_S3_ASYNC=1: the last holder does not wait */
+    char *existing_s3;      /* MONOCACHE_EXISTING=s3://bucket/prefix/<id>: its prefix */
+    char existing_s3_id[40];
 };
 
 /* Reads and checks every variable; on failure *cfg holds nothing to free. */

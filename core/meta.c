@@ -233,6 +233,19 @@ const char *mc_meta_register(const cJSON *meta)
     return cJSON_IsString(url) && *url->valuestring ? url->valuestring : NULL;
 }
 
+const char *mc_meta_s3(const cJSON *meta)
+{
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3);
+
+    return cJSON_IsString(url) && *url->valuestring ? url->valuestring : NULL;
+}
+
+int mc_meta_s3_pending(const cJSON *meta)
+{
+    return cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3_PENDING) != NULL &&
+           !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3_PENDING));
+}
+
 int mc_meta_set_key(cJSON *meta, const char *key, cJSON *value)
 {
     if (!value)

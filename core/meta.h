@@ -44,6 +44,13 @@ time_t mc_meta_created(const cJSON *meta);
  * does not use that register must not wipe it. */
 #define MC_META_REGISTER "redis_register"
 const char *mc_meta_register(const cJSON *meta);
+/* "s3": where the cache goes at its release ("s3://bucket/prefix"), or
+ * NULL. "s3_pending": true from before an upload starts until it is
+ * complete: such a cache is never wiped (gc finishes the upload). */
+#define MC_META_S3 "s3"
+#define MC_META_S3_PENDING "s3_pending"
+const char *mc_meta_s3(const cJSON *meta);
+int mc_meta_s3_pending(const cJSON *meta);
 /* 1 if a "locked" key appears anywhere inside value (which would make a meta
  * holding it ambiguous). */
 int mc_meta_nested_locked(const cJSON *value);

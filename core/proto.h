@@ -28,6 +28,9 @@
 #define MC_ENV_REDIS_LEASE "MONOCACHE_REDIS_LEASE_S"
 #define MC_ENV_HOST_ID "MONOCACHE_HOST_ID"
 #define MC_ENV_RUN_DIR "MONOCACHE_RUN_DIR"
+#define MC_ENV_S3 "MONOCACHE_S3"
+#define MC_ENV_S3_ASYNC "MONOCACHE_S3_ASYNC"
+#define MC_ENV_S3_JOBS "MONOCACHE_S3_JOBS"
 /* Internal, set by us: "<fd>:<dev>:<ino>:<lock path>" of the holder lock the
  * tree shares, or MC_HOLD_DISABLED when the tree runs without a cache. */
 #define MC_ENV_HOLD "MONOCACHE_HOLD"

@@ -235,6 +235,7 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
     int foreign = 0;
     int locked = 0;
     int claimed = 0;
+    int pending = 0;
     char *register_url = NULL;
     int rc = -1;
 
@@ -273,6 +274,7 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
         else if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(meta, "id")))
             foreign = 1;
         locked = mc_meta_locked(meta);
+        pending = mc_meta_s3_pending(meta);
         if (mc_meta_register(meta))
             register_url = strdup(mc_meta_register(meta));
         cJSON_Delete(meta);
@@ -287,8 +289,11 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
     if (!proven) {
         mc_err_set(err, "%s: cannot prove it is this cache (meta.json id does not match and it "
                    "is not the directory that was created); left alone", cache->path);
-    } else if (locked && mode == MC_KEEP_LOCKED) {
+    } else if ((locked || pending) && mode == MC_KEEP_LOCKED) {
         leave_quietly(cache, share);
+        if (pending && !locked)
+            mc_log_always(MC_LOG_WARN, "cache %s: kept: its upload to S3 is not complete "
+                          "(monocache push, or gc, finishes it)", cache->id);
         rc = MC_DISPOSE_KEPT;
     } else if (mode == MC_KEEP_LOCKED && register_url && (!share || !share->reg) &&
                !(share && share->unknown)) {

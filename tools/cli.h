@@ -20,11 +20,16 @@ int cmd_watch(int argc, char **argv);
 int cmd_preload_path(int argc, char **argv);
 
 int cmd_holders(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
+/* ls --s3 URL and rm --s3 URL (cmd_s3.c). */
+int cli_s3_ls(const char *url, int json);
+int cli_s3_rm(const char *url);
 
 /* Usage texts (usage.c). */
 extern const char cli_usage_main[], cli_usage_run[], cli_usage_ls[], cli_usage_meta[],
     cli_usage_lock[], cli_usage_unlock[], cli_usage_holders[], cli_usage_gc[], cli_usage_rm[],
-    cli_usage_preload_path[];
+    cli_usage_preload_path[], cli_usage_push[], cli_usage_pull[];
 /* Prints usage on stdout; returns 0. */
 int cli_help(const char *usage);
 /* "VALUE" of an "--option=VALUE" argument, or NULL. */

@@ -171,6 +171,8 @@ static const struct command commands[] = {
     { "gc", cmd_gc, cli_usage_gc, 1 },
     { "rm", cmd_rm, cli_usage_rm, 1 },
     { "preload-path", cmd_preload_path, cli_usage_preload_path, 0 },
+    { "push", cmd_push, cli_usage_push, 0 },
+    { "pull", cmd_pull, cli_usage_pull, 0 },
     { "__watch", cmd_watch, NULL, 0 },
 };
 
@@ -222,6 +224,31 @@ static int take_redis_option(const struct command *command, int *argc, char **ar
     return 0;
 }
 
+/* ls --s3 URL, rm --s3 URL: S3's, not the root's. */
+static const char *s3_option(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--s3") == 0 && i + 1 < argc)
+            return argv[i + 1];
+        if (cli_inline_value(argv[i], "--s3"))
+            return cli_inline_value(argv[i], "--s3");
+    }
+    return NULL;
+}
+
+static int has_arg(int argc, char **argv, const char *arg)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], arg) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const struct command *command;
@@ -247,6 +274,13 @@ int main(int argc, char **argv)
         return MC_EXIT_FAILED;
     argc--;
     argv++;
+    if (command->run == cmd_ls || command->run == cmd_rm) {
+        const char *s3 = s3_option(argc, argv);
+
+        if (s3)
+            return command->run == cmd_ls ? cli_s3_ls(s3, has_arg(argc, argv, "--json"))
+                                          : cli_s3_rm(s3);
+    }
     if (command->takes_redis) {
         int rc = take_redis_option(command, &argc, argv);
 

@@ -21,6 +21,11 @@ const char cli_usage_main[] =
     "  gc [--dry-run] [--root DIR] [--redis URL]\n"
     "                                         reclaim caches whose holders are all gone\n"
     "  rm [--force] ID|PATH...                wipe caches now\n"
+    "  push ID|PATH [--s3 s3://bucket/prefix] upload a cache to S3 (what changed)\n"
+    "  pull s3://bucket/prefix/ID [--root DIR]\n"
+    "                                         bring a cache from S3 (what changed)\n"
+    "  ls --s3 s3://bucket/prefix [--json]    list the caches in S3\n"
+    "  rm --s3 s3://bucket/prefix/ID          delete a cache from S3\n"
     "  preload-path                           print the path of libmonocache.so\n"
     "  --help, --version\n"
     "\n"
@@ -66,7 +71,8 @@ const char cli_usage_ls[] =
     "               crossing mounts; slow for big caches)\n"
     "  --verbose    add each holder: pid, start time, command line\n"
     "  --root DIR   the root to list (default $MONOCACHE_ROOT, else the default)\n"
-    "  --redis URL  the Redis register to ask (default $MONOCACHE_REDIS)\n";
+    "  --redis URL  the Redis register to ask (default $MONOCACHE_REDIS)\n"
+    "  --s3 URL     list the caches in S3 under s3://bucket/prefix instead\n";
 
 const char cli_usage_meta[] =
     "usage: monocache meta ID|PATH [--json] [--get KEY] [--] [KEY=VALUE...]\n"
@@ -118,6 +124,23 @@ const char cli_usage_rm[] =
     "Wipes a cache now. Refuses a locked cache, one held by running processes,\n"
     "and one used on other hosts (counted in the Redis register), unless\n"
     "--force (-f).\n";
+
+const char cli_usage_push[] =
+    "usage: monocache push ID|PATH [--s3 s3://bucket/prefix] [--root DIR]\n"
+    "\n"
+    "Uploads a cache to <prefix>/<id>/ in S3: only what changed since the last\n"
+    "push; remote files deleted here are deleted there; meta.json last (a\n"
+    "cache without it is incomplete, and no pull takes it). Where: --s3, else\n"
+    "the cache's S3 home (meta \"s3\"), else $MONOCACHE_S3. Finishes an upload\n"
+    "a release left pending (meta \"s3_pending\"). Credentials: the AWS\n"
+    "variables and files (AWS_ACCESS_KEY_ID..., AWS_PROFILE, AWS_ENDPOINT_URL).\n";
+
+const char cli_usage_pull[] =
+    "usage: monocache pull s3://bucket/prefix/ID [--root DIR]\n"
+    "\n"
+    "Brings a cache from S3 to <root>/cache/<id>: a new copy appears whole, an\n"
+    "existing one (not held by a tree) gets only what changed. Refuses a cache\n"
+    "without meta.json (an upload cut short). Prints the local path.\n";
 
 const char cli_usage_preload_path[] =
     "usage: monocache preload-path\n"

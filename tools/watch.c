@@ -16,6 +16,7 @@
 #include "meta.h"
 #include "release.h"
 #include "reply.h"
+#include "s3run.h"
 #include "session.h"
 #include "watch_share.h"
 
@@ -44,6 +45,7 @@ struct answer {
     int dir_fd;         /* the cache directory, held open until the release */
     int attached;       /* an existing cache, not a new one */
     struct watch_share share;   /* this host in the Redis register */
+    int s3_async;               /* MONOCACHE_S3_ASYNC: holders do not wait for the upload */
 };
 
 static void reset_signals(void)
@@ -150,6 +152,47 @@ static void forget(struct answer *answer)
 
 /* NEW > EXISTING > an inherited MONOCACHE_PATH (soft: a stale one gets a
  * fresh cache and one warning) > a fresh cache. */
+/* MONOCACHE_EXISTING=s3://bucket/prefix/<id>: brought into
+ * <root>/cache/<id> by monocache-s3 (what changed only, when a copy is
+ * there and no tree here holds it), then attached to like any cache. */
+static int attach_from_s3(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
+{
+    char label[MC_PATH_MAX + 32];
+    char *lock_path = NULL;
+    char *path = NULL;
+    const char *args[] = { "pull", cfg->existing, NULL, NULL };
+    struct stat st;
+    int rc;
+
+    snprintf(label, sizeof(label), MC_ENV_EXISTING "=%s", cfg->existing);
+    if (mc_root_open(cfg->root, cfg->tmpdir, MC_ROOT_CREATE, &answer->root, err) != 0)
+        return -1;
+    args[2] = answer->root.cache_dir;
+    lock_path = mc_concat(answer->root.run_dir, "/", cfg->existing_s3_id, ".lock", NULL);
+    path = mc_concat(answer->root.cache_dir, "/", cfg->existing_s3_id, NULL);
+    if (!lock_path || !path) {
+        mc_err_set(err, "%s: out of memory", label);
+        rc = -1;
+    } else if (lstat(lock_path, &st) == 0) {
+        rc = 0;     /* held here: the live copy is the freshest */
+    } else {
+        struct mc_err why;
+
+        rc = mc_s3_tool_run(args, &why);
+        if (rc > 0)
+            mc_err_set(err, "%s: could not be brought from S3 (see above)", label);
+        else if (rc < 0)
+            mc_err_set(err, "%s: %s", label, why.msg);
+    }
+    mc_root_free(&answer->root);
+    memset(&answer->root, 0, sizeof(answer->root));
+    if (rc == 0)
+        rc = attach(label, path, 1, cfg, answer, err);
+    free(lock_path);
+    free(path);
+    return rc;
+}
+
 static int obtain(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
 {
     char label[MC_PATH_MAX + 32];
@@ -161,6 +204,8 @@ static int obtain(struct mc_config *cfg, struct answer *answer, struct mc_err *e
     }
     if (cfg->new_cache)
         return create(cfg, answer, err);
+    if (cfg->existing_s3)
+        return attach_from_s3(cfg, answer, err);
     if (cfg->existing) {
         snprintf(label, sizeof(label), MC_ENV_EXISTING "=%s", cfg->existing);
         return attach(label, cfg->existing, 1, cfg, answer, err);
@@ -393,6 +438,41 @@ static void let_waiters_go(void *ctx)
 }
 
 /* The watcher's life after answering: sweep, then wait for the last holder. */
+/* A cache with an S3 home goes there before its release: marked pending
+ * first (so that nothing wipes it if this watcher dies or the upload
+ * fails), unmarked once every object is confirmed. A failure is one line;
+ * the cache is then kept, and monocache push or gc finishes the upload. */
+static void upload(struct answer *answer)
+{
+    struct mc_err err;
+    int pending;
+    char *home = mc_cache_s3_home(&answer->cache, &pending);
+    const char *args[] = { "push", answer->cache.path, home, NULL };
+    int rc;
+
+    if (!home)
+        return;
+    if (answer->s3_async)
+        mc_session_drop_watcher(answer->watch_fd);
+    if (mc_cache_mark_pending(&answer->cache, 1, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "cache %s: not uploaded to %s: %s", answer->cache.id, home,
+                      err.msg);
+        free(home);
+        return;
+    }
+    rc = mc_s3_tool_run(args, &err);
+    if (rc == 0 && mc_cache_mark_pending(&answer->cache, 0, &err) == 0)
+        mc_log(MC_LOG_INFO, "cache %s: uploaded to %s/%s/", answer->cache.id, home,
+               answer->cache.id);
+    else if (rc != 0)
+        mc_log_always(MC_LOG_ERROR, "cache %s: upload to %s failed%s%s; kept here, marked "
+                      "s3_pending: monocache push (or gc) finishes it", answer->cache.id, home,
+                      rc < 0 ? ": " : " (above)", rc < 0 ? err.msg : "");
+    else
+        mc_log_always(MC_LOG_ERROR, "cache %s: uploaded, but %s", answer->cache.id, err.msg);
+    free(home);
+}
+
 static int watch(struct answer *answer)
 {
     struct sweeping sweeping = { answer, -1, 0, 0 };
@@ -416,6 +496,7 @@ static int watch(struct answer *answer)
         goto out;
     }
     watch_share_stop_renewing(&answer->share);
+    upload(answer);
     outcome = mc_release(&answer->cache, answer->watch_fd, answer->dir_fd, &wait, &err);
     if (outcome == MC_DISPOSE_BUSY)
         mc_log_always(MC_LOG_WARN, "%s", err.msg);
@@ -447,16 +528,21 @@ static void give_up(struct answer *answer)
 }
 
 /* A cache counted in Redis says so in its meta (the URL, no password), so
- * that a host not using that register never wipes it (release.c). */
+ * that a host not using that register never wipes it (release.c); one with
+ * an S3 home (MONOCACHE_S3, or where it came from) says where it goes. */
 static int mark_counted(struct mc_config *cfg, struct mc_err *err)
 {
-    if (!cfg->redis || !cfg->redis->enabled)
+    const char *s3_home = cfg->existing_s3 ? cfg->existing_s3 : cfg->s3;
+
+    if ((!cfg->redis || !cfg->redis->enabled) && !s3_home)
         return 0;
     if (!cfg->meta)
         cfg->meta = cJSON_CreateObject();
-    if (!cfg->meta ||
-        mc_meta_set_key(cfg->meta, MC_META_REGISTER, cJSON_CreateString(cfg->redis->display)) != 0) {
-        mc_err_set(err, "%s: out of memory", cfg->redis->source);
+    if (!cfg->meta || (cfg->redis && cfg->redis->enabled &&
+                       mc_meta_set_key(cfg->meta, MC_META_REGISTER,
+                                       cJSON_CreateString(cfg->redis->display)) != 0) ||
+        (s3_home && mc_meta_set_key(cfg->meta, MC_META_S3, cJSON_CreateString(s3_home)) != 0)) {
+        mc_err_set(err, "out of memory");
         return -1;
     }
     return 0;
@@ -504,6 +590,7 @@ static int serve(int reply_fd)
         rc = MC_EXIT_OWN_ERROR;
         goto out;
     }
+    answer.s3_async = cfg.s3_async;
     if (claimed == 0) {
         answer.dir_fd = open_own_dir(&answer);
         if (answer.dir_fd < 0 && answer.share.share.registered) {

@@ -147,7 +147,7 @@ long long mc_s3_part_size(long long size)
 }
 
 static int md5_range(int fd, off_t start, long long len, unsigned char *chunk, EVP_MD_CTX *ctx,
-                     unsigned char *out)
+                     EVP_MD_CTX *whole, unsigned char *out)
 {
     unsigned int out_len = MC_MD5_LEN;
     long long done = 0;
@@ -163,16 +163,26 @@ static int md5_range(int fd, off_t start, long long len, unsigned char *chunk, E
             return -1;
         }
         EVP_DigestUpdate(ctx, chunk, (size_t)got);
+        if (whole)
+            EVP_DigestUpdate(whole, chunk, (size_t)got);
         done += got;
     }
     EVP_DigestFinal_ex(ctx, out, &out_len);
     return 0;
 }
 
-int mc_s3_file_md5s(int dir_fd, const char *path, long long size, long long part_size,
-                    unsigned char (**md5)[MC_MD5_LEN], size_t *parts, struct mc_err *err)
+static size_t count_parts(long long size, long long part_size)
 {
-    size_t count = part_size ? (size_t)((size + part_size - 1) / part_size) : 1;
+    return part_size ? (size_t)((size + part_size - 1) / part_size) : 1;
+}
+
+int mc_s3_file_md5s(int dir_fd, const char *path, long long size, long long part_size,
+                    unsigned char (**md5)[MC_MD5_LEN], size_t *parts, unsigned char *whole_md5,
+                    struct mc_err *err)
+{
+    EVP_MD_CTX *whole = count_parts(size, part_size) > 1 && whole_md5 ? EVP_MD_CTX_new() : NULL;
+    unsigned int whole_len = MC_MD5_LEN;
+    size_t count = count_parts(size, part_size);
     unsigned char *chunk = malloc(MC_MD5_CHUNK);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     const char *name;
@@ -190,15 +200,22 @@ int mc_s3_file_md5s(int dir_fd, const char *path, long long size, long long part
                    errno ? ": " : "", errno ? strerror(errno) : "");
         rc = -1;
     }
+    if (whole)
+        EVP_DigestInit_ex(whole, EVP_md5(), NULL);
     for (i = 0; rc == 0 && i < count; i++) {
         long long start = part_size ? (long long)i * part_size : 0;
         long long len = part_size ? (size - start < part_size ? size - start : part_size) : size;
 
-        if (md5_range(fd, (off_t)start, len, chunk, ctx, (*md5)[i]) != 0) {
+        if (md5_range(fd, (off_t)start, len, chunk, ctx, whole, (*md5)[i]) != 0) {
             mc_err_sys(err, errno, "%s", path);
             rc = -1;
         }
     }
+    if (rc == 0 && whole_md5 && whole)
+        EVP_DigestFinal_ex(whole, whole_md5, &whole_len);
+    else if (rc == 0 && whole_md5)
+        memcpy(whole_md5, (*md5)[0], MC_MD5_LEN);
+    EVP_MD_CTX_free(whole);
     if (fd >= 0)
         close(fd);
     if (parent >= 0)
@@ -253,4 +270,36 @@ void mc_s3_fail(struct mc_s3_client *client, int *failed, struct mc_err *first,
     *failed = 1;
     *first = *err;
     mc_s3_cancel(client, "stopped after an earlier error");
+}
+
+int mc_read_small_file(int dir_fd, const char *name, char **body, size_t *len,
+                       struct mc_err *err)
+{
+    struct mc_buf text;
+    char chunk[4096];
+    ssize_t got;
+    int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+    *body = NULL;
+    if (fd < 0) {
+        mc_err_sys(err, errno, "%s", name);
+        return -1;
+    }
+    mc_buf_init(&text, MC_S3_SMALL_FILE_MAX);
+    while ((got = read(fd, chunk, sizeof(chunk))) > 0) {
+        if (mc_buf_add(&text, chunk, (size_t)got) != 0) {
+            got = -1;
+            errno = EFBIG;
+            break;
+        }
+    }
+    close(fd);
+    if (got < 0) {
+        mc_err_sys(err, errno, "%s", name);
+        mc_buf_free(&text);
+        return -1;
+    }
+    *len = text.len;
+    *body = mc_buf_take(&text);
+    return 0;
 }

@@ -16,9 +16,12 @@ const struct mc_s3_object *mc_s3_listing_find(const struct mc_s3_listing *listin
                                               const char *key);
 
 /* MD5s of a file's parts (part_size 0: the whole file as one part).
- * *md5 is malloc'd, *parts its count. */
+ * *md5 is malloc'd, *parts its count. whole_md5 (or NULL) gets the MD5 of
+ * the whole file: what some S3-compatible servers (s3rver) give a
+ * multipart object as its ETag, where AWS gives "<md5 of part md5s>-N". */
 int mc_s3_file_md5s(int dir_fd, const char *path, long long size, long long part_size,
-                    unsigned char (**md5)[MC_MD5_LEN], size_t *parts, struct mc_err *err);
+                    unsigned char (**md5)[MC_MD5_LEN], size_t *parts, unsigned char *whole_md5,
+                    struct mc_err *err);
 void mc_md5_hex(const unsigned char *md5, char *out);
 void mc_md5_base64(const unsigned char *md5, char *out);   /* 25 bytes */
 void mc_md5_of(const void *bytes, size_t len, unsigned char *out);
@@ -27,6 +30,11 @@ void mc_md5_of(const void *bytes, size_t len, unsigned char *out);
  * directories (0700) when make is set; never through a symbolic link.
  * *name points at path's last part. -1 with errno. */
 int mc_open_parent(int root_fd, const char *path, int make, const char **name);
+
+/* A whole small file (meta.json), malloc'd. */
+#define MC_S3_SMALL_FILE_MAX (16 * 1024 * 1024)
+int mc_read_small_file(int dir_fd, const char *name, char **body, size_t *len,
+                       struct mc_err *err);
 
 /* The first error of many requests, and a stop for the others. */
 void mc_s3_fail(struct mc_s3_client *client, int *failed, struct mc_err *first,

@@ -1,6 +1,7 @@
 /* sigv4.c — the SigV4 signer (see sigv4.h): canonical request, string to
  * sign, the derived key's HMAC chain. OpenSSL for SHA-256 and HMAC only. */
 #include "sigv4.h"
+#include "url.h"
 
 #include <ctype.h>
 #include <openssl/evp.h>
@@ -32,29 +33,6 @@ void mc_sha256_hex(const void *bytes, size_t count, char *out)
 
     SHA256(bytes, count, digest);
     hex_of(digest, sizeof(digest), out);
-}
-
-static int unreserved(unsigned char c)
-{
-    return isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-int mc_uri_encode(struct mc_buf *out, const char *text, int keep_slash)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    const unsigned char *p;
-    int rc = 0;
-
-    for (p = (const unsigned char *)text; *p && rc == 0; p++) {
-        if ((*p < 128 && unreserved(*p)) || (keep_slash && *p == '/')) {
-            rc = mc_buf_add(out, p, 1);
-        } else {
-            char escape[3] = { '%', digits[*p >> 4], digits[*p & 15] };
-
-            rc = mc_buf_add(out, escape, sizeof(escape));
-        }
-    }
-    return rc;
 }
 
 /* One encoded "name=value", for sorting. */

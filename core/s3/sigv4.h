@@ -40,10 +40,6 @@ struct mc_sigv4_key {
     const char *service;        /* "s3" */
 };
 
-/* Appends `text` URI-encoded as SigV4 wants: every byte but A-Z a-z 0-9
- * - _ . ~ as %XX (upper-case hex); '/' kept when keep_slash. 0 or -1. */
-int mc_uri_encode(struct mc_buf *out, const char *text, int keep_slash);
-
 /* The canonical query string: encoded pairs sorted, joined with '&'. */
 int mc_sigv4_canonical_query(struct mc_buf *out, const struct mc_pair *query, size_t count);
 

@@ -233,6 +233,12 @@ void mc_s3_cancel(struct mc_s3_client *client, const char *why)
     snprintf(client->cancel_why, sizeof(client->cancel_why), "%s", why);
 }
 
+void mc_s3_uncancel(struct mc_s3_client *client)
+{
+    client->cancelled = 0;
+    client->cancel_why[0] = '\0';
+}
+
 void mc_s3_counters(const struct mc_s3_client *client, long long *sent, long long *received)
 {
     *sent = client->sent;
@@ -638,6 +644,8 @@ int mc_s3_run(struct mc_s3_client *client, struct mc_err *err)
     while (client->queue || client->running) {
         long long wait = start_due(client);
 
+        if (client->settings->tick)
+            client->settings->tick(client->settings->tick_ctx);
         if (curl_multi_perform(client->multi, &still) != CURLM_OK) {
             mc_err_set(err, "S3: libcurl failed");
             return -1;

@@ -81,6 +81,8 @@ struct mc_s3_settings {
     char *region;
     struct mc_aws_creds creds;
     int jobs;                       /* parallel transfers */
+    void (*tick)(void *ctx);        /* called now and then while transfers run */
+    void *tick_ctx;
 };
 
 int mc_s3_client_open(struct mc_s3_client **out, struct mc_s3_settings *settings,
@@ -101,6 +103,8 @@ void mc_s3_submit(struct mc_s3_client *client, struct mc_s3_op *op);
 int mc_s3_run(struct mc_s3_client *client, struct mc_err *err);
 /* Asks the running transfers to stop (from done()): those queued fail. */
 void mc_s3_cancel(struct mc_s3_client *client, const char *why);
+/* After a cancelled run: requests may be queued again. */
+void mc_s3_uncancel(struct mc_s3_client *client);
 
 /* Bytes sent and received so far, for progress. */
 void mc_s3_counters(const struct mc_s3_client *client, long long *sent, long long *received);

@@ -2,7 +2,6 @@
 #include "url.h"
 #include "names.h"
 #include "proto.h"
-#include "sigv4.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -10,6 +9,29 @@
 
 #define MC_S3_SCHEME "s3://"
 #define MC_S3_INDEX_DIR ".monocache"
+
+static int unreserved(unsigned char c)
+{
+    return isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
+}
+
+int mc_uri_encode(struct mc_buf *out, const char *text, int keep_slash)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    const unsigned char *p;
+    int rc = 0;
+
+    for (p = (const unsigned char *)text; *p && rc == 0; p++) {
+        if ((*p < 128 && unreserved(*p)) || (keep_slash && *p == '/')) {
+            rc = mc_buf_add(out, p, 1);
+        } else {
+            char escape[3] = { '%', digits[*p >> 4], digits[*p & 15] };
+
+            rc = mc_buf_add(out, escape, sizeof(escape));
+        }
+    }
+    return rc;
+}
 
 /* Bucket names as S3 allows them (3-63 of a-z 0-9 . -), plus upper case
  * and '_', which some S3-compatible servers accept. */

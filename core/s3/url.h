@@ -12,6 +12,10 @@
 #define MC_S3_BUCKET_MAX 63
 #define MC_S3_KEY_MAX 1024
 
+/* Appends `text` URI-encoded as SigV4 wants: every byte but A-Z a-z 0-9
+ * - _ . ~ as %XX (upper-case hex); '/' kept when keep_slash. 0 or -1. */
+int mc_uri_encode(struct mc_buf *out, const char *text, int keep_slash);
+
 struct mc_s3_location {
     char *bucket;
     char *prefix;       /* without leading or trailing '/'; "" for the top */

@@ -3,6 +3,7 @@
  * and never normalizes them), and the worked examples of the S3 API
  * reference. botocore is the second oracle (tests/t95-s3.sh). */
 #include "s3/sigv4.h"
+#include "s3/url.h"
 #include "tap.h"
 
 #include <string.h>

@@ -1,0 +1,95 @@
+/* test_s3url.c — S3 locations, cache keys and request URLs. */
+#include "s3/url.h"
+#include "tap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void test_locations(void)
+{
+    struct mc_s3_location loc;
+    struct mc_err err;
+    char id[40];
+
+    is_int(mc_s3_parse_location("X", "s3://bucket/a/b/", &loc, &err), 0, "s3://bucket/a/b/");
+    is_str(loc.bucket, "bucket", "... bucket");
+    is_str(loc.prefix, "a/b", "... prefix without its trailing '/'");
+    mc_s3_location_free(&loc);
+    is_int(mc_s3_parse_location("X", "s3://bucket", &loc, &err), 0, "no prefix");
+    is_str(loc.prefix, "", "... empty");
+    mc_s3_location_free(&loc);
+    is_int(mc_s3_parse_location("X", "s3://bu", &loc, &err), -1, "a 2-letter bucket is refused");
+    ok(strstr(err.msg, "X=s3://bu: not a bucket name") != NULL, "... naming it: %s", err.msg);
+    is_int(mc_s3_parse_location("X", "http://b/x", &loc, &err), -1, "another scheme is refused");
+    is_int(mc_s3_parse_location("X", "s3://bucket/a//b", &loc, &err), -1, "an empty part too");
+    is_int(mc_s3_parse_location("X", "s3://bucket/a\nb", &loc, &err), -1, "a control character");
+    is_int(mc_s3_parse_location("X", "s3://bucket/p/0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05", &loc,
+                                &err), 0, "a cache's location");
+    is_int(mc_s3_split_cache(&loc, id), 0, "... splits");
+    is_str(id, "0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05", "... its id");
+    is_str(loc.prefix, "p", "... and the prefix");
+    mc_s3_location_free(&loc);
+    is_int(mc_s3_parse_location("X", "s3://bucket/p/notanid", &loc, &err), 0, "parses");
+    is_int(mc_s3_split_cache(&loc, id), -1, "... but is not a cache");
+    mc_s3_location_free(&loc);
+}
+
+static void test_keys(void)
+{
+    struct mc_s3_location top = { "b", "" };
+    struct mc_s3_location deep = { "b", "x/y" };
+    char *key;
+
+    key = mc_s3_cache_key(&top, "ID", "d/f.txt");
+    is_str(key, "ID/d/f.txt", "a key under no prefix");
+    free(key);
+    key = mc_s3_cache_key(&deep, "ID", "");
+    is_str(key, "x/y/ID/", "a cache's own prefix");
+    free(key);
+    key = mc_s3_index_key(&deep, "ID");
+    is_str(key, "x/y/.monocache/ID.json", "its index, beside the caches");
+    free(key);
+}
+
+static void test_endpoints(void)
+{
+    struct mc_s3_endpoint ep;
+    struct mc_buf path, url;
+    struct mc_err err;
+
+    mc_buf_init(&path, 4096);
+    mc_buf_init(&url, 4096);
+    is_int(mc_s3_endpoint_init(&ep, "E", "http://127.0.0.1:4569/", "bkt", "us-east-1", &err), 0,
+           "an endpoint URL");
+    ok(ep.path_style, "... path style");
+    is_str(ep.host, "127.0.0.1:4569", "... the Host header");
+    mc_s3_request_path(&ep, "bkt", "a b/c+d", &path);
+    is_str(mc_buf_str(&path), "/bkt/a b/c+d", "the path signed (raw)");
+    mc_s3_request_url(&ep, mc_buf_str(&path), "list-type=2", &url);
+    is_str(mc_buf_str(&url), "http://127.0.0.1:4569/bkt/a%20b/c%2Bd?list-type=2",
+           "the URL sent (encoded as signed)");
+    mc_s3_endpoint_free(&ep);
+    is_int(mc_s3_endpoint_init(&ep, "E", NULL, "bkt", "eu-west-3", &err), 0, "AWS");
+    ok(!ep.path_style, "... virtual-hosted");
+    is_str(ep.host, "bkt.s3.eu-west-3.amazonaws.com", "... host");
+    mc_s3_endpoint_free(&ep);
+    is_int(mc_s3_endpoint_init(&ep, "E", NULL, "my.bucket", "us-east-1", &err), 0,
+           "AWS, a bucket with dots");
+    ok(ep.path_style, "... path style (TLS names cannot cover dots)");
+    mc_s3_endpoint_free(&ep);
+    is_int(mc_s3_endpoint_init(&ep, "AWS_ENDPOINT_URL", "ftp://x", "bkt", "r", &err), -1,
+           "an endpoint that is not http(s) is refused");
+    ok(strstr(err.msg, "AWS_ENDPOINT_URL=ftp://x") != NULL, "... naming it: %s", err.msg);
+    is_int(mc_s3_endpoint_init(&ep, "E", "http://user:pw@host", "bkt", "r", &err), -1,
+           "credentials in an endpoint are refused");
+    mc_buf_free(&path);
+    mc_buf_free(&url);
+}
+
+int main(void)
+{
+    test_locations();
+    test_keys();
+    test_endpoints();
+    return done_testing();
+}

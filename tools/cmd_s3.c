@@ -1,0 +1,188 @@
+/* cmd_s3.c — monocache push, pull, ls --s3 and rm --s3: the command side of
+ * S3. The work is monocache-s3's (s3run.h); this checks the arguments,
+ * finds the cache and its S3 home, and keeps meta.json's "s3_pending"
+ * right. */
+#include "cli.h"
+#include "cache.h"
+#include "log.h"
+#include "meta.h"
+#include "proto.h"
+#include "s3/url.h"
+#include "s3run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The tool's status as ours: its messages are printed already. */
+static int tool_status(int rc, const struct mc_err *err)
+{
+    if (rc < 0) {
+        mc_log_always(MC_LOG_ERROR, "%s", err->msg);
+        return MC_EXIT_FAILED;
+    }
+    return rc == 0 ? 0 : rc == MC_EXIT_USAGE ? MC_EXIT_USAGE : MC_EXIT_FAILED;
+}
+
+/* "--name VALUE" or "--name=VALUE" at argv[*i]: the value, or NULL. */
+static const char *value_of(int argc, char **argv, int *i, const char *name)
+{
+    if (strcmp(argv[*i], name) == 0 && *i + 1 < argc)
+        return argv[++*i];
+    return cli_inline_value(argv[*i], name);
+}
+
+static int check_location(const char *name, const char *url)
+{
+    struct mc_s3_location loc;
+    struct mc_err err;
+
+    if (mc_s3_parse_location(name, url, &loc, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+        return -1;
+    }
+    mc_s3_location_free(&loc);
+    return 0;
+}
+
+int cmd_push(int argc, char **argv)
+{
+    const char *target = NULL;
+    const char *url = NULL;
+    const char *root = NULL;
+    const char *args[4] = { "push", NULL, NULL, NULL };
+    struct mc_cache cache;
+    struct mc_err err;
+    char *home;
+    int pending;
+    int rc;
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *s3 = value_of(argc, argv, &i, "--s3");
+        const char *root_value = s3 ? NULL : value_of(argc, argv, &i, "--root");
+
+        if (cli_is_help(argv[i]))
+            return cli_help(cli_usage_push);
+        if (s3)
+            url = s3;
+        else if (root_value)
+            root = root_value;
+        else if (argv[i][0] == '-')
+            return cli_bad_usage("push", cli_usage_push, MC_EXIT_USAGE, "unknown option %s",
+                                 argv[i]);
+        else if (!target)
+            target = argv[i];
+        else
+            return cli_bad_usage("push", cli_usage_push, MC_EXIT_USAGE, "one cache at a time");
+    }
+    if (!target)
+        return cli_bad_usage("push", cli_usage_push, MC_EXIT_USAGE, "which cache? (an id or a "
+                             "path)");
+    if (cli_open_cache(target, root, &cache) != 0)
+        return MC_EXIT_FAILED;
+    home = mc_cache_s3_home(&cache, &pending);
+    if (!url)
+        url = home ? home : getenv(MC_ENV_S3);
+    if (!url || !*url) {
+        mc_log_always(MC_LOG_ERROR, "push: where to? (--s3 s3://bucket/prefix, or "
+                      MC_ENV_S3 ")");
+        rc = MC_EXIT_USAGE;
+    } else if (check_location("--s3", url) != 0) {
+        rc = MC_EXIT_USAGE;
+    } else {
+        args[1] = cache.path;
+        args[2] = url;
+        rc = tool_status(mc_s3_tool_run(args, &err), &err);
+        if (rc == 0 && pending && mc_cache_mark_pending(&cache, 0, &err) != 0) {
+            mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+            rc = MC_EXIT_FAILED;
+        }
+    }
+    free(home);
+    mc_cache_free(&cache);
+    return rc;
+}
+
+int cmd_pull(int argc, char **argv)
+{
+    const char *url = NULL;
+    const char *root_option = NULL;
+    const char *args[4] = { "pull", NULL, NULL, NULL };
+    char id[MC_ID_LEN + 1];
+    struct mc_s3_location loc;
+    struct mc_root root;
+    struct mc_err err;
+    struct stat st;
+    char *lock_path;
+    int rc;
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *root_value = value_of(argc, argv, &i, "--root");
+
+        if (cli_is_help(argv[i]))
+            return cli_help(cli_usage_pull);
+        if (root_value)
+            root_option = root_value;
+        else if (argv[i][0] == '-')
+            return cli_bad_usage("pull", cli_usage_pull, MC_EXIT_USAGE, "unknown option %s",
+                                 argv[i]);
+        else if (!url)
+            url = argv[i];
+        else
+            return cli_bad_usage("pull", cli_usage_pull, MC_EXIT_USAGE, "one cache at a time");
+    }
+    if (!url)
+        return cli_bad_usage("pull", cli_usage_pull, MC_EXIT_USAGE,
+                             "which cache? (s3://bucket/prefix/<id>)");
+    if (mc_s3_parse_location("pull", url, &loc, &err) != 0 || mc_s3_split_cache(&loc, id) != 0) {
+        if (loc.bucket)
+            mc_err_set(&err, "pull %s: expected s3://bucket/prefix/<cache id>", url);
+        mc_s3_location_free(&loc);
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+        return MC_EXIT_USAGE;
+    }
+    mc_s3_location_free(&loc);
+    if (mc_root_open(root_option ? root_option : getenv(MC_ENV_ROOT), getenv("TMPDIR"),
+                     MC_ROOT_CREATE, &root, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+        return MC_EXIT_FAILED;
+    }
+    lock_path = mc_concat(root.run_dir, "/", id, ".lock", NULL);
+    if (lock_path && lstat(lock_path, &st) == 0) {
+        mc_log_always(MC_LOG_ERROR, "pull: %s/%s is held by a tree here; pull when it ends",
+                      root.cache_dir, id);
+        rc = MC_EXIT_FAILED;
+    } else {
+        args[1] = url;
+        args[2] = root.cache_dir;
+        rc = tool_status(mc_s3_tool_run(args, &err), &err);
+        if (rc == 0)
+            printf("%s/%s\n", root.cache_dir, id);
+    }
+    free(lock_path);
+    mc_root_free(&root);
+    return rc;
+}
+
+int cli_s3_ls(const char *url, int json)
+{
+    const char *args[4] = { "ls", url, json ? "--json" : NULL, NULL };
+    struct mc_err err;
+
+    if (check_location("ls --s3", url) != 0)
+        return MC_EXIT_USAGE;
+    return tool_status(mc_s3_tool_run(args, &err), &err);
+}
+
+int cli_s3_rm(const char *url)
+{
+    const char *args[3] = { "rm", url, NULL };
+    struct mc_err err;
+
+    if (check_location("rm --s3", url) != 0)
+        return MC_EXIT_USAGE;
+    return tool_status(mc_s3_tool_run(args, &err), &err);
+}

@@ -1,0 +1,16 @@
+/* s3run.h — starting monocache-s3 (the only program that links libcurl and
+ * OpenSSL) from the watcher and the monocache command, and waiting for it.
+ * It is found next to our own executable, else in the install's bin. */
+#ifndef MC_S3RUN_H
+#define MC_S3RUN_H
+
+#include "err.h"
+
+#define MC_S3_TOOL_NAME "monocache-s3"
+
+/* Runs monocache-s3 with args (NULL-terminated, without argv[0]); its
+ * stderr is ours. Its exit status, or -1 with err (not found, cannot
+ * start). */
+int mc_s3_tool_run(const char *const *args, struct mc_err *err);
+
+#endif

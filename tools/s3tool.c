@@ -1,0 +1,337 @@
+/* s3tool.c — monocache-s3, the one program that moves caches to and from
+ * S3. It alone links libcurl and OpenSSL (dozens of libraries): the
+ * preloaded library, the watcher and the monocache command start it only
+ * where S3 is used.
+ *
+ *   monocache-s3 push DIR s3://bucket/prefix     DIR: <root>/cache/<id>
+ *   monocache-s3 pull s3://bucket/prefix/<id> CACHE_DIR
+ *   monocache-s3 ls s3://bucket/prefix [--json]
+ *   monocache-s3 rm s3://bucket/prefix/<id>
+ *
+ * Exit status: 0 done, 1 failed, 2 usage, 125 bad settings. Credentials and
+ * region come from the AWS variables and files (creds.h), never from the
+ * command line. */
+#include "log.h"
+#include "names.h"
+#include "proto.h"
+#include "s3/creds.h"
+#include "s3/sync.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MC_S3_EXIT_FAILED 1
+#define MC_S3_EXIT_USAGE 2
+#define MC_S3_EXIT_SETTINGS 125
+#define MC_PROGRESS_EVERY_MS 200
+#define MC_ENV_S3_JOBS "MONOCACHE_S3_JOBS"
+
+static const char usage[] =
+    "usage: monocache-s3 push DIR s3://bucket/prefix\n"
+    "       monocache-s3 pull s3://bucket/prefix/<id> CACHE_DIR\n"
+    "       monocache-s3 ls s3://bucket/prefix [--json]\n"
+    "       monocache-s3 rm s3://bucket/prefix/<id>\n";
+
+static const char *env_get(const char *name, void *ctx)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+static void warn_line(const char *message, void *ctx)
+{
+    (void)ctx;
+    mc_log_always(MC_LOG_WARN, "%s", message);
+}
+
+/* --- progress on a terminal ------------------------------------------------------ */
+
+struct progress {
+    struct mc_s3_client *client;
+    struct mc_s3_job *job;
+    const char *verb;
+    long long started_ms;
+    long long shown_ms;
+    int on;
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void human(long long bytes, char *out, size_t size)
+{
+    const char *units = "BKMGT";
+    double value = (double)bytes;
+
+    while (value >= 1024 && units[1]) {
+        value /= 1024;
+        units++;
+    }
+    snprintf(out, size, value < 10 && *units != 'B' ? "%.1f%c" : "%.0f%c", value, *units);
+}
+
+static void show(struct progress *p, int last)
+{
+    long long sent, received, moved, now = now_ms();
+    const struct mc_s3_stats *st = &p->job->stats;
+    char done[16], total[16], rate[16], eta[24] = "";
+    double seconds;
+
+    if (!p->on || (!last && now - p->shown_ms < MC_PROGRESS_EVERY_MS))
+        return;
+    p->shown_ms = now;
+    mc_s3_counters(p->client, &sent, &received);
+    moved = strcmp(p->verb, "pull") == 0 ? received : sent;
+    seconds = (double)(now - p->started_ms) / 1000;
+    human(moved, done, sizeof(done));
+    human(st->bytes_total, total, sizeof(total));
+    human(seconds > 0 ? (long long)((double)moved / seconds) : 0, rate, sizeof(rate));
+    if (!last && moved > 0 && st->bytes_total > moved)
+        snprintf(eta, sizeof(eta), ", %.0f s left",
+                 (double)(st->bytes_total - moved) * seconds / (double)moved);
+    fprintf(stderr, "\r%s: %lld/%lld files, %s/%s, %s/s%s%s   ", p->verb, st->files_done,
+            st->files_total, done, total, rate, eta, last ? "\n" : "");
+}
+
+static void tick(void *ctx)
+{
+    show(ctx, 0);
+}
+
+/* --- settings ----------------------------------------------------------------------------- */
+
+static int load_settings(struct mc_s3_settings *settings, const struct mc_s3_location *loc,
+                         struct mc_err *err)
+{
+    const char *jobs = getenv(MC_ENV_S3_JOBS);
+    const char *endpoint = getenv("AWS_ENDPOINT_URL_S3");
+    char *end = NULL;
+    long value;
+
+    memset(settings, 0, sizeof(*settings));
+    settings->bucket = loc->bucket;
+    settings->jobs = MC_S3_DEFAULT_JOBS;
+    if (jobs && *jobs) {
+        value = strtol(jobs, &end, 10);
+        if (*end || value < 1 || value > MC_S3_JOBS_MAX) {
+            mc_err_set(err, MC_ENV_S3_JOBS "=%s: expected a whole number from 1 to %d", jobs,
+                       MC_S3_JOBS_MAX);
+            return -1;
+        }
+        settings->jobs = (int)value;
+    }
+    settings->endpoint_name = "AWS_ENDPOINT_URL_S3";
+    if (!endpoint || !*endpoint) {
+        endpoint = getenv("AWS_ENDPOINT_URL");
+        settings->endpoint_name = "AWS_ENDPOINT_URL";
+    }
+    settings->endpoint_url = endpoint && *endpoint ? endpoint : NULL;
+    settings->region = mc_aws_region(env_get, NULL);
+    if (!settings->region) {
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
+    if (mc_aws_creds_load(&settings->creds, env_get, NULL, mc_http_simple, NULL, err) != 0) {
+        free(settings->region);
+        return -1;
+    }
+    return 0;
+}
+
+static void free_settings(struct mc_s3_settings *settings)
+{
+    mc_aws_creds_free(&settings->creds);
+    free(settings->region);
+}
+
+/* --- commands ----------------------------------------------------------------------------- */
+
+struct session {
+    struct mc_s3_location loc;
+    struct mc_s3_settings settings;
+    struct mc_s3_client *client;
+    struct mc_s3_job job;
+    struct progress progress;
+    char id[MC_ID_LEN + 1];
+};
+
+/* Parses url (a cache's when want_id), loads the settings, opens a client. */
+static int open_session(struct session *s, const char *name, const char *url, int want_id,
+                        const char *verb)
+{
+    struct mc_err err;
+
+    memset(s, 0, sizeof(*s));
+    mc_err_clear(&err);
+    if (mc_s3_parse_location(name, url, &s->loc, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+        return MC_S3_EXIT_SETTINGS;
+    }
+    if (want_id && mc_s3_split_cache(&s->loc, s->id) != 0) {
+        mc_log_always(MC_LOG_ERROR, "%s=%s: expected s3://bucket/prefix/<cache id>", name, url);
+        mc_s3_location_free(&s->loc);
+        return MC_S3_EXIT_SETTINGS;
+    }
+    if (load_settings(&s->settings, &s->loc, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+        mc_s3_location_free(&s->loc);
+        return MC_S3_EXIT_SETTINGS;
+    }
+    s->progress.verb = verb;
+    s->progress.on = isatty(STDERR_FILENO);
+    s->progress.started_ms = now_ms();
+    s->settings.tick = tick;
+    s->settings.tick_ctx = &s->progress;
+    if (mc_s3_client_open(&s->client, &s->settings, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+        free_settings(&s->settings);
+        mc_s3_location_free(&s->loc);
+        return MC_S3_EXIT_SETTINGS;
+    }
+    s->job.client = s->client;
+    s->job.loc = &s->loc;
+    s->job.id = s->id;
+    s->job.warn = warn_line;
+    s->progress.client = s->client;
+    s->progress.job = &s->job;
+    return 0;
+}
+
+static void close_session(struct session *s)
+{
+    mc_s3_client_close(s->client);
+    free_settings(&s->settings);
+    mc_s3_location_free(&s->loc);
+}
+
+static int finish(struct session *s, int rc, const struct mc_err *err)
+{
+    show(&s->progress, 1);
+    if (rc != 0)
+        mc_log_always(MC_LOG_ERROR, "%s", err->msg);
+    close_session(s);
+    return rc == 0 ? 0 : MC_S3_EXIT_FAILED;
+}
+
+static int cmd_push(const char *dir, const char *url)
+{
+    struct session s;
+    struct mc_err err;
+    const char *id = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+    int dir_fd;
+    int rc;
+
+    if (!mc_id_valid(id)) {
+        mc_log_always(MC_LOG_ERROR, "%s: not a cache directory (<root>/cache/<id>)", dir);
+        return MC_S3_EXIT_USAGE;
+    }
+    rc = open_session(&s, "MONOCACHE_S3", url, 0, "push");
+    if (rc != 0)
+        return rc;
+    memcpy(s.id, id, MC_ID_LEN + 1);
+    s.job.label = dir;
+    dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir_fd < 0) {
+        mc_err_sys(&err, errno, "%s", dir);
+        return finish(&s, -1, &err);
+    }
+    rc = mc_s3_push(&s.job, dir_fd, &err);
+    close(dir_fd);
+    return finish(&s, rc, &err);
+}
+
+static int cmd_pull(const char *url, const char *cache_dir)
+{
+    struct session s;
+    struct mc_err err;
+    int rc = open_session(&s, "s3", url, 1, "pull");
+
+    if (rc != 0)
+        return rc;
+    s.job.label = cache_dir;
+    rc = mc_s3_pull(&s.job, cache_dir, &err);
+    return finish(&s, rc, &err);
+}
+
+static int cmd_rm(const char *url)
+{
+    struct session s;
+    struct mc_err err;
+    int rc = open_session(&s, "s3", url, 1, "rm");
+
+    if (rc != 0)
+        return rc;
+    s.progress.on = 0;
+    s.job.label = url;
+    rc = mc_s3_remove(&s.job, &err);
+    return finish(&s, rc, &err);
+}
+
+struct ls_out {
+    int json;
+    int count;
+};
+
+static void print_cache(const struct mc_s3_cache_info *info, void *ctx)
+{
+    struct ls_out *out = ctx;
+    char size[16];
+
+    if (out->json) {
+        printf("%s{\"id\":\"%s\",\"objects\":%lld,\"bytes\":%lld,\"complete\":%s}\n",
+               out->count ? "," : "", info->id, info->objects, info->bytes,
+               info->complete ? "true" : "false");
+    } else {
+        human(info->bytes, size, sizeof(size));
+        printf("%-36s  %7lld  %7s  %s\n", info->id, info->objects, size,
+               info->complete ? "yes" : "no (no meta.json)");
+    }
+    out->count++;
+}
+
+static int cmd_ls(const char *url, int json)
+{
+    struct session s;
+    struct mc_err err;
+    struct ls_out out = { json, 0 };
+    int rc = open_session(&s, "s3", url, 0, "ls");
+
+    if (rc != 0)
+        return rc;
+    s.progress.on = 0;
+    if (json)
+        printf("[\n");
+    else
+        printf("%-36s  %7s  %7s  %s\n", "ID", "OBJECTS", "SIZE", "COMPLETE");
+    rc = mc_s3_list_caches(s.client, &s.loc, print_cache, &out, &err);
+    if (json)
+        printf("]\n");
+    return finish(&s, rc, &err);
+}
+
+int main(int argc, char **argv)
+{
+    mc_log_setup(MC_LOG_ERROR, NULL, &(struct mc_err){ "" });
+    if (argc == 4 && strcmp(argv[1], "push") == 0)
+        return cmd_push(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "pull") == 0)
+        return cmd_pull(argv[2], argv[3]);
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "ls") == 0 &&
+        (argc == 3 || strcmp(argv[3], "--json") == 0))
+        return cmd_ls(argv[2], argc == 4);
+    if (argc == 3 && strcmp(argv[1], "rm") == 0)
+        return cmd_rm(argv[2]);
+    fputs(usage, stderr);
+    return MC_S3_EXIT_USAGE;
+}
