@@ -62,8 +62,8 @@ HELPER_BIN = $(HELPERS:%=$(O)/tests/helpers/%)
 EMPTY_PRELOAD = $(O)/tests/helpers/empty.so
 EARLY_HANDLER = $(O)/tests/helpers/early_handler.so
 
-.PHONY: all deps check check-unit check-shell check-asan check-valgrind bench install \
-	uninstall clean helpers mutants
+.PHONY: all deps check check-unit check-shell check-fuzz check-asan check-valgrind bench \
+	bench-s3 fuzz install uninstall clean helpers mutants
 
 all: $(LIB) $(CLI) $(S3_TOOL)
 
@@ -102,6 +102,10 @@ $(S3_UNIT_TESTS:%=$(O)/tests/unit/%): $(O)/tests/unit/%: tests/unit/%.c tests/un
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(S3_OBJ) $(CORE_OBJ) $(LDFLAGS) $(S3_LIBS) \
 		$(CORE_LIBS)
 
+$(O)/tests/unit/s3sign: tests/unit/s3sign.c $(CORE_OBJ) $(S3_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(S3_OBJ) $(CORE_OBJ) $(LDFLAGS) $(S3_LIBS) $(CORE_LIBS)
+
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(CORE_LIBS)
@@ -123,7 +127,7 @@ $(O)/tests/helpers/%.so: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -shared -o $@ $<
 
-helpers: $(HELPER_BIN) $(EMPTY_PRELOAD) $(EARLY_HANDLER)
+helpers: $(HELPER_BIN) $(EMPTY_PRELOAD) $(EARLY_HANDLER) $(O)/tests/unit/s3sign
 
 TEST_ENV = MC_BIN=$(abspath $(CLI)) MC_LIB=$(abspath $(LIB)) \
 	MC_HELPERS=$(abspath $(O)/tests/helpers) MC_SANITIZED=$(if $(SANITIZE),1,0) \
@@ -131,7 +135,7 @@ TEST_ENV = MC_BIN=$(abspath $(CLI)) MC_LIB=$(abspath $(LIB)) \
 
 
 check: all helpers $(UNIT_BIN)
-	@$(MAKE) --no-print-directory check-unit check-shell O=$(O) OUT=$(OUT)
+	@$(MAKE) --no-print-directory check-unit check-fuzz check-shell O=$(O) OUT=$(OUT)
 
 check-unit: $(UNIT_BIN)
 	prove -e '' $(UNIT_BIN)
@@ -151,6 +155,39 @@ check-asan:
 check-valgrind: all helpers $(UNIT_BIN)
 	prove -e 'valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite' $(UNIT_BIN)
 	$(TEST_ENV) MC_VALGRIND=1 prove tests/t*.sh
+
+# libFuzzer targets for what servers and users hand us (S3 answers, URLs, a
+# cache's index, AWS profile files), with ASan and UBSan: make fuzz runs
+# each for FUZZ_SECONDS; make check, FUZZ_RUNS inputs each from the corpus.
+FUZZ_TARGETS = fuzz_s3xml fuzz_s3url fuzz_s3index
+FUZZ_SRC = core/buf.c core/err.c core/names.c core/s3/url.c core/s3/xml.c core/s3/tree.c \
+	core/s3/creds.c
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?= 20000
+FUZZ_BIN = $(FUZZ_TARGETS:%=$(O)/fuzz/%)
+
+$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -Icore -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $< $(FUZZ_SRC) -lexpat -lcjson
+
+check-fuzz: $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(O)/fuzz/corpus-$$t && \
+		$(O)/fuzz/$$t -runs=$(FUZZ_RUNS) -max_len=4096 -artifact_prefix=$(O)/fuzz/ \
+			$(O)/fuzz/corpus-$$t tests/fuzz/corpus/$$t \
+			> $(O)/fuzz/$$t.log 2>&1 || { tail -30 $(O)/fuzz/$$t.log; exit 1; }; \
+		echo "fuzz: $$t: $(FUZZ_RUNS) inputs, no crash"; \
+	done
+
+fuzz: $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(O)/fuzz/corpus-$$t && \
+		$(O)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-artifact_prefix=$(O)/fuzz/ $(O)/fuzz/corpus-$$t \
+			tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 # Small plausible bugs, one at a time, each under make check (not in CI).
 mutants:

@@ -309,6 +309,30 @@ static void sweep_counted(struct sweep *sweep, const char *id, int dir_fd, time_
     mc_cache_free(&cache);
 }
 
+/* A cache whose upload to S3 was cut short or failed: upload it now (with
+ * options->upload), then clear the mark. 0 if it may be released now. */
+static int finish_upload(struct sweep *sweep, const struct mc_cache *cache, const cJSON *meta)
+{
+    const char *url = mc_meta_s3(meta);
+    struct mc_err err;
+
+    if (sweep->dry_run || !sweep->options->upload || !url) {
+        say(sweep, MC_GC_LATER, cache->id, url ? "its upload to S3 is pending: monocache push "
+            "finishes it" : "marked s3_pending without an \"s3\" home: monocache push --s3 URL");
+        return -1;
+    }
+    if (sweep->options->upload(cache, url, sweep->options->ctx) != 0) {
+        say(sweep, MC_GC_FAILED, cache->id, "its upload to S3 failed again; kept");
+        return -1;
+    }
+    if (mc_cache_mark_pending(cache, 0, &err) != 0) {
+        say(sweep, MC_GC_FAILED, cache->id, err.msg);
+        return -1;
+    }
+    say(sweep, MC_GC_UPLOADED, cache->id, url);
+    return 0;
+}
+
 /* A cache directory with no lock file: no tree holds it here. Reclaim it if
  * it is ours (meta id matches) and unlocked, and (with a register) nobody
  * uses it anywhere. */
@@ -329,7 +353,9 @@ static void sweep_unheld_dir(struct sweep *sweep, int cache_fd, const char *id)
         return;
     }
     register_url = counted_elsewhere(sweep, meta);
-    if (mc_meta_locked(meta)) {
+    if (mc_meta_s3_pending(meta) && finish_upload(sweep, &cache, meta) != 0) {
+        /* kept: its upload is still pending (reported) */
+    } else if (mc_meta_locked(meta)) {
         /* kept: nothing to do */
     } else if (share && share->reg) {
         sweep_counted(sweep, id, dir_fd, mc_meta_created(meta));

@@ -28,6 +28,7 @@ enum mc_gc_action {
     MC_GC_SHARED,       /* released here, kept for users on other hosts */
     MC_GC_EXPIRED,      /* hosts whose lease ran out taken off the count
                            (message: how many) */
+    MC_GC_UPLOADED,     /* a pending upload to S3 finished (then released as usual) */
     MC_GC_LATER,        /* kept: the register may have lost users (restarted
                            lately); gc again after a lease; message says why */
     MC_GC_FAILED        /* could not be reclaimed; message says why */
@@ -46,6 +47,8 @@ enum mc_gc_scope {
 
 struct mc_share;
 
+struct mc_cache;
+
 struct mc_gc_options {
     enum mc_gc_scope scope;
     const struct mc_share *share;   /* the Redis register (release.h), or NULL. With
@@ -56,6 +59,9 @@ struct mc_gc_options {
     const char *except_id;      /* left alone; may be NULL */
     mc_gc_report_fn report;     /* may be NULL */
     void *ctx;
+    /* Finishes the upload of a cache marked s3_pending (meta.h) to url: 0
+     * done. NULL: such caches are left for later. */
+    int (*upload)(const struct mc_cache *cache, const char *url, void *ctx);
 };
 
 /* Sweeps `root`. Returns the number of failures, or -1 if the root could not

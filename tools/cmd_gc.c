@@ -1,6 +1,7 @@
 /* cmd_gc.c — `monocache gc` (reclaim caches whose holders are all gone),
  * `monocache rm` (wipe one cache now) and `monocache preload-path`. */
 #include "cli.h"
+#include "s3run.h"
 #include "dirlock.h"
 #include "gc.h"
 #include "lockfile.h"
@@ -51,6 +52,9 @@ static void print_gc(enum mc_gc_action action, const char *id, const char *messa
     case MC_GC_BUSY:
         printf("busy %s (left for later: %s)\n", id, message);
         break;
+    case MC_GC_UPLOADED:
+        printf("uploaded %s to %s/%s/\n", id, message, id);
+        break;
     case MC_GC_LATER:
         printf("later %s (%s)\n", id, message);
         break;
@@ -69,9 +73,22 @@ static void print_gc(enum mc_gc_action action, const char *id, const char *messa
     }
 }
 
+/* A pending upload, finished by monocache-s3 (its messages are its own). */
+static int upload_pending(const struct mc_cache *cache, const char *url, void *ctx)
+{
+    const char *args[] = { "push", cache->path, url, NULL };
+    struct mc_err err;
+    int rc = mc_s3_tool_run(args, &err);
+
+    (void)ctx;
+    if (rc < 0)
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+    return rc == 0 ? 0 : -1;
+}
+
 int cmd_gc(int argc, char **argv)
 {
-    struct mc_gc_options options = { MC_GC_ALL, NULL, 0, NULL, print_gc, NULL };
+    struct mc_gc_options options = { MC_GC_ALL, NULL, 0, NULL, print_gc, NULL, upload_pending };
     const char *root_option = NULL;
     struct cli_share cs;
     struct mc_root root;

@@ -3,6 +3,7 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -39,11 +40,33 @@ static char *tool_path(void)
     return path;
 }
 
-int mc_s3_tool_run(const char *const *args, struct mc_err *err)
+/* Its first line of stderr, read from the pipe until the tool ends. */
+static void read_said(int fd, char *said, size_t size)
+{
+    size_t len = 0;
+    ssize_t got;
+    char skip[256];
+    char *nl;
+
+    while (len + 1 < size && (got = read(fd, said + len, size - 1 - len)) > 0)
+        len += (size_t)got;
+    while (read(fd, skip, sizeof(skip)) > 0)
+        ;
+    said[len] = '\0';
+    nl = strchr(said, '\n');
+    if (nl)
+        *nl = '\0';
+    if (strncmp(said, "monocache: ", 11) == 0)
+        memmove(said, said + 11, strlen(said + 11) + 1);
+}
+
+static int run(const char *const *args, char *said, size_t size, struct mc_err *err)
 {
     char *argv[MC_S3_ARGS_MAX + 2];
     char *path = tool_path();
     posix_spawnattr_t attr;
+    posix_spawn_file_actions_t actions;
+    int pipe_fds[2] = { -1, -1 };
     struct sigaction dfl, old_chld;
     sigset_t none;
     pid_t pid;
@@ -68,8 +91,22 @@ int mc_s3_tool_run(const char *const *args, struct mc_err *err)
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &dfl, &old_chld);
-    rc = posix_spawn(&pid, path, NULL, &attr, argv, environ);
+    if (said && pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        said = NULL;
+        pipe_fds[0] = pipe_fds[1] = -1;
+    }
+    posix_spawn_file_actions_init(&actions);
+    if (said)
+        posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+    rc = posix_spawn(&pid, path, &actions, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
+    if (said) {
+        close(pipe_fds[1]);
+        if (rc == 0)
+            read_said(pipe_fds[0], said, size);
+        close(pipe_fds[0]);
+    }
     if (rc != 0) {
         sigaction(SIGCHLD, &old_chld, NULL);
         mc_err_sys(err, rc, "%s", path);
@@ -90,4 +127,15 @@ int mc_s3_tool_run(const char *const *args, struct mc_err *err)
         return -1;
     }
     return WEXITSTATUS(status);
+}
+
+int mc_s3_tool_run(const char *const *args, struct mc_err *err)
+{
+    return run(args, NULL, 0, err);
+}
+
+int mc_s3_tool_run_quiet(const char *const *args, char *said, size_t size, struct mc_err *err)
+{
+    said[0] = '\0';
+    return run(args, said, size, err);
 }

@@ -12,5 +12,8 @@
  * stderr is ours. Its exit status, or -1 with err (not found, cannot
  * start). */
 int mc_s3_tool_run(const char *const *args, struct mc_err *err);
+/* The same, its stderr (the first line, without "monocache: ") into
+ * said[size] instead of ours. */
+int mc_s3_tool_run_quiet(const char *const *args, char *said, size_t size, struct mc_err *err);
 
 #endif

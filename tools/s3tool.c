@@ -7,6 +7,7 @@
  *   monocache-s3 pull s3://bucket/prefix/<id> CACHE_DIR
  *   monocache-s3 ls s3://bucket/prefix [--json]
  *   monocache-s3 rm s3://bucket/prefix/<id>
+ *   monocache-s3 check s3://bucket/prefix      settings and credentials only
  *
  * Exit status: 0 done, 1 failed, 2 usage, 125 bad settings. Credentials and
  * region come from the AWS variables and files (creds.h), never from the
@@ -36,7 +37,8 @@ static const char usage[] =
     "usage: monocache-s3 push DIR s3://bucket/prefix\n"
     "       monocache-s3 pull s3://bucket/prefix/<id> CACHE_DIR\n"
     "       monocache-s3 ls s3://bucket/prefix [--json]\n"
-    "       monocache-s3 rm s3://bucket/prefix/<id>\n";
+    "       monocache-s3 rm s3://bucket/prefix/<id>\n"
+    "       monocache-s3 check s3://bucket/prefix\n";
 
 static const char *env_get(const char *name, void *ctx)
 {
@@ -320,6 +322,20 @@ static int cmd_ls(const char *url, int json)
     return finish(&s, rc, &err);
 }
 
+/* Settings and credentials are there (nothing is sent): the watcher asks
+ * before a tree with MONOCACHE_S3 starts, so that a missing key is one line
+ * and status 125 then, not a failed upload at the end. */
+static int cmd_check(const char *url)
+{
+    struct session s;
+    int rc = open_session(&s, "MONOCACHE_S3", url, 0, "check");
+
+    if (rc != 0)
+        return rc;
+    close_session(&s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     mc_log_setup(MC_LOG_ERROR, NULL, &(struct mc_err){ "" });
@@ -332,6 +348,8 @@ int main(int argc, char **argv)
         return cmd_ls(argv[2], argc == 4);
     if (argc == 3 && strcmp(argv[1], "rm") == 0)
         return cmd_rm(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "check") == 0)
+        return cmd_check(argv[2]);
     fputs(usage, stderr);
     return MC_S3_EXIT_USAGE;
 }

@@ -152,6 +152,22 @@ static void forget(struct answer *answer)
 
 /* NEW > EXISTING > an inherited MONOCACHE_PATH (soft: a stale one gets a
  * fresh cache and one warning) > a fresh cache. */
+/* MONOCACHE_S3: its settings and credentials are there (monocache-s3
+ * check says why not, on stderr, with the setting's name). */
+static int s3_ready(const char *url, struct mc_err *err)
+{
+    const char *args[] = { "check", url, NULL };
+    char said[MC_ERR_MAX];
+    struct mc_err why;
+    int rc = mc_s3_tool_run_quiet(args, said, sizeof(said), &why);
+
+    if (rc < 0)
+        mc_err_set(err, MC_ENV_S3 "=%s: %s", url, why.msg);
+    else if (rc != 0)
+        mc_err_set(err, MC_ENV_S3 "=%s: %s", url, said[0] ? said : "not usable");
+    return rc == 0 ? 0 : -1;
+}
+
 /* MONOCACHE_EXISTING=s3://bucket/prefix/<id>: brought into
  * <root>/cache/<id> by monocache-s3 (what changed only, when a copy is
  * there and no tree here holds it), then attached to like any cache. */
@@ -202,6 +218,8 @@ static int obtain(struct mc_config *cfg, struct answer *answer, struct mc_err *e
         mc_err_set(err, MC_ENV_NEW " and " MC_ENV_EXISTING " are both set; choose one");
         return -1;
     }
+    if (cfg->s3 && !cfg->existing_s3 && s3_ready(cfg->s3, err) != 0)
+        return -1;
     if (cfg->new_cache)
         return create(cfg, answer, err);
     if (cfg->existing_s3)
@@ -363,7 +381,7 @@ static void *sweep(void *arg)
     /* Other caches: this host may never have joined their count. */
     struct mc_share others = sweeping->answer->share.share;
     struct mc_gc_options options = { MC_GC_LOCK_FILES, &others, 0, sweeping->answer->cache.id,
-                                     report_gc, NULL };
+                                     report_gc, NULL, NULL };
     struct mc_err err;
 
     others.registered = 0;

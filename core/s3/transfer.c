@@ -362,14 +362,13 @@ static void split_header(const char *line, char *storage, size_t size, struct mc
     }
 }
 
-static int sign(struct mc_s3_op *op, const char *raw_path, struct curl_slist **list,
-                struct mc_err *err)
+static int sign(struct mc_s3_op *op, const char *raw_path, const char *date,
+                struct curl_slist **list, struct mc_err *err)
 {
     struct mc_s3_settings *settings = op->client->settings;
     struct mc_pair signed_headers[MC_S3_HEADERS_MAX + 4];
     char storage[MC_S3_HEADERS_MAX][512];
     char payload[MC_SHA256_HEX_LEN + 1];
-    char date[MC_AMZ_DATE_LEN + 1];
     struct mc_sigv4_key key = { settings->creds.access_key, settings->creds.secret_key,
                                 settings->region, MC_S3_SERVICE };
     struct mc_sigv4_request req;
@@ -378,7 +377,6 @@ static int sign(struct mc_s3_op *op, const char *raw_path, struct curl_slist **l
     size_t i;
     int rc = 0;
 
-    amz_date_now(date);
     if (op->body_mem)
         mc_sha256_hex(op->body_mem, op->body_mem_len, payload);
     else if (op->body_fd >= 0 || op->body_name)
@@ -419,24 +417,54 @@ static int sign(struct mc_s3_op *op, const char *raw_path, struct curl_slist **l
     return rc;
 }
 
-static int build_easy(struct mc_s3_op *op, struct mc_err *err)
+/* The URL and signed headers of op's request at amz_date. */
+static int prepare(struct mc_s3_op *op, const char *amz_date, struct mc_buf *url,
+                   struct curl_slist **list, struct mc_err *err)
 {
     struct mc_s3_client *client = op->client;
-    struct mc_buf raw_path, query, url;
-    struct curl_slist *list = NULL;
-    CURL *easy;
+    struct mc_buf raw_path, query;
     int rc;
 
     mc_buf_init(&raw_path, MC_S3_URL_MAX);
     mc_buf_init(&query, MC_S3_URL_MAX);
-    mc_buf_init(&url, MC_S3_URL_MAX);
     rc = mc_s3_request_path(&client->endpoint, client->settings->bucket, op->key, &raw_path);
     rc |= mc_sigv4_canonical_query(&query, op->query, op->query_count);
-    rc |= mc_s3_request_url(&client->endpoint, mc_buf_str(&raw_path), mc_buf_str(&query), &url);
+    rc |= mc_s3_request_url(&client->endpoint, mc_buf_str(&raw_path), mc_buf_str(&query), url);
     if (rc != 0)
         mc_err_set(err, "S3: key too long: %.200s", op->key);
     else
-        rc = sign(op, mc_buf_str(&raw_path), &list, err);
+        rc = sign(op, mc_buf_str(&raw_path), amz_date, list, err);
+    mc_buf_free(&raw_path);
+    mc_buf_free(&query);
+    return rc;
+}
+
+int mc_s3_signed_request(struct mc_s3_client *client, struct mc_s3_op *op, const char *amz_date,
+                         struct mc_buf *url, struct mc_buf *headers, struct mc_err *err)
+{
+    struct curl_slist *list = NULL;
+    struct curl_slist *item;
+    int rc;
+
+    op->client = client;
+    rc = prepare(op, amz_date, url, &list, err);
+    for (item = list; rc == 0 && item; item = item->next)
+        rc = mc_buf_printf(headers, "%s\n", item->data);
+    curl_slist_free_all(list);
+    return rc;
+}
+
+static int build_easy(struct mc_s3_op *op, struct mc_err *err)
+{
+    struct mc_buf url;
+    struct curl_slist *list = NULL;
+    char date[MC_AMZ_DATE_LEN + 1];
+    CURL *easy;
+    int rc;
+
+    mc_buf_init(&url, MC_S3_URL_MAX);
+    amz_date_now(date);
+    rc = prepare(op, date, &url, &list, err);
     easy = rc == 0 ? curl_easy_init() : NULL;
     if (rc == 0 && !easy) {
         mc_err_set(err, "S3: cannot start a libcurl transfer");
@@ -476,8 +504,6 @@ static int build_easy(struct mc_s3_op *op, struct mc_err *err)
     } else {
         curl_slist_free_all(list);
     }
-    mc_buf_free(&raw_path);
-    mc_buf_free(&query);
     mc_buf_free(&url);
     return rc;
 }

@@ -106,6 +106,12 @@ void mc_s3_cancel(struct mc_s3_client *client, const char *why);
 /* After a cancelled run: requests may be queued again. */
 void mc_s3_uncancel(struct mc_s3_client *client);
 
+/* What would be sent for op at amz_date: its URL and its headers ("Name:
+ * value" lines, Authorization included). For checking the signer against
+ * botocore (tests/unit/s3sign.c); nothing is sent. */
+int mc_s3_signed_request(struct mc_s3_client *client, struct mc_s3_op *op, const char *amz_date,
+                         struct mc_buf *url, struct mc_buf *headers, struct mc_err *err);
+
 /* Bytes sent and received so far, for progress. */
 void mc_s3_counters(const struct mc_s3_client *client, long long *sent, long long *received);
 

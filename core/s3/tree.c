@@ -295,6 +295,12 @@ char *mc_index_write(const struct mc_tree *tree, const char *id)
     return text;
 }
 
+/* A size as JSON can hold it exactly (doubles: up to 2^53). */
+static int whole_in_range(double value)
+{
+    return value >= 0 && value <= 9007199254740992.0;
+}
+
 static int read_entry(const cJSON *item, struct mc_entry *e)
 {
     const cJSON *path = cJSON_GetObjectItemCaseSensitive(item, "path");
@@ -325,6 +331,9 @@ static int read_entry(const cJSON *item, struct mc_entry *e)
     e->mtime_s = strtoll(mtime->valuestring, &dot, 10);
     e->mtime_ns = *dot == '.' ? strtol(dot + 1, NULL, 10) : 0;
     if (e->mtime_ns < 0 || e->mtime_ns > 999999999)
+        return -1;
+    if ((cJSON_IsNumber(size) && !whole_in_range(size->valuedouble)) ||
+        (cJSON_IsNumber(part) && !whole_in_range(part->valuedouble)))
         return -1;
     e->size = cJSON_IsNumber(size) ? (long long)size->valuedouble : 0;
     e->part_size = cJSON_IsNumber(part) ? (long long)part->valuedouble : 0;

@@ -1,0 +1,273 @@
+#!/bin/bash
+# t95-s3.sh — caches to and from S3, against a real S3-compatible server
+# (s3rver on loopback) behind a small fault-injecting proxy; what we upload
+# is checked with the aws CLI, our signatures with botocore. s3rver does not
+# check signatures: botocore and the AWS vectors (tests/unit/test_sigv4.c)
+# do.
+. "$(dirname "$0")/lib.sh"
+
+PY=$(command -v /usr/bin/python3 || command -v python3)
+S3RVER=${MC_S3RVER:-$top/tests/.deps/node_modules/.bin/s3rver}
+if [ ! -x "$S3RVER" ] && command -v npm > /dev/null; then
+    npm install --silent --prefix "$top/tests/.deps" s3rver@3.7.1 > /dev/null 2>&1
+fi
+if [ ! -x "$S3RVER" ] || ! command -v aws > /dev/null || ! "$PY" -c 'import botocore' 2> /dev/null; then
+    fail "s3rver (npm), the aws CLI and python3-botocore are installed (make deps)"
+    finish
+    exit
+fi
+SIGN=${MC_HELPERS%/helpers}/unit/s3sign
+MC_S3_TOOL=$(dirname "$MC_BIN")/monocache-s3
+[ "${MC_VALGRIND:-0}" = 1 ] && MC_S3_TOOL=$(dirname "$(readlink -f "$MC_LIB")")/monocache-s3
+
+# s3rver on a free port, the proxy in front of it; all requests go through
+# the proxy, which logs them.
+free_port() {
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+S3_PORT=$(free_port)
+mkdir -p "$T/s3data"
+NODE_OPTIONS=--openssl-legacy-provider "$S3RVER" -d "$T/s3data" -a 127.0.0.1 -p "$S3_PORT" \
+    --configure-bucket testbucket --silent > "$T/s3rver.log" 2>&1 &
+S3RVER_PID=$!
+: > "$T/control"
+"$PY" "$top/tests/s3/faultproxy.py" "$S3_PORT" "$T/proxy.port" "$T/control" "$T/requests" &
+PROXY_PID=$!
+eventually 20 test -s "$T/proxy.port"
+PROXY=http://127.0.0.1:$(cat "$T/proxy.port")
+eventually 20 curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/testbucket"
+
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
+export AWS_ENDPOINT_URL=$PROXY AWS_EC2_METADATA_DISABLED=true
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_REGION AWS_ENDPOINT_URL_S3
+awsq() {
+    aws --endpoint-url "http://127.0.0.1:$S3_PORT" "$@"
+}
+requests() {
+    cat "$T/requests" 2> /dev/null
+}
+order() {
+    echo "$*" > "$T/control"
+    : > "$T/requests"
+}
+
+# --- 1. Our signatures are botocore's, key by key and query by query.
+cases() {
+    local key
+    for key in 'plain.txt' 'a b.txt' 'plus+sign' 'pct%41' 'hash#x' 'q?mark' 'eq=sign' \
+        'tilde~x' "$(printf 'caf\xc3\xa9/\xe2\x82\xac')" 'deep/dir/ x '; do
+        "$SIGN" "$PROXY" testbucket PUT "pre/$key" 20261128T120000Z -h content-md5:abc==
+        echo --
+    done
+    "$SIGN" "$PROXY" testbucket POST "pre/big file" 20261128T120000Z -q uploads
+    echo --
+    "$SIGN" "$PROXY" testbucket PUT "pre/big file" 20261128T120000Z -q partNumber=7 \
+        -q "uploadId=2~a/b+c=="
+    echo --
+    "$SIGN" "$PROXY" testbucket GET "" 20261128T120000Z -q list-type=2 -q "prefix=pre/a b/" \
+        -q "continuation-token=1/x+y=="
+    echo --
+}
+out=$(cases | "$PY" "$top/tests/s3/botocore_sign.py" us-east-1 S3RVER S3RVER 2>&1)
+is "SigV4: botocore signs 13 requests as we do (keys with space + % # ? = ~ UTF-8; ?uploads, ?partNumber&uploadId, ?list-type=2&continuation-token)" \
+    "$(grep -c '^ok' <<< "$out")" 13
+refute "... no difference" grep -q DIFFER <<< "$out"
+out=$(AWS_SESSION_TOKEN=tok "$SIGN" "$PROXY" testbucket GET k 20261128T120000Z; echo --)
+out=$("$PY" "$top/tests/s3/botocore_sign.py" us-east-1 S3RVER S3RVER tok <<< "$out")
+like "... with a session token too" "$out" "^ok"
+out=$( { "$SIGN" "$PROXY" testbucket GET k 20261128T120000Z | sed 's/Signature=[0-9a-f]/Signature=X/'; echo --; } |
+    "$PY" "$top/tests/s3/botocore_sign.py" us-east-1 S3RVER S3RVER)
+like "... and the comparison catches a wrong one (control)" "$out" "^DIFFER"
+
+# --- 2. Uploaded at the release, wiped here; every kind of entry.
+export MONOCACHE_S3=s3://testbucket/t
+order
+out=$(with_cache sh -c '
+    cd "$MONOCACHE_PATH" && echo "$MONOCACHE_ID" > "$0"
+    echo hello > hello.txt; : > empty; mkdir -p deep/a/b/c/d/e empty-dir
+    echo deep > deep/a/b/c/d/e/f; head -c 40000000 /dev/urandom > big
+    chmod 640 hello.txt; chmod 711 deep; touch -d "2020-01-02 03:04:05.123456789" hello.txt
+    ln -s hello.txt link; ln -s /etc/passwd outside; mkfifo fifo
+    cat deep/a/b/c/d/e/f; exit 3' "$T/id" 2> "$T/err"; echo "status $?")
+id=$(cat "$T/id")
+is "the program's status is kept" "${out##*status }" 3
+ok "... the local copy is wiped after the upload" gone "$ROOT/cache/$id"
+like "... the FIFO skipped with a warning" "$(cat "$T/err")" "fifo: not a regular file.*skipped"
+listing=$(awsq s3api list-objects-v2 --bucket testbucket --prefix "t/$id/" --query 'Contents[].Key' --output text | tr '\t' '\n' | sort)
+is "aws sees the objects" "$(echo "$listing" | tr '\n' ' ')" \
+    "t/$id/big t/$id/deep/a/b/c/d/e/f t/$id/empty t/$id/hello.txt t/$id/link t/$id/meta.json t/$id/outside "
+awsq s3 cp --quiet "s3://testbucket/t/$id/hello.txt" "$T/hello.aws"
+is "... its content (aws s3 cp)" "$(cat "$T/hello.aws")" hello
+like "... meta.json says where it lives" "$(awsq s3 cp --quiet "s3://testbucket/t/$id/meta.json" -)" \
+    "\"s3\":\"s3://testbucket/t\""
+ok "... the index beside it" awsq s3api head-object --bucket testbucket --key "t/.monocache/$id.json"
+like "... the big file went in parts (multipart)" "$(requests)" "POST /testbucket/t/$id/big\?uploads="
+like "... meta.json last" "$(grep PUT "$T/requests" | grep -v '\.monocache' | tail -1)" "meta.json"
+
+# --- 3. Brought back before main, and what pull restores.
+order
+out=$(with_cache env MONOCACHE_EXISTING="s3://testbucket/t/$id" sh -c '
+    cd "$MONOCACHE_PATH" && cat deep/a/b/c/d/e/f && readlink link outside &&
+    stat -c "%a %y" hello.txt deep && test -d empty-dir && test -f empty && ! test -s empty &&
+    test ! -e fifo && md5sum < big' 2>&1)
+like "MONOCACHE_EXISTING=s3://...: the program sees it" "$out" "^deep"
+like "... links as links, never followed" "$out" $'hello.txt\n/etc/passwd'
+like "... modes and mtimes (to the nanosecond)" "$out" "640 2020-01-02 03:04:05.123456789"
+like "... directory modes" "$out" $'\n711 '
+awsq s3 cp --quiet "s3://testbucket/t/$id/big" "$T/big.aws"
+like "... the big file intact (md5 as aws fetched it)" "$out" "$(md5sum < "$T/big.aws" | cut -c1-32)"
+ok "... gone again after" gone "$ROOT/cache/$id"
+
+# --- 4. Incremental: a second push sends only what changed.
+out=$(mc pull "s3://testbucket/t/$id")
+is "monocache pull prints the copy's path" "$out" "$ROOT/cache/$id"
+mc lock "$id"
+mc push "$id"
+order
+ok "a push with nothing changed" mc push "$id"
+is "... sends nothing (list, index read only)" "$(grep -vc '^GET' "$T/requests")" 0
+echo changed > "$ROOT/cache/$id/hello.txt"
+rm "$ROOT/cache/$id/empty"
+order
+ok "a push after a change" mc push "$id"
+like "... sends that file" "$(requests)" "PUT /testbucket/t/$id/hello.txt"
+refute "... not the big one" grep -q "t/$id/big" "$T/requests"
+like "... deletes what was deleted here" "$(requests)" "DELETE /testbucket/t/$id/empty "
+mc unlock "$id"
+mc rm "$id"
+mkdir -p "$ROOT/cache"
+mc pull "s3://testbucket/t/$id" > /dev/null
+echo local > "$ROOT/cache/$id/extra"
+echo stale > "$ROOT/cache/$id/deep/a/b/c/d/e/f"
+order
+mc pull "s3://testbucket/t/$id" > /dev/null
+is "a pull into a copy fetches only what changed" \
+    "$(grep '^GET' "$T/requests" | grep -c "/t/$id/")" 1
+is "... the changed file" "$(cat "$ROOT/cache/$id/deep/a/b/c/d/e/f")" deep
+ok "... and removes what S3 does not have" gone "$ROOT/cache/$id/extra"
+mc rm --force "$id"
+
+# --- 5. Locked: uploaded and kept; SIGKILLed: still uploaded.
+order
+with_cache sh -c 'echo x > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"; "$1" lock "$MONOCACHE_ID"' \
+    "$T/id" "$MC_BIN" 2> /dev/null
+id=$(cat "$T/id")
+ok "a locked cache: kept here" test -f "$ROOT/cache/$id/f"
+ok "... and uploaded" awsq s3api head-object --bucket testbucket --key "t/$id/f"
+mc unlock "$id"
+mc gc > /dev/null
+with_cache sh -c 'echo y > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"; kill -9 $$' "$T/id" \
+    2> /dev/null
+id=$(cat "$T/id")
+eventually 20 gone "$ROOT/cache/$id"
+ok "SIGKILLed: the watcher uploads, then wipes" awsq s3api head-object --bucket testbucket --key "t/$id/meta.json"
+
+# --- 6. Faults: retried, or a clear error and nothing lost.
+order fail 4 503
+with_cache sh -c 'echo r > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id"
+id=$(cat "$T/id")
+like "503 SlowDown four times: retried" "$(requests)" "503"
+ok "... and uploaded in the end" awsq s3api head-object --bucket testbucket --key "t/$id/f"
+order drop 3
+with_cache sh -c 'echo d > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id"
+id=$(cat "$T/id")
+like "dropped connections: retried" "$(requests)" "dropped"
+ok "... uploaded in the end" awsq s3api head-object --bucket testbucket --key "t/$id/f"
+order forbid
+with_cache sh -c 'echo f > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"; exit 7' "$T/id" 2> "$T/err"
+status=$?
+out=$(cat "$T/err")
+id=$(cat "$T/id")
+is "403 at the release: the program's status kept" "$status" 7
+like "... one clear line" "$out" "access denied \(HTTP 403"
+is "... not retried (one request, the listing)" "$(grep -c 403 "$T/requests")" 1
+ok "... the cache kept here" test -f "$ROOT/cache/$id/f"
+like "... marked pending" "$(cat "$ROOT/cache/$id/meta.json")" '"s3_pending":true'
+order
+like "gc finishes the upload" "$(mc gc)" "uploaded $id to s3://testbucket/t/$id/"
+ok "... and wipes it" gone "$ROOT/cache/$id"
+ok "... it is in S3" awsq s3api head-object --bucket testbucket --key "t/$id/f"
+refute "... without the pending mark" sh -c "aws --endpoint-url http://127.0.0.1:$S3_PORT s3 cp s3://testbucket/t/$id/meta.json - | grep -q s3_pending"
+
+MONOCACHE_S3=s3://nobucket/x with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"' "$T/id" 2> "$T/err"
+out=$(cat "$T/err")
+id=$(cat "$T/id")
+like "a bucket that does not exist: a clear error" "$out" "NoSuchBucket"
+ok "... nothing wiped" test -d "$ROOT/cache/$id"
+mc push "$id" --s3 s3://testbucket/t > /dev/null 2>&1
+mc gc > /dev/null
+
+# The server stopped in the middle of an upload (a slow proxy, then a kill).
+order slow 300
+with_cache sh -c 'for i in $(seq 40); do echo $i > "$MONOCACHE_PATH/f$i"; done; echo "$MONOCACHE_ID" > "$0"' \
+    "$T/id" 2> "$T/err" &
+tree=$!
+eventually 20 grep -q "PUT" "$T/requests"
+kill "$S3RVER_PID"
+wait "$S3RVER_PID" 2> /dev/null
+wait "$tree"
+id=$(cat "$T/id")
+ok "server stopped mid-upload: the cache is kept" test -f "$ROOT/cache/$id/f40"
+like "... one line" "$(cat "$T/err")" "upload to s3://testbucket/t failed"
+NODE_OPTIONS=--openssl-legacy-provider "$S3RVER" -d "$T/s3data" -a 127.0.0.1 -p "$S3_PORT" \
+    --configure-bucket testbucket --silent > "$T/s3rver.log" 2>&1 &
+S3RVER_PID=$!
+eventually 20 curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/testbucket"
+order
+out=$(mc pull "s3://testbucket/t/$id" 2>&1)
+like "... meanwhile, no pull takes the incomplete copy in S3" "$out" \
+    "not a complete cache|held by a tree"
+ok "monocache push completes it" mc push "$id"
+is "... every file there" "$(awsq s3 ls "s3://testbucket/t/$id/" | grep -c ' f[0-9]')" 40
+refute "... and the pending mark is gone" grep -q s3_pending "$ROOT/cache/$id/meta.json"
+mc gc > /dev/null
+
+# An incomplete cache in S3 (no meta.json): refused.
+echo x | awsq s3 cp --quiet - "s3://testbucket/t/0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05/f"
+out=$(mc pull s3://testbucket/t/0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05 2>&1)
+is "pull of a cache without meta.json: fails" "$?" 1
+like "... saying so" "$out" "not a complete cache \(no meta.json"
+ok "... nothing made here" gone "$ROOT/cache/0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05"
+
+# --- 7. ls --s3, rm --s3.
+out=$(mc ls --s3 s3://testbucket/t)
+like "ls --s3 lists the caches" "$out" "$id +[0-9]+ +[0-9.]+[BKM] +yes"
+like "... an incomplete one says so" "$out" "0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05 .* no \(no meta.json\)"
+"$PY" -c 'import json, sys; rows = json.loads(sys.argv[1]); assert any(r["id"] == sys.argv[2] and r["complete"] for r in rows), rows' \
+    "$(mc ls --s3 s3://testbucket/t --json)" "$id" && pass "... --json too" || fail "ls --s3 --json"
+ok "rm --s3 deletes a cache" mc rm --s3 "s3://testbucket/t/$id"
+is "... aws sees none of it" "$(awsq s3 ls "s3://testbucket/t/$id/" | wc -l)" 0
+refute "... nor its index" awsq s3api head-object --bucket testbucket --key "t/.monocache/$id.json"
+
+# --- 8. Settings: one line naming the setting, 125 before main.
+rm -f "$T/ran"
+for bad in "MONOCACHE_S3=http://bucket/x" "MONOCACHE_S3=s3://b" "MONOCACHE_S3_JOBS=0" \
+    "MONOCACHE_S3_ASYNC=maybe" "MONOCACHE_EXISTING=s3://testbucket/t/notanid" \
+    "AWS_ENDPOINT_URL=ftp://x"; do
+    out=$(env "$bad" LD_PRELOAD="$PRELOAD" touch "$T/ran" 2>&1)
+    status=$?
+    is "$bad: exit 125" "$status" 125
+    like "... one line naming it" "$out" "^monocache: (MONOCACHE_S3=s3://[^:]*: )?${bad%%=*}="
+    is "... one line" "$(printf '%s\n' "$out" | wc -l)" 1
+done
+refute "... the program never ran" test -e "$T/ran"
+out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$T" LD_PRELOAD="$PRELOAD" true 2>&1)
+is "no credentials: exit 125" "$?" 125
+like "... saying what to set" "$out" "^monocache: MONOCACHE_S3=s3://testbucket/t: no AWS credentials"
+SECRET=sk-$$-very-secret
+out=$(AWS_SECRET_ACCESS_KEY=$SECRET MONOCACHE_LOG=debug with_cache sh -c '
+    for f in /proc/[0-9]*/cmdline; do tr "\0" " " < "$f"; echo; done > "$0"' "$T/cmdlines" 2>&1)
+refute "secrets never in logs" grep -q -- "$SECRET" <<< "$out"
+refute "... nor in any process's command line" grep -q -- "$SECRET" "$T/cmdlines"
+
+# --- 9. MONOCACHE_S3_ASYNC=1: the program's end does not wait; the upload happens.
+order slow 200
+with_cache env MONOCACHE_S3_ASYNC=1 sh -c 'echo a > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id"
+id=$(cat "$T/id")
+order
+eventually 30 gone "$ROOT/cache/$id"
+ok "async: uploaded, then wiped" awsq s3api head-object --bucket testbucket --key "t/$id/meta.json"
+
+kill "$PROXY_PID" "$S3RVER_PID" 2> /dev/null
+wait "$PROXY_PID" "$S3RVER_PID" 2> /dev/null
+finish
