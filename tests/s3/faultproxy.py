@@ -1,7 +1,10 @@
 """faultproxy.py — an HTTP proxy in front of s3rver that logs every request
 and injects faults on demand, for the S3 fault tests (t95-s3.sh).
 
-usage: faultproxy.py UPSTREAM_PORT PORT_FILE CONTROL_FILE LOG_FILE
+usage: faultproxy.py UPSTREAM_PORT PORT_FILE CONTROL_FILE LOG_FILE [LISTEN_PORT]
+
+Without LISTEN_PORT it listens on a free port; either way the port is
+written to PORT_FILE.
 
 The control file holds one order, re-read when it changes:
   fail N STATUS   the next N requests get STATUS (an S3 error body)
@@ -20,6 +23,7 @@ import threading
 import time
 
 UPSTREAM, PORT_FILE, CONTROL, LOG = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+LISTEN = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 state = {"mtime": None, "order": [], "left": 0}
 lock = threading.Lock()
 
@@ -63,12 +67,12 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def answer_error(self, status):
         body = ERROR_BODY.format(code=CODES.get(status, "InternalError")).encode()
+        self.log(status)
         self.send_response(status)
         self.send_header("Content-Type", "application/xml")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.log(status)
 
     def relay(self):
         order = current_order()
@@ -89,6 +93,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         upstream.request(self.command, self.path, body=data, headers=headers)
         reply = upstream.getresponse()
         payload = reply.read()
+        self.log(reply.status)    # before the answer: once a client has it, it is logged
         self.send_response(reply.status)
         for name, value in reply.getheaders():
             if name.lower() not in ("transfer-encoding", "connection", "content-length"):
@@ -98,7 +103,6 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(payload)
         upstream.close()
-        self.log(reply.status)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = relay
 
@@ -110,7 +114,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         pass    # dropped connections, on purpose
 
 
-server = Server(("127.0.0.1", 0), Proxy)
+server = Server(("127.0.0.1", LISTEN), Proxy)
 with open(PORT_FILE + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 os.rename(PORT_FILE + ".tmp", PORT_FILE)
