@@ -234,27 +234,20 @@ static int load_text(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct 
     return 0;
 }
 
-/* MONOCACHE_S3 (a location), MONOCACHE_S3_ASYNC, MONOCACHE_S3_JOBS, and an
+/* MONOCACHE_S3 (a location), MONOCACHE_S3_ASYNC, _JOBS, _MULTIPART_MB, and an
  * s3:// MONOCACHE_EXISTING: checked here, before main, though only
  * monocache-s3 uses them. */
 static int load_s3(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc_err *err)
 {
     const char *s3 = get(MC_ENV_S3, ctx);
-    const char *jobs = get(MC_ENV_S3_JOBS, ctx);
     struct mc_s3_location loc;
-    char *end = NULL;
-    long value;
+    struct mc_s3_tuning tuning;
 
     if (mc_parse_flag(MC_ENV_S3_ASYNC, get(MC_ENV_S3_ASYNC, ctx), &cfg->s3_async, err) != 0)
         return -1;
-    if (jobs && *jobs) {
-        value = strtol(jobs, &end, 10);
-        if (*end || value < 1 || value > MC_S3_JOBS_LIMIT) {
-            mc_err_set(err, MC_ENV_S3_JOBS "=%s: expected a whole number from 1 to %d", jobs,
-                       MC_S3_JOBS_LIMIT);
-            return -1;
-        }
-    }
+    if (mc_s3_parse_tuning(get(MC_ENV_S3_JOBS, ctx), get(MC_ENV_S3_MULTIPART_MB, ctx), &tuning,
+                           err) != 0)
+        return -1;
     if (s3 && *s3) {
         if (mc_s3_parse_location(MC_ENV_S3, s3, &loc, err) != 0)
             return -1;

@@ -11,7 +11,6 @@
 #include <cjson/cJSON.h>
 
 struct mc_config;
-#define MC_S3_JOBS_LIMIT 256
 typedef const char *(*mc_getenv_fn)(const char *name, void *ctx);
 #include <stddef.h>
 

@@ -82,7 +82,7 @@ like "... and the comparison catches a wrong one (control)" "$out" "^DIFFER"
 # --- 2. Uploaded at the release, wiped here; every kind of entry.
 export MONOCACHE_S3=s3://testbucket/t
 order
-out=$(with_cache sh -c '
+out=$(MONOCACHE_S3_MULTIPART_MB=16 with_cache sh -c '
     cd "$MONOCACHE_PATH" && echo "$MONOCACHE_ID" > "$0"
     echo hello > hello.txt; : > empty; mkdir -p deep/a/b/c/d/e empty-dir
     echo deep > deep/a/b/c/d/e/f; head -c 40000000 /dev/urandom > big
@@ -102,6 +102,7 @@ like "... meta.json says where it lives" "$(awsq s3 cp --quiet "s3://testbucket/
     "\"s3\":\"s3://testbucket/t\""
 ok "... the index beside it" awsq s3api head-object --bucket testbucket --key "t/.monocache/$id.json"
 like "... the big file went in parts (multipart)" "$(requests)" "POST /testbucket/t/$id/big\?uploads="
+is "... of 8 MiB (5 of them)" "$(grep -c "PUT /testbucket/t/$id/big?partNumber=" "$T/requests")" 5
 like "... meta.json last" "$(grep PUT "$T/requests" | grep -v '\.monocache' | tail -1)" "meta.json"
 
 # --- 3. Brought back before main, and what pull restores.
@@ -242,10 +243,30 @@ ok "rm --s3 deletes a cache" mc rm --s3 "s3://testbucket/t/$id"
 is "... aws sees none of it" "$(awsq s3 ls "s3://testbucket/t/$id/" | wc -l)" 0
 refute "... nor its index" awsq s3api head-object --bucket testbucket --key "t/.monocache/$id.json"
 
+# --- 7b. run --s3 and run --existing s3://...
+out=$(env -u MONOCACHE_S3 "$MC_BIN" run --root "$ROOT" --s3 s3://testbucket/r -- \
+    sh -c 'echo run > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID"')
+id=$out
+ok "run --s3: in S3 when run returns" awsq s3api head-object --bucket testbucket --key "r/$id/f"
+ok "... wiped here" gone "$ROOT/cache/$id"
+out=$(env -u MONOCACHE_S3 "$MC_BIN" run --root "$ROOT" --existing "s3://testbucket/r/$id" -- \
+    sh -c 'cat "$MONOCACHE_PATH/f"; echo more > "$MONOCACHE_PATH/g"')
+is "run --existing s3://...: the program sees it" "$out" run
+ok "... and it goes back home at the end (meta \"s3\")" \
+    awsq s3api head-object --bucket testbucket --key "r/$id/g"
+out=$("$MC_BIN" run --root "$ROOT" -- "$MC_BIN" run --s3 s3://testbucket/elsewhere -- true 2>&1)
+is "run --s3 inside a tree going elsewhere: 125" "$?" 125
+like "... saying where the tree's cache goes" "$out" \
+    "run: --s3 s3://testbucket/elsewhere: this tree's cache goes to s3://testbucket/t at its release; add --new"
+out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$T" "$MC_BIN" run --root "$ROOT" \
+    --s3 s3://testbucket/r -- touch "$T/ran" 2>&1)
+is "run --s3 without credentials: 125" "$?" 125
+refute "... before the program" test -e "$T/ran"
+
 # --- 8. Settings: one line naming the setting, 125 before main.
 rm -f "$T/ran"
 for bad in "MONOCACHE_S3=http://bucket/x" "MONOCACHE_S3=s3://b" "MONOCACHE_S3_JOBS=0" \
-    "MONOCACHE_S3_ASYNC=maybe" "MONOCACHE_EXISTING=s3://testbucket/t/notanid" \
+    "MONOCACHE_S3_ASYNC=maybe" "MONOCACHE_S3_MULTIPART_MB=4" "MONOCACHE_EXISTING=s3://testbucket/t/notanid" \
     "AWS_ENDPOINT_URL=ftp://x"; do
     out=$(env "$bad" LD_PRELOAD="$PRELOAD" touch "$T/ran" 2>&1)
     status=$?
@@ -264,12 +285,17 @@ refute "secrets never in logs" grep -q -- "$SECRET" <<< "$out"
 refute "... nor in any process's command line" grep -q -- "$SECRET" "$T/cmdlines"
 
 # --- 9. MONOCACHE_S3_ASYNC=1: the program's end does not wait; the upload happens.
-order slow 200
-with_cache env MONOCACHE_S3_ASYNC=1 sh -c 'echo a > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id"
+# Each request slowed by 1 s: the upload takes five.
+order slow 1000
+t0=$SECONDS
+MONOCACHE_S3_ASYNC=1 with_cache sh -c 'echo a > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id"
 id=$(cat "$T/id")
-order
+ok "async: the tree's end does not wait for the upload" test -f "$ROOT/cache/$id/f"
+refute "... not in S3 yet" awsq s3api head-object --bucket testbucket --key "t/$id/meta.json"
+is "... returned at once" "$((SECONDS - t0 < 4))" 1
 eventually 30 gone "$ROOT/cache/$id"
-ok "async: uploaded, then wiped" awsq s3api head-object --bucket testbucket --key "t/$id/meta.json"
+order
+ok "... then uploaded, then wiped" awsq s3api head-object --bucket testbucket --key "t/$id/meta.json"
 
 kill "$PROXY_PID" "$S3RVER_PID" 2> /dev/null
 wait "$PROXY_PID" "$S3RVER_PID" 2> /dev/null

@@ -42,6 +42,7 @@ struct run_options {
     const char *existing;
     const char *exports;
     const char *redis;  /* --redis URL */
+    const char *s3;     /* --s3 s3://bucket/prefix */
     int lock;
     int new_cache;
     int init;           /* reap orphans, pass signals on (always as pid 1) */
@@ -167,6 +168,8 @@ static int apply_inline(struct run_options *options, const char *option, const c
         return add_meta(options, value);
     else if (strcmp(option, "--redis") == 0)
         options->redis = value;
+    else if (strcmp(option, "--s3") == 0)
+        options->s3 = value;
     else
         return run_usage("unknown option %s (or it takes no value)", option);
     return 0;
@@ -223,6 +226,8 @@ static int parse_options(int argc, char **argv, struct run_options *options)
             value = &options->exports;
         else if (strcmp(arg, "--redis") == 0)
             value = &options->redis;
+        else if (strcmp(arg, "--s3") == 0)
+            value = &options->s3;
         else if (strcmp(arg, "--meta") == 0) {
             const char *pair = option_value(argc, argv, &i);
 
@@ -358,6 +363,7 @@ static char **watcher_env(const struct run_options *options)
     rc |= set_or_unset(MC_ENV_ROOT, options->root);
     rc |= set_or_unset(MC_ENV_EXISTING, options->existing);
     rc |= set_or_unset(MC_ENV_REDIS, options->redis);
+    rc |= set_or_unset(MC_ENV_S3, options->s3);
     if (options->redis) {
         /* --redis replaces the whole Redis setting, not only the URL. */
         unsetenv(MC_ENV_REDIS_HOST);
@@ -658,6 +664,18 @@ static int same_redis(const char *wanted, const char *tree_url)
     return 0;
 }
 
+/* run --s3 inside a tree: the tree's watcher uploads its cache to the
+ * tree's S3 home (or nowhere); another one would be silently ignored. */
+static int same_s3_home(const char *wanted, const char *tree_home)
+{
+    if (tree_home && strcmp(wanted, tree_home) == 0)
+        return 1;
+    mc_log_always(MC_LOG_ERROR, "run: --s3 %s: this tree's cache goes %s%s at its release; "
+                  "add --new for a cache that goes there", wanted,
+                  tree_home ? "to " : "to no S3", tree_home ? tree_home : "");
+    return 0;
+}
+
 /* Options meant for a new cache, applied to the tree's: --lock and --meta
  * change its meta, --export sets the variables; a different --root is an
  * error (--new makes a cache there). */
@@ -686,6 +704,8 @@ static int apply_to_tree_cache(const struct run_options *options)
         }
     }
     if (options->redis && !same_redis(options->redis, getenv(MC_ENV_REDIS)))
+        return -1;
+    if (options->s3 && !same_s3_home(options->s3, getenv(MC_ENV_S3)))
         return -1;
     if (options->lock || options->meta) {
         if (cli_open_cache(path, NULL, &cache) != 0)

@@ -31,7 +31,6 @@
 #define MC_S3_EXIT_USAGE 2
 #define MC_S3_EXIT_SETTINGS 125
 #define MC_PROGRESS_EVERY_MS 200
-#define MC_ENV_S3_JOBS "MONOCACHE_S3_JOBS"
 
 static const char usage[] =
     "usage: monocache-s3 push DIR s3://bucket/prefix\n"
@@ -113,26 +112,17 @@ static void tick(void *ctx)
 
 /* --- settings ----------------------------------------------------------------------------- */
 
-static int load_settings(struct mc_s3_settings *settings, const struct mc_s3_location *loc,
-                         struct mc_err *err)
+static int load_settings(struct mc_s3_settings *settings, struct mc_s3_tuning *tuning,
+                         const struct mc_s3_location *loc, struct mc_err *err)
 {
-    const char *jobs = getenv(MC_ENV_S3_JOBS);
     const char *endpoint = getenv("AWS_ENDPOINT_URL_S3");
-    char *end = NULL;
-    long value;
 
     memset(settings, 0, sizeof(*settings));
     settings->bucket = loc->bucket;
-    settings->jobs = MC_S3_DEFAULT_JOBS;
-    if (jobs && *jobs) {
-        value = strtol(jobs, &end, 10);
-        if (*end || value < 1 || value > MC_S3_JOBS_MAX) {
-            mc_err_set(err, MC_ENV_S3_JOBS "=%s: expected a whole number from 1 to %d", jobs,
-                       MC_S3_JOBS_MAX);
-            return -1;
-        }
-        settings->jobs = (int)value;
-    }
+    if (mc_s3_parse_tuning(getenv(MC_ENV_S3_JOBS), getenv(MC_ENV_S3_MULTIPART_MB), tuning,
+                           err) != 0)
+        return -1;
+    settings->jobs = tuning->jobs;
     settings->endpoint_name = "AWS_ENDPOINT_URL_S3";
     if (!endpoint || !*endpoint) {
         endpoint = getenv("AWS_ENDPOINT_URL");
@@ -172,6 +162,7 @@ struct session {
 static int open_session(struct session *s, const char *name, const char *url, int want_id,
                         const char *verb)
 {
+    struct mc_s3_tuning tuning;
     struct mc_err err;
 
     memset(s, 0, sizeof(*s));
@@ -185,7 +176,7 @@ static int open_session(struct session *s, const char *name, const char *url, in
         mc_s3_location_free(&s->loc);
         return MC_S3_EXIT_SETTINGS;
     }
-    if (load_settings(&s->settings, &s->loc, &err) != 0) {
+    if (load_settings(&s->settings, &tuning, &s->loc, &err) != 0) {
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
         mc_s3_location_free(&s->loc);
         return MC_S3_EXIT_SETTINGS;
@@ -205,6 +196,7 @@ static int open_session(struct session *s, const char *name, const char *url, in
     s->job.loc = &s->loc;
     s->job.id = s->id;
     s->job.warn = warn_line;
+    s->job.multipart_min = tuning.multipart_min;
     s->progress.client = s->client;
     s->progress.job = &s->job;
     return 0;

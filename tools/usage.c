@@ -54,6 +54,10 @@ const char cli_usage_run[] =
     "                      (redis://[[user]:password@]host[:port][/db] or\n"
     "                      unix:///path.sock[?db=N]; default $MONOCACHE_REDIS;\n"
     "                      prefer $MONOCACHE_REDIS_PASSWORD for the password)\n"
+    "  --s3 s3://BUCKET/PREFIX\n"
+    "                      upload the cache to PREFIX/<id>/ at its release\n"
+    "                      (default $MONOCACHE_S3; --existing s3://BUCKET/\n"
+    "                      PREFIX/<id> brings one from S3 first)\n"
     "  -h, --help          this help\n"
     "\n"
     "Exit status: the program's (run dies of its signal if it did); 125\n"
@@ -61,6 +65,7 @@ const char cli_usage_run[] =
 
 const char cli_usage_ls[] =
     "usage: monocache ls [--json] [--size] [--verbose] [--root DIR] [--redis URL]\n"
+    "       monocache ls --s3 s3://bucket/prefix [--json]\n"
     "\n"
     "Lists the caches under the root, one line each as they are found: id,\n"
     "creation time, locked, holders on this host, with $MONOCACHE_REDIS the\n"
@@ -120,10 +125,12 @@ const char cli_usage_gc[] =
 
 const char cli_usage_rm[] =
     "usage: monocache rm [--force] [--redis URL] ID|PATH...\n"
+    "       monocache rm --s3 s3://bucket/prefix/ID\n"
     "\n"
     "Wipes a cache now. Refuses a locked cache, one held by running processes,\n"
     "and one used on other hosts (counted in the Redis register), unless\n"
-    "--force (-f).\n";
+    "--force (-f). With --s3, deletes the cache's objects and index from S3\n"
+    "instead (meta.json first, so a pull never takes a half-deleted copy).\n";
 
 const char cli_usage_push[] =
     "usage: monocache push ID|PATH [--s3 s3://bucket/prefix] [--root DIR]\n"

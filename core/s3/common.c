@@ -139,8 +139,6 @@ long long mc_s3_part_size(long long size)
 {
     long long part = MC_S3_PART_SIZE;
 
-    if (size <= MC_S3_MULTIPART_THRESHOLD)
-        return 0;
     while ((size + part - 1) / part > MC_S3_PARTS_MAX)
         part *= 2;
     return part;

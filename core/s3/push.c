@@ -392,8 +392,12 @@ static int plan_entry(struct push *push, struct mc_entry *e, const struct mc_tre
         if (up->md5)
             mc_md5_of(e->target, strlen(e->target), up->md5[0]);
     } else {
-        up->part_size = mc_s3_part_size(e->size);
+        long long multipart_min = push->job->multipart_min
+                                      ? push->job->multipart_min
+                                      : (long long)MC_S3_MULTIPART_DEFAULT_MB << 20;
         unsigned char whole[MC_MD5_LEN];
+
+        up->part_size = e->size > multipart_min ? mc_s3_part_size(e->size) : 0;
 
         if (mc_s3_file_md5s(push->dir_fd, e->path, e->size, up->part_size, &up->md5, &up->parts,
                             whole, err) != 0) {
@@ -650,11 +654,11 @@ static int push_planned(struct push *push, struct mc_tree *local, struct mc_err 
 
         if (e->type == MC_ENTRY_DIR || strcmp(e->path, MC_S3_META_FILE) == 0)
             continue;
-        if (plan_entry(push, e, &old, &remote, err) < 0)
+        if (plan_entry(push, e, &old, &remote, err) < 0 || mc_s3_step(job->client, err) != 0)
             rc = -1;
     }
     changes = 0;
-    if (rc == 0)
+    if (rc == 0 && !push->failed)
         rc = plan_deletes(push, local, &remote, &changes);
     if (mc_s3_run(job->client, err) != 0)
         rc = -1;

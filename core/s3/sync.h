@@ -23,7 +23,6 @@
 #include "url.h"
 
 #define MC_S3_PART_SIZE (8LL * 1024 * 1024)
-#define MC_S3_MULTIPART_THRESHOLD (16LL * 1024 * 1024)
 #define MC_S3_PARTS_MAX 10000
 
 struct mc_s3_stats {
@@ -41,6 +40,7 @@ struct mc_s3_job {
     const char *label;          /* for messages: the local directory */
     mc_warn_fn warn;
     void *warn_ctx;
+    long long multipart_min;    /* push: larger files go in parts (0: the default) */
     struct mc_s3_stats stats;
 };
 
@@ -70,7 +70,8 @@ int mc_s3_list_caches(struct mc_s3_client *client, const struct mc_s3_location *
  * last shorter) have these MD5s: hex MD5 for one part, else the MD5 of the
  * concatenated part MD5s, "-", the number of parts. */
 void mc_s3_etag_of(const unsigned char (*part_md5)[MC_MD5_LEN], size_t parts, char *out);
-/* The part size push uses for a file of `size` bytes (0: one PUT). */
+/* The part size push uses for a file of `size` bytes sent in parts: 8 MiB,
+ * doubled until 10,000 parts hold it. */
 long long mc_s3_part_size(long long size);
 
 #endif

@@ -661,29 +661,46 @@ static long long start_due(struct mc_s3_client *client)
     return wait;
 }
 
-int mc_s3_run(struct mc_s3_client *client, struct mc_err *err)
+/* Starts what is due, moves data, finishes what is done; never waits.
+ * Sets *wait_ms to how long the caller may sleep. 0, or -1 (err). */
+static int step(struct mc_s3_client *client, long long *wait_ms, struct mc_err *err)
 {
     CURLMsg *msg;
     int left;
     int still;
 
+    *wait_ms = start_due(client);
+    if (client->settings->tick)
+        client->settings->tick(client->settings->tick_ctx);
+    if (curl_multi_perform(client->multi, &still) != CURLM_OK) {
+        mc_err_set(err, "S3: libcurl failed");
+        return -1;
+    }
+    while ((msg = curl_multi_info_read(client->multi, &left)) != NULL) {
+        struct mc_s3_op *op = NULL;
+
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&op);
+        finish(op, msg->data.result);
+    }
+    return 0;
+}
+
+int mc_s3_step(struct mc_s3_client *client, struct mc_err *err)
+{
+    long long wait;
+
+    return client->queue || client->running ? step(client, &wait, err) : 0;
+}
+
+int mc_s3_run(struct mc_s3_client *client, struct mc_err *err)
+{
+    long long wait;
+
     while (client->queue || client->running) {
-        long long wait = start_due(client);
-
-        if (client->settings->tick)
-            client->settings->tick(client->settings->tick_ctx);
-        if (curl_multi_perform(client->multi, &still) != CURLM_OK) {
-            mc_err_set(err, "S3: libcurl failed");
+        if (step(client, &wait, err) != 0)
             return -1;
-        }
-        while ((msg = curl_multi_info_read(client->multi, &left)) != NULL) {
-            struct mc_s3_op *op = NULL;
-
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&op);
-            finish(op, msg->data.result);
-        }
         if (client->running || client->queue)
             curl_multi_poll(client->multi, NULL, 0, (int)wait, NULL);
     }

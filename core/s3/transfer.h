@@ -23,8 +23,6 @@
 #define MC_S3_QUERY_MAX 4
 #define MC_S3_HEADERS_MAX 8
 #define MC_S3_ANSWER_MAX (32 * 1024 * 1024)
-#define MC_S3_DEFAULT_JOBS 16
-#define MC_S3_JOBS_MAX 256
 
 struct mc_s3_client;
 struct mc_s3_op;
@@ -101,6 +99,9 @@ void mc_s3_submit(struct mc_s3_client *client, struct mc_s3_op *op);
 /* Runs every queued request (and those done() callbacks queue) to the end.
  * 0, or -1 if the engine itself failed (err). */
 int mc_s3_run(struct mc_s3_client *client, struct mc_err *err);
+/* What mc_s3_run does in one turn, without waiting: lets transfers go on
+ * while the caller works (hashing the next file). 0, or -1 (err). */
+int mc_s3_step(struct mc_s3_client *client, struct mc_err *err);
 /* Asks the running transfers to stop (from done()): those queued fail. */
 void mc_s3_cancel(struct mc_s3_client *client, const char *why);
 /* After a cancelled run: requests may be queued again. */

@@ -256,3 +256,40 @@ int mc_s3_request_url(const struct mc_s3_endpoint *ep, const char *raw_path,
         rc |= mc_buf_printf(url, "?%s", canonical_query);
     return rc ? -1 : 0;
 }
+
+/* A whole number from min to max in text; 0, or -1. */
+static int whole_number(const char *text, long min, long max, long *out)
+{
+    char *end = NULL;
+
+    if (!isdigit((unsigned char)text[0]))
+        return -1;
+    *out = strtol(text, &end, 10);
+    return *end || *out < min || *out > max ? -1 : 0;
+}
+
+int mc_s3_parse_tuning(const char *jobs, const char *multipart_mb, struct mc_s3_tuning *out,
+                       struct mc_err *err)
+{
+    long value;
+
+    out->jobs = MC_S3_DEFAULT_JOBS;
+    out->multipart_min = (long long)MC_S3_MULTIPART_DEFAULT_MB << 20;
+    if (jobs && *jobs) {
+        if (whole_number(jobs, 1, MC_S3_JOBS_MAX, &value) != 0) {
+            mc_err_set(err, MC_ENV_S3_JOBS "=%s: expected a whole number from 1 to %d", jobs,
+                       MC_S3_JOBS_MAX);
+            return -1;
+        }
+        out->jobs = (int)value;
+    }
+    if (multipart_mb && *multipart_mb) {
+        if (whole_number(multipart_mb, 5, MC_S3_MULTIPART_MAX_MB, &value) != 0) {
+            mc_err_set(err, MC_ENV_S3_MULTIPART_MB "=%s: expected a size in MiB from 5 to %d",
+                       multipart_mb, MC_S3_MULTIPART_MAX_MB);
+            return -1;
+        }
+        out->multipart_min = (long long)value << 20;
+    }
+    return 0;
+}

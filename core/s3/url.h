@@ -11,6 +11,22 @@
 
 #define MC_S3_BUCKET_MAX 63
 #define MC_S3_KEY_MAX 1024
+#define MC_S3_DEFAULT_JOBS 16
+#define MC_S3_JOBS_MAX 256
+/* Files up to this size go in one PUT (as rclone's default upload cutoff),
+ * larger ones in parts, in parallel. */
+#define MC_S3_MULTIPART_DEFAULT_MB 200
+#define MC_S3_MULTIPART_MAX_MB (5 * 1024)   /* S3's limit for one PUT */
+
+struct mc_s3_tuning {
+    int jobs;                   /* parallel transfers */
+    long long multipart_min;    /* bytes: larger files go in parts */
+};
+
+/* MONOCACHE_S3_JOBS and MONOCACHE_S3_MULTIPART_MB (NULL or "": the
+ * defaults). 0, or -1 with err naming the variable. */
+int mc_s3_parse_tuning(const char *jobs, const char *multipart_mb, struct mc_s3_tuning *out,
+                       struct mc_err *err);
 
 /* Appends `text` URI-encoded as SigV4 wants: every byte but A-Z a-z 0-9
  * - _ . ~ as %XX (upper-case hex); '/' kept when keep_slash. 0 or -1. */

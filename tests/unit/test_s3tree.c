@@ -108,8 +108,8 @@ static void test_etags(void)
     is_str(etag, "065947336a2f2a95ba8899f3675c3be6-2", "two parts: MD5 of the MD5s, -2");
     mc_s3_etag_of(NULL, 0, etag);
     is_str(etag, "d41d8cd98f00b204e9800998ecf8427e", "an empty file");
-    is_int(mc_s3_part_size(16LL << 20), 0, "16 MiB: one PUT");
-    is_int(mc_s3_part_size((16LL << 20) + 1), 8LL << 20, "above: 8 MiB parts");
+    is_int(mc_s3_part_size(201LL << 20), 8LL << 20, "8 MiB parts");
+    is_int(mc_s3_part_size((80000LL << 20) + 1), 16LL << 20, "doubled when 10,000 would not hold it");
     ok(mc_s3_part_size(200LL << 30) * MC_S3_PARTS_MAX >= 200LL << 30,
        "200 GiB: parts big enough for 10,000");
 }

@@ -86,10 +86,34 @@ static void test_endpoints(void)
     mc_buf_free(&url);
 }
 
+static void test_tuning(void)
+{
+    struct mc_s3_tuning t;
+    struct mc_err err;
+    const char *bad[] = { "0", "257", "-1", "1x", " 4", "+4", "", NULL };
+    size_t i;
+
+    ok(mc_s3_parse_tuning(NULL, NULL, &t, &err) == 0, "no settings: the defaults");
+    is_int(t.jobs, 16, "... 16 transfers");
+    is_int(t.multipart_min, 200LL << 20, "... parts above 200 MiB");
+    ok(mc_s3_parse_tuning("4", "16", &t, &err) == 0 && t.jobs == 4 && t.multipart_min == 16LL << 20,
+       "MONOCACHE_S3_JOBS=4 MONOCACHE_S3_MULTIPART_MB=16");
+    ok(mc_s3_parse_tuning("256", "5120", &t, &err) == 0, "the largest values");
+    for (i = 0; bad[i + 1]; i++) {
+        ok(mc_s3_parse_tuning(bad[i], NULL, &t, &err) == -1 &&
+           strncmp(err.msg, "MONOCACHE_S3_JOBS=", 18) == 0, "jobs %s: refused, named", bad[i]);
+    }
+    ok(mc_s3_parse_tuning(NULL, "4", &t, &err) == -1 && strstr(err.msg, "MONOCACHE_S3_MULTIPART_MB=4"),
+       "multipart 4 MiB (below S3's 5 MiB part minimum): refused, named");
+    ok(mc_s3_parse_tuning(NULL, "5121", &t, &err) == -1, "multipart above 5 GiB: refused");
+    ok(mc_s3_parse_tuning(NULL, "99999999999999999999", &t, &err) == -1, "overflow: refused");
+}
+
 int main(void)
 {
     test_locations();
     test_keys();
     test_endpoints();
+    test_tuning();
     return done_testing();
 }
