@@ -196,6 +196,9 @@ mutants:
 bench: all helpers
 	$(TEST_ENV) bench/run.sh
 
+bench-s3: all
+	MC_BIN=$(abspath monocache) bench/s3.sh
+
 deps:
 	./scripts/install-deps
 

@@ -22,6 +22,9 @@
 #define MC_S3_CONNECT_TIMEOUT_S 10
 #define MC_S3_LOW_SPEED_BYTES 1
 #define MC_S3_LOW_SPEED_TIME_S 30
+/* Bigger than curl's 16 KiB: fewer callbacks, reads and writes per byte
+ * moved (both, per running transfer: 16 transfers hold 8 MiB). */
+#define MC_S3_BUFFER_BYTES (256L * 1024)
 #define MC_S3_POLL_MS 100
 #define MC_HTTP_SIMPLE_TIMEOUT_MS 2000
 #define MC_S3_URL_MAX (16 * 1024)
@@ -483,6 +486,8 @@ static int build_easy(struct mc_s3_op *op, struct mc_err *err)
         curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_line);
         curl_easy_setopt(easy, CURLOPT_HEADERDATA, op);
         curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+        curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, MC_S3_BUFFER_BYTES);
+        curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, MC_S3_BUFFER_BYTES);
         if (strcmp(op->method, "HEAD") == 0)
             curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
         if (op->body_mem || op->body_fd >= 0 || op->body_name) {
