@@ -389,6 +389,28 @@ static void sweep_tombstone(struct sweep *sweep, const char *name, const char *i
         say(sweep, MC_GC_FAILED, name, err.msg);
 }
 
+/* A download that its puller (flock()ing it while alive) left unfinished,
+ * untouched for a minute: removed, as a stale temporary file is. */
+static void sweep_pull_temp(struct sweep *sweep, int cache_fd, const char *name)
+{
+    struct stat st;
+    struct mc_err err;
+    int rc;
+
+    if (fstatat(cache_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
+        st.st_mtime >= time(NULL) - MC_GC_TEMP_AGE_SECONDS)
+        return;
+    if (sweep->dry_run) {
+        say(sweep, MC_GC_WOULD_TEMP, name, NULL);
+        return;
+    }
+    rc = mc_wipe_tombstone(sweep->root->cache_dir, name, &err);
+    if (rc == 0)
+        say(sweep, MC_GC_TEMP, name, NULL);
+    else if (rc < 0)
+        say(sweep, MC_GC_FAILED, name, err.msg);
+}
+
 static int sweep_cache_dir(struct sweep *sweep, struct mc_err *err)
 {
     DIR *dir = opendir(sweep->root->cache_dir);
@@ -406,6 +428,8 @@ static int sweep_cache_dir(struct sweep *sweep, struct mc_err *err)
 
         if (mc_name_is_tombstone(name, id))
             sweep_tombstone(sweep, name, id);
+        else if (mc_name_is_pull_temp(name, id))
+            sweep_pull_temp(sweep, dirfd(dir), name);
         else if (mc_id_valid(name) && !(sweep->except_id && strcmp(name, sweep->except_id) == 0))
             sweep_unheld_dir(sweep, dirfd(dir), name);
     }

@@ -63,13 +63,23 @@ int mc_name_is_lock_temp(const char *name, char *id)
            digits_then(name + MC_ID_LEN + sizeof(middle) - 1, ".tmp");
 }
 
+/* prefix<id>.<pid> */
+static int prefixed_id_pid(const char *name, const char *prefix, char *id)
+{
+    size_t prefix_len = strlen(prefix);
+
+    return strncmp(name, prefix, prefix_len) == 0 && id_then(name + prefix_len, id, ".", 1) &&
+           digits_then(name + prefix_len + MC_ID_LEN + 1, "");
+}
+
 int mc_name_is_tombstone(const char *name, char *id)
 {
-    size_t prefix_len = sizeof(MC_TOMB_PREFIX) - 1;
+    return prefixed_id_pid(name, MC_TOMB_PREFIX, id);
+}
 
-    return strncmp(name, MC_TOMB_PREFIX, prefix_len) == 0 &&
-           id_then(name + prefix_len, id, ".", 1) &&
-           digits_then(name + prefix_len + MC_ID_LEN + 1, "");
+int mc_name_is_pull_temp(const char *name, char *id)
+{
+    return prefixed_id_pid(name, MC_PULL_PREFIX, id);
 }
 
 int mc_path_is_lock(const char *path)

@@ -15,6 +15,7 @@ int mc_id_valid(const char *text);
 int mc_name_is_lock(const char *name, char *id);        /* <id>.lock */
 int mc_name_is_lock_temp(const char *name, char *id);   /* <id>.lock.<pid>.tmp */
 int mc_name_is_tombstone(const char *name, char *id);   /* .wipe-<id>.<pid> */
+int mc_name_is_pull_temp(const char *name, char *id);   /* .pull-<id>.<pid> */
 /* 1 if `path` is absolute and its last component is <id>.lock. */
 int mc_path_is_lock(const char *path);
 

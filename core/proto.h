@@ -53,6 +53,7 @@
 #define MC_LOCK_SUFFIX ".lock"
 #define MC_META_FILE "meta.json"
 #define MC_TOMB_PREFIX ".wipe-"
+#define MC_PULL_PREFIX ".pull-"
 /* In a run directory we made: what makes a sweep trust its other names. */
 #define MC_RUN_MARKER ".monocache-run"
 

@@ -53,17 +53,24 @@ MC_REAL_LIB=$(readlink -f "$MC_LIB")
 if [ "${MC_VALGRIND:-0}" = 1 ]; then
     # The shim starts the `monocache` next to libmonocache.so: put a copy of
     # the library next to a script that runs the real tool under memcheck.
-    mkdir -p "$T/vg"
+    # The tool starts the monocache-s3 next to itself: a copy of the tool in
+    # vg/real, next to a script that runs monocache-s3 under memcheck too.
+    mkdir -p "$T/vg/real"
     cp "$MC_LIB" "$T/vg/libmonocache.so"
+    cp "$MC_LIB" "$T/vg/real/libmonocache.so"
+    cp "$MC_BIN" "$T/vg/real/monocache"
     # Valgrind writes its own files under TMPDIR; where a test points TMPDIR
     # somewhere unusable, that one call runs the tool without memcheck.
-    cat > "$T/vg/monocache" <<VG
+    for tool in monocache:"$T/vg/real/monocache" monocache-s3:"$(dirname "$MC_BIN")/monocache-s3"; do
+        cat > "$T/vg/${tool%%:*}" <<VG
 #!/bin/sh
-[ -d "\${TMPDIR:-/tmp}" ] && [ -w "\${TMPDIR:-/tmp}" ] || exec "$MC_BIN" "\$@"
+[ -d "\${TMPDIR:-/tmp}" ] && [ -w "\${TMPDIR:-/tmp}" ] || exec "${tool#*:}" "\$@"
 exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-    --log-file="$T/vg/log.%p" "$MC_BIN" "\$@"
+    --log-file="$T/vg/log.%p" "${tool#*:}" "\$@"
 VG
-    chmod +x "$T/vg/monocache"
+        chmod +x "$T/vg/${tool%%:*}"
+    done
+    mv "$T/vg/monocache-s3" "$T/vg/real/monocache-s3"
     MC_LIB=$T/vg/libmonocache.so
     MC_BIN=$T/vg/monocache
 fi

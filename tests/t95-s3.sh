@@ -17,8 +17,6 @@ if [ ! -x "$S3RVER" ] || ! command -v aws > /dev/null || ! "$PY" -c 'import boto
     exit
 fi
 SIGN=${MC_HELPERS%/helpers}/unit/s3sign
-MC_S3_TOOL=$(dirname "$MC_BIN")/monocache-s3
-[ "${MC_VALGRIND:-0}" = 1 ] && MC_S3_TOOL=$(dirname "$(readlink -f "$MC_LIB")")/monocache-s3
 
 # s3rver on a free port, the proxy in front of it; all requests go through
 # the proxy, which logs them.
@@ -242,6 +240,28 @@ like "... an incomplete one says so" "$out" "0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b0
 ok "rm --s3 deletes a cache" mc rm --s3 "s3://testbucket/t/$id"
 is "... aws sees none of it" "$(awsq s3 ls "s3://testbucket/t/$id/" | wc -l)" 0
 refute "... nor its index" awsq s3api head-object --bucket testbucket --key "t/.monocache/$id.json"
+
+# --- 7a. Downloads whose puller died: gc removes them, and only them.
+stale=.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999999
+mkdir -p "$ROOT/cache/$stale/d" "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999998" \
+    "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999997" "$ROOT/cache/.pull-junk.1"
+echo x > "$ROOT/cache/$stale/d/f"
+touch -d '-2 minutes' "$ROOT/cache/$stale" "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999997" \
+    "$ROOT/cache/.pull-junk.1"
+rm -f "$T/locked"
+flock "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999997" sh -c ': > "$0"; sleep 30' "$T/locked" &
+holder=$!
+eventually 10 test -e "$T/locked"
+like "gc --dry-run: would remove a dead puller's download" "$(mc gc --dry-run)" "would remove $stale"
+ok "... still there" test -f "$ROOT/cache/$stale/d/f"
+like "gc removes it" "$(mc gc)" "removed $stale"
+ok "... gone" gone "$ROOT/cache/$stale"
+ok "... not a fresh one (its puller may be starting)" test -d "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999998"
+ok "... not one whose puller lives (flock)" test -d "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999997"
+ok "... not a name that is not ours" test -d "$ROOT/cache/.pull-junk.1"
+kill "$holder" 2> /dev/null
+wait "$holder" 2> /dev/null
+rm -rf "$ROOT/cache/.pull-"*
 
 # --- 7b. run --s3 and run --existing s3://...
 out=$(env -u MONOCACHE_S3 "$MC_BIN" run --root "$ROOT" --s3 s3://testbucket/r -- \

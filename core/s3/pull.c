@@ -4,6 +4,7 @@
  * an existing copy is brought up to date in place. Every object is checked
  * against its ETag as it arrives; meta.json is written last. */
 #include "common.h"
+#include "proto.h"
 #include "wipe.h"
 
 #include <errno.h>
@@ -466,7 +467,7 @@ static int open_copy(struct pull *pull, int cache_fd, const char *id, char *temp
         mc_err_sys(err, errno, "%s", pull->job->label);
         return -1;
     }
-    snprintf(temp, temp_size, ".pull-%s.%ld", id, (long)getpid());
+    snprintf(temp, temp_size, MC_PULL_PREFIX "%s.%ld", id, (long)getpid());
     if (mkdirat(cache_fd, temp, 0700) != 0 ||
         (pull->root_fd = openat(cache_fd, temp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
                                 O_CLOEXEC)) < 0) {
