@@ -251,8 +251,7 @@ static int load_s3(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc
     if (s3 && *s3) {
         if (mc_s3_parse_location(MC_ENV_S3, s3, &loc, err) != 0)
             return -1;
-        cfg->s3 = *loc.prefix ? mc_concat("s3://", loc.bucket, "/", loc.prefix, NULL)
-                              : mc_concat("s3://", loc.bucket, NULL);
+        cfg->s3 = mc_s3_location_url(&loc);
         mc_s3_location_free(&loc);
         if (!cfg->s3) {
             mc_err_set(err, MC_ENV_S3 ": out of memory");
@@ -268,8 +267,7 @@ static int load_s3(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc
                        cfg->existing);
             return -1;
         }
-        cfg->existing_s3 = *loc.prefix ? mc_concat("s3://", loc.bucket, "/", loc.prefix, NULL)
-                                       : mc_concat("s3://", loc.bucket, NULL);
+        cfg->existing_s3 = mc_s3_location_url(&loc);
         mc_s3_location_free(&loc);
         if (!cfg->existing_s3) {
             mc_err_set(err, MC_ENV_EXISTING ": out of memory");

@@ -373,20 +373,28 @@ static void sweep_unheld_dir(struct sweep *sweep, int cache_fd, const char *id)
     mc_cache_free(&cache);
 }
 
-static void sweep_tombstone(struct sweep *sweep, const char *name, const char *id)
+/* Removes a directory left by a dead process (its owner flock()s it while
+ * alive): `done` on success, `would` on a dry run, under the label `shown`. */
+static void sweep_dead_dir(struct sweep *sweep, const char *name, const char *shown,
+                           enum mc_gc_action done, enum mc_gc_action would)
 {
     struct mc_err err;
     int rc;
 
     if (sweep->dry_run) {
-        say(sweep, MC_GC_WOULD_TOMBSTONE, id, NULL);
+        say(sweep, would, shown, NULL);
         return;
     }
     rc = mc_wipe_tombstone(sweep->root->cache_dir, name, &err);
     if (rc == 0)
-        say(sweep, MC_GC_TOMBSTONE, id, NULL);
+        say(sweep, done, shown, NULL);
     else if (rc < 0)
         say(sweep, MC_GC_FAILED, name, err.msg);
+}
+
+static void sweep_tombstone(struct sweep *sweep, const char *name, const char *id)
+{
+    sweep_dead_dir(sweep, name, id, MC_GC_TOMBSTONE, MC_GC_WOULD_TOMBSTONE);
 }
 
 /* A download that its puller (flock()ing it while alive) left unfinished,
@@ -394,21 +402,10 @@ static void sweep_tombstone(struct sweep *sweep, const char *name, const char *i
 static void sweep_pull_temp(struct sweep *sweep, int cache_fd, const char *name)
 {
     struct stat st;
-    struct mc_err err;
-    int rc;
 
-    if (fstatat(cache_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
-        st.st_mtime >= time(NULL) - MC_GC_TEMP_AGE_SECONDS)
-        return;
-    if (sweep->dry_run) {
-        say(sweep, MC_GC_WOULD_TEMP, name, NULL);
-        return;
-    }
-    rc = mc_wipe_tombstone(sweep->root->cache_dir, name, &err);
-    if (rc == 0)
-        say(sweep, MC_GC_TEMP, name, NULL);
-    else if (rc < 0)
-        say(sweep, MC_GC_FAILED, name, err.msg);
+    if (fstatat(cache_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+        st.st_mtime < time(NULL) - MC_GC_TEMP_AGE_SECONDS)
+        sweep_dead_dir(sweep, name, name, MC_GC_TEMP, MC_GC_WOULD_TEMP);
 }
 
 static int sweep_cache_dir(struct sweep *sweep, struct mc_err *err)

@@ -65,9 +65,23 @@ static int valid_prefix(const char *prefix)
     return 1;
 }
 
+/* "NAME=url" for a variable, "name url" for a command's argument. */
+static const char *joiner(const char *name)
+{
+    const char *p;
+
+    for (p = name; *p; p++) {
+        if (islower((unsigned char)*p))
+            return " ";
+    }
+    return "=";
+}
+
 int mc_s3_parse_location(const char *name, const char *url, struct mc_s3_location *loc,
                          struct mc_err *err)
 {
+    const char *sep = joiner(name);
+
     const char *bucket;
     const char *slash;
     size_t bucket_len;
@@ -75,15 +89,15 @@ int mc_s3_parse_location(const char *name, const char *url, struct mc_s3_locatio
 
     memset(loc, 0, sizeof(*loc));
     if (strncmp(url, MC_S3_SCHEME, strlen(MC_S3_SCHEME)) != 0) {
-        mc_err_set(err, "%s=%s: expected s3://bucket/prefix", name, url);
+        mc_err_set(err, "%s%s%s: expected s3://bucket/prefix", name, sep, url);
         return -1;
     }
     bucket = url + strlen(MC_S3_SCHEME);
     slash = strchr(bucket, '/');
     bucket_len = slash ? (size_t)(slash - bucket) : strlen(bucket);
     if (!valid_bucket(bucket, bucket_len)) {
-        mc_err_set(err, "%s=%s: not a bucket name (3 to 63 letters, digits, '.', '-')", name,
-                   url);
+        mc_err_set(err, "%s%s%s: not a bucket name (3 to 63 letters, digits, '.', '-')", name,
+                   sep, url);
         return -1;
     }
     loc->bucket = strndup(bucket, bucket_len);
@@ -98,8 +112,8 @@ int mc_s3_parse_location(const char *name, const char *url, struct mc_s3_locatio
     }
     if (!valid_prefix(loc->prefix)) {
         mc_s3_location_free(loc);
-        mc_err_set(err, "%s=%s: not a usable prefix (empty parts, control characters, or "
-                   "too long)", name, url);
+        mc_err_set(err, "%s%s%s: not a usable prefix (empty parts, control characters, or "
+                   "too long)", name, sep, url);
         return -1;
     }
     return 0;
@@ -111,6 +125,12 @@ void mc_s3_location_free(struct mc_s3_location *loc)
     free(loc->prefix);
     loc->bucket = NULL;
     loc->prefix = NULL;
+}
+
+char *mc_s3_location_url(const struct mc_s3_location *loc)
+{
+    return *loc->prefix ? mc_concat(MC_S3_SCHEME, loc->bucket, "/", loc->prefix, NULL)
+                        : mc_concat(MC_S3_SCHEME, loc->bucket, NULL);
 }
 
 int mc_s3_split_cache(struct mc_s3_location *loc, char *id_out)

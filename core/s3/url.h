@@ -41,6 +41,9 @@ struct mc_s3_location {
 int mc_s3_parse_location(const char *name, const char *url, struct mc_s3_location *loc,
                          struct mc_err *err);
 void mc_s3_location_free(struct mc_s3_location *loc);
+/* "s3://bucket" or "s3://bucket/prefix", as written everywhere after
+ * parsing. NULL when out of memory. */
+char *mc_s3_location_url(const struct mc_s3_location *loc);
 
 /* A cache's location "s3://bucket/prefix/<id>": the id (a UUID) is taken
  * off the prefix into id_out (MC_ID_LEN + 1). 0, or -1 if the last part is
