@@ -71,6 +71,7 @@ VG
         chmod +x "$T/vg/${tool%%:*}"
     done
     mv "$T/vg/monocache-s3" "$T/vg/real/monocache-s3"
+    MC_REAL_LIB=$T/vg/real/libmonocache.so
     MC_LIB=$T/vg/libmonocache.so
     MC_BIN=$T/vg/monocache
 fi
