@@ -33,7 +33,7 @@ LDFLAGS ?=
 # Core files that are libc only: the shim links these and nothing else.
 CORE_LIBC = names hold safeopen lockfile launch reply ask
 CORE_FULL = err buf config redisconf log ids root dirlock meta jsontext session cache wipe \
-	release gc procs register
+	release gc procs register pullguard
 SHIM = init exit signals sigwait fds spawn helper api
 TOOLS = main usage cmd_run cmd_ls cmd_holders cmd_meta cmd_gc cmd_s3 watch watch_share s3run
 # S3: only monocache-s3 links these (and libcurl, OpenSSL, expat); the

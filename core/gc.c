@@ -145,7 +145,8 @@ static void sweep_lock_file(struct sweep *sweep, int run_fd, const char *name, c
 }
 
 /* <id>.lock.<pid>.tmp: a lock file being created by a process that died
- * before linking it into place. */
+ * before linking it into place; <id>.pull: a pull guard whose holder died
+ * before removing it (pullguard.h). */
 static void sweep_temp_file(struct sweep *sweep, int run_fd, const char *name)
 {
     struct stat st;
@@ -179,7 +180,8 @@ static int sweep_run_dir(struct sweep *sweep, struct mc_err *err)
         if (mc_name_is_lock(entry->d_name, id)) {
             remember_lock(sweep, &cap, id);
             sweep_lock_file(sweep, dirfd(dir), entry->d_name, id);
-        } else if (mc_name_is_lock_temp(entry->d_name, id)) {
+        } else if (mc_name_is_lock_temp(entry->d_name, id) ||
+                   mc_name_is_pull_guard(entry->d_name, id)) {
             sweep_temp_file(sweep, dirfd(dir), entry->d_name);
         }
     }

@@ -51,6 +51,7 @@
 #define MC_CACHE_SUBDIR "cache"
 #define MC_RUN_SUBDIR "run"
 #define MC_LOCK_SUFFIX ".lock"
+#define MC_PULL_GUARD_SUFFIX ".pull"
 #define MC_META_FILE "meta.json"
 #define MC_TOMB_PREFIX ".wipe-"
 #define MC_PULL_PREFIX ".pull-"

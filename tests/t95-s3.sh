@@ -218,7 +218,7 @@ PROXY_PID=$!
 eventually 20 test -s "$T/proxy.port"
 out=$(mc pull "s3://testbucket/t/$id" 2>&1)
 like "... meanwhile, no pull takes the incomplete copy in S3" "$out" \
-    "not a complete cache|held by a tree"
+    "not a complete cache|held by a tree|changes not uploaded yet"
 ok "monocache push completes it" mc push "$id"
 is "... every file there" "$(awsq s3 ls "s3://testbucket/t/$id/" | grep -c ' f[0-9]')" 40
 refute "... and the pending mark is gone" grep -q s3_pending "$ROOT/cache/$id/meta.json"
@@ -240,6 +240,22 @@ like "... an incomplete one says so" "$out" "0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b0
 ok "rm --s3 deletes a cache" mc rm --s3 "s3://testbucket/t/$id"
 is "... aws sees none of it" "$(awsq s3 ls "s3://testbucket/t/$id/" | wc -l)" 0
 refute "... nor its index" awsq s3api head-object --bucket testbucket --key "t/.monocache/$id.json"
+
+# --- 6b. Names S3 escapes in listings (encoding-type=url): space, +, %, UTF-8.
+order
+odd=$(printf 'a b+c%%41 caf\xc3\xa9.txt')
+with_cache sh -c 'echo v > "$MONOCACHE_PATH/$1"; echo "$MONOCACHE_ID" > "$0"' "$T/id" "$odd"
+id=$(cat "$T/id")
+ok "a name with space, +, %41 and UTF-8: in S3 under that very key (aws)" \
+    awsq s3api head-object --bucket testbucket --key "t/$id/$odd"
+out=$(with_cache env MONOCACHE_EXISTING="s3://testbucket/t/$id" MONOCACHE_LOCK=1 sh -c 'cat "$MONOCACHE_PATH/$0"' "$odd")
+is "... brought back under its name" "$out" v
+order
+mc push "$id" > /dev/null
+is "... and a push after sends nothing (the listing's names are the files')" \
+    "$(grep -v '^GET' "$T/requests" | grep -c "$id")" 0
+mc unlock "$id" > /dev/null
+mc gc > /dev/null
 
 # --- 7a. Downloads whose puller died: gc removes them, and only them.
 stale=.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999999

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "meta.h"
 #include "proto.h"
+#include "pullguard.h"
 #include "s3/url.h"
 #include "s3run.h"
 
@@ -114,8 +115,7 @@ int cmd_pull(int argc, char **argv)
     struct mc_s3_location loc;
     struct mc_root root;
     struct mc_err err;
-    struct stat st;
-    char *lock_path;
+    struct mc_pull_guard guard;
     int rc;
     int i;
 
@@ -150,19 +150,31 @@ int cmd_pull(int argc, char **argv)
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
         return MC_EXIT_FAILED;
     }
-    lock_path = mc_concat(root.run_dir, "/", id, ".lock", NULL);
-    if (lock_path && lstat(lock_path, &st) == 0) {
+    if (mc_pull_guard_take(&root, id, &guard, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "pull: %s", err.msg);
+        mc_root_free(&root);
+        return MC_EXIT_FAILED;
+    }
+    switch (mc_local_copy_state(&root, id)) {
+    case MC_LOCAL_HELD:
         mc_log_always(MC_LOG_ERROR, "pull: %s/%s is held by a tree here; pull when it ends",
                       root.cache_dir, id);
         rc = MC_EXIT_FAILED;
-    } else {
+        break;
+    case MC_LOCAL_PENDING:
+        mc_log_always(MC_LOG_ERROR, "pull: %s/%s has changes not uploaded yet (or an unreadable "
+                      "meta.json); refused: monocache push %s first, or rm --force it",
+                      root.cache_dir, id, id);
+        rc = MC_EXIT_FAILED;
+        break;
+    default:
         args[1] = url;
         args[2] = root.cache_dir;
         rc = tool_status(mc_s3_tool_run(args, &err), &err);
         if (rc == 0)
             printf("%s/%s\n", root.cache_dir, id);
     }
-    free(lock_path);
+    mc_pull_guard_drop(&guard);
     mc_root_free(&root);
     return rc;
 }

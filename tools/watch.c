@@ -13,6 +13,7 @@
 #include "lockfile.h"
 #include "log.h"
 #include "proto.h"
+#include "pullguard.h"
 #include "meta.h"
 #include "release.h"
 #include "reply.h"
@@ -171,27 +172,43 @@ static int s3_ready(const char *url, struct mc_err *err)
 /* MONOCACHE_EXISTING=s3://bucket/prefix/<id>: brought into
  * <root>/cache/<id> by monocache-s3 (what changed only, when a copy is
  * there and no tree here holds it), then attached to like any cache. */
+/* MONOCACHE_EXISTING=s3://...: brings the cache here, then attaches to it,
+ * under the pull guard, so that trees starting together on it share one
+ * download and one copy. A copy that a tree holds, or whose upload is
+ * pending, is newer than S3: attached as it is. */
 static int attach_from_s3(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
 {
     char label[MC_PATH_MAX + 32];
-    char *lock_path = NULL;
-    char *path = NULL;
     const char *args[] = { "pull", cfg->existing, NULL, NULL };
-    struct stat st;
+    struct mc_pull_guard guard;
+    char *path = NULL;
     int rc;
 
     snprintf(label, sizeof(label), MC_ENV_EXISTING "=%s", cfg->existing);
     if (mc_root_open(cfg->root, cfg->tmpdir, MC_ROOT_CREATE, &answer->root, err) != 0)
         return -1;
     args[2] = answer->root.cache_dir;
-    lock_path = mc_concat(answer->root.run_dir, "/", cfg->existing_s3_id, ".lock", NULL);
     path = mc_concat(answer->root.cache_dir, "/", cfg->existing_s3_id, NULL);
-    if (!lock_path || !path) {
+    if (!path) {
         mc_err_set(err, "%s: out of memory", label);
-        rc = -1;
-    } else if (lstat(lock_path, &st) == 0) {
-        rc = 0;     /* held here: the live copy is the freshest */
-    } else {
+        mc_root_free(&answer->root);
+        return -1;
+    }
+    if (mc_pull_guard_take(&answer->root, cfg->existing_s3_id, &guard, err) != 0) {
+        free(path);
+        mc_root_free(&answer->root);
+        return -1;
+    }
+    switch (mc_local_copy_state(&answer->root, cfg->existing_s3_id)) {
+    case MC_LOCAL_HELD:
+        rc = 0;
+        break;
+    case MC_LOCAL_PENDING:
+        mc_log_always(MC_LOG_WARN, "%s: the copy here, %s, has changes not uploaded yet (or an "
+                      "unreadable meta.json): using it as it is", label, path);
+        rc = 0;
+        break;
+    default: {
         struct mc_err why;
 
         rc = mc_s3_tool_run(args, &why);
@@ -200,11 +217,12 @@ static int attach_from_s3(struct mc_config *cfg, struct answer *answer, struct m
         else if (rc < 0)
             mc_err_set(err, "%s: %s", label, why.msg);
     }
+    }
     mc_root_free(&answer->root);
     memset(&answer->root, 0, sizeof(answer->root));
     if (rc == 0)
         rc = attach(label, path, 1, cfg, answer, err);
-    free(lock_path);
+    mc_pull_guard_drop(&guard);
     free(path);
     return rc;
 }
@@ -550,7 +568,8 @@ static void give_up(struct answer *answer)
  * an S3 home (MONOCACHE_S3, or where it came from) says where it goes. */
 static int mark_counted(struct mc_config *cfg, struct mc_err *err)
 {
-    const char *s3_home = cfg->existing_s3 ? cfg->existing_s3 : cfg->s3;
+    /* MONOCACHE_S3 (run --s3) if given, else where it came from. */
+    const char *s3_home = cfg->s3 ? cfg->s3 : cfg->existing_s3;
 
     if ((!cfg->redis || !cfg->redis->enabled) && !s3_home)
         return 0;

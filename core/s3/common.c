@@ -50,6 +50,8 @@ int mc_s3_list_all(struct mc_s3_client *client, const char *prefix, struct mc_s3
         rc = op ? 0 : -1;
         rc |= op ? mc_s3_op_query(op, "list-type", "2") : 0;
         rc |= op ? mc_s3_op_query(op, "prefix", prefix) : 0;
+        /* Keys as %XX: XML 1.0 cannot carry every byte a file name can. */
+        rc |= op ? mc_s3_op_query(op, "encoding-type", "url") : 0;
         if (token && op)
             rc |= mc_s3_op_query(op, "continuation-token", token);
         if (rc != 0)
@@ -70,6 +72,16 @@ int mc_s3_list_all(struct mc_s3_client *client, const char *prefix, struct mc_s3
     if (rc != 0) {
         mc_s3_listing_free(out);
         return -1;
+    }
+    for (size_t i = 0; i < out->count; i++) {
+        if (strncmp(out->objects[i].key, prefix, strlen(prefix)) != 0) {
+            /* Callers strip the prefix, and push and rm delete what is
+             * listed: a key outside it is never acted on. */
+            mc_err_set(err, "S3 listing of %s: the server answered a key outside it; refused",
+                       prefix);
+            mc_s3_listing_free(out);
+            return -1;
+        }
     }
     if (out->count)
         qsort(out->objects, out->count, sizeof(*out->objects), by_key);
@@ -185,17 +197,24 @@ int mc_s3_file_md5s(int dir_fd, const char *path, long long size, long long part
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     const char *name;
     int parent = mc_open_parent(dir_fd, path, 0, &name);
-    int fd = parent >= 0 ? openat(parent, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    /* Never blocks on a FIFO swapped in since the scan. */
+    int fd = parent >= 0 ? openat(parent, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+                         : -1;
     struct stat st;
     size_t i;
     int rc = 0;
 
     *md5 = calloc(count ? count : 1, sizeof(**md5));
     *parts = count;
-    if (fd < 0 || !chunk || !ctx || !*md5 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_size != size) {
-        mc_err_set(err, "%s: changed or unreadable while being read%s%s", path,
-                   errno ? ": " : "", errno ? strerror(errno) : "");
+    if (fd < 0) {
+        mc_err_sys(err, errno, "%s: cannot read it", path);
+        rc = -1;
+    } else if (!chunk || !ctx || !*md5) {
+        mc_err_set(err, "%s: out of memory", path);
+        rc = -1;
+    } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != size) {
+        mc_err_set(err, "%s: changed while being read (no longer the regular file of %lld "
+                   "bytes it was)", path, size);
         rc = -1;
     }
     if (whole)

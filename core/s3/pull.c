@@ -4,7 +4,9 @@
  * an existing copy is brought up to date in place. Every object is checked
  * against its ETag as it arrives; meta.json is written last. */
 #include "common.h"
+#include "meta.h"
 #include "proto.h"
+#include "release.h"
 #include "wipe.h"
 
 #include <errno.h>
@@ -17,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MC_PULL_TEMP_PREFIX ".monocache-pull."
 
 struct pull {
     struct mc_s3_job *job;
@@ -162,6 +163,8 @@ static int submit_range(struct download *d, const char *key, size_t index)
         goto fail;
     op->sink_dir_fd = d->pull->root_fd;
     op->sink_offset = (off_t)start;
+    op->sink_limited = 1;
+    op->sink_max = (off_t)(d->part_size ? end - start + 1 : d->size);
     if (d->part_size) {
         snprintf(range, sizeof(range), "bytes=%lld-%lld", start, end);
         if (mc_s3_op_header(op, "range", range) != 0)
@@ -181,9 +184,13 @@ static long long fetch_part_size(const struct mc_entry *e, const struct mc_s3_ob
     size_t parts = etag_parts(obj->etag);
     long long guess = mc_s3_part_size(obj->size);
 
-    if (parts < 2)
+    if (parts < 2 || parts > MC_S3_PARTS_MAX)
         return 0;       /* one MD5 for the whole: one GET checks it */
-    if (e && e->part_size && e->etag && strcmp(e->etag, obj->etag) == 0)
+    /* The index's part size, if it is one S3 allows and it makes as many
+     * parts as the ETag says: an index is not trusted to make us send a
+     * request per byte. */
+    if (e && e->etag && strcmp(e->etag, obj->etag) == 0 && e->part_size >= MC_S3_PART_MIN &&
+        (size_t)((obj->size + e->part_size - 1) / e->part_size) == parts)
         return e->part_size;
     if (parts > 1 && guess && (size_t)((obj->size + guess - 1) / guess) == parts)
         return guess;
@@ -305,18 +312,44 @@ static int make_dir(struct pull *pull, const struct mc_entry *e, struct mc_err *
     return rc;
 }
 
+/* The mode a pulled entry gets: permission bits only (no setuid, setgid or
+ * sticky from a stranger's index), and always enough for us to update and
+ * wipe it (u+rw, u+rwx for a directory). */
+static mode_t safe_mode(const struct mc_entry *e)
+{
+    return (e->mode & 0777) | (e->type == MC_ENTRY_DIR ? 0700 : 0600);
+}
+
+/* Through a descriptor of the entry itself, opened without following a
+ * link, and only if it is what the index says: nothing outside the cache
+ * is ever changed, whatever the index or a racing process does. */
 static void restore_entry(struct pull *pull, const struct mc_entry *e)
 {
     struct timespec times[2] = { { e->mtime_s, e->mtime_ns }, { e->mtime_s, e->mtime_ns } };
     const char *name;
     int parent = mc_open_parent(pull->root_fd, e->path, 0, &name);
+    struct stat st;
+    int fd;
 
     if (parent < 0)
         return;
-    if (e->type != MC_ENTRY_LINK)
-        fchmodat(parent, name, e->mode, 0);
-    utimensat(parent, name, times, AT_SYMLINK_NOFOLLOW);
+    if (e->type == MC_ENTRY_LINK) {
+        if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+            utimensat(parent, name, times, AT_SYMLINK_NOFOLLOW);
+        close(parent);
+        return;
+    }
+    fd = openat(parent, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+                                  (e->type == MC_ENTRY_DIR ? O_DIRECTORY : 0));
     close(parent);
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) == 0 &&
+        (e->type == MC_ENTRY_DIR ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode))) {
+        fchmod(fd, safe_mode(e));
+        futimens(fd, times);
+    }
+    close(fd);
 }
 
 /* Modes and times, deepest first so that a read-only directory is made so
@@ -450,14 +483,59 @@ static int fetch_all(struct pull *pull, const struct mc_tree *local,
         *err = pull->err;
         rc = -1;
     }
-    if (rc == 0 && mc_tree_find(&pull->index, MC_S3_META_FILE))
-        restore_entry(pull, mc_tree_find(&pull->index, MC_S3_META_FILE));
     return rc;
 }
 
-static int open_copy(struct pull *pull, int cache_fd, const char *id, char *temp, size_t temp_size,
-                     struct mc_tree *local, struct mc_err *err)
+static int set_home(cJSON *meta, void *ctx, struct mc_err *err)
 {
+    while (cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3_PENDING))
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, MC_META_S3_PENDING);
+    if (mc_meta_set_key(meta, MC_META_S3, cJSON_CreateString(ctx)) != 0) {
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* The copy's meta.json must name this cache, and says where it came from
+ * (not where the one who uploaded it says it goes: a later release uploads
+ * there), with no pending mark. */
+static int own_meta(struct pull *pull, const char *cache_dir, const char *name,
+                    struct mc_err *err)
+{
+    char *url = mc_s3_location_url(pull->job->loc);
+    char *path = mc_concat(cache_dir, "/", name, NULL);
+    const struct mc_entry *indexed = mc_tree_find(&pull->index, MC_S3_META_FILE);
+    const cJSON *home;
+    cJSON *meta = NULL;
+    int rc;
+
+    if (!url || !path) {
+        mc_err_set(err, "out of memory");
+        rc = -1;
+    } else if (mc_meta_read(pull->root_fd, path, &meta, err) != 0 ||
+               mc_meta_check_id(meta, pull->job->id, path, err) != 0) {
+        rc = -1;
+    } else if ((home = cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3)) &&
+               cJSON_IsString(home) && strcmp(home->valuestring, url) == 0 &&
+               !cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3_PENDING)) {
+        rc = 0;     /* as it should be: left as it came */
+    } else {
+        rc = mc_meta_update(pull->root_fd, path, pull->job->id, set_home, url, err);
+    }
+    cJSON_Delete(meta);
+    if (rc == 0 && indexed)
+        restore_entry(pull, indexed);
+    free(url);
+    free(path);
+    return rc;
+}
+
+static int open_copy(struct pull *pull, const char *cache_dir, int cache_fd, const char *id,
+                     char *temp, size_t temp_size, struct mc_tree *local, struct mc_err *err)
+{
+    int rc;
+
     pull->root_fd = openat(cache_fd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (pull->root_fd >= 0) {
         temp[0] = '\0';
@@ -468,7 +546,11 @@ static int open_copy(struct pull *pull, int cache_fd, const char *id, char *temp
         return -1;
     }
     snprintf(temp, temp_size, MC_PULL_PREFIX "%s.%ld", id, (long)getpid());
-    if (mkdirat(cache_fd, temp, 0700) != 0 ||
+    /* One of a dead puller whose pid was ours (another pid namespace). */
+    rc = mkdirat(cache_fd, temp, 0700);
+    if (rc != 0 && errno == EEXIST && mc_wipe_tombstone(cache_dir, temp, err) == 0)
+        rc = mkdirat(cache_fd, temp, 0700);
+    if (rc != 0 ||
         (pull->root_fd = openat(cache_fd, temp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
                                 O_CLOEXEC)) < 0) {
         mc_err_sys(err, errno, "%s: cannot make %s", pull->job->label, temp);
@@ -516,12 +598,16 @@ int mc_s3_pull(struct mc_s3_job *job, const char *cache_dir, struct mc_err *err)
         cache_fd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (cache_fd < 0)
             mc_err_sys(err, errno, "%s", cache_dir);
-        rc = cache_fd >= 0 ? open_copy(&pull, cache_fd, job->id, temp, sizeof(temp), &local,
-                                       err) : -1;
+        rc = cache_fd >= 0 ? open_copy(&pull, cache_dir, cache_fd, job->id, temp, sizeof(temp),
+                                       &local, err) : -1;
         if (rc == 0) {
             read_index(&pull);
             rc = fetch_all(&pull, &local, &remote, err);
         }
+        if (rc == 0)
+            rc = own_meta(&pull, cache_dir, temp[0] ? temp : job->id, err);
+        if (rc == 0 && temp[0])
+            flock(pull.root_fd, LOCK_EX | LOCK_NB);   /* the meta edit let it go */
         if (rc == 0 && temp[0] && renameat(cache_fd, temp, cache_fd, job->id) != 0) {
             mc_err_sys(err, errno, "%s/%s: cannot put the copy in place (did it appear "
                        "meanwhile?)", cache_dir, job->id);

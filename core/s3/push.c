@@ -504,6 +504,7 @@ static void read_old_index(struct push *push, struct mc_tree *old, char **old_te
  * this copy's state, not of the cache). malloc'd in *body. */
 static int meta_body(struct push *push, char **body, size_t *len, struct mc_err *err)
 {
+    char *text;
     cJSON *meta = NULL;
     int rc = mc_meta_read(push->dir_fd, push->job->label, &meta, err);
 
@@ -515,8 +516,11 @@ static int meta_body(struct push *push, char **body, size_t *len, struct mc_err 
         return mc_read_small_file(push->dir_fd, MC_S3_META_FILE, body, len, err);
     }
     cJSON_DeleteItemFromObjectCaseSensitive(meta, MC_META_S3_PENDING);
-    *body = cJSON_PrintUnformatted(meta);
+    text = cJSON_PrintUnformatted(meta);
     cJSON_Delete(meta);
+    /* As mc_meta_write will write it when the mark is taken off. */
+    *body = text ? mc_concat(text, "\n", NULL) : NULL;
+    free(text);
     if (!*body) {
         mc_err_set(err, "out of memory");
         return -1;
@@ -668,8 +672,25 @@ static int push_planned(struct push *push, struct mc_tree *local, struct mc_err 
         *err = push->err;
         rc = -1;
     }
-    if (rc == 0)
+    if (rc == 0) {
+        /* meta.json as S3 has it (a release's pending mark, set and taken
+         * off, changes only its time here): its entry as the index had it,
+         * so that a push with nothing else changed sends nothing. */
+        const struct mc_entry *was = mc_tree_find(&old, MC_S3_META_FILE);
+        char *body;
+        size_t len;
+
+        if (meta_body(push, &body, &len, err) == 0) {
+            meta->size = (long long)len;    /* what S3 gets, without the mark */
+            free(body);
+        }
+        if (was && same_meta(push, remote_meta)) {
+            meta->mtime_s = was->mtime_s;
+            meta->mtime_ns = was->mtime_ns;
+            meta->mode = was->mode;
+        }
         index_text = mc_index_write(local, job->id);
+    }
     if (rc == 0 && !index_text) {
         mc_err_set(err, "out of memory");
         rc = -1;

@@ -24,6 +24,7 @@
 
 #define MC_S3_PART_SIZE (8LL * 1024 * 1024)
 #define MC_S3_PARTS_MAX 10000
+#define MC_S3_PART_MIN (5LL * 1024 * 1024)      /* S3's smallest part but the last */
 
 struct mc_s3_stats {
     long long files_total;      /* to transfer */

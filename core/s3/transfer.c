@@ -296,6 +296,11 @@ static size_t write_answer(char *data, size_t size, size_t count, void *user)
     op->client->received += (long long)len;
     if ((op->sink_fd < 0 && !op->sink_name) || op->status / 100 != 2)
         return mc_buf_add(&op->answer, data, len) == 0 ? len : 0;
+    if (op->sink_limited && op->received + (off_t)len > op->sink_max) {
+        mc_err_set(&op->err, "s3 %s: the server sent more than the %lld bytes listed", op->key,
+                   (long long)op->sink_max);
+        return 0;
+    }
     while (done < len) {
         put = pwrite(op->sink_fd, data + done, len - done, op->sink_offset + op->received);
         if (put <= 0) {

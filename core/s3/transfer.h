@@ -20,7 +20,7 @@
 
 #define MC_MD5_LEN 16
 
-#define MC_S3_QUERY_MAX 4
+#define MC_S3_QUERY_MAX 6
 #define MC_S3_HEADERS_MAX 8
 #define MC_S3_ANSWER_MAX (32 * 1024 * 1024)
 
@@ -48,6 +48,8 @@ struct mc_s3_op {
     int sink_dir_fd;                        /* with sink_name: the file is */
     char *sink_name;                        /* opened only while received (owned) */
     off_t sink_offset;
+    int sink_limited;                       /* more than sink_max bytes: an error */
+    off_t sink_max;
     mc_s3_done_fn done;
     void *ctx;
 

@@ -188,7 +188,8 @@ static int scan_dir(struct scan *scan, int dir_fd, const char *prefix, int depth
         return -1;
     }
     while (rc == 0 && (ent = readdir(dir)) != NULL) {
-        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
+        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0 ||
+            strncmp(ent->d_name, MC_PULL_TEMP_PREFIX, strlen(MC_PULL_TEMP_PREFIX)) == 0)
             continue;
         if ((size_t)snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "/" : "",
                              ent->d_name) >= sizeof(path)) {
@@ -301,6 +302,26 @@ static int whole_in_range(double value)
     return value >= 0 && value <= 9007199254740992.0;
 }
 
+/* "" or ".d[d...]" (up to nine digits, a fraction of a second: ".5" is
+ * half a second) into *ns. 0, or -1. */
+static int read_nanoseconds(const char *text, long *ns)
+{
+    int digits = 0;
+
+    *ns = 0;
+    if (*text == '\0')
+        return 0;
+    if (*text++ != '.')
+        return -1;
+    for (; *text >= '0' && *text <= '9' && digits < 9; text++, digits++)
+        *ns = *ns * 10 + (*text - '0');
+    if (*text || digits == 0)
+        return -1;
+    for (; digits < 9; digits++)
+        *ns *= 10;
+    return 0;
+}
+
 static int read_entry(const cJSON *item, struct mc_entry *e)
 {
     const cJSON *path = cJSON_GetObjectItemCaseSensitive(item, "path");
@@ -329,8 +350,7 @@ static int read_entry(const cJSON *item, struct mc_entry *e)
         return -1;
     e->mode = (mode_t)mode->valuedouble;
     e->mtime_s = strtoll(mtime->valuestring, &dot, 10);
-    e->mtime_ns = *dot == '.' ? strtol(dot + 1, NULL, 10) : 0;
-    if (e->mtime_ns < 0 || e->mtime_ns > 999999999)
+    if (read_nanoseconds(dot, &e->mtime_ns) != 0)
         return -1;
     if ((cJSON_IsNumber(size) && !whole_in_range(size->valuedouble)) ||
         (cJSON_IsNumber(part) && !whole_in_range(part->valuedouble)))
@@ -366,9 +386,15 @@ int mc_index_read(const char *text, size_t len, struct mc_tree *tree, struct mc_
         }
     }
     cJSON_Delete(root);
+    if (rc == 0)
+        mc_tree_sort(tree);
+    for (size_t i = 1; rc == 0 && i < tree->count; i++) {
+        if (strcmp(tree->entries[i - 1].path, tree->entries[i].path) == 0) {
+            mc_err_set(err, "the cache's index names %s twice", tree->entries[i].path);
+            rc = -1;
+        }
+    }
     if (rc != 0)
         mc_tree_free(tree);
-    else
-        mc_tree_sort(tree);
     return rc;
 }

@@ -9,6 +9,9 @@
 
 #include "err.h"
 
+/* A file being downloaded into a copy (pull.c): never part of a tree. */
+#define MC_PULL_TEMP_PREFIX ".monocache-pull."
+
 #include <stddef.h>
 #include <sys/types.h>
 

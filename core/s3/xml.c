@@ -112,6 +112,7 @@ struct listing_ctx {
     size_t prefix_cap;
     int failed;
     int is_listing;
+    int url_encoded;            /* EncodingType url: keys are %XX-encoded */
 };
 
 static int grow(void **items, size_t *cap, size_t count, size_t size)
@@ -173,13 +174,52 @@ static void on_listing(struct walker *w, const char *path, const char *text)
         out->truncated = strcmp(text, "true") == 0;
     } else if (strcmp(path, "/ListBucketResult/NextContinuationToken") == 0) {
         replace(&out->next_token, text);
+    } else if (strcmp(path, "/ListBucketResult/EncodingType") == 0) {
+        c->url_encoded = strcmp(text, "url") == 0;
     }
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* %XX (and '+', as S3 writes a space there) decoded in place. 0, or -1 for
+ * a bad escape or a NUL byte. */
+static int url_decode(char *text)
+{
+    char *out = text;
+    char *in;
+
+    for (in = text; *in; in++) {
+        if (*in == '%') {
+            int hi = hex_value(in[1]);
+            int lo = hi >= 0 ? hex_value(in[2]) : -1;
+
+            if (lo < 0 || (hi == 0 && lo == 0))
+                return -1;
+            *out++ = (char)(hi * 16 + lo);
+            in += 2;
+        } else {
+            *out++ = *in == '+' ? ' ' : *in;
+        }
+    }
+    *out = '\0';
+    return 0;
 }
 
 int mc_s3_parse_listing(const char *xml, size_t len, struct mc_s3_listing *out,
                         struct mc_err *err)
 {
-    struct listing_ctx c = { out, { NULL, NULL, 0 }, out->count, out->prefix_count, 0, 0 };
+    struct listing_ctx c = { out, { NULL, NULL, 0 }, out->count, out->prefix_count, 0, 0, 0 };
+    size_t first = out->count;
+    size_t first_prefix = out->prefix_count;
     size_t i;
     int rc;
 
@@ -191,6 +231,12 @@ int mc_s3_parse_listing(const char *xml, size_t len, struct mc_s3_listing *out,
     free(c.current.etag);
     for (i = 0; i < out->count; i++) {
         if (!out->objects[i].key || !out->objects[i].etag)
+            c.failed = 1;
+        else if (c.url_encoded && i >= first && url_decode(out->objects[i].key) != 0)
+            c.failed = 1;
+    }
+    for (i = first_prefix; c.url_encoded && i < out->prefix_count; i++) {
+        if (!out->prefixes[i] || url_decode(out->prefixes[i]) != 0)
             c.failed = 1;
     }
     if (rc != 0 || c.failed || !c.is_listing) {
