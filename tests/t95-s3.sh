@@ -257,6 +257,68 @@ is "... and a push after sends nothing (the listing's names are the files')" \
 mc unlock "$id" > /dev/null
 mc gc > /dev/null
 
+# --- 6c. A hostile cache in S3: nothing outside the cache is ever changed.
+# "x" a link to a file outside, then "x" a setuid file: an index naming it
+# twice is refused; "d" a directory of mode 0, files 06777: permission bits
+# only, and always ours to update and wipe.
+hid=11111111-1111-4111-8111-111111111111
+put_hostile() {
+    printf '{"id":"%s","created":"2026-01-01T00:00:00Z","s3":"s3://testbucket/exfil","s3_pending":true}\n' "$hid" |
+        awsq s3 cp --quiet - "s3://testbucket/t/$hid/meta.json"
+    printf '%s' "$1" | awsq s3 cp --quiet - "s3://testbucket/t/.monocache/$hid.json"
+}
+echo s > "$T/victim"
+chmod 600 "$T/victim"
+echo data | awsq s3 cp --quiet - "s3://testbucket/t/$hid/x"
+put_hostile '{"version":1,"id":"'$hid'","entries":[{"path":"x","type":"link","mode":511,"mtime":"0","target":"'"$T/victim"'"},{"path":"x","type":"file","mode":3583,"mtime":"0","size":5}]}'
+mc pull "s3://testbucket/t/$hid" > /dev/null 2>&1
+is "an index naming a path twice: the victim outside keeps its mode" "$(stat -c %a "$T/victim")" 600
+rm -rf "${ROOT:?}/cache/$hid"
+echo data | awsq s3 cp --quiet - "s3://testbucket/t/$hid/d/f"
+put_hostile '{"version":1,"id":"'$hid'","entries":[{"path":"d","type":"dir","mode":0,"mtime":"0"},{"path":"d/f","type":"file","mode":4095,"mtime":"1.5","size":5},{"path":"x","type":"file","mode":3583,"mtime":"0","size":5}]}'
+out=$(mc pull "s3://testbucket/t/$hid" 2>&1)
+is "modes from a stranger's index: no setuid, setgid or sticky" "$(stat -c %a "$ROOT/cache/$hid/x")" 777
+is "... a directory of mode 0 stays ours (u+rwx)" "$(stat -c %a "$ROOT/cache/$hid/d")" 700
+is "... a fraction of a second is one (.5 = 500 ms)" "$(stat -c %y "$ROOT/cache/$hid/d/f")" \
+    "$(date -d @1.5 '+%Y-%m-%d %H:%M:%S.500000000 %z')"
+like "... the pulled meta names where it came from, not the uploader's choice" \
+    "$(cat "$ROOT/cache/$hid/meta.json")" '"s3":"s3://testbucket/t"'
+refute "... and carries no pending mark" grep -q s3_pending "$ROOT/cache/$hid/meta.json"
+mc rm "$hid" > /dev/null
+
+# A local copy with changes not uploaded (its upload failed): never replaced.
+echo data | awsq s3 cp --quiet - "s3://testbucket/t/$hid/x"
+put_hostile '{"version":1,"id":"'$hid'","entries":[]}'
+mc pull "s3://testbucket/t/$hid" > /dev/null 2>&1
+echo precious > "$ROOT/cache/$hid/work"
+mc meta "$hid" s3_pending=true > /dev/null
+out=$(mc pull "s3://testbucket/t/$hid" 2>&1)
+is "pull over a copy with changes not uploaded: refused" "$?" 1
+like "... saying what to do" "$out" "changes not uploaded yet.*monocache push $hid first"
+out=$(with_cache env MONOCACHE_EXISTING="s3://testbucket/t/$hid" MONOCACHE_LOCK=1 sh -c 'cat "$MONOCACHE_PATH/work"' 2>&1)
+like "MONOCACHE_EXISTING=s3://... over it: the copy here is used as it is" "$out" "precious"
+like "... with a warning" "$out" "has changes not uploaded yet.*using it as it is"
+mc unlock "$hid" > /dev/null
+mc gc > /dev/null
+
+# Trees starting together on one cache in S3 share one download and one copy.
+order slow 300
+rm -f "$T"/start.*
+starters=
+for i in 1 2 3; do
+    with_cache env MONOCACHE_EXISTING="s3://testbucket/t/$hid" sh -c \
+        'cat "$MONOCACHE_PATH/x" > "$0"; echo "$MONOCACHE_PATH" >> "$0"; sleep 1' "$T/start.$i" \
+        2> "$T/start.err.$i" &
+    starters="$starters $!"
+done
+wait $starters
+order
+is "three trees starting together on one S3 cache: all three got it" \
+    "$(cat "$T"/start.[123] | grep -c '^data$')" 3
+is "... the same copy" "$(grep -h / "$T"/start.[123] | sort -u | wc -l)" 1
+is "... and no errors" "$(cat "$T"/start.err.*)" ""
+mc gc > /dev/null
+
 # --- 7a. Downloads whose puller died: gc removes them, and only them.
 stale=.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999999
 mkdir -p "$ROOT/cache/$stale/d" "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999998" \
