@@ -291,9 +291,9 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
                    "is not the directory that was created); left alone", cache->path);
     } else if ((locked || pending) && mode == MC_KEEP_LOCKED) {
         leave_quietly(cache, share);
-        if (pending && !locked)
-            mc_log_always(MC_LOG_WARN, "cache %s: kept: its upload to S3 is not complete "
-                          "(monocache push, or gc, finishes it)", cache->id);
+        if (pending && !locked)     /* whoever failed the upload said so */
+            mc_log(MC_LOG_INFO, "cache %s: kept: its upload to S3 is not complete "
+                   "(monocache push, or gc, finishes it)", cache->id);
         rc = MC_DISPOSE_KEPT;
     } else if (mode == MC_KEEP_LOCKED && register_url && (!share || !share->reg) &&
                !(share && share->unknown)) {

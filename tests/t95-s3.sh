@@ -192,7 +192,15 @@ MONOCACHE_S3=s3://nobucket/x with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"' "$T/
 out=$(cat "$T/err")
 id=$(cat "$T/id")
 like "a bucket that does not exist: a clear error" "$out" "NoSuchBucket"
+is "... in one line" "$(printf '%s\n' "$out" | wc -l)" 1
+like "... saying what was kept and how to finish" "$out" "^monocache: cache $id: upload to s3://nobucket/x failed: .*; kept here, marked s3_pending: monocache push \(or gc\) finishes it$"
 ok "... nothing wiped" test -d "$ROOT/cache/$id"
+out=$(mc rm "$id" 2>&1)
+is "rm of a cache whose upload did not complete: refused" "$?" 1
+like "... saying how to finish it" "$out" "upload to S3 did not complete; monocache push $id finishes it, rm --force"
+MONOCACHE_S3=s3://nobucket/x with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"' "$T/id2" 2> /dev/null
+ok "rm --force wipes one" mc rm --force "$(cat "$T/id2")"
+ok "... gone" gone "$ROOT/cache/$(cat "$T/id2")"
 mc push "$id" --s3 s3://testbucket/t > /dev/null 2>&1
 mc gc > /dev/null
 

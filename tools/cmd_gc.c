@@ -224,6 +224,7 @@ static int check_removable(struct mc_cache *cache, int dir_fd, int force, int *l
     const char *why = NULL;
     struct mc_err err;
     cJSON *meta = NULL;
+    int pending;
 
     *locked = 1;
     if (mc_meta_read(dir_fd, cache->path, &meta, &err) != 0) {
@@ -238,12 +239,19 @@ static int check_removable(struct mc_cache *cache, int dir_fd, int force, int *l
         return MC_EXIT_FAILED;
     }
     *locked = mc_meta_lock_state(meta, &why) != MC_UNLOCKED;
+    pending = mc_meta_s3_pending(meta);
     cJSON_Delete(meta);
     if (*locked && !force) {
         mc_log_always(MC_LOG_ERROR, "%s: locked%s%s; unlock it or use --force", cache->path,
                       why ? ": " : "", why ? why : "");
         return MC_EXIT_FAILED;
     }
+    if (pending && !force) {
+        mc_log_always(MC_LOG_ERROR, "%s: its upload to S3 did not complete; monocache push %s "
+                      "finishes it, rm --force wipes it anyway", cache->path, cache->id);
+        return MC_EXIT_FAILED;
+    }
+    *locked |= pending;     /* --force: wiped as a locked one is, not released */
     return 0;
 }
 

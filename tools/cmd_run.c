@@ -100,7 +100,8 @@ static int add_meta(struct run_options *options, const char *pair)
 /* The value of the option at argv[*i], taking it; NULL (reported) if none. */
 static const char *option_value(int argc, char **argv, int *i)
 {
-    if (*i + 1 >= argc) {
+    /* "run --root -- prog": the -- ends the options, it is not a value. */
+    if (*i + 1 >= argc || strcmp(argv[*i + 1], "--") == 0) {
         run_usage("%s needs an argument", argv[*i]);
         return NULL;
     }

@@ -70,6 +70,9 @@ int cmd_push(int argc, char **argv)
             url = s3;
         else if (root_value)
             root = root_value;
+        else if (strcmp(argv[i], "--s3") == 0 || strcmp(argv[i], "--root") == 0)
+            return cli_bad_usage("push", cli_usage_push, MC_EXIT_USAGE, "%s needs an argument",
+                                 argv[i]);
         else if (argv[i][0] == '-')
             return cli_bad_usage("push", cli_usage_push, MC_EXIT_USAGE, "unknown option %s",
                                  argv[i]);
@@ -126,6 +129,9 @@ int cmd_pull(int argc, char **argv)
             return cli_help(cli_usage_pull);
         if (root_value)
             root_option = root_value;
+        else if (strcmp(argv[i], "--root") == 0)
+            return cli_bad_usage("pull", cli_usage_pull, MC_EXIT_USAGE,
+                                 "--root needs an argument");
         else if (argv[i][0] == '-')
             return cli_bad_usage("pull", cli_usage_pull, MC_EXIT_USAGE, "unknown option %s",
                                  argv[i]);

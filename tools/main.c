@@ -224,18 +224,31 @@ static int take_redis_option(const struct command *command, int *argc, char **ar
     return 0;
 }
 
-/* ls --s3 URL, rm --s3 URL: S3's, not the root's. */
-static const char *s3_option(int argc, char **argv)
+/* ls --s3 URL [--json], rm --s3 URL: S3's, not the root's, and nothing
+ * else. 0 (*url set, or NULL when there is no --s3), or a usage status. */
+static int s3_option(const struct command *command, int argc, char **argv, const char **url)
 {
+    int others = 0;
     int i;
 
+    *url = NULL;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--s3") == 0 && i + 1 < argc)
-            return argv[i + 1];
-        if (cli_inline_value(argv[i], "--s3"))
-            return cli_inline_value(argv[i], "--s3");
+            *url = argv[++i];
+        else if (cli_inline_value(argv[i], "--s3"))
+            *url = cli_inline_value(argv[i], "--s3");
+        else if (strcmp(argv[i], "--s3") == 0)
+            return cli_bad_usage(command->name, command->usage, MC_EXIT_USAGE,
+                                 "--s3 needs an argument (s3://bucket/prefix%s)",
+                                 command->run == cmd_rm ? "/<id>" : "");
+        else if (!(command->run == cmd_ls && strcmp(argv[i], "--json") == 0))
+            others++;
     }
-    return NULL;
+    if (*url && others)
+        return cli_bad_usage(command->name, command->usage, MC_EXIT_USAGE, "%s --s3 takes %s",
+                             command->name, command->run == cmd_ls ? "only --json besides"
+                                                                    : "one cache, nothing else");
+    return 0;
 }
 
 static int has_arg(int argc, char **argv, const char *arg)
@@ -275,8 +288,11 @@ int main(int argc, char **argv)
     argc--;
     argv++;
     if (command->run == cmd_ls || command->run == cmd_rm) {
-        const char *s3 = s3_option(argc, argv);
+        const char *s3;
+        int rc = s3_option(command, argc, argv, &s3);
 
+        if (rc != 0)
+            return rc;
         if (s3)
             return command->run == cmd_ls ? cli_s3_ls(s3, has_arg(argc, argv, "--json"))
                                           : cli_s3_rm(s3);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 #define MC_S3_ARGS_MAX 8
+
+#define MC_S3_LINE_MAX 4096
 
 extern char **environ;
 
@@ -40,24 +43,56 @@ static char *tool_path(void)
     return path;
 }
 
-/* Its first line of stderr, read from the pipe until the tool ends. */
+/* One line the tool wrote: a warning goes on to our stderr as it is; an
+ * error is kept (the last one), without its "monocache: ", for the caller's
+ * own line. */
+static void take_line(char *line, char *said, size_t size)
+{
+    static const char prefix[] = "monocache: ";
+    static const char warning[] = "monocache: warning: ";
+
+    if (strncmp(line, warning, sizeof(warning) - 1) == 0) {
+        size_t len = strlen(line);
+
+        line[len] = '\n';
+        if (write(STDERR_FILENO, line, len + 1) < 0) {
+            /* nowhere to say it */
+        }
+        line[len] = '\0';
+        return;
+    }
+    if (strncmp(line, prefix, sizeof(prefix) - 1) == 0)
+        line += sizeof(prefix) - 1;
+    if (*line)
+        snprintf(said, size, "%s", line);
+}
+
+/* The tool's stderr, line by line, until it ends. */
 static void read_said(int fd, char *said, size_t size)
 {
+    char buf[MC_S3_LINE_MAX];
     size_t len = 0;
     ssize_t got;
-    char skip[256];
     char *nl;
 
-    while (len + 1 < size && (got = read(fd, said + len, size - 1 - len)) > 0)
+    while ((got = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
         len += (size_t)got;
-    while (read(fd, skip, sizeof(skip)) > 0)
-        ;
-    said[len] = '\0';
-    nl = strchr(said, '\n');
-    if (nl)
-        *nl = '\0';
-    if (strncmp(said, "monocache: ", 11) == 0)
-        memmove(said, said + 11, strlen(said + 11) + 1);
+        buf[len] = '\0';
+        while ((nl = strchr(buf, '\n')) != NULL) {
+            *nl = '\0';
+            take_line(buf, said, size);
+            len -= (size_t)(nl + 1 - buf);
+            memmove(buf, nl + 1, len + 1);
+        }
+        if (len == sizeof(buf) - 1) {   /* a line too long: cut */
+            take_line(buf, said, size);
+            len = 0;
+        }
+    }
+    if (len) {
+        buf[len] = '\0';
+        take_line(buf, said, size);
+    }
 }
 
 static int run(const char *const *args, char *said, size_t size, struct mc_err *err)

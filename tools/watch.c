@@ -480,6 +480,7 @@ static void let_waiters_go(void *ctx)
  * the cache is then kept, and monocache push or gc finishes the upload. */
 static void upload(struct answer *answer)
 {
+    char said[MC_ERR_MAX];
     struct mc_err err;
     int pending;
     char *home = mc_cache_s3_home(&answer->cache, &pending);
@@ -496,14 +497,14 @@ static void upload(struct answer *answer)
         free(home);
         return;
     }
-    rc = mc_s3_tool_run(args, &err);
+    rc = mc_s3_tool_run_quiet(args, said, sizeof(said), &err);
     if (rc == 0 && mc_cache_mark_pending(&answer->cache, 0, &err) == 0)
         mc_log(MC_LOG_INFO, "cache %s: uploaded to %s/%s/", answer->cache.id, home,
                answer->cache.id);
     else if (rc != 0)
-        mc_log_always(MC_LOG_ERROR, "cache %s: upload to %s failed%s%s; kept here, marked "
+        mc_log_always(MC_LOG_ERROR, "cache %s: upload to %s failed: %s; kept here, marked "
                       "s3_pending: monocache push (or gc) finishes it", answer->cache.id, home,
-                      rc < 0 ? ": " : " (above)", rc < 0 ? err.msg : "");
+                      rc < 0 ? err.msg : said[0] ? said : "see monocache-s3's log");
     else
         mc_log_always(MC_LOG_ERROR, "cache %s: uploaded, but %s", answer->cache.id, err.msg);
     free(home);

@@ -672,7 +672,8 @@ static long long start_due(struct mc_s3_client *client)
 }
 
 /* Starts what is due, moves data, finishes what is done; never waits.
- * Sets *wait_ms to how long the caller may sleep. 0, or -1 (err). */
+ * Sets *wait_ms to how long the caller may sleep (0: not at all, a
+ * transfer ended and its place can be taken now). 0, or -1 (err). */
 static int step(struct mc_s3_client *client, long long *wait_ms, struct mc_err *err)
 {
     CURLMsg *msg;
@@ -693,6 +694,7 @@ static int step(struct mc_s3_client *client, long long *wait_ms, struct mc_err *
             continue;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&op);
         finish(op, msg->data.result);
+        *wait_ms = 0;
     }
     return 0;
 }
@@ -711,7 +713,7 @@ int mc_s3_run(struct mc_s3_client *client, struct mc_err *err)
     while (client->queue || client->running) {
         if (step(client, &wait, err) != 0)
             return -1;
-        if (client->running || client->queue)
+        if (wait > 0 && (client->running || client->queue))
             curl_multi_poll(client->multi, NULL, 0, (int)wait, NULL);
     }
     return 0;
