@@ -172,8 +172,10 @@ with_cache sh -c 'echo d > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T
 id=$(cat "$T/id")
 like "dropped connections: retried" "$(requests)" "dropped"
 ok "... uploaded in the end" awsq s3api head-object --bucket testbucket --key "t/$id/f"
-order forbid
-with_cache sh -c 'echo f > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"; exit 7' "$T/id" 2> "$T/err"
+# 403 from the moment the program runs (the check before it passed).
+order
+with_cache sh -c 'echo forbid > "$1"; echo f > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"; exit 7' \
+    "$T/id" "$T/control" 2> "$T/err"
 status=$?
 out=$(cat "$T/err")
 id=$(cat "$T/id")
@@ -188,21 +190,28 @@ ok "... and wipes it" gone "$ROOT/cache/$id"
 ok "... it is in S3" awsq s3api head-object --bucket testbucket --key "t/$id/f"
 refute "... without the pending mark" sh -c "aws --endpoint-url http://127.0.0.1:$S3_PORT s3 cp s3://testbucket/t/$id/meta.json - | grep -q s3_pending"
 
-MONOCACHE_S3=s3://nobucket/x with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"' "$T/id" 2> "$T/err"
+rm -f "$T/ran"
+out=$(MONOCACHE_S3=s3://nobucket/x with_cache sh -c ': > "$0"' "$T/ran" 2>&1)
+is "a bucket that does not exist: the tree does not start (125)" "$?" 125
+like "... one clear line" "$out" "^monocache: MONOCACHE_S3=s3://nobucket/x: .*NoSuchBucket"
+is "... one line" "$(printf '%s\n' "$out" | wc -l)" 1
+refute "... the program never ran" test -e "$T/ran"
+
+# The bucket gone between the start and the end: one line, the cache kept.
+awsq s3 mb s3://goneb > /dev/null
+MONOCACHE_S3=s3://goneb/x with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; aws --endpoint-url "$1" s3 rb s3://goneb > /dev/null' \
+    "$T/id" "http://127.0.0.1:$S3_PORT" 2> "$T/err"
 out=$(cat "$T/err")
 id=$(cat "$T/id")
-like "a bucket that does not exist: a clear error" "$out" "NoSuchBucket"
+like "a bucket gone before the release: a clear error" "$out" "NoSuchBucket"
 is "... in one line" "$(printf '%s\n' "$out" | wc -l)" 1
-like "... saying what was kept and how to finish" "$out" "^monocache: cache $id: upload to s3://nobucket/x failed: .*; kept here, marked s3_pending: monocache push \(or gc\) finishes it$"
+like "... saying what was kept and how to finish" "$out" "^monocache: cache $id: upload to s3://goneb/x failed: .*; kept here, marked s3_pending: monocache push \(or gc\) finishes it$"
 ok "... nothing wiped" test -d "$ROOT/cache/$id"
 out=$(mc rm "$id" 2>&1)
 is "rm of a cache whose upload did not complete: refused" "$?" 1
 like "... saying how to finish it" "$out" "upload to S3 did not complete; monocache push $id finishes it, rm --force"
-MONOCACHE_S3=s3://nobucket/x with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"' "$T/id2" 2> /dev/null
-ok "rm --force wipes one" mc rm --force "$(cat "$T/id2")"
-ok "... gone" gone "$ROOT/cache/$(cat "$T/id2")"
-mc push "$id" --s3 s3://testbucket/t > /dev/null 2>&1
-mc gc > /dev/null
+ok "rm --force wipes it" mc rm --force "$id"
+ok "... gone" gone "$ROOT/cache/$id"
 
 # The server gone in the middle of an upload (a slow proxy, then the proxy
 # killed: connections reset, then refused). Killing s3rver itself would

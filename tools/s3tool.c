@@ -16,6 +16,7 @@
 #include "names.h"
 #include "proto.h"
 #include "s3/creds.h"
+#include "s3/common.h"
 #include "s3/sync.h"
 
 #include <cjson/cJSON.h>
@@ -37,7 +38,11 @@ static const char usage[] =
     "       monocache-s3 pull s3://bucket/prefix/<id> CACHE_DIR\n"
     "       monocache-s3 ls s3://bucket/prefix [--json]\n"
     "       monocache-s3 rm s3://bucket/prefix/<id>\n"
-    "       monocache-s3 check s3://bucket/prefix\n";
+    "       monocache-s3 check s3://bucket/prefix\n"
+    "\n"
+    "The helper that moves caches to and from S3 for monocache (the watcher\n"
+    "starts it at a release); use monocache push, pull, ls --s3 and rm --s3.\n"
+    "check: the settings and credentials only. See monocache(1).\n";
 
 static const char *env_get(const char *name, void *ctx)
 {
@@ -94,14 +99,24 @@ static void show(struct progress *p, int last)
     p->shown_ms = now;
     mc_s3_counters(p->client, &sent, &received);
     moved = strcmp(p->verb, "pull") == 0 ? received : sent;
+    /* The counters include listings and indexes: never more than the files. */
+    if (moved > st->bytes_total)
+        moved = st->bytes_total;
     seconds = (double)(now - p->started_ms) / 1000;
+    if (last && !st->files_total && !st->deleted) {
+        fprintf(stderr, "\r%s: nothing changed (%lld files)\033[K\n", p->verb,
+                st->files_skipped);
+        return;
+    }
     human(moved, done, sizeof(done));
     human(st->bytes_total, total, sizeof(total));
     human(seconds > 0 ? (long long)((double)moved / seconds) : 0, rate, sizeof(rate));
     if (!last && moved > 0 && st->bytes_total > moved)
         snprintf(eta, sizeof(eta), ", %.0f s left",
                  (double)(st->bytes_total - moved) * seconds / (double)moved);
-    fprintf(stderr, "\r%s: %lld/%lld files, %s/%s, %s/s%s%s   ", p->verb, st->files_done,
+    /* \033[K: the rest of the line erased, whatever was longer before. */
+    fprintf(stderr, "\r%s: %lld/%lld files, %s/%s, %s/s%s\033[K%s", p->verb,
+            st->files_done < st->files_total ? st->files_done : st->files_total,
             st->files_total, done, total, rate, eta, last ? "\n" : "");
 }
 
@@ -317,15 +332,40 @@ static int cmd_ls(const char *url, int json)
 /* Settings and credentials are there (nothing is sent): the watcher asks
  * before a tree with MONOCACHE_S3 starts, so that a missing key is one line
  * and status 125 then, not a failed upload at the end. */
+/* Settings, credentials, and one listing of the prefix (one try, one
+ * retry): a bucket that does not exist, or credentials S3 refuses, stop a
+ * tree before it starts; a server that does not answer only warns (the
+ * release retries, and keeps the cache if it must). */
 static int cmd_check(const char *url)
 {
     struct session s;
+    struct mc_s3_op *op;
+    struct mc_err err;
+    char *prefix;
     int rc = open_session(&s, "MONOCACHE_S3", url, 0, "check");
 
     if (rc != 0)
         return rc;
+    s.settings.attempts = 2;
+    prefix = *s.loc.prefix ? mc_concat(s.loc.prefix, "/", NULL) : strdup("");
+    op = prefix ? mc_s3_op_new("GET", "", NULL, NULL) : NULL;
+    if (!op || mc_s3_op_query(op, "list-type", "2") != 0 ||
+        mc_s3_op_query(op, "prefix", prefix) != 0 || mc_s3_op_query(op, "max-keys", "1") != 0) {
+        mc_log_always(MC_LOG_ERROR, "out of memory");
+        rc = MC_S3_EXIT_FAILED;
+    } else if (mc_s3_run_one(s.client, op, &err) != 0) {
+        if (op->status >= 400 && op->status < 500 && op->status != 408 && op->status != 429) {
+            mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+            rc = MC_S3_EXIT_SETTINGS;
+        } else {
+            mc_log_always(MC_LOG_WARN, "%s: not reachable now (%s); the program runs, and its "
+                          "cache is kept here if the upload at its end fails", url, err.msg);
+        }
+    }
+    mc_s3_op_free(op);
+    free(prefix);
     close_session(&s);
-    return 0;
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -342,6 +382,10 @@ int main(int argc, char **argv)
         return cmd_rm(argv[2]);
     if (argc == 3 && strcmp(argv[1], "check") == 0)
         return cmd_check(argv[2]);
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage, stdout);
+        return 0;
+    }
     fputs(usage, stderr);
     return MC_S3_EXIT_USAGE;
 }

@@ -20,7 +20,7 @@
 #define MC_S3_BACKOFF_FIRST_MS 100
 #define MC_S3_BACKOFF_MAX_MS 10000
 #define MC_S3_CONNECT_TIMEOUT_S 10
-#define MC_S3_LOW_SPEED_BYTES 1
+#define MC_S3_LOW_SPEED_BYTES 1024    /* per second, over MC_S3_LOW_SPEED_TIME_S: else retried */
 #define MC_S3_LOW_SPEED_TIME_S 30
 /* Bigger than curl's 16 KiB: fewer callbacks, reads and writes per byte
  * moved (both, per running transfer: 16 transfers hold 8 MiB). */
@@ -625,7 +625,9 @@ static void finish(struct mc_s3_op *op, CURLcode code)
         retry = judge_status(op);
     }
     release_easy(op);
-    if (!op->ok && retry && op->attempts < MC_S3_ATTEMPTS_MAX && !client->cancelled) {
+    if (!op->ok && retry && !client->cancelled &&
+        op->attempts < (client->settings->attempts ? client->settings->attempts
+                                                    : MC_S3_ATTEMPTS_MAX)) {
         op->retry_at_ms = now_ms() + backoff_ms(op->attempts);
         enqueue(client, op);
         return;

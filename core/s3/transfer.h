@@ -81,6 +81,7 @@ struct mc_s3_settings {
     char *region;
     struct mc_aws_creds creds;
     int jobs;                       /* parallel transfers */
+    int attempts;                   /* per request, retries included (0: 8) */
     void (*tick)(void *ctx);        /* called now and then while transfers run */
     void *tick_ctx;
 };

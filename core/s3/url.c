@@ -192,7 +192,45 @@ char *mc_s3_index_key(const struct mc_s3_location *loc, const char *id)
     return key;
 }
 
-/* "http[s]://host[:port][/path]": host part and path part. */
+/* "name[:port]" or "[v6][:port]": host name characters, a port 1-65535. */
+static int valid_host_port(const char *host, size_t len)
+{
+    const char *end = host + len;
+    const char *colon;
+    const char *p;
+    long port = 0;
+
+    if (*host == '[') {
+        p = memchr(host, ']', len);
+        if (!p || p == host + 1)
+            return 0;
+        colon = p + 1 < end ? p + 1 : NULL;
+        if (colon && *colon != ':')
+            return 0;
+        for (p = host + 1; *p != ']'; p++) {
+            if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+                return 0;
+        }
+    } else {
+        colon = memchr(host, ':', len);
+        for (p = host; p < (colon ? colon : end); p++) {
+            if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_')
+                return 0;
+        }
+        if (p == host)
+            return 0;
+    }
+    if (!colon)
+        return 1;
+    for (p = colon + 1; p < end; p++) {
+        if (!isdigit((unsigned char)*p) || (port = port * 10 + (*p - '0')) > 65535)
+            return 0;
+    }
+    return p > colon + 1 && port >= 1;
+}
+
+/* "http[s]://host[:port][/path]": host part and path part. A URL with a
+ * user part is refused without being repeated (it may hold a secret). */
 static int split_endpoint(const char *name, const char *url, struct mc_s3_endpoint *ep,
                           struct mc_err *err)
 {
@@ -206,9 +244,15 @@ static int split_endpoint(const char *name, const char *url, struct mc_s3_endpoi
     }
     host += 3;
     path = host + strcspn(host, "/?#");
-    if (path == host || strchr(url, '@') || *path == '?' || *path == '#') {
-        mc_err_set(err, "%s=%s: expected http[s]://host[:port][/path], without user or query",
-                   name, url);
+    if (memchr(host, '@', (size_t)(path - host)) || strchr(url, '@')) {
+        mc_err_set(err, "%s: expected http[s]://host[:port][/path], without a user or password "
+                   "(credentials come from the AWS variables)", name);
+        return -1;
+    }
+    if (path == host || *path == '?' || *path == '#' ||
+        !valid_host_port(host, (size_t)(path - host))) {
+        mc_err_set(err, "%s=%s: expected http[s]://host[:port][/path] (a host name or address, "
+                   "a port from 1 to 65535, no query)", name, url);
         return -1;
     }
     base_len = strlen(url);

@@ -82,6 +82,25 @@ static void test_endpoints(void)
     ok(strstr(err.msg, "AWS_ENDPOINT_URL=ftp://x") != NULL, "... naming it: %s", err.msg);
     is_int(mc_s3_endpoint_init(&ep, "E", "http://user:pw@host", "bkt", "r", &err), -1,
            "credentials in an endpoint are refused");
+    ok(strstr(err.msg, "pw") == NULL, "... without repeating them: %s", err.msg);
+    {
+        const char *bad[] = { "http://bad host:1", "http://h:99999", "http://h:0", "http://h:",
+                              "http://[zz]:1", "http://:80", "http://h:8x", NULL };
+        const char *good[] = { "http://[::1]:9000", "http://minio:9000/base",
+                               "https://s3.example.com", "http://10.0.0.1:65535", NULL };
+        size_t i;
+
+        for (i = 0; bad[i]; i++) {
+            is_int(mc_s3_endpoint_init(&ep, "E", bad[i], "bkt", "r", &err), -1, "%s: refused",
+                   bad[i]);
+            mc_s3_endpoint_free(&ep);
+        }
+        for (i = 0; good[i]; i++) {
+            is_int(mc_s3_endpoint_init(&ep, "E", good[i], "bkt", "r", &err), 0, "%s: taken",
+                   good[i]);
+            mc_s3_endpoint_free(&ep);
+        }
+    }
     mc_buf_free(&path);
     mc_buf_free(&url);
 }
