@@ -163,12 +163,14 @@ ok "SIGKILLed: the watcher uploads, then wipes" awsq s3api head-object --bucket 
 
 # --- 6. Faults: retried, or a clear error and nothing lost.
 order fail 4 503
-with_cache sh -c 'echo r > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id"
+with_cache sh -c 'echo r > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id" 2> "$T/err"
 id=$(cat "$T/id")
+like "503 at the start: the bucket check only warns, the program runs" "$(cat "$T/err")" \
+    "warning: s3://testbucket/t: not reachable now .*503.*the program runs"
 like "503 SlowDown four times: retried" "$(requests)" "503"
 ok "... and uploaded in the end" awsq s3api head-object --bucket testbucket --key "t/$id/f"
 order drop 3
-with_cache sh -c 'echo d > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id"
+with_cache sh -c 'echo d > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id" 2> /dev/null
 id=$(cat "$T/id")
 like "dropped connections: retried" "$(requests)" "dropped"
 ok "... uploaded in the end" awsq s3api head-object --bucket testbucket --key "t/$id/f"

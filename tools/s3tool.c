@@ -266,11 +266,16 @@ static int cmd_pull(const char *url, const char *cache_dir)
     struct mc_err err;
     int rc = open_session(&s, "s3", url, 1, "pull");
 
+    char *label;
+
     if (rc != 0)
         return rc;
-    s.job.label = cache_dir;
+    label = mc_concat(cache_dir, "/", s.id, NULL);
+    s.job.label = label ? label : cache_dir;
     rc = mc_s3_pull(&s.job, cache_dir, &err);
-    return finish(&s, rc, &err);
+    rc = finish(&s, rc, &err);
+    free(label);
+    return rc;
 }
 
 static int cmd_rm(const char *url)
