@@ -364,8 +364,10 @@ stop_redis "$RD"
 start_redis "$RD" "$PORT"
 end_user restarted
 ok "restarted during the run (register lost): the cache kept at the end" test -d "$path"
-like "... saying this host was not in the register any more" "$(cat "$T/err.restarted")" \
-    "no longer in the Redis register"
+# (Its renewal may have come first and counted it again in the new register:
+# then it is kept because that register is younger than a lease.)
+like "... saying this host was not in the register any more (or the register is new)" \
+    "$(cat "$T/err.restarted")" "no longer in the Redis register|younger than a lease"
 sleep "$PAST_LEASE"
 like "... gc after a lease wipes it" "$(mc gc)" "wiped ${path##*/}"
 
