@@ -137,15 +137,24 @@ commands_sent() {
         awk -F'[=:,]' '/^cmdstat_/ && $1 !~ /cmdstat_(info|config)/ { n += $3 }
                        /^cmdstat_eval:/ { e = $3 } END { print n + 0, e + 0 }'
 }
-# (A long lease: no renewal falls inside either tree, however slow.)
-rcli CONFIG RESETSTAT > /dev/null
-MONOCACHE_REDIS_LEASE_S=600 mc run -- /bin/true 2> /dev/null
-one=$(commands_sent)
-rcli CONFIG RESETSTAT > /dev/null
-MONOCACHE_REDIS_LEASE_S=600 mc run -- \
-    sh -c 'i=0; while [ $i -lt 100 ]; do /bin/true; sh -c "/bin/true &"; i=$((i + 1)); done; wait' \
-    2> /dev/null
-hundred=$(commands_sent)
+# (A long lease: no renewal falls inside either tree, however slow. Each
+# measured twice, the smaller kept: a background sweep of the root, at most
+# one a second, may add its own commands to one of them.)
+fewest() {
+    awk '{ if (NR == 1 || $1 < best) { best = $1; line = $0 } } END { print line }'
+}
+one=$(for round in 1 2; do
+    rcli CONFIG RESETSTAT > /dev/null
+    MONOCACHE_REDIS_LEASE_S=600 mc run -- /bin/true 2> /dev/null
+    commands_sent
+done | fewest)
+hundred=$(for round in 1 2; do
+    rcli CONFIG RESETSTAT > /dev/null
+    MONOCACHE_REDIS_LEASE_S=600 mc run -- \
+        sh -c 'i=0; while [ $i -lt 100 ]; do /bin/true; sh -c "/bin/true &"; i=$((i + 1)); done; wait' \
+        2> /dev/null
+    commands_sent
+done | fewest)
 is "a tree of 200 processes costs Redis what a tree of 1 does (commands, EVALs: $one)" \
     "$hundred" "$one"
 is "... two EVALs: join and leave" "${one#* }" 2
