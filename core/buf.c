@@ -131,3 +131,14 @@ char *mc_concat(const char *first, ...)
     va_end(ap);
     return mc_buf_take(&buf);
 }
+
+int mc_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

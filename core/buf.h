@@ -30,5 +30,7 @@ char *mc_buf_take(struct mc_buf *buf);
 /* Concatenates the strings up to a NULL argument into a new malloc'd string;
  * NULL if out of memory. For paths: mc_concat(dir, "/", name, NULL). */
 char *mc_concat(const char *first, ...) __attribute__((sentinel));
+/* The value of one hex digit (either case), or -1. */
+int mc_hex_digit(char c);
 
 #endif

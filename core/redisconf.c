@@ -17,17 +17,6 @@
 #define MC_REDIS_LEASE_MAX_S 86400
 #define MC_PORT_MAX 65535
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* text[0..len) with %XX decoded: malloc'd, or NULL (bad escape or memory). */
 static char *decoded(const char *text, size_t len)
 {
@@ -42,11 +31,11 @@ static char *decoded(const char *text, size_t len)
             out[o++] = text[i];
             continue;
         }
-        if (i + 2 >= len || hex_digit(text[i + 1]) < 0 || hex_digit(text[i + 2]) < 0) {
+        if (i + 2 >= len || mc_hex_digit(text[i + 1]) < 0 || mc_hex_digit(text[i + 2]) < 0) {
             free(out);
             return NULL;
         }
-        out[o++] = (char)(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
+        out[o++] = (char)(mc_hex_digit(text[i + 1]) * 16 + mc_hex_digit(text[i + 2]));
         i += 2;
     }
     out[o] = '\0';

@@ -179,17 +179,6 @@ static void on_listing(struct walker *w, const char *path, const char *text)
     }
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* %XX (and '+', as S3 writes a space there) decoded in place. 0, or -1 for
  * a bad escape or a NUL byte. */
 static int url_decode(char *text)
@@ -199,8 +188,8 @@ static int url_decode(char *text)
 
     for (in = text; *in; in++) {
         if (*in == '%') {
-            int hi = hex_value(in[1]);
-            int lo = hi >= 0 ? hex_value(in[2]) : -1;
+            int hi = mc_hex_digit(in[1]);
+            int lo = hi >= 0 ? mc_hex_digit(in[2]) : -1;
 
             if (lo < 0 || (hi == 0 && lo == 0))
                 return -1;
