@@ -150,6 +150,23 @@ refute() {
 
 # Waits (polling) up to SECONDS for COMMAND to succeed; returns its status.
 # For correctness only: timing goals are measured by make bench, not here.
+# refused_before_main PREFIX VAR=VALUE...: each setting, alone, stops a
+# preloaded program before main: status 125, one line "monocache: " PREFIX
+# (an extended regex, often "") then the variable's name.
+refused_before_main() {
+    local prefix=$1 bad out status
+    shift
+    rm -f "$T/ran"
+    for bad in "$@"; do
+        out=$(env "$bad" LD_PRELOAD="$PRELOAD" touch "$T/ran" 2>&1)
+        status=$?
+        is "$bad: exit 125 before main" "$status" 125
+        like "... one line naming ${bad%%=*}" "$out" "^monocache: $prefix${bad%%=*}[=:]"
+        is "... only one line" "$(printf '%s\n' "$out" | wc -l)" 1
+    done
+    refute "... the program never ran" test -e "$T/ran"
+}
+
 eventually() {
     seconds=$1
     shift
