@@ -3,6 +3,9 @@
 # benchmarks (make bench).
 
 VERSION = 0.2.0
+# The library's soname is libmonocache.so.$(ABI): raised when a program
+# built against the C API would no longer work with the new library.
+ABI = 0
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -17,12 +20,16 @@ OUT ?= .
 
 CC ?= cc
 CFLAGS ?= -O2 -g
+CPPFLAGS ?=
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wformat=2
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARNINGS) \
-	-Iinclude -Icore -DMC_VERSION='"$(VERSION)"' -DMC_BINDIR='"$(BINDIR)"' \
-	-DMC_LIBDIR='"$(LIBDIR)"' -DMC_MULTIARCH='"$(MULTIARCH)"' $(CFLAGS)
+	-Iinclude -Icore -DMC_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS)
+# The installation directories, compiled into the two objects that look
+# there last for the tool and the library.
+DIR_CFLAGS = -DMC_BINDIR='"$(BINDIR)"' -DMC_LIBDIR='"$(LIBDIR)"' -DMC_MULTIARCH='"$(MULTIARCH)"'
+DIR_OBJ = $(O)/shim/helper.o $(O)/tools/install_dirs.o
 # SANITIZE applies to the tool, the helper and the tests; SHIM_SANITIZE to
 # the preloaded object, which runs inside programs built without sanitizers
 # (so AddressSanitizer, which must be loaded first, is not an option there).
@@ -35,7 +42,7 @@ CORE_LIBC = names hold safeopen lockfile launch reply ask
 CORE_FULL = err buf config redisconf log ids root dirlock meta jsontext session cache wipe \
 	release gc procs register pullguard
 SHIM = init exit signals sigwait fds spawn helper api
-TOOLS = main usage cmd_run cmd_ls cmd_holders cmd_meta cmd_gc cmd_s3 watch watch_share s3run
+TOOLS = main install_dirs usage cmd_run cmd_ls cmd_holders cmd_meta cmd_gc cmd_s3 watch watch_share s3run
 # S3: only monocache-s3 links these (and libcurl, OpenSSL, expat); the
 # preloaded library, the watcher and the monocache command never load them.
 S3_PURE = url
@@ -48,6 +55,8 @@ SHIM_OBJ = $(SHIM:%=$(O)/shim/%.o) $(CORE_LIBC:%=$(O)/shim/core/%.o)
 TOOL_OBJ = $(TOOLS:%=$(O)/tools/%.o)
 
 LIB = $(OUT)/libmonocache.so
+LIB_SONAME = libmonocache.so.$(ABI)
+LIB_FILE = libmonocache.so.$(VERSION)
 CLI = $(OUT)/monocache
 S3_TOOL = $(OUT)/monocache-s3
 CORE_LIBS = -lcjson -luuid -lhiredis -lpthread
@@ -63,12 +72,37 @@ EMPTY_PRELOAD = $(O)/tests/helpers/empty.so
 EARLY_HANDLER = $(O)/tests/helpers/early_handler.so
 
 .PHONY: all deps check check-unit check-shell check-fuzz check-asan check-valgrind bench \
-	bench-s3 fuzz install uninstall clean helpers mutants
+	bench-s3 fuzz install uninstall clean helpers mutants deb FORCE
 
 all: $(LIB) $(CLI) $(S3_TOOL)
 
-# Objects are built with the Makefile's settings (version, directories).
-$(SHIM_OBJ) $(CORE_OBJ) $(TOOL_OBJ) $(S3_OBJ): Makefile
+# What each object is built with is written in $(O)/FLAGS-* (git's
+# GIT-CFLAGS): rewritten only when it changes, so that a change of compiler
+# flags rebuilds everything and a change of PREFIX, BINDIR or LIBDIR
+# rebuilds the two objects that carry them, then relinks.
+FLAGS_CC = $(O)/FLAGS-CC
+FLAGS_DIRS = $(O)/FLAGS-DIRS
+FLAGS_LD = $(O)/FLAGS-LD
+track = @mkdir -p $(O) && printf '%s\n' '$(subst ','\'',$(1))' > $@.new && \
+	{ cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@; }
+$(FLAGS_CC): FORCE
+	$(call track,$(CC) $(ALL_CFLAGS) | $(SHIM_CFLAGS))
+$(FLAGS_DIRS): FORCE
+	$(call track,$(DIR_CFLAGS))
+$(FLAGS_LD): FORCE
+	$(call track,$(LDFLAGS) $(CORE_LIBS) $(S3_LIBS) $(ABI) $(VERSION))
+FORCE:
+
+$(SHIM_OBJ) $(CORE_OBJ) $(TOOL_OBJ) $(S3_OBJ): Makefile $(FLAGS_CC)
+$(DIR_OBJ): $(FLAGS_DIRS)
+
+$(O)/shim/helper.o: shim/helper.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) $(DIR_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/tools/install_dirs.o: tools/install_dirs.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DIR_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(O)/shim/%.o: shim/%.c
 	@mkdir -p $(dir $@)
@@ -82,15 +116,26 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIB): $(SHIM_OBJ) shim/exports.map
+# The library is libmonocache.so.$(VERSION), with the usual symlinks: its
+# soname (what programs linked with -lmonocache load) and libmonocache.so
+# (what -lmonocache and LD_PRELOAD=.../libmonocache.so name). Bound lazily
+# whatever LDFLAGS say (-z now is Debian's default): every process it is
+# preloaded into would otherwise bind all of its imports at start-up.
+$(OUT)/$(LIB_FILE): $(SHIM_OBJ) shim/exports.map $(FLAGS_LD)
 	$(CC) $(SHIM_CFLAGS) -shared -Wl,--version-script=shim/exports.map \
-		-Wl,--no-undefined -Wl,-soname,libmonocache.so -o $@ $(SHIM_OBJ) $(LDFLAGS)
+		-Wl,--no-undefined -Wl,-soname,$(LIB_SONAME) -o $@ $(SHIM_OBJ) $(LDFLAGS) -Wl,-z,lazy
 
-$(CLI): $(TOOL_OBJ) $(CORE_OBJ)
+$(OUT)/$(LIB_SONAME): $(OUT)/$(LIB_FILE)
+	ln -sfn $(LIB_FILE) $@
+
+$(LIB): $(OUT)/$(LIB_SONAME)
+	ln -sfn $(LIB_SONAME) $@
+
+$(CLI): $(TOOL_OBJ) $(CORE_OBJ) $(FLAGS_LD)
 	$(CC) $(ALL_CFLAGS) -Wl,--export-dynamic-symbol=monocache_cli_no_auto_cache \
 		-o $@ $(TOOL_OBJ) $(CORE_OBJ) $(LDFLAGS) $(CORE_LIBS)
 
-$(S3_TOOL): $(O)/tools/s3tool.o $(S3_OBJ) $(CORE_OBJ)
+$(S3_TOOL): $(O)/tools/s3tool.o $(S3_OBJ) $(CORE_OBJ) $(FLAGS_LD)
 	$(CC) $(ALL_CFLAGS) -o $@ $(O)/tools/s3tool.o $(S3_OBJ) $(CORE_OBJ) $(LDFLAGS) \
 		$(S3_LIBS) $(CORE_LIBS)
 
@@ -131,7 +176,7 @@ helpers: $(HELPER_BIN) $(EMPTY_PRELOAD) $(EARLY_HANDLER) $(O)/tests/unit/s3sign
 
 TEST_ENV = MC_BIN=$(abspath $(CLI)) MC_LIB=$(abspath $(LIB)) \
 	MC_HELPERS=$(abspath $(O)/tests/helpers) MC_SANITIZED=$(if $(SANITIZE),1,0) \
-	MC_MAKE_FLAGS='O=$(O) OUT=$(OUT)'
+	MC_MAKE_FLAGS='O=$(O) OUT=$(OUT)' MC_SANITIZE='$(SANITIZE)' MC_SHIM_SANITIZE='$(SHIM_SANITIZE)'
 
 
 check: all helpers $(UNIT_BIN)
@@ -202,6 +247,11 @@ bench-s3: all
 deps:
 	./scripts/install-deps
 
+# A Debian package in DIST (default dist/), built from a copy of the tree.
+DIST ?= dist
+deb:
+	./scripts/make-deb $(DIST)
+
 # DESTDIR stages the files elsewhere (packaging); the paths written inside
 # them (monocache.pc) are PREFIX's. The library and the tool find each other
 # relative to where they are, so an install works wherever it is put.
@@ -210,9 +260,12 @@ install: all
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/monocache
 	install -m 755 $(S3_TOOL) $(DESTDIR)$(BINDIR)/monocache-s3
-	install -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libmonocache.so
+	install -m 755 $(OUT)/$(LIB_FILE) $(DESTDIR)$(LIBDIR)/$(LIB_FILE)
+	ln -sfn $(LIB_FILE) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sfn $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libmonocache.so
 	install -m 644 include/monocache.h $(DESTDIR)$(INCLUDEDIR)/monocache.h
 	install -m 644 docs/monocache.1 $(DESTDIR)$(MANDIR)/man1/monocache.1
+	install -m 644 docs/monocache-s3.1 $(DESTDIR)$(MANDIR)/man1/monocache-s3.1
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
 		'Name: monocache' \
 		'Description: C API of monocache (a private scratch directory per process tree)' \
@@ -221,11 +274,12 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/monocache $(DESTDIR)$(BINDIR)/monocache-s3 \
-		$(DESTDIR)$(LIBDIR)/libmonocache.so \
+		$(DESTDIR)$(LIBDIR)/libmonocache.so $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
+		$(DESTDIR)$(LIBDIR)/$(LIB_FILE) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/monocache.pc $(DESTDIR)$(INCLUDEDIR)/monocache.h \
-		$(DESTDIR)$(MANDIR)/man1/monocache.1
+		$(DESTDIR)$(MANDIR)/man1/monocache.1 $(DESTDIR)$(MANDIR)/man1/monocache-s3.1
 
 clean:
-	rm -rf build build-asan libmonocache.so monocache monocache-s3
+	rm -rf build build-asan dist libmonocache.so libmonocache.so.* monocache monocache-s3
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

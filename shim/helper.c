@@ -73,6 +73,9 @@ const char *mc_shim_helper_path(void)
     return NULL;
 }
 
+const char mc_shim_helper_missing[] = "cannot find the monocache executable: not next to "
+    "libmonocache.so, in ../bin or ../../bin from it, or in " MC_BINDIR;
+
 /* Our helpers must not load us again. */
 char **mc_shim_helper_env(void)
 {

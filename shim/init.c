@@ -243,8 +243,7 @@ static void obtain_cache(int outer_fd)
     long len;
 
     if (!helper) {
-        fail("cannot find the monocache executable: not next to libmonocache.so, in ../bin "
-             "or ../../bin from it, or in " MC_BINDIR);
+        fail(mc_shim_helper_missing);
         return;
     }
     env = mc_shim_helper_env();

@@ -49,6 +49,8 @@ int mc_shim_real_dup2(int old_fd, int new_fd);
 
 /* Path of the monocache executable for helpers; NULL if none was found. */
 const char *mc_shim_helper_path(void);
+/* The error when it was not found, naming the configured bin directory. */
+extern const char mc_shim_helper_missing[];
 /* The environment for a helper: ours without LD_PRELOAD. malloc'd array
  * (strings shared with environ); free() only the array. */
 char **mc_shim_helper_env(void);

@@ -49,7 +49,9 @@ tap_failed=0
 
 # The library as installed next to the tool (run and preload-path find this
 # one), whichever copy the tests preload.
-MC_REAL_LIB=$(readlink -f "$MC_LIB")
+# (its soname beside the real file, as the tool names it in LD_PRELOAD).
+MC_REAL_LIB=$(cd "$(dirname "$MC_LIB")" && pwd -P)/libmonocache.so.0
+[ -e "$MC_REAL_LIB" ] || MC_REAL_LIB=$(readlink -f "$MC_LIB")
 if [ "${MC_VALGRIND:-0}" = 1 ]; then
     # The shim starts the `monocache` next to libmonocache.so: put a copy of
     # the library next to a script that runs the real tool under memcheck.
@@ -57,7 +59,7 @@ if [ "${MC_VALGRIND:-0}" = 1 ]; then
     # vg/real, next to a script that runs monocache-s3 under memcheck too.
     mkdir -p "$T/vg/real"
     cp "$MC_LIB" "$T/vg/libmonocache.so"
-    cp "$MC_LIB" "$T/vg/real/libmonocache.so"
+    cp "$MC_LIB" "$T/vg/real/libmonocache.so.0"
     cp "$MC_BIN" "$T/vg/real/monocache"
     # Valgrind writes its own files under TMPDIR; where a test points TMPDIR
     # somewhere unusable, that one call runs the tool without memcheck.
@@ -71,7 +73,7 @@ VG
         chmod +x "$T/vg/${tool%%:*}"
     done
     mv "$T/vg/monocache-s3" "$T/vg/real/monocache-s3"
-    MC_REAL_LIB=$T/vg/real/libmonocache.so
+    MC_REAL_LIB=$T/vg/real/libmonocache.so.0
     MC_LIB=$T/vg/libmonocache.so
     MC_BIN=$T/vg/monocache
 fi

@@ -54,14 +54,19 @@ if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null && [ "${MC_VALGRIND:-0}"
     chmod 755 "$nobody_dir"/* && chown 65534:65534 "$nobody_dir"/*
     as_nobody() {
         setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin \
-            MONOCACHE_ROOT="$nobody_dir/root" LD_PRELOAD="$nobody_dir/libmonocache.so" "$@"
+            MONOCACHE_ROOT="$nobody_dir/root" LD_PRELOAD="$nobody_dir/$(basename "$MC_REAL_LIB")" "$@"
     }
-    as_nobody sh -c 'cd "$MONOCACHE_PATH" && mkdir -p a/b && touch a/b/f && chmod 600 a'
-    as_nobody sh -c 'touch "$MONOCACHE_PATH/x"; chmod 000 "$MONOCACHE_PATH"'
+    made=$(as_nobody sh -c 'cd "$MONOCACHE_PATH" && mkdir -p a/b && touch a/b/f && chmod 600 a &&
+        echo "$MONOCACHE_PATH"')
+    made=$made,$(as_nobody sh -c 'touch "$MONOCACHE_PATH/x" && chmod 000 "$MONOCACHE_PATH" &&
+        echo "$MONOCACHE_PATH"')
+    like "nobody's two programs had their caches" "$made" \
+        "^$nobody_dir/root/cache/[0-9a-f-]{36},$nobody_dir/root/cache/[0-9a-f-]{36}\$"
     left=$(ls -A "$nobody_dir/root/cache")
     is "a directory without search permission, and a cache of mode 000: wiped" "$left" ""
     rm -rf "$nobody_dir"
 else
+    echo "ok $((tap_count += 1)) # SKIP another user's permissions: needs root and setpriv, no valgrind or sanitizer"
     echo "ok $((tap_count += 1)) # SKIP another user's permissions: needs root and setpriv, no valgrind or sanitizer"
 fi
 

@@ -68,10 +68,19 @@ int cli_open_cache(const char *arg, const char *root_option, struct mc_cache *ca
  * error — a root that was named but does not exist included. */
 int cli_open_root(const char *command, const char *root_option, struct mc_root *root);
 #define MC_LIB_NAME "libmonocache.so"
-/* Where libmonocache.so is, seen from this executable's real directory: next
+/* The library's runtime name (its soname): what LD_PRELOAD names when it is
+ * there, so that an upgrade of the versioned file leaves running trees'
+ * children a library to load. */
+#define MC_LIB_SONAME "libmonocache.so.0"
+/* Where the library is, seen from this executable's real directory: next
  * to it (a build tree), ../lib, ../lib/<multiarch>, ../lib64, then the
- * configured library directory. Absolute and resolved; malloc'd, or NULL. */
+ * configured library directory; the soname there, else libmonocache.so.
+ * The directory is resolved, the name kept; malloc'd, or NULL. */
 char *cli_find_library(void);
+/* The configured installation directories (install_dirs.c). */
+extern const char cli_bindir[];
+extern const char cli_libdir[];
+extern const char cli_multiarch_lib[];   /* "/../lib/<multiarch>" */
 #define MC_LIB_NOT_FOUND MC_LIB_NAME ": not found next to monocache, in ../lib, " \
     "../lib/<multiarch> or ../lib64 from it, or in the configured library directory"
 

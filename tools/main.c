@@ -16,12 +16,6 @@
 #ifndef MC_VERSION
 #define MC_VERSION "0.0.0"
 #endif
-#ifndef MC_LIBDIR
-#define MC_LIBDIR "/usr/local/lib"
-#endif
-#ifndef MC_MULTIARCH
-#define MC_MULTIARCH "x86_64-linux-gnu"
-#endif
 
 /* Present in this executable so that libmonocache.so, preloaded into it by
  * an exported LD_PRELOAD, does not make a cache for the tool itself. */
@@ -119,23 +113,32 @@ int cli_open_cache(const char *arg, const char *root_option, struct mc_cache *ca
     return rc;
 }
 
-/* dir + rel + "/" + name if it exists: malloc'd, or NULL. */
-static char *file_in(const char *dir, const char *rel, const char *name)
+/* The resolved dir + rel, then "/" + the soname or the plain name,
+ * whichever is there: malloc'd, or NULL. */
+static char *library_in(const char *dir, const char *rel)
 {
-    char *path = mc_concat(dir, rel, "/", name, NULL);
+    static const char *const names[] = { MC_LIB_SONAME, MC_LIB_NAME };
+    char *joined = mc_concat(dir, rel, NULL);
+    char *real = joined ? realpath(joined, NULL) : NULL;
+    char *path = NULL;
+    size_t i;
 
-    if (path && access(path, F_OK) == 0)
-        return path;
-    free(path);
-    return NULL;
+    for (i = 0; real && !path && i < sizeof(names) / sizeof(names[0]); i++) {
+        path = mc_concat(real, "/", names[i], NULL);
+        if (path && access(path, F_OK) != 0) {
+            free(path);
+            path = NULL;
+        }
+    }
+    free(joined);
+    free(real);
+    return path;
 }
 
 char *cli_find_library(void)
 {
-    static const char multiarch_lib[] = "/../lib/" MC_MULTIARCH;
-    static const char *const relative[] = { "", "/../lib", multiarch_lib, "/../lib64" };
+    const char *const relative[] = { "", "/../lib", cli_multiarch_lib, "/../lib64" };
     char *path = NULL;
-    char *found;
     char *self = realpath("/proc/self/exe", NULL);
     char *slash = self ? strrchr(self, '/') : NULL;
     size_t i;
@@ -143,15 +146,11 @@ char *cli_find_library(void)
     if (slash)
         *slash = '\0';
     for (i = 0; slash && !path && i < sizeof(relative) / sizeof(relative[0]); i++)
-        path = file_in(self, relative[i], MC_LIB_NAME);
+        path = library_in(self, relative[i]);
     free(self);
     if (!path)
-        path = file_in(MC_LIBDIR, "", MC_LIB_NAME);
-    if (!path)
-        return NULL;
-    found = realpath(path, NULL);
-    free(path);
-    return found;
+        path = library_in(cli_libdir, "");
+    return path;
 }
 
 struct command {
