@@ -25,34 +25,51 @@ WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 	-Wpointer-arith -Wformat=2
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARNINGS) \
-	-Iinclude -Icore -DMC_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS)
+	-DMC_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS)
+# Where each kind of code may include from. The preloaded library sees only
+# its own folder, the libc-only core/host and the public header: an include
+# of anything else fails to compile.
+SHIM_INCLUDES = -Iinclude -Ishim -Icore/host
+TOOL_INCLUDES = -Iinclude -Icore -Itools
 # The installation directories, compiled into the two objects that look
 # there last for the tool and the library.
 DIR_CFLAGS = -DMC_BINDIR='"$(BINDIR)"' -DMC_LIBDIR='"$(LIBDIR)"' -DMC_MULTIARCH='"$(MULTIARCH)"'
-DIR_OBJ = $(O)/shim/helper.o $(O)/tools/install_dirs.o
+DIR_OBJ = $(O)/shim/helper.o $(O)/tools/shared/install_dirs.o
 # SANITIZE applies to the tool, the helper and the tests; SHIM_SANITIZE to
 # the preloaded object, which runs inside programs built without sanitizers
 # (so AddressSanitizer, which must be loaded first, is not an option there).
-ALL_CFLAGS = $(BASE_CFLAGS) $(SANITIZE)
-SHIM_CFLAGS = $(BASE_CFLAGS) $(SHIM_SANITIZE)
+ALL_CFLAGS = $(BASE_CFLAGS) $(TOOL_INCLUDES) $(SANITIZE)
+SHIM_CFLAGS = $(BASE_CFLAGS) $(SHIM_INCLUDES) $(SHIM_SANITIZE)
 LDFLAGS ?=
 
-# Core files that are libc only: the shim links these and nothing else.
-CORE_LIBC = names hold safeopen lockfile launch reply ask
-CORE_FULL = err buf config redisconf log ids root dirlock meta jsontext session cache wipe \
-	release gc procs register pullguard
+# What runs where (README "Where the code runs"):
+#   shim/        the preloaded library's own files, inside other programs
+#   core/host/   libc-only code the library is built from, shared with the tools
+#   core/common/, core/local/, core/redis/, core/s3/
+#                the plain C library of the tools: never in the preloaded library
+#   tools/cli/   the monocache command;  tools/watch/  its watcher (monocache __watch)
+#   tools/shared/ what both share;      tools/s3/     monocache-s3
+HOST = names hold safeopen lockfile launch reply ask
+COMMON = err buf config log ids root dirlock meta jsontext
+LOCAL = session cache wipe release gc procs pullguard
+REDIS = redisconf register
 SHIM = init exit signals sigwait fds spawn helper api
-TOOLS = main install_dirs usage cmd_run cmd_ls cmd_holders cmd_meta cmd_gc cmd_s3 watch watch_share s3run
+CLI_FILES = main args usage cmd_run cmd_ls cmd_holders cmd_meta cmd_gc cmd_s3
+WATCH = watch watch_share
+SHARED = tool install_dirs s3run
 # S3: only monocache-s3 links these (and libcurl, OpenSSL, expat); the
 # preloaded library, the watcher and the monocache command never load them.
 S3_PURE = url
 S3 = sigv4 creds xml transfer tree common push pull admin
 
-CORE_OBJ = $(CORE_LIBC:%=$(O)/core/%.o) $(CORE_FULL:%=$(O)/core/%.o) \
+CORE_OBJ = $(HOST:%=$(O)/core/host/%.o) $(COMMON:%=$(O)/core/common/%.o) \
+	$(LOCAL:%=$(O)/core/local/%.o) $(REDIS:%=$(O)/core/redis/%.o) \
 	$(S3_PURE:%=$(O)/core/s3/%.o)
 S3_OBJ = $(S3:%=$(O)/core/s3/%.o)
-SHIM_OBJ = $(SHIM:%=$(O)/shim/%.o) $(CORE_LIBC:%=$(O)/shim/core/%.o)
-TOOL_OBJ = $(TOOLS:%=$(O)/tools/%.o)
+SHIM_OBJ = $(SHIM:%=$(O)/shim/%.o) $(HOST:%=$(O)/shim/host/%.o)
+TOOL_OBJ = $(CLI_FILES:%=$(O)/tools/cli/%.o) $(WATCH:%=$(O)/tools/watch/%.o) \
+	$(SHARED:%=$(O)/tools/shared/%.o)
+S3_TOOL_OBJ = $(O)/tools/s3/s3tool.o
 
 LIB = $(OUT)/libmonocache.so
 LIB_SONAME = libmonocache.so.$(ABI)
@@ -93,14 +110,14 @@ $(FLAGS_LD): FORCE
 	$(call track,$(LDFLAGS) $(CORE_LIBS) $(S3_LIBS) $(ABI) $(VERSION))
 FORCE:
 
-$(SHIM_OBJ) $(CORE_OBJ) $(TOOL_OBJ) $(S3_OBJ): Makefile $(FLAGS_CC)
+$(SHIM_OBJ) $(CORE_OBJ) $(TOOL_OBJ) $(S3_OBJ) $(S3_TOOL_OBJ): Makefile $(FLAGS_CC)
 $(DIR_OBJ): $(FLAGS_DIRS)
 
 $(O)/shim/helper.o: shim/helper.c
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) $(DIR_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/tools/install_dirs.o: tools/install_dirs.c
+$(O)/tools/shared/install_dirs.o: tools/shared/install_dirs.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DIR_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -108,7 +125,7 @@ $(O)/shim/%.o: shim/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/shim/core/%.o: core/%.c
+$(O)/shim/host/%.o: core/host/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -135,8 +152,8 @@ $(CLI): $(TOOL_OBJ) $(CORE_OBJ) $(FLAGS_LD)
 	$(CC) $(ALL_CFLAGS) -Wl,--export-dynamic-symbol=monocache_cli_no_auto_cache \
 		-o $@ $(TOOL_OBJ) $(CORE_OBJ) $(LDFLAGS) $(CORE_LIBS)
 
-$(S3_TOOL): $(O)/tools/s3tool.o $(S3_OBJ) $(CORE_OBJ) $(FLAGS_LD)
-	$(CC) $(ALL_CFLAGS) -o $@ $(O)/tools/s3tool.o $(S3_OBJ) $(CORE_OBJ) $(LDFLAGS) \
+$(S3_TOOL): $(S3_TOOL_OBJ) $(S3_OBJ) $(CORE_OBJ) $(FLAGS_LD)
+	$(CC) $(ALL_CFLAGS) -o $@ $(S3_TOOL_OBJ) $(S3_OBJ) $(CORE_OBJ) $(LDFLAGS) \
 		$(S3_LIBS) $(CORE_LIBS)
 
 # --- tests -------------------------------------------------------------------
@@ -157,7 +174,7 @@ $(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(CORE_OBJ)
 
 $(O)/tests/helpers/apiuser: tests/helpers/apiuser.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -o $@ $< -L$(OUT) -lmonocache -Wl,-rpath,$(abspath $(OUT))
+	$(CC) $(BASE_CFLAGS) $(TOOL_INCLUDES) -o $@ $< -L$(OUT) -lmonocache -Wl,-rpath,$(abspath $(OUT))
 
 $(O)/tests/helpers/static_sleeper: tests/helpers/static_sleeper.c
 	@mkdir -p $(dir $@)
@@ -166,11 +183,11 @@ $(O)/tests/helpers/static_sleeper: tests/helpers/static_sleeper.c
 # Test programs stand for users' programs: built without sanitizers.
 $(O)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -pthread -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(TOOL_INCLUDES) -pthread -o $@ $<
 
 $(O)/tests/helpers/%.so: tests/helpers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -shared -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(TOOL_INCLUDES) -shared -o $@ $<
 
 helpers: $(HELPER_BIN) $(EMPTY_PRELOAD) $(EARLY_HANDLER) $(O)/tests/unit/s3sign
 
@@ -205,8 +222,8 @@ check-valgrind: all helpers $(UNIT_BIN)
 # cache's index, AWS profile files), with ASan and UBSan: make fuzz runs
 # each for FUZZ_SECONDS; make check, FUZZ_RUNS inputs each from the corpus.
 FUZZ_TARGETS = fuzz_s3xml fuzz_s3url fuzz_s3index
-FUZZ_SRC = core/buf.c core/err.c core/names.c core/s3/url.c core/s3/xml.c core/s3/tree.c \
-	core/s3/creds.c
+FUZZ_SRC = core/common/buf.c core/common/err.c core/host/names.c core/s3/url.c core/s3/xml.c \
+	core/s3/tree.c core/s3/creds.c
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 20000
@@ -214,7 +231,7 @@ FUZZ_BIN = $(FUZZ_TARGETS:%=$(O)/fuzz/%)
 
 $(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -Icore -fsanitize=fuzzer,address,undefined \
+	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -Icore -Itools -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $< $(FUZZ_SRC) -lexpat -lcjson
 
 check-fuzz: $(FUZZ_BIN)

@@ -19,11 +19,11 @@ mutants=$(cat <<'LIST'
 exit-let-go|shim/exit.c|s/(int saved_errno = errno;\n\n)    mc_shim_let_go\(\);\n/$1/
 fini-let-go|shim/exit.c|s/(mc_shim_fini\(void\)\n\{\n)    mc_shim_let_go\(\);\n/$1/
 crash-let-go|shim/signals.c|s/(\(void\)context;\n)    mc_shim_let_go\(\);\n/$1/
-meta-id-proof|core/release.c|s/mc_meta_check_id\(meta, cache->id, cache->path, &meta_err\) == 0\)/mc_meta_check_id(meta, cache->id, cache->path, &meta_err) != 0)/
-mount-id-fallback|core/wipe.c|s/(mount_id_of\(\(int\)fd, &mount\) != 0 \|\|\n\s*)mount != parent_mount\)/${1}0)/
+meta-id-proof|core/local/release.c|s/mc_meta_check_id\(meta, cache->id, cache->path, &meta_err\) == 0\)/mc_meta_check_id(meta, cache->id, cache->path, &meta_err) != 0)/
+mount-id-fallback|core/local/wipe.c|s/(mount_id_of\(\(int\)fd, &mount\) != 0 \|\|\n\s*)mount != parent_mount\)/${1}0)/
 signal-restart|shim/signals.c|s/(__sighandler_t signal\(int sig, __sighandler_t handler\)\n\{\n    return install\(sig, handler, )[^,]+,/$1 0,/
 sigdfl-rehook|shim/signals.c|s/if \(hooks_enabled && act && is_default\(act\) && is_crash_signal\(sig\)\)/if (0 \&\& hooks_enabled \&\& act \&\& is_default(act) \&\& is_crash_signal(sig))/
-run-sigchld|tools/cmd_run.c|s/(            setpgid\(0, 0\);\n)        sigaction\(SIGCHLD, &inherited_sigchld, NULL\);\n/$1/
+run-sigchld|tools/cli/cmd_run.c|s/(            setpgid\(0, 0\);\n)        sigaction\(SIGCHLD, &inherited_sigchld, NULL\);\n/$1/
 close-protects-hold|shim/fds.c|s/    if \(fd >= 0 && fd == mc_shim_hold_fd && mc_shim_is_hold\(fd\)\)\n        return 0;\n//
 LIST
 )

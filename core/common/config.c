@@ -4,8 +4,8 @@
 #include "s3/url.h"
 #include "jsontext.h"
 #include "meta.h"
-#include "redisconf.h"
-#include "proto.h"
+#include "redis/redisconf.h"
+#include "host/proto.h"
 
 #include <stdlib.h>
 #include <string.h>

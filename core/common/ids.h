@@ -4,7 +4,7 @@
 #ifndef MC_IDS_H
 #define MC_IDS_H
 
-#include "names.h"
+#include "host/names.h"
 
 /* Writes a fresh id and its NUL into out (MC_ID_LEN + 1 bytes). */
 void mc_id_new(char *out);

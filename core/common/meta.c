@@ -2,8 +2,8 @@
 #include "meta.h"
 #include "dirlock.h"
 #include "jsontext.h"
-#include "proto.h"
-#include "safeopen.h"
+#include "host/proto.h"
+#include "host/safeopen.h"
 
 #include <errno.h>
 #include <fcntl.h>

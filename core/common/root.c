@@ -3,7 +3,7 @@
 #include "root.h"
 #include "buf.h"
 #include "ids.h"
-#include "proto.h"
+#include "host/proto.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,9 +4,9 @@
 #ifndef MC_CACHE_H
 #define MC_CACHE_H
 
-#include "err.h"
-#include "proto.h"
-#include "root.h"
+#include "common/err.h"
+#include "host/proto.h"
+#include "common/root.h"
 #include "session.h"
 
 #include <cjson/cJSON.h>

@@ -1,13 +1,13 @@
 /* gc.c — sweeping a root for unheld, unreleased caches (see gc.h). */
 #include "gc.h"
-#include "buf.h"
+#include "common/buf.h"
 #include "cache.h"
-#include "ids.h"
-#include "meta.h"
-#include "proto.h"
-#include "register.h"
+#include "common/ids.h"
+#include "common/meta.h"
+#include "host/proto.h"
+#include "redis/register.h"
 #include "release.h"
-#include "safeopen.h"
+#include "host/safeopen.h"
 #include "session.h"
 
 #include <dirent.h>

@@ -9,8 +9,8 @@
 #ifndef MC_GC_H
 #define MC_GC_H
 
-#include "err.h"
-#include "root.h"
+#include "common/err.h"
+#include "common/root.h"
 
 enum mc_gc_action {
     MC_GC_WIPED,        /* released and wiped */

@@ -1,10 +1,10 @@
 /* pullguard.c — one download of a cache at a time (see pullguard.h). */
 #include "pullguard.h"
-#include "buf.h"
+#include "common/buf.h"
 #include "cache.h"
-#include "meta.h"
-#include "names.h"
-#include "proto.h"
+#include "common/meta.h"
+#include "host/names.h"
+#include "host/proto.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -10,8 +10,8 @@
 #ifndef MC_PULLGUARD_H
 #define MC_PULLGUARD_H
 
-#include "err.h"
-#include "root.h"
+#include "common/err.h"
+#include "common/root.h"
 
 struct mc_pull_guard {
     int fd;

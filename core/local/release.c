@@ -4,13 +4,13 @@
  * so listings and attaches never see a half-wiped cache, then empties and
  * removes it. An interrupted wipe leaves the tombstone for gc. */
 #include "release.h"
-#include "buf.h"
-#include "dirlock.h"
-#include "lockfile.h"
-#include "log.h"
-#include "meta.h"
-#include "proto.h"
-#include "register.h"
+#include "common/buf.h"
+#include "common/dirlock.h"
+#include "host/lockfile.h"
+#include "common/log.h"
+#include "common/meta.h"
+#include "host/proto.h"
+#include "redis/register.h"
 #include "session.h"
 #include "wipe.h"
 

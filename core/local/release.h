@@ -10,7 +10,7 @@
 #define MC_RELEASE_H
 
 #include "cache.h"
-#include "err.h"
+#include "common/err.h"
 
 enum mc_dispose {
     MC_DISPOSE_WIPED,

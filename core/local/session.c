@@ -2,7 +2,7 @@
  * session.h). A new lock file is written under a temporary name, locked, and
  * only then linked into place, so it is never visible unlocked. */
 #include "session.h"
-#include "proto.h"
+#include "host/proto.h"
 
 #include <errno.h>
 #include <fcntl.h>

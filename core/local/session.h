@@ -4,7 +4,7 @@
 #ifndef MC_SESSION_H
 #define MC_SESSION_H
 
-#include "err.h"
+#include "common/err.h"
 
 #include <sys/types.h>
 

@@ -8,7 +8,7 @@
 #ifndef MC_WIPE_H
 #define MC_WIPE_H
 
-#include "err.h"
+#include "common/err.h"
 
 struct mc_wipe_stats {
     unsigned long long files;       /* non-directories removed */

@@ -1,7 +1,7 @@
 /* redisconf.c — the Redis settings, parsed and checked (see redisconf.h). */
 #include "redisconf.h"
-#include "buf.h"
-#include "proto.h"
+#include "common/buf.h"
+#include "host/proto.h"
 
 #include <errno.h>
 #include <limits.h>

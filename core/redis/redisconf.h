@@ -8,8 +8,8 @@
 #ifndef MC_REDISCONF_H
 #define MC_REDISCONF_H
 
-#include "config.h"
-#include "err.h"
+#include "common/config.h"
+#include "common/err.h"
 
 #define MC_REDIS_DEFAULT_PORT 6379
 #define MC_REDIS_DEFAULT_TIMEOUT_MS 1000

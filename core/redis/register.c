@@ -4,8 +4,8 @@
  * not agree. One connection, made again after a failure; a mutex, because
  * the watcher renews its lease from a thread of its own. */
 #include "register.h"
-#include "buf.h"
-#include "proto.h"
+#include "common/buf.h"
+#include "host/proto.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>

@@ -19,7 +19,7 @@
 #ifndef MC_REGISTER_H
 #define MC_REGISTER_H
 
-#include "err.h"
+#include "common/err.h"
 #include "redisconf.h"
 
 #define MC_REGISTER_KEY "CACHE_REGISTER"

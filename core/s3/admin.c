@@ -1,8 +1,8 @@
 /* admin.c — listing the caches under a prefix, and removing one (see
  * sync.h). */
 #include "common.h"
-#include "names.h"
-#include "proto.h"
+#include "host/names.h"
+#include "host/proto.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,9 +11,9 @@
 #ifndef MC_S3_CREDS_H
 #define MC_S3_CREDS_H
 
-#include "buf.h"
-#include "config.h"
-#include "err.h"
+#include "common/buf.h"
+#include "common/config.h"
+#include "common/err.h"
 
 #define MC_AWS_DEFAULT_REGION "us-east-1"
 

@@ -4,10 +4,10 @@
  * an existing copy is brought up to date in place. Every object is checked
  * against its ETag as it arrives; meta.json is written last. */
 #include "common.h"
-#include "meta.h"
-#include "proto.h"
-#include "release.h"
-#include "wipe.h"
+#include "common/meta.h"
+#include "host/proto.h"
+#include "local/release.h"
+#include "local/wipe.h"
 
 #include <errno.h>
 #include <fcntl.h>

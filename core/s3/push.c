@@ -3,7 +3,7 @@
  * parts, links as small objects), delete what is gone, then the index, then
  * meta.json. */
 #include "common.h"
-#include "meta.h"
+#include "common/meta.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
 #ifndef MC_SIGV4_H
 #define MC_SIGV4_H
 
-#include "buf.h"
+#include "common/buf.h"
 
 #include <stddef.h>
 

@@ -17,7 +17,7 @@
 #ifndef MC_S3_SYNC_H
 #define MC_S3_SYNC_H
 
-#include "err.h"
+#include "common/err.h"
 #include "transfer.h"
 #include "tree.h"
 #include "url.h"

@@ -10,9 +10,9 @@
 #ifndef MC_S3_TRANSFER_H
 #define MC_S3_TRANSFER_H
 
-#include "buf.h"
+#include "common/buf.h"
 #include "creds.h"
-#include "err.h"
+#include "common/err.h"
 #include "sigv4.h"
 #include "url.h"
 

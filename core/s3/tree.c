@@ -1,6 +1,6 @@
 /* tree.c — a cache directory's entries, and its S3 index (see tree.h). */
 #include "tree.h"
-#include "buf.h"
+#include "common/buf.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>

@@ -7,7 +7,7 @@
 #ifndef MC_S3_TREE_H
 #define MC_S3_TREE_H
 
-#include "err.h"
+#include "common/err.h"
 
 /* A file being downloaded into a copy (pull.c): never part of a tree. */
 #define MC_PULL_TEMP_PREFIX ".monocache-pull."

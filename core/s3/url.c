@@ -1,7 +1,7 @@
 /* url.c — S3 locations and endpoints (see url.h). */
 #include "url.h"
-#include "names.h"
-#include "proto.h"
+#include "host/names.h"
+#include "host/proto.h"
 
 #include <ctype.h>
 #include <stdlib.h>

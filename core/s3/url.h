@@ -6,8 +6,8 @@
 #ifndef MC_S3_URL_H
 #define MC_S3_URL_H
 
-#include "buf.h"
-#include "err.h"
+#include "common/buf.h"
+#include "common/err.h"
 
 #define MC_S3_BUCKET_MAX 63
 #define MC_S3_KEY_MAX 1024

@@ -2,7 +2,7 @@
  * path of open elements and the text of the innermost one; each answer
  * type is a callback on element ends. */
 #include "xml.h"
-#include "buf.h"
+#include "common/buf.h"
 
 #include <expat.h>
 #include <stdint.h>

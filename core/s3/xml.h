@@ -5,7 +5,7 @@
 #ifndef MC_S3_XML_H
 #define MC_S3_XML_H
 
-#include "err.h"
+#include "common/err.h"
 
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
 /* fuzz_s3url.c — libFuzzer target: S3 URLs as users write them
  * (MONOCACHE_S3, MONOCACHE_EXISTING, --s3) and endpoint URLs. */
-#include "proto.h"
+#include "host/proto.h"
 #include "s3/url.h"
 
 #include <stdint.h>

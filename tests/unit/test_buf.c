@@ -1,7 +1,7 @@
 /* test_buf.c — the growable buffer: appends and printf, the hard maximum
  * (E2BIG, nothing partly written, the data kept), take/free/reset, and
  * mc_concat. */
-#include "buf.h"
+#include "common/buf.h"
 #include "tap.h"
 
 #include <errno.h>

@@ -2,8 +2,8 @@
  * (a small table), never the real one: defaults, every variable with good
  * and bad values, and that a refusal names its variable and leaves nothing
  * to free (run under valgrind --leak-check=full). */
-#include "config.h"
-#include "proto.h"
+#include "common/config.h"
+#include "host/proto.h"
 #include "fakeenv.h"
 #include "tap.h"
 

@@ -1,8 +1,8 @@
 /* test_hold.c — MONOCACHE_HOLD's text form: what mc_hold_format writes,
  * mc_hold_parse reads back; every malformed value is refused (the shim reads
  * it before main in every process); format never writes past its buffer. */
-#include "hold.h"
-#include "proto.h"
+#include "host/hold.h"
+#include "host/proto.h"
 #include "tap.h"
 
 #include <limits.h>

@@ -1,7 +1,7 @@
 /* test_ids.c — cache ids: mc_id_new gives valid, distinct, version-4 ids;
  * mc_id_valid accepts only lower-case UUID text of the right shape. */
-#include "ids.h"
-#include "proto.h"
+#include "common/ids.h"
+#include "host/proto.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* test_jsontext.c — mc_json_parse keeps numbers as written (Python's big
  * integers, NaN, Infinity) and leaves strings alone; mc_json_pretty indents
  * with two spaces and prints no tab. Pure: no files. */
-#include "jsontext.h"
+#include "common/jsontext.h"
 #include "tap.h"
 
 #include <stdlib.h>

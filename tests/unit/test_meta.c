@@ -2,8 +2,8 @@
  * written and read back, the file's exact form, every way reading must fail
  * (missing, corrupt, a symlink), id and locked checks, locked updates, and
  * command-line values. Only touches its own mkdtemp directory. */
-#include "meta.h"
-#include "proto.h"
+#include "common/meta.h"
+#include "host/proto.h"
 #include "scratch.h"
 #include "tap.h"
 

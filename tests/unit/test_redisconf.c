@@ -2,8 +2,8 @@
  * of both schemes with every part, the host/port pair, passwords from each
  * place, timeouts, leases, host ids; every refusal names its variable and
  * never shows the password. Pure: no socket. */
-#include "proto.h"
-#include "redisconf.h"
+#include "host/proto.h"
+#include "redis/redisconf.h"
 #include "fakeenv.h"
 #include "tap.h"
 

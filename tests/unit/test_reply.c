@@ -2,7 +2,7 @@
  * text and a descriptor arrive intact (the same open file, close-on-exec),
  * lines split into kind and argument, a closed peer reads as 0, a silent
  * one times out, an answer too big for the buffer is refused. */
-#include "reply.h"
+#include "host/reply.h"
 #include "tap.h"
 
 #include <errno.h>

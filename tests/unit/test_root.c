@@ -4,9 +4,9 @@
  * nothing, the default and relative roots, and splitting cache paths.
  * Runs as root or not; the other-owner check needs root and is skipped
  * otherwise. Only touches its own temporary directory. */
-#include "buf.h"
-#include "proto.h"
-#include "root.h"
+#include "common/buf.h"
+#include "host/proto.h"
+#include "common/root.h"
 #include "scratch.h"
 #include "tap.h"
 

@@ -6,7 +6,7 @@
  * temporary directory. */
 #include "scratch.h"
 #include "tap.h"
-#include "wipe.h"
+#include "local/wipe.h"
 
 #include <dirent.h>
 #include <errno.h>

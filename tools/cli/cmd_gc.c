@@ -1,14 +1,15 @@
 /* cmd_gc.c — `monocache gc` (reclaim caches whose holders are all gone),
  * `monocache rm` (wipe one cache now) and `monocache preload-path`. */
 #include "cli.h"
-#include "s3run.h"
-#include "dirlock.h"
-#include "gc.h"
-#include "lockfile.h"
-#include "log.h"
-#include "meta.h"
-#include "release.h"
-#include "session.h"
+#include "shared/tool.h"
+#include "shared/s3run.h"
+#include "common/dirlock.h"
+#include "local/gc.h"
+#include "host/lockfile.h"
+#include "common/log.h"
+#include "common/meta.h"
+#include "local/release.h"
+#include "local/session.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -353,7 +354,7 @@ int cmd_preload_path(int argc, char **argv)
     if (argc != 1)
         return cli_bad_usage("preload-path", cli_usage_preload_path, MC_EXIT_USAGE,
                              "unexpected argument %s", argv[1]);
-    path = cli_find_library();
+    path = tool_find_library();
     if (!path) {
         mc_log_always(MC_LOG_ERROR, MC_LIB_NOT_FOUND);
         return MC_EXIT_FAILED;

@@ -2,8 +2,8 @@
  * hold a cache, and so keep it from being released: pid, start time and
  * command line of each, found as fuser(1) finds them (procs.h). */
 #include "cli.h"
-#include "log.h"
-#include "procs.h"
+#include "common/log.h"
+#include "local/procs.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -4,14 +4,14 @@
  * holder processes with --verbose; a table for people, --json for scripts.
  * Looks only: takes no lock a running tree could trip over, creates nothing. */
 #include "cli.h"
-#include "buf.h"
-#include "ids.h"
-#include "log.h"
-#include "meta.h"
-#include "procs.h"
-#include "register.h"
-#include "safeopen.h"
-#include "wipe.h"
+#include "common/buf.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/meta.h"
+#include "local/procs.h"
+#include "redis/register.h"
+#include "host/safeopen.h"
+#include "local/wipe.h"
 
 #include <dirent.h>
 #include <errno.h>

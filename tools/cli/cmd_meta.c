@@ -3,9 +3,9 @@
  * unlock_cache). Changes go through mc_meta_update: locked, re-read, renamed
  * into place, so concurrent writers lose nothing. */
 #include "cli.h"
-#include "jsontext.h"
-#include "log.h"
-#include "meta.h"
+#include "common/jsontext.h"
+#include "common/log.h"
+#include "common/meta.h"
 
 #include <stdio.h>
 #include <stdlib.h>

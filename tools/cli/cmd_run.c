@@ -8,17 +8,18 @@
  * tree is gone — and exits as the program did. Inside a tree that already
  * has a cache (a nested run), it simply execs the program, one more holder. */
 #include "cli.h"
-#include "ask.h"
-#include "buf.h"
-#include "hold.h"
-#include "launch.h"
-#include "lockfile.h"
-#include "log.h"
-#include "jsontext.h"
-#include "meta.h"
-#include "proto.h"
-#include "redisconf.h"
-#include "reply.h"
+#include "shared/tool.h"
+#include "host/ask.h"
+#include "common/buf.h"
+#include "host/hold.h"
+#include "host/launch.h"
+#include "host/lockfile.h"
+#include "common/log.h"
+#include "common/jsontext.h"
+#include "common/meta.h"
+#include "host/proto.h"
+#include "redis/redisconf.h"
+#include "host/reply.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -866,9 +867,9 @@ int cmd_run(int argc, char **argv)
     dfl.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &dfl, &inherited_sigchld);
     lib = NULL;
-    if (cli_setup_log(0) != 0) {
+    if (tool_setup_log(0) != 0) {
         rc = MC_EXIT_OWN_ERROR;
-    } else if (!(lib = cli_find_library())) {
+    } else if (!(lib = tool_find_library())) {
         mc_log_always(MC_LOG_ERROR, MC_LIB_NOT_FOUND);
         rc = MC_EXIT_OWN_ERROR;
     } else if (!options.new_cache && !options.existing && !env_flag(MC_ENV_NEW) &&

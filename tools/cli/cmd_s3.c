@@ -3,13 +3,14 @@
  * finds the cache and its S3 home, and keeps meta.json's "s3_pending"
  * right. */
 #include "cli.h"
-#include "cache.h"
-#include "log.h"
-#include "meta.h"
-#include "proto.h"
-#include "pullguard.h"
+#include "shared/tool.h"
+#include "local/cache.h"
+#include "common/log.h"
+#include "common/meta.h"
+#include "host/proto.h"
+#include "local/pullguard.h"
 #include "s3/url.h"
-#include "s3run.h"
+#include "shared/s3run.h"
 
 #include <stdio.h>
 #include <stdlib.h>

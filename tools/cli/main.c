@@ -1,10 +1,11 @@
 /* main.c — the monocache command: dispatch to subcommands, --help, --version,
  * and the helpers the subcommands share (cli.h). */
 #include "cli.h"
-#include "buf.h"
-#include "log.h"
-#include "proto.h"
-#include "register.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "host/proto.h"
+#include "shared/tool.h"
+#include "watch/watch.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -20,138 +21,6 @@
 /* Present in this executable so that libmonocache.so, preloaded into it by
  * an exported LD_PRELOAD, does not make a cache for the tool itself. */
 __attribute__((visibility("default"), used)) const int monocache_cli_no_auto_cache = 1;
-
-const char *cli_getenv(const char *name, void *ctx)
-{
-    (void)ctx;
-    return getenv(name);
-}
-
-int cli_setup_log(int report_file_error)
-{
-    enum mc_log_level level;
-    struct mc_err err;
-    int json;
-
-    if (mc_parse_log_level(getenv(MC_ENV_LOG), &level, &err) != 0 ||
-        mc_parse_log_format(getenv(MC_ENV_LOG_FORMAT), &json, &err) != 0) {
-        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
-        return -1;
-    }
-    mc_log_set_format(json ? MC_LOG_JSON : MC_LOG_TEXT);
-    if (mc_log_setup(level, getenv(MC_ENV_LOG_FILE), &err) != 0 && report_file_error)
-        mc_log_always(MC_LOG_WARN, "%s", err.msg);
-    return 0;
-}
-
-int cli_open_root(const char *command, const char *root_option, struct mc_root *root)
-{
-    const char *given = root_option ? root_option : getenv(MC_ENV_ROOT);
-    struct mc_err err;
-    int rc;
-
-    if (given && !*given)
-        given = NULL;
-    rc = mc_root_open(given, getenv("TMPDIR"), MC_ROOT_EXISTING, root, &err);
-    if (rc < 0)
-        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
-    if (rc == 1 && given) {
-        if (root_option)
-            mc_log_always(MC_LOG_ERROR, "%s: --root %s: no such directory", command, given);
-        else
-            mc_log_always(MC_LOG_ERROR, "%s: " MC_ENV_ROOT "=%s: no such directory", command,
-                          given);
-        rc = -1;
-    }
-    if (rc == 0 && root->note)
-        mc_log_always(MC_LOG_WARN, "%s", root->note);
-    return rc;
-}
-
-int cli_open_share(struct cli_share *cs)
-{
-    struct mc_err err;
-
-    memset(cs, 0, sizeof(*cs));
-    if (mc_redis_config_load(&cs->rc, NULL, cli_getenv, NULL, &err) != 0) {
-        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
-        return -1;
-    }
-    if (cs->rc.enabled && mc_register_open(&cs->rc, &cs->share.reg, &err) != 0) {
-        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
-        mc_redis_config_free(&cs->rc);
-        return -1;
-    }
-    return 0;
-}
-
-void cli_close_share(struct cli_share *cs)
-{
-    mc_register_close(cs->share.reg);
-    mc_redis_config_free(&cs->rc);
-    memset(cs, 0, sizeof(*cs));
-}
-
-int cli_open_cache(const char *arg, const char *root_option, struct mc_cache *cache)
-{
-    const char *given = root_option ? root_option : getenv(MC_ENV_ROOT);
-    char id[MC_ID_LEN + 1];
-    struct mc_root root;
-    struct mc_err err;
-    int rc;
-
-    if (given && !*given)
-        given = NULL;
-    if (mc_cache_resolve(arg, arg, given, getenv("TMPDIR"), &root, id, &err) != 0) {
-        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
-        return -1;
-    }
-    rc = mc_cache_init(cache, &root, id, &err);
-    mc_root_free(&root);
-    if (rc != 0)
-        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
-    return rc;
-}
-
-/* The resolved dir + rel, then "/" + the soname or the plain name,
- * whichever is there: malloc'd, or NULL. */
-static char *library_in(const char *dir, const char *rel)
-{
-    static const char *const names[] = { MC_LIB_SONAME, MC_LIB_NAME };
-    char *joined = mc_concat(dir, rel, NULL);
-    char *real = joined ? realpath(joined, NULL) : NULL;
-    char *path = NULL;
-    size_t i;
-
-    for (i = 0; real && !path && i < sizeof(names) / sizeof(names[0]); i++) {
-        path = mc_concat(real, "/", names[i], NULL);
-        if (path && access(path, F_OK) != 0) {
-            free(path);
-            path = NULL;
-        }
-    }
-    free(joined);
-    free(real);
-    return path;
-}
-
-char *cli_find_library(void)
-{
-    const char *const relative[] = { "", "/../lib", cli_multiarch_lib, "/../lib64" };
-    char *path = NULL;
-    char *self = realpath("/proc/self/exe", NULL);
-    char *slash = self ? strrchr(self, '/') : NULL;
-    size_t i;
-
-    if (slash)
-        *slash = '\0';
-    for (i = 0; slash && !path && i < sizeof(relative) / sizeof(relative[0]); i++)
-        path = library_in(self, relative[i]);
-    free(self);
-    if (!path)
-        path = library_in(cli_libdir, "");
-    return path;
-}
 
 struct command {
     const char *name;
@@ -172,7 +41,7 @@ static const struct command commands[] = {
     { "preload-path", cmd_preload_path, cli_usage_preload_path, 0 },
     { "push", cmd_push, cli_usage_push, 0 },
     { "pull", cmd_pull, cli_usage_pull, 0 },
-    { "__watch", cmd_watch, NULL, 0 },
+    { "__watch", watch_main, NULL, 0 },
 };
 
 static const struct command *find_command(const char *name)
@@ -282,7 +151,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "monocache: unknown command \"%s\"; see monocache --help\n", argv[1]);
         return MC_EXIT_USAGE;
     }
-    if (command->run != cmd_watch && command->run != cmd_run && cli_setup_log(1) != 0)
+    if (command->run != watch_main && command->run != cmd_run && tool_setup_log(1) != 0)
         return MC_EXIT_FAILED;
     argc--;
     argv++;

@@ -12,9 +12,9 @@
  * Exit status: 0 done, 1 failed, 2 usage, 125 bad settings. Credentials and
  * region come from the AWS variables and files (creds.h), never from the
  * command line. */
-#include "log.h"
-#include "names.h"
-#include "proto.h"
+#include "common/log.h"
+#include "host/names.h"
+#include "host/proto.h"
 #include "s3/creds.h"
 #include "s3/common.h"
 #include "s3/sync.h"

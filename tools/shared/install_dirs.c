@@ -3,7 +3,7 @@
  * change of them rebuilds it alone. They are the last place the tool looks
  * for the library and for monocache-s3, after the places relative to
  * itself. */
-#include "cli.h"
+#include "tool.h"
 
 #ifndef MC_BINDIR
 #define MC_BINDIR "/usr/local/bin"
@@ -15,6 +15,6 @@
 #define MC_MULTIARCH "x86_64-linux-gnu"
 #endif
 
-const char cli_bindir[] = MC_BINDIR;
-const char cli_libdir[] = MC_LIBDIR;
-const char cli_multiarch_lib[] = "/../lib/" MC_MULTIARCH;
+const char tool_bindir[] = MC_BINDIR;
+const char tool_libdir[] = MC_LIBDIR;
+const char tool_multiarch_lib[] = "/../lib/" MC_MULTIARCH;

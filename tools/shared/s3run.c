@@ -1,7 +1,7 @@
 /* s3run.c — running monocache-s3 (see s3run.h). */
 #include "s3run.h"
-#include "buf.h"
-#include "cli.h"
+#include "common/buf.h"
+#include "tool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +35,7 @@ static char *tool_path(void)
     }
     free(self);
     if (!path) {
-        path = mc_concat(cli_bindir, "/" MC_S3_TOOL_NAME, NULL);
+        path = mc_concat(tool_bindir, "/" MC_S3_TOOL_NAME, NULL);
         if (path && access(path, X_OK) != 0) {
             free(path);
             path = NULL;
@@ -111,7 +111,7 @@ static int run(const char *const *args, char *said, size_t size, struct mc_err *
     size_t i;
 
     if (!path) {
-        mc_err_set(err, MC_S3_TOOL_NAME " not found next to monocache or in %s", cli_bindir);
+        mc_err_set(err, MC_S3_TOOL_NAME " not found next to monocache or in %s", tool_bindir);
         return -1;
     }
     argv[0] = (char *)MC_S3_TOOL_NAME;

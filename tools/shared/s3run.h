@@ -4,7 +4,7 @@
 #ifndef MC_S3RUN_H
 #define MC_S3RUN_H
 
-#include "err.h"
+#include "common/err.h"
 
 #define MC_S3_TOOL_NAME "monocache-s3"
 

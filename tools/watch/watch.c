@@ -6,19 +6,24 @@
  * process per cache per host, in its own session — blocked on the holder
  * lock until the kernel says no one holds it, however they ended; then it
  * releases the cache and exits. Its exit is what a last holder waits for. */
-#include "cli.h"
-#include "buf.h"
-#include "dirlock.h"
-#include "gc.h"
-#include "lockfile.h"
-#include "log.h"
-#include "proto.h"
-#include "pullguard.h"
-#include "meta.h"
-#include "release.h"
-#include "reply.h"
-#include "s3run.h"
-#include "session.h"
+#include "watch.h"
+#include "shared/tool.h"
+#include "common/config.h"
+#include "common/root.h"
+#include "local/cache.h"
+#include "redis/redisconf.h"
+#include "common/buf.h"
+#include "common/dirlock.h"
+#include "local/gc.h"
+#include "host/lockfile.h"
+#include "common/log.h"
+#include "host/proto.h"
+#include "local/pullguard.h"
+#include "common/meta.h"
+#include "local/release.h"
+#include "host/reply.h"
+#include "shared/s3run.h"
+#include "local/session.h"
 #include "watch_share.h"
 
 #include <errno.h>
@@ -594,7 +599,7 @@ static int serve(int reply_fd)
     int claimed = -1;
     int rc;
 
-    if (mc_config_load(&cfg, cli_getenv, NULL, &err) != 0) {
+    if (mc_config_load(&cfg, tool_getenv, NULL, &err) != 0) {
         enum mc_on_error on_error;
         struct mc_err ignored;
 
@@ -670,7 +675,7 @@ out:
     return rc;
 }
 
-int cmd_watch(int argc, char **argv)
+int watch_main(int argc, char **argv)
 {
     (void)argc;
     (void)argv;

@@ -1,9 +1,9 @@
 /* watch_share.c — joining the register, renewing the lease, ending (see
  * watch_share.h). */
 #include "watch_share.h"
-#include "buf.h"
-#include "log.h"
-#include "register.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "redis/register.h"
 
 #include <errno.h>
 #include <stdlib.h>

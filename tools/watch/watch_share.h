@@ -6,9 +6,9 @@
 #ifndef MC_WATCH_SHARE_H
 #define MC_WATCH_SHARE_H
 
-#include "cache.h"
-#include "config.h"
-#include "release.h"
+#include "local/cache.h"
+#include "common/config.h"
+#include "local/release.h"
 
 #include <pthread.h>
 #include <sys/types.h>
