@@ -7,8 +7,10 @@
 
 void mc_err_clear(struct mc_err *err)
 {
-    if (err)
-        err->msg[0] = '\0';
+    if (!err)
+        return;
+    err->code = MC_ERR_NONE;
+    err->msg[0] = '\0';
 }
 
 static void one_line(char *msg)
@@ -19,6 +21,13 @@ static void one_line(char *msg)
     }
 }
 
+static void set_message(struct mc_err *err, int code, const char *fmt, va_list ap)
+{
+    err->code = code;
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    one_line(err->msg);
+}
+
 void mc_err_set(struct mc_err *err, const char *fmt, ...)
 {
     va_list ap;
@@ -26,9 +35,19 @@ void mc_err_set(struct mc_err *err, const char *fmt, ...)
     if (!err)
         return;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    set_message(err, MC_ERR_FAILED, fmt, ap);
     va_end(ap);
-    one_line(err->msg);
+}
+
+void mc_err_setc(struct mc_err *err, enum mc_err_code code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err)
+        return;
+    va_start(ap, fmt);
+    set_message(err, code, fmt, ap);
+    va_end(ap);
 }
 
 void mc_err_sys(struct mc_err *err, int errnum, const char *fmt, ...)
@@ -39,7 +58,7 @@ void mc_err_sys(struct mc_err *err, int errnum, const char *fmt, ...)
     if (!err)
         return;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    set_message(err, MC_ERR_FAILED, fmt, ap);
     va_end(ap);
     used = strlen(err->msg);
     snprintf(err->msg + used, sizeof(err->msg) - used, ": %s", strerror(errnum));

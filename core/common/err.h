@@ -10,13 +10,28 @@
 
 #define MC_ERR_MAX 512
 
+/* What a caller may decide on, beside the message it shows (as hiredis keeps
+ * `err` beside `errstr`): never decide by searching the text. */
+enum mc_err_code {
+    MC_ERR_NONE = 0,    /* no error */
+    MC_ERR_FAILED,      /* a failure with no code of its own */
+    MC_ERR_LOCAL_IO,    /* our own file or disk failed: not the network or the
+                           server, so retrying the request cannot help */
+    MC_ERR_WIPING       /* the register: another host is wiping this cache */
+};
+
 struct mc_err {
+    int code;           /* enum mc_err_code */
     char msg[MC_ERR_MAX];
 };
 
 void mc_err_clear(struct mc_err *err);
+/* Sets the message; the code becomes MC_ERR_FAILED. */
 void mc_err_set(struct mc_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Sets the message with a code of its own. */
+void mc_err_setc(struct mc_err *err, enum mc_err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Like mc_err_set, with ": <strerror(errnum)>" appended. */
 void mc_err_sys(struct mc_err *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

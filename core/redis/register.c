@@ -284,7 +284,7 @@ static redisReply *eval(struct mc_register *reg, const char *field, int argc, co
             mc_err_set(err, MC_REGISTER_KEY " field %s holds \"%.60s\", not a count; left as "
                        "it is, nothing wiped", field, reply->str + 18);
         else if (strstr(reply->str, "MONOCACHE_WIPING"))
-            mc_err_set(err, "%s: being wiped by another host", field);
+            mc_err_setc(err, MC_ERR_WIPING, "%s: being wiped by another host", field);
         else
             where_failed(err, reg->rc, "refused", reply->str);
         freeReplyObject(reply);
@@ -345,7 +345,7 @@ int mc_register_join(struct mc_register *reg, const char *field, long long *coun
     mc_err_clear(err);
     reply = eval(reg, field, 10, argv, err);
     if (!reply)
-        return strstr(err->msg, "being wiped") ? MC_REGISTER_WIPING : -1;
+        return err->code == MC_ERR_WIPING ? MC_REGISTER_WIPING : -1;
     *count = number_of(reply);
     freeReplyObject(reply);
     return 0;

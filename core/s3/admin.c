@@ -39,7 +39,7 @@ static int delete_key(struct mc_s3_client *client, const char *key, mc_s3_done_f
 
 int mc_s3_remove(struct mc_s3_job *job, struct mc_err *err)
 {
-    struct remove_ctx rm = { job->client, 0, { "" }, 0 };
+    struct remove_ctx rm = { job->client, 0, { 0, "" }, 0 };
     struct mc_s3_listing remote;
     char *prefix = mc_s3_cache_key(job->loc, job->id, "");
     char *meta_key = prefix ? mc_concat(prefix, MC_S3_META_FILE, NULL) : NULL;

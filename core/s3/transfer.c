@@ -305,6 +305,7 @@ static size_t write_answer(char *data, size_t size, size_t count, void *user)
         put = pwrite(op->sink_fd, data + done, len - done, op->sink_offset + op->received);
         if (put <= 0) {
             mc_err_sys(&op->err, put < 0 ? errno : EIO, "writing the downloaded file");
+            op->err.code = MC_ERR_LOCAL_IO;
             return 0;
         }
         done += (size_t)put;
@@ -615,8 +616,7 @@ static void finish(struct mc_s3_op *op, CURLcode code)
             mc_err_set(&op->err, "s3://%s/%s: %s", client->settings->bucket, op->key,
                        curl_easy_strerror(code));
         retry = retryable_curl(code) || code == CURLE_WRITE_ERROR;
-        if (code == CURLE_WRITE_ERROR && op->answer.len == 0 && op->err.msg[0] &&
-            strstr(op->err.msg, "writing"))
+        if (code == CURLE_WRITE_ERROR && op->err.code == MC_ERR_LOCAL_IO)
             retry = 0;      /* our disk, not the network */
     } else if (op->status / 100 == 2 || (op->allow_404 && op->status == 404)) {
         op->ok = 1;

@@ -375,7 +375,7 @@ static int cmd_check(const char *url)
 
 int main(int argc, char **argv)
 {
-    mc_log_setup(MC_LOG_ERROR, NULL, &(struct mc_err){ "" });
+    mc_log_setup(MC_LOG_ERROR, NULL, &(struct mc_err){ 0, "" });
     if (argc == 4 && strcmp(argv[1], "push") == 0)
         return cmd_push(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "pull") == 0)
