@@ -49,11 +49,11 @@ LDFLAGS ?=
 #                the plain C library of the tools: never in the preloaded library
 #   tools/cli/   the monocache command;  tools/watch/  its watcher (monocache __watch)
 #   tools/shared/ what both share;      tools/s3/     monocache-s3
-HOST = names hold safeopen lockfile launch reply ask
+HOST = names hold safeopen lockfile launch reply ask answer
 COMMON = err buf config log ids root dirlock meta jsontext
 LOCAL = session cache wipe release gc procs pullguard
 REDIS = redisconf register
-SHIM = init exit signals sigwait fds spawn helper api
+SHIM = init exit signals sigwait fds spawn helper api real
 CLI_FILES = main args usage cmd_run cmd_ls cmd_holders cmd_meta cmd_gc cmd_s3
 WATCH = watch watch_share
 SHARED = tool install_dirs s3run

@@ -7,6 +7,7 @@
 #include "shim.h"
 #include "proto.h"
 #include "launch.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -124,8 +125,8 @@ static int run_tool(char *const args[], struct output *out, char *err, size_t er
         set_error(err, err_size, "monocache: cannot run the monocache tool");
         goto out;
     }
-    mc_shim_real_close(out_pipe[1]);
-    mc_shim_real_close(err_pipe[1]);
+    mc_sys_close(out_pipe[1]);
+    mc_sys_close(err_pipe[1]);
     out_pipe[1] = err_pipe[1] = -1;
     drain(out_pipe[0], out ? out : &unused);
     drain(err_pipe[0], &errors);
@@ -136,9 +137,9 @@ static int run_tool(char *const args[], struct output *out, char *err, size_t er
 out:
     for (int i = 0; i < 2; i++) {
         if (out_pipe[i] >= 0)
-            mc_shim_real_close(out_pipe[i]);
+            mc_sys_close(out_pipe[i]);
         if (err_pipe[i] >= 0)
-            mc_shim_real_close(err_pipe[i]);
+            mc_sys_close(err_pipe[i]);
     }
     free(errors.data);
     free(unused.data);

@@ -10,10 +10,10 @@
 #include "launch.h"
 #include "lockfile.h"
 #include "proto.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Async-signal-safe. */
@@ -47,20 +47,22 @@ __attribute__((destructor)) MC_HOT static void mc_shim_fini(void)
 
 /* _exit skips destructors; releasing here keeps "the last holder's parent
  * sees the release done" true for programs that end with _exit. */
-__attribute__((visibility("default"), noreturn)) void _exit(int status)
+static __attribute__((noreturn)) void exit_now(int status)
 {
     /* A vfork child shares its parent's errno: leave it as it was. */
     int saved_errno = errno;
 
     mc_shim_let_go();
     errno = saved_errno;
-    for (;;) {
-        syscall(SYS_exit_group, status);
-        syscall(SYS_exit, status);
-    }
+    mc_sys_exit_group(status);
+}
+
+__attribute__((visibility("default"), noreturn)) void _exit(int status)
+{
+    exit_now(status);
 }
 
 __attribute__((visibility("default"), noreturn)) void _Exit(int status)
 {
-    _exit(status);
+    exit_now(status);
 }

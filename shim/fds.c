@@ -8,33 +8,27 @@
  * holding the cache across the exec that follows. */
 #include "shim.h"
 #include "proto.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MC_CLOSEFROM_FALLBACK_MAX 65536
 
-extern int __close(int fd);
-extern int __dup2(int old_fd, int new_fd);
-
-int mc_shim_real_close(int fd)
+/* Our wrappers call each other through these, never through the exported
+ * names (which the loader would bind back to the wrappers). */
+MC_HOT static int close_keeping_hold(int fd)
 {
-    return __close(fd);
-}
-
-int mc_shim_real_dup2(int old_fd, int new_fd)
-{
-    return __dup2(old_fd, new_fd);
+    if (fd >= 0 && fd == mc_shim_hold_fd && mc_shim_is_hold(fd))
+        return 0;
+    return mc_real_close(fd);
 }
 
 __attribute__((visibility("default"))) MC_HOT int close(int fd)
 {
-    if (fd >= 0 && fd == mc_shim_hold_fd && mc_shim_is_hold(fd))
-        return 0;
-    return __close(fd);
+    return close_keeping_hold(fd);
 }
 
 /* The program wants our number for a descriptor of its own (bash's
@@ -46,7 +40,7 @@ static void make_room(int new_fd)
 
     if (new_fd < 0 || new_fd != mc_shim_hold_fd || !mc_shim_is_hold(new_fd))
         return;
-    moved = fcntl(new_fd, F_DUPFD, new_fd + 1);
+    moved = mc_sys_fcntl(new_fd, F_DUPFD, new_fd + 1);
     if (moved >= 0)
         mc_shim_hold_fd = moved;
 }
@@ -55,36 +49,36 @@ __attribute__((visibility("default"))) int dup2(int old_fd, int new_fd)
 {
     if (old_fd != new_fd)
         make_room(new_fd);
-    return __dup2(old_fd, new_fd);
+    return mc_sys_dup2(old_fd, new_fd);
 }
 
 __attribute__((visibility("default"))) int dup3(int old_fd, int new_fd, int flags)
 {
     if (old_fd != new_fd)
         make_room(new_fd);
-    return (int)syscall(SYS_dup3, old_fd, new_fd, flags);
+    return mc_sys_dup3(old_fd, new_fd, flags);
 }
 
-static int close_range_raw(unsigned int first, unsigned int last, int flags)
-{
-    return (int)syscall(SYS_close_range, first, last, flags);
-}
-
-/* Same as close_range(2), with the holder descriptor cut out of the range. */
-__attribute__((visibility("default")))
-int close_range(unsigned int first, unsigned int last, int flags)
+/* close_range(2) with the holder descriptor cut out of the range. */
+static int close_range_keeping_hold(unsigned int first, unsigned int last, int flags)
 {
     int hold = mc_shim_hold_fd;
     unsigned int mine = (unsigned int)hold;
     int rc = 0;
 
     if (hold < 0 || mine < first || mine > last)
-        return close_range_raw(first, last, flags);
+        return mc_sys_close_range(first, last, flags);
     if (mine > first)
-        rc = close_range_raw(first, mine - 1, flags);
+        rc = mc_sys_close_range(first, mine - 1, flags);
     if (rc == 0 && mine < last)
-        rc = close_range_raw(mine + 1, last, flags);
+        rc = mc_sys_close_range(mine + 1, last, flags);
     return rc;
+}
+
+__attribute__((visibility("default")))
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+    return close_range_keeping_hold(first, last, flags);
 }
 
 __attribute__((visibility("default"))) void closefrom(int lowfd)
@@ -94,9 +88,9 @@ __attribute__((visibility("default"))) void closefrom(int lowfd)
 
     if (lowfd < 0)
         lowfd = 0;
-    if (close_range((unsigned int)lowfd, ~0U, 0) != 0) {
+    if (close_range_keeping_hold((unsigned int)lowfd, ~0U, 0) != 0) {
         for (fd = lowfd; fd < MC_CLOSEFROM_FALLBACK_MAX; fd++)
-            close(fd);
+            close_keeping_hold(fd);
     }
     errno = saved_errno;
 }

@@ -6,11 +6,12 @@
  * create or attach a cache (the first of a tree) starts the watcher and waits
  * for its answer. */
 #include "shim.h"
+#include "answer.h"
 #include "ask.h"
 #include "hold.h"
 #include "lockfile.h"
 #include "proto.h"
-#include "reply.h"
+#include "sys.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -21,10 +22,8 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#define MC_HOLD_TEXT_MAX (MC_PATH_MAX + 64)
 #define MC_INIT_PID 1
 
 int mc_shim_hold_fd = -1;
@@ -106,9 +105,9 @@ static void say(const char *what, const char *message)
     char line[MC_PATH_MAX + 128];
     int len = snprintf(line, sizeof(line), "monocache: %s%s\n", what, message);
 
-    if (len > 0 && write(STDERR_FILENO, line, (size_t)len < sizeof(line) ? (size_t)len
-                                                                          : sizeof(line) - 1) < 0)
-        return;
+    if (len > 0)
+        mc_sys_write(STDERR_FILENO, line, (size_t)len < sizeof(line) ? (size_t)len
+                                                                     : sizeof(line) - 1);
 }
 
 /* Our own failure: stop the program (status 125) or, with
@@ -123,22 +122,16 @@ static void fail(const char *message)
         return;
     }
     say("", message);
-    syscall(SYS_exit_group, MC_EXIT_OWN_ERROR);
+    mc_sys_exit_group(MC_EXIT_OWN_ERROR);
 }
 
 /* Records the hold in this process and in MONOCACHE_HOLD for its children. */
 static int publish_hold(int fd, const char *lock_path)
 {
-    char text[MC_HOLD_TEXT_MAX];
-    struct stat st;
+    struct mc_hold hold;
 
-    if (fstat(fd, &st) != 0 ||
-        mc_hold_format(text, sizeof(text), fd, (unsigned long long)st.st_dev,
-                       (unsigned long long)st.st_ino, lock_path) != 0 ||
-        setenv(MC_ENV_HOLD, text, 1) != 0 || !adopt_inherited(getenv(MC_ENV_HOLD))) {
-        mc_shim_real_close(fd);
+    if (mc_hold_publish(fd, lock_path, &hold) != 0 || !adopt_inherited(getenv(MC_ENV_HOLD)))
         return -1;
-    }
     return 0;
 }
 
@@ -183,10 +176,10 @@ static int rejoin(const char *hold_text)
         return publish_hold(fd, hold.lock_path) == 0;
     if (mc_lock_join(hold.lock_path, &fd) != MC_JOIN_OK) {
         if (fd >= 0)
-            mc_shim_real_close(fd);
+            mc_sys_close(fd);
         return 0;
     }
-    placed = mc_hold_place_fd(fd, mc_shim_real_close);
+    placed = mc_hold_place_fd(fd);
     return placed >= 0 && publish_hold(placed, hold.lock_path) == 0;
 }
 
@@ -195,51 +188,39 @@ static int rejoin(const char *hold_text)
  * MONOCACHE_EXISTING), or -1: this process keeps it, its children do not. */
 static void apply_answer(char *text, size_t len, int hold_fd, int outer_fd)
 {
-    const char *lock_path;
-    int placed;
+    struct mc_hold hold;
+    const char *why;
 
-    switch (mc_reply_apply(text, len, &lock_path)) {
-    case MC_REPLY_ERROR:
+    switch (mc_answer_apply(text, len, hold_fd, &hold, &why)) {
+    case MC_ANSWER_REFUSED:
         /* The watcher has told the user why. */
-        syscall(SYS_exit_group, MC_EXIT_OWN_ERROR);
+        mc_sys_exit_group(MC_EXIT_OWN_ERROR);
+    case MC_ANSWER_DISABLED:
         return;
-    case MC_REPLY_DISABLED:
-        if (hold_fd >= 0)
-            mc_shim_real_close(hold_fd);
-        setenv(MC_ENV_HOLD, MC_HOLD_DISABLED, 1);
+    case MC_ANSWER_BROKEN:
+        fail(why);
         return;
-    case MC_REPLY_BAD:
-    case MC_REPLY_OK:
+    case MC_ANSWER_HELD:
         break;
     }
-    if (hold_fd < 0 || !lock_path) {
-        if (hold_fd >= 0)
-            mc_shim_real_close(hold_fd);
-        fail("the watcher's answer had no holder descriptor");
-        return;
-    }
-    placed = mc_hold_place_fd(hold_fd, mc_shim_real_close);
-    if (placed < 0 || publish_hold(placed, lock_path) != 0) {
+    if (!adopt_inherited(getenv(MC_ENV_HOLD))) {
         fail("cannot keep the holder descriptor");
         return;
     }
     if (outer_fd >= 0)
-        fcntl(outer_fd, F_SETFD, FD_CLOEXEC);
+        mc_sys_fcntl(outer_fd, F_SETFD, FD_CLOEXEC);
     /* An init process (pid 1) ignores default-action signals from its own
      * namespace: hooking them would release its cache and let it run on. */
-    if (getpid() != MC_INIT_PID)
+    if (mc_sys_getpid() != MC_INIT_PID)
         mc_shim_hook_crash_signals();
 }
 
 static void obtain_cache(int outer_fd)
 {
     const char *helper = mc_shim_helper_path();
+    struct mc_asked asked;
     char *answer = NULL;
-    char why[MC_PATH_MAX + 128];
     char **env;
-    pid_t go_between;
-    int out_of_resources;
-    int hold_fd;
     long len;
 
     if (!helper) {
@@ -254,19 +235,17 @@ static void obtain_cache(int outer_fd)
         fail("out of memory");
         return;
     }
-    len = mc_ask_watcher(helper, env, answer, MC_REPLY_MAX, &hold_fd, &go_between, why,
-                         sizeof(why));
-    out_of_resources = len < 0 && (errno == EMFILE || errno == ENFILE || errno == EAGAIN ||
-                                   errno == ENOMEM);
+    len = mc_ask_watcher(helper, env, answer, MC_REPLY_MAX, &asked);
     free(env);
-    if (out_of_resources)
-        strncat(why, " (" MC_ENV_ON_ERROR "=continue runs the program without a cache)",
-                sizeof(why) - strlen(why) - 1);
     if (len < 0) {
-        fail(why);
+        if (asked.errnum == EMFILE || asked.errnum == ENFILE || asked.errnum == EAGAIN ||
+            asked.errnum == ENOMEM)
+            strncat(asked.why, " (" MC_ENV_ON_ERROR "=continue runs the program without a cache)",
+                    sizeof(asked.why) - strlen(asked.why) - 1);
+        fail(asked.why);
     } else {
-        mc_shim_go_between = go_between;
-        apply_answer(answer, (size_t)len, hold_fd, outer_fd);
+        mc_shim_go_between = asked.go_between;
+        apply_answer(answer, (size_t)len, asked.hold_fd, outer_fd);
     }
     free(answer);
 }

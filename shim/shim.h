@@ -9,6 +9,7 @@
 #define MC_SHIM_H
 
 #include <signal.h>
+#include <spawn.h>
 #include <sys/types.h>
 
 /* The holder descriptor of this process, or -1 when it holds no cache. */
@@ -42,10 +43,15 @@ int mc_shim_is_hooked(int sig);
 /* Lets go (releasing if last) and dies of sig by its default action. */
 void mc_shim_die_of(int sig);
 
-/* The real functions behind our wrappers. */
-int mc_shim_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
-int mc_shim_real_close(int fd);
-int mc_shim_real_dup2(int old_fd, int new_fd);
+/* The real functions behind our wrappers (real.c says how each is reached;
+ * dup2, dup3, close_range and _exit are mc_sys_* system calls). */
+int mc_real_close(int fd);
+int mc_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+int mc_real_sigwait(const sigset_t *set, int *sig);
+int mc_real_sigwaitinfo(const sigset_t *set, siginfo_t *info);
+int mc_real_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout);
+int mc_real_addclose(posix_spawn_file_actions_t *actions, int fd);
+int mc_real_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 
 /* Path of the monocache executable for helpers; NULL if none was found. */
 const char *mc_shim_helper_path(void);

@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The real sigaction: glibc exports it under this name too. */
-extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 /* Declared by <signal.h> only for some feature macros. */
 __sighandler_t bsd_signal(int sig, __sighandler_t handler);
 
@@ -39,11 +37,6 @@ static int really_hooked(int sig);
 /* Bit sig-1: siginterrupt(sig, 1) is in force, so signal() must not set
  * SA_RESTART (glibc keeps the same set privately for its own signal()). */
 static unsigned long long interrupting;
-
-int mc_shim_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
-{
-    return __sigaction(sig, act, old);
-}
 
 static int is_crash_signal(int sig)
 {
@@ -76,7 +69,7 @@ static void crash_handler(int sig, siginfo_t *info, void *context)
     hooked[sig] = 0;
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
-    __sigaction(sig, &dfl, NULL);
+    mc_real_sigaction(sig, &dfl, NULL);
     /* A fault recurs when we return, now with the default action, so the
      * core dump shows the original fault. Anything else is raised again:
      * pending until we return (sig is blocked in here), then fatal. */
@@ -125,10 +118,10 @@ void mc_shim_hook_crash_signals(void)
         int sig = crash_signals[i];
 
         our_action(sig, &ours);
-        if (__sigaction(sig, NULL, &current) != 0 || current.sa_handler != SIG_DFL)
+        if (mc_real_sigaction(sig, NULL, &current) != 0 || current.sa_handler != SIG_DFL)
             continue;   /* ignored or handled already: the program's choice stands */
         program_view[sig] = current;
-        if (__sigaction(sig, &ours, NULL) == 0)
+        if (mc_real_sigaction(sig, &ours, NULL) == 0)
             hooked[sig] = 1;
     }
 }
@@ -148,15 +141,16 @@ static int really_hooked(int sig)
 
     if (!hooked[sig])
         return 0;
-    if (__sigaction(sig, NULL, &current) == 0 && (current.sa_flags & SA_SIGINFO) &&
+    if (mc_real_sigaction(sig, NULL, &current) == 0 && (current.sa_flags & SA_SIGINFO) &&
         current.sa_sigaction == crash_handler)
         return 1;
     hooked[sig] = 0;
     return 0;
 }
 
-__attribute__((visibility("default")))
-int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+/* sigaction() as the program sees it; our other wrappers call this, never
+ * the exported name. */
+static int wrapped_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     struct sigaction previous;
     struct sigaction ours;
@@ -167,7 +161,7 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
             program_view[sig] = *act;
         } else if (act) {
             hooked[sig] = 0;
-            if (__sigaction(sig, act, NULL) != 0) {
+            if (mc_real_sigaction(sig, act, NULL) != 0) {
                 hooked[sig] = 1;
                 return -1;
             }
@@ -178,7 +172,7 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
     }
     if (hooks_enabled && act && is_default(act) && is_crash_signal(sig)) {
         our_action(sig, &ours);
-        if (__sigaction(sig, &ours, &previous) != 0)
+        if (mc_real_sigaction(sig, &ours, &previous) != 0)
             return -1;
         program_view[sig] = *act;
         hooked[sig] = 1;
@@ -186,7 +180,13 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
             *old = previous;
         return 0;
     }
-    return __sigaction(sig, act, old);
+    return mc_real_sigaction(sig, act, old);
+}
+
+__attribute__((visibility("default")))
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    return wrapped_sigaction(sig, act, old);
 }
 
 static __sighandler_t install(int sig, __sighandler_t handler, int flags, int mask_self)
@@ -204,7 +204,7 @@ static __sighandler_t install(int sig, __sighandler_t handler, int flags, int ma
     if (mask_self)
         sigaddset(&act.sa_mask, sig);
     act.sa_flags = flags;
-    if (sigaction(sig, &act, &old) != 0)
+    if (wrapped_sigaction(sig, &act, &old) != 0)
         return SIG_ERR;
     return old.sa_handler;
 }
@@ -244,7 +244,7 @@ __attribute__((visibility("default"))) int siginterrupt(int sig, int interrupt)
         errno = EINVAL;
         return -1;
     }
-    if (sigaction(sig, NULL, &action) != 0)
+    if (wrapped_sigaction(sig, NULL, &action) != 0)
         return -1;
     if (interrupt) {
         interrupting |= signal_bit(sig);
@@ -253,7 +253,7 @@ __attribute__((visibility("default"))) int siginterrupt(int sig, int interrupt)
         interrupting &= ~signal_bit(sig);
         action.sa_flags |= SA_RESTART;
     }
-    return sigaction(sig, &action, NULL);
+    return wrapped_sigaction(sig, &action, NULL);
 }
 
 /* System V semantics: one-shot, not blocked in its handler. */

@@ -9,19 +9,9 @@
  * have died without us. Every other wait is glibc's, untouched. */
 #include "shim.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
-
-typedef int (*sigwait_fn)(const sigset_t *set, int *sig);
-typedef int (*sigwaitinfo_fn)(const sigset_t *set, siginfo_t *info);
-typedef int (*sigtimedwait_fn)(const sigset_t *set, siginfo_t *info,
-                               const struct timespec *timeout);
-
-static sigwait_fn real_sigwait;
-static sigwaitinfo_fn real_sigwaitinfo;
-static sigtimedwait_fn real_sigtimedwait;
 
 /* The signals of `set` that would be fatal on arrival without us. */
 static void fatal_while_waiting(const sigset_t *set, sigset_t *fatal)
@@ -50,12 +40,8 @@ __attribute__((visibility("default"))) int sigwait(const sigset_t *set, int *sig
     sigset_t fatal;
     int rc;
 
-    if (!real_sigwait)
-        real_sigwait = (sigwait_fn)dlsym(RTLD_NEXT, "sigwait");
-    if (!real_sigwait)
-        return ENOSYS;
     fatal_while_waiting(set, &fatal);
-    rc = real_sigwait(set, sig);
+    rc = mc_real_sigwait(set, sig);
     if (rc == 0)
         die_if_fatal(*sig, &fatal);
     return rc;
@@ -66,14 +52,8 @@ __attribute__((visibility("default"))) int sigwaitinfo(const sigset_t *set, sigi
     sigset_t fatal;
     int sig;
 
-    if (!real_sigwaitinfo)
-        real_sigwaitinfo = (sigwaitinfo_fn)dlsym(RTLD_NEXT, "sigwaitinfo");
-    if (!real_sigwaitinfo) {
-        errno = ENOSYS;
-        return -1;
-    }
     fatal_while_waiting(set, &fatal);
-    sig = real_sigwaitinfo(set, info);
+    sig = mc_real_sigwaitinfo(set, info);
     die_if_fatal(sig, &fatal);
     return sig;
 }
@@ -84,14 +64,8 @@ int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ti
     sigset_t fatal;
     int sig;
 
-    if (!real_sigtimedwait)
-        real_sigtimedwait = (sigtimedwait_fn)dlsym(RTLD_NEXT, "sigtimedwait");
-    if (!real_sigtimedwait) {
-        errno = ENOSYS;
-        return -1;
-    }
     fatal_while_waiting(set, &fatal);
-    sig = real_sigtimedwait(set, info, timeout);
+    sig = mc_real_sigtimedwait(set, info, timeout);
     die_if_fatal(sig, &fatal);
     return sig;
 }

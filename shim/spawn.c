@@ -8,52 +8,32 @@
  * keeps holding, as it does after a close() loop or closefrom(). */
 #include "shim.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <spawn.h>
-
-typedef int (*file_action_fn)(posix_spawn_file_actions_t *actions, int fd);
-
-static file_action_fn real_addclose;
-static file_action_fn real_addclosefrom;
-
-static file_action_fn real_action(file_action_fn *cached, const char *name)
-{
-    if (!*cached)
-        *cached = (file_action_fn)dlsym(RTLD_NEXT, name);
-    return *cached;
-}
 
 __attribute__((visibility("default")))
 int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *actions, int fd)
 {
-    file_action_fn addclose = real_action(&real_addclose, "posix_spawn_file_actions_addclose");
-
     if (fd >= 0 && fd == mc_shim_hold_fd && mc_shim_is_hold(fd))
         return 0;
-    return addclose ? addclose(actions, fd) : ENOSYS;
+    return mc_real_addclose(actions, fd);
 }
 
 __attribute__((visibility("default")))
 int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from)
 {
-    file_action_fn addclose = real_action(&real_addclose, "posix_spawn_file_actions_addclose");
-    file_action_fn addclosefrom =
-        real_action(&real_addclosefrom, "posix_spawn_file_actions_addclosefrom_np");
     int hold = mc_shim_hold_fd;
     int fd;
     int rc;
 
-    if (!addclose || !addclosefrom)
-        return ENOSYS;
     if (from < 0 || hold < from || !mc_shim_is_hold(hold))
-        return addclosefrom(actions, from);
+        return mc_real_addclosefrom(actions, from);
     /* Everything from `from` but our descriptor: below it one by one (a
      * close of a descriptor that is not open is ignored by the child). */
     for (fd = from; fd < hold; fd++) {
-        rc = addclose(actions, fd);
+        rc = mc_real_addclose(actions, fd);
         if (rc != 0)
             return rc;
     }
-    return addclosefrom(actions, hold + 1);
+    return mc_real_addclosefrom(actions, hold + 1);
 }

@@ -61,5 +61,17 @@ for sym in monocache_path monocache_id monocache_lock monocache_unlock monocache
     echo "$exported" | grep -qx "$sym" || fail "exports $sym"
 done
 is "... and all six API functions" "$(echo "$exported" | grep -c '^monocache_')" 6
+# Calls inside the library go to our own code or the real functions, never
+# back through an exported name to our wrappers (the loader would bind them
+# to the wrapper, and launch.c's code between clone and exec may make only
+# system calls).
+bound=$(readelf -rW "$MC_REAL_LIB" | awk '$3 ~ /JUMP_SLOT|GLOB_DAT|64$/ {print $5}' |
+    sed 's/@.*//' | sort -u)
+is "no relocation of the library binds to a symbol it exports" \
+    "$(comm -12 <(printf '%s\n' $bound) <(printf '%s\n' $exported) | tr '\n' ' ')" ""
+is "... the relocations were read (readelf found the imports)" \
+    "$(printf '%s\n' $bound | grep -cx 'syscall')" 1
+is "the library needs libc only" "$(readelf -d "$MC_REAL_LIB" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')" \
+    "libc.so.6"
 like "the version is 0.2.0" "$(mc --version)" '^monocache 0\.2\.0$'
 finish

@@ -3,18 +3,29 @@
 #ifndef MC_ASK_H
 #define MC_ASK_H
 
+#include "proto.h"
+
 #include <stddef.h>
 #include <sys/types.h>
 
 /* How long a starter waits for the watcher's answer. */
 #define MC_ASK_TIMEOUT_MS 60000
 
+#define MC_ASK_WHY_MAX (MC_PATH_MAX + 128)
+
+/* What came with the answer, or why there was none. */
+struct mc_asked {
+    int hold_fd;        /* the received holder descriptor, or -1 */
+    pid_t go_between;   /* to reap with mc_launch_reap once the watcher has ended */
+    int errnum;         /* no answer: the errno of what failed (0: the watcher ended) */
+    char why[MC_ASK_WHY_MAX];   /* no answer: one line saying why */
+};
+
 /* Runs `helper __watch` with envp (stderr shared, nothing else) and waits
- * for its answer. Returns the answer's length (text in buf) with *hold_fd
- * the received holder descriptor or -1, and *go_between the process to reap
- * with mc_launch_reap once the watcher has ended; -1 with `why` filled if
- * the watcher could not be started or did not answer. */
+ * for its answer. Returns the answer's length (text in buf), or -1 with
+ * asked->why and asked->errnum filled if the watcher could not be started
+ * or did not answer. */
 long mc_ask_watcher(const char *helper, char *const envp[], char *buf, size_t size,
-                    int *hold_fd, pid_t *go_between, char *why, size_t why_size);
+                    struct mc_asked *asked);
 
 #endif

@@ -2,6 +2,7 @@
  * main in every wrapped process. */
 #include "hold.h"
 #include "proto.h"
+#include "sys.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -94,7 +95,7 @@ static char *put_number(char *out, char *end, unsigned long long value)
     return out;
 }
 
-int mc_hold_place_fd(int fd, int (*close_fn)(int))
+int mc_hold_place_fd(int fd)
 {
     struct rlimit limit;
     int wanted = MC_HOLD_FD_WANTED;
@@ -105,10 +106,10 @@ int mc_hold_place_fd(int fd, int (*close_fn)(int))
         wanted = (int)(limit.rlim_cur / 2);
     if (wanted < MC_HOLD_FD_LOWEST)
         wanted = MC_HOLD_FD_LOWEST;
-    placed = fcntl(fd, F_DUPFD, wanted);
+    placed = mc_sys_fcntl(fd, F_DUPFD, wanted);
     if (placed < 0)
-        placed = fcntl(fd, F_DUPFD, MC_HOLD_FD_LOWEST);
-    close_fn(fd);
+        placed = mc_sys_fcntl(fd, F_DUPFD, MC_HOLD_FD_LOWEST);
+    mc_sys_close(fd);
     return placed;
 }
 

@@ -19,9 +19,9 @@ struct mc_hold {
 int mc_hold_parse(const char *text, struct mc_hold *hold);
 /* Moves a holder descriptor out of the program's way and makes it survive
  * exec: the first free number from MC_HOLD_FD_WANTED, or from half the
- * open-file limit when that limit is small. Closes `fd` with close_fn (the
- * shim passes its real close). Returns the new descriptor or -1. */
-int mc_hold_place_fd(int fd, int (*close_fn)(int));
+ * open-file limit when that limit is small. Closes `fd`. Returns the new
+ * descriptor or -1. */
+int mc_hold_place_fd(int fd);
 /* Writes the text form into out; -1 if it does not fit. */
 int mc_hold_format(char *out, size_t size, int fd, unsigned long long dev,
                    unsigned long long ino, const char *lock_path);

@@ -10,10 +10,10 @@
  * wait(), no SIGCHLD when it ends. (A clone child that execs becomes an
  * ordinary child again: that is why the helper is not our child directly.) */
 #include "launch.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,7 +32,8 @@
 #define MC_REPORT_STATUS 'S'
 #define MC_LAUNCH_REAP_PAUSE_NS 1000000L   /* 1 ms */
 
-/* glibc's sigaction without our wrapper in front (the shim interposes it). */
+/* glibc's sigaction without our wrapper in front (the shim interposes it):
+ * the system call alone would lack glibc's signal-return trampoline. */
 extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 
 struct report {
@@ -48,8 +49,8 @@ static void send_report(int fd, char kind, int value)
     memset(&report, 0, sizeof(report));     /* no stray padding bytes */
     report.kind = kind;
     report.value = value;
-    if (write(fd, &report, sizeof(report)) != (ssize_t)sizeof(report))
-        syscall(SYS_exit_group, MC_LAUNCH_EXIT_REPORT_FAILED);
+    if (mc_sys_write(fd, &report, sizeof(report)) != (long)sizeof(report))
+        mc_sys_exit_group(MC_LAUNCH_EXIT_REPORT_FAILED);
 }
 
 /* Async-signal-safe. Closes every descriptor from `first` up (kernels before
@@ -60,12 +61,12 @@ static void close_from(int first)
     long last = MC_LAUNCH_CLOSE_FALLBACK_MAX;
     long fd;
 
-    if (syscall(SYS_close_range, first, ~0U, 0) == 0)
+    if (mc_sys_close_range((unsigned int)first, ~0U, 0) == 0)
         return;
     if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
         last = (long)limit.rlim_cur;
     for (fd = first; fd < last; fd++)
-        syscall(SYS_close, fd);
+        mc_sys_close((int)fd);
 }
 
 /* In the helper, before exec: system calls only (async-signal-safe). */
@@ -78,27 +79,27 @@ static void become_helper(const char *path, char *const argv[], char *const envp
     /* Move every source above the targets first, so that installing one
      * target cannot clobber another source. */
     for (i = 0; i < MC_LAUNCH_CHILD_FDS; i++) {
-        temp[i] = fds[i] < 0 ? -1 : fcntl(fds[i], F_DUPFD, MC_LAUNCH_TEMP_FD_MIN);
+        temp[i] = fds[i] < 0 ? -1 : mc_sys_fcntl(fds[i], F_DUPFD, MC_LAUNCH_TEMP_FD_MIN);
         if (fds[i] >= 0 && temp[i] < 0)
             goto failed;
     }
     for (i = 0; i < MC_LAUNCH_CHILD_FDS; i++) {
         if (temp[i] < 0)
-            syscall(SYS_close, i);
-        else if (dup2(temp[i], i) < 0)
+            mc_sys_close(i);
+        else if (mc_sys_dup2(temp[i], i) < 0)
             goto failed;
     }
     /* The report pipe is close-on-exec: keep it until the exec succeeds. */
     if (report_fd < MC_LAUNCH_CHILD_FDS)
         goto failed;
     if (report_fd > MC_LAUNCH_CHILD_FDS)
-        syscall(SYS_close_range, MC_LAUNCH_CHILD_FDS, report_fd - 1, 0);
+        mc_sys_close_range(MC_LAUNCH_CHILD_FDS, (unsigned int)report_fd - 1, 0);
     close_from(report_fd + 1);
-    sigprocmask(SIG_SETMASK, program_mask, NULL);
-    execve(path, argv, envp);
+    mc_sys_sigmask(SIG_SETMASK, program_mask, NULL);
+    mc_sys_execve(path, argv, envp);
 failed:
     send_report(report_fd, MC_REPORT_EXEC_FAILED, errno ? errno : EINVAL);
-    syscall(SYS_exit_group, MC_LAUNCH_EXIT_EXEC_FAILED);
+    mc_sys_exit_group(MC_LAUNCH_EXIT_EXEC_FAILED);
 }
 
 /* In the go-between: start the helper, wait for it, report. All signals are
@@ -116,32 +117,31 @@ static void go_between(const char *path, char *const argv[], char *const envp[],
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
     __sigaction(SIGCHLD, &dfl, NULL);
-    helper = syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, NULL, NULL, 0UL);
+    helper = mc_sys_clone(SIGCHLD);
     if (helper == 0)
         become_helper(path, argv, envp, fds, report_fd, program_mask);
     if (helper < 0) {
         send_report(report_fd, MC_REPORT_EXEC_FAILED, errno);
-        syscall(SYS_exit_group, MC_LAUNCH_EXIT_EXEC_FAILED);
+        mc_sys_exit_group(MC_LAUNCH_EXIT_EXEC_FAILED);
     }
     /* We may live as long as the helper (a watcher: the cache's whole life):
      * keep nothing of the program's open, or a pipe it had would stay open
      * and `out=$(program)` would wait for us. */
     if (report_fd > 0)
-        syscall(SYS_close_range, 0U, (unsigned int)report_fd - 1, 0);
+        mc_sys_close_range(0U, (unsigned int)report_fd - 1, 0);
     close_from(report_fd + 1);
     do {
-        done = syscall(SYS_wait4, helper, &status, 0, NULL);
+        done = mc_sys_wait4((pid_t)helper, &status, 0);
     } while (done < 0 && errno == EINTR);
     send_report(report_fd, MC_REPORT_STATUS,
                 done == helper ? status : W_EXITCODE(MC_LAUNCH_EXIT_EXEC_FAILED, 0));
-    syscall(SYS_exit_group, 0);
+    mc_sys_exit_group(0);
 }
 
 int mc_launch(const char *path, char *const argv[], char *const envp[], const int fds[4],
               struct mc_launch *launch)
 {
     int helper_fds[MC_LAUNCH_CHILD_FDS];
-    sigset_t all;
     sigset_t program_mask;
     int report[2];
     int devnull = -1;
@@ -153,34 +153,34 @@ int mc_launch(const char *path, char *const argv[], char *const envp[], const in
         helper_fds[i] = fds[i];
         if (i < 3 && fds[i] == MC_LAUNCH_NONE) {
             if (devnull < 0)
-                devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+                devnull = mc_sys_open("/dev/null", O_RDWR | O_CLOEXEC);
             if (devnull < 0)
                 return -1;
             helper_fds[i] = devnull;
         }
     }
-    if (pipe2(report, O_CLOEXEC) != 0) {
+    if (mc_sys_pipe2(report, O_CLOEXEC) != 0) {
         saved = errno;
         if (devnull >= 0)
-            close(devnull);
+            mc_sys_close(devnull);
         errno = saved;
         return -1;
     }
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &program_mask);
-    /* No exit signal in the low byte: a "clone" child. */
-    child = syscall(SYS_clone, 0UL, 0UL, NULL, NULL, 0UL);
+    sigemptyset(&program_mask);
+    mc_sys_block_all(&program_mask);
+    /* No exit signal: a "clone" child. */
+    child = mc_sys_clone(0);
     if (child == 0) {
-        syscall(SYS_close, report[0]);
+        mc_sys_close(report[0]);
         go_between(path, argv, envp, helper_fds, report[1], &program_mask);
     }
     saved = errno;
-    pthread_sigmask(SIG_SETMASK, &program_mask, NULL);
-    close(report[1]);
+    mc_sys_sigmask(SIG_SETMASK, &program_mask, NULL);
+    mc_sys_close(report[1]);
     if (devnull >= 0)
-        close(devnull);
+        mc_sys_close(devnull);
     if (child < 0) {
-        close(report[0]);
+        mc_sys_close(report[0]);
         errno = saved;
         return -1;
     }
@@ -194,13 +194,13 @@ int mc_launch_wait(struct mc_launch *launch, int *status)
     struct report report;
     int exec_errno = 0;
     int have_status = 0;
-    ssize_t got;
+    long got;
 
     for (;;) {
-        got = read(launch->report_fd, &report, sizeof(report));
+        got = mc_sys_read(launch->report_fd, &report, sizeof(report));
         if (got < 0 && errno == EINTR)
             continue;
-        if (got != (ssize_t)sizeof(report))
+        if (got != (long)sizeof(report))
             break;
         if (report.kind == MC_REPORT_EXEC_FAILED)
             exec_errno = report.value;
@@ -209,8 +209,8 @@ int mc_launch_wait(struct mc_launch *launch, int *status)
             have_status = 1;
         }
     }
-    close(launch->report_fd);
-    while (waitpid(launch->go_between, NULL, __WCLONE) < 0 && errno == EINTR)
+    mc_sys_close(launch->report_fd);
+    while (mc_sys_wait4(launch->go_between, NULL, __WCLONE) < 0 && errno == EINTR)
         ;
     if (exec_errno) {
         errno = exec_errno;
@@ -233,9 +233,9 @@ void mc_launch_reap(pid_t go_between, int wait_ms)
     if (go_between <= 0)
         return;
     for (waited = 0; waited <= wait_ms; waited++) {
-        done = syscall(SYS_wait4, go_between, NULL, __WCLONE | WNOHANG, NULL);
+        done = mc_sys_wait4(go_between, NULL, __WCLONE | WNOHANG);
         if (done != 0 && !(done < 0 && errno == EINTR))
             return;     /* reaped, or not our child (any more) */
-        syscall(SYS_nanosleep, &pause, NULL);
+        mc_sys_nanosleep(&pause);
     }
 }

@@ -22,7 +22,7 @@ static int flock_retry(int fd, int operation)
     int rc;
 
     do {
-        rc = flock(fd, operation);
+        rc = mc_sys_flock(fd, operation);
     } while (rc != 0 && errno == EINTR);
     return rc;
 }
@@ -36,9 +36,9 @@ MC_HOT int mc_lock_header_ok(int fd)
     long i = 1;
     int numbers = 0;
 
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != (uid_t)syscall(SYS_geteuid))
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != mc_sys_geteuid())
         return 0;
-    got = syscall(SYS_pread64, fd, text, sizeof(text), 0L);
+    got = mc_sys_pread(fd, text, sizeof(text), 0L);
     if (got < 2 || (text[0] != MC_STATE_HELD && text[0] != MC_STATE_RELEASING))
         return 0;
     if (text[1] == '\n')
@@ -83,29 +83,29 @@ enum mc_join mc_lock_join(const char *lock_path, int *fd_out)
     if (fd < 0)
         return errno == ENOENT ? MC_JOIN_MISSING : MC_JOIN_ERROR;
     if (!mc_lock_header_ok(fd)) {
-        close(fd);
+        mc_sys_close(fd);
         errno = EINVAL;
         return MC_JOIN_ERROR;
     }
     if (flock_retry(fd, LOCK_SH | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK) {
-            close(fd);
+            mc_sys_close(fd);
             return MC_JOIN_ERROR;
         }
         *fd_out = fd;
         return MC_JOIN_BUSY;
     }
     if (fstat(fd, &st) != 0) {
-        close(fd);
+        mc_sys_close(fd);
         return MC_JOIN_ERROR;
     }
     if (st.st_nlink == 0) {
-        close(fd);
+        mc_sys_close(fd);
         return MC_JOIN_GONE;
     }
     state = mc_lock_state(fd);
     if (state != MC_STATE_HELD) {
-        flock(fd, LOCK_UN);
+        mc_sys_flock(fd, LOCK_UN);
         *fd_out = fd;
         return MC_JOIN_RELEASING;
     }
@@ -117,7 +117,7 @@ int mc_lock_state(int fd)
 {
     char state;
 
-    if (pread(fd, &state, 1, 0) != 1)
+    if (mc_sys_pread(fd, &state, 1, 0) != 1)
         return -1;
     if (state != MC_STATE_HELD && state != MC_STATE_RELEASING)
         return -1;
@@ -136,11 +136,11 @@ void mc_lock_wait_watcher(int fd)
     int rc;
 
     do {
-        rc = fcntl(fd, F_OFD_SETLKW, &probe);
+        rc = mc_sys_fcntl(fd, F_OFD_SETLKW, (long)&probe);
     } while (rc != 0 && errno == EINTR);
     if (rc == 0) {
         probe.l_type = F_UNLCK;
-        fcntl(fd, F_OFD_SETLK, &probe);
+        mc_sys_fcntl(fd, F_OFD_SETLK, (long)&probe);
     }
 }
 

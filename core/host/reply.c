@@ -1,5 +1,7 @@
-/* reply.c — sending and receiving the watcher's answer (see reply.h). */
+/* reply.c — writing, sending, receiving and reading the watcher's answer
+ * (see reply.h): both ends of the protocol in one file. */
 #include "reply.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -7,6 +9,94 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+void mc_reply_text_init(struct mc_reply_text *text, char *data, size_t cap)
+{
+    text->data = data;
+    text->len = 0;
+    text->cap = cap;
+    text->overflow = 0;
+}
+
+/* Appends bytes without their end; 0, or -1 (overflow set) if they do not fit. */
+static int append(struct mc_reply_text *text, const char *bytes, size_t count)
+{
+    if (text->overflow || text->cap - text->len < count + 1) {
+        text->overflow = 1;
+        return -1;
+    }
+    memcpy(text->data + text->len, bytes, count);
+    text->len += count;
+    return 0;
+}
+
+/* Ends the record begun at `start` with its NUL; a record that did not fit
+ * is taken back whole. */
+static void end_record(struct mc_reply_text *text, size_t start)
+{
+    if (text->overflow)
+        text->len = start;
+    else
+        text->data[text->len++] = '\0';
+}
+
+static void append_str(struct mc_reply_text *text, const char *part)
+{
+    append(text, part, strlen(part));
+}
+
+void mc_reply_add(struct mc_reply_text *text, const char *kind, const char *arg)
+{
+    size_t start = text->len;
+
+    append_str(text, kind);
+    if (arg) {
+        append_str(text, " ");
+        append_str(text, arg);
+    }
+    end_record(text, start);
+}
+
+void mc_reply_add_set(struct mc_reply_text *text, const char *name, const char *value)
+{
+    size_t start = text->len;
+
+    append_str(text, "set ");
+    append_str(text, name);
+    append_str(text, "=");
+    append_str(text, value);
+    end_record(text, start);
+}
+
+static void append_number(struct mc_reply_text *text, unsigned long long value)
+{
+    char digits[24];
+    int count = 0;
+    char out[24];
+    int i;
+
+    do {
+        digits[count++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    for (i = 0; i < count; i++)
+        out[i] = digits[count - 1 - i];
+    append(text, out, (size_t)count);
+}
+
+void mc_reply_add_hold(struct mc_reply_text *text, unsigned long long dev,
+                       unsigned long long ino, const char *lock_path)
+{
+    size_t start = text->len;
+
+    append_str(text, "hold ");
+    append_number(text, dev);
+    append_str(text, ":");
+    append_number(text, ino);
+    append_str(text, ":");
+    append_str(text, lock_path);
+    end_record(text, start);
+}
 
 int mc_reply_send(int sock, const char *text, size_t len, int fd)
 {
@@ -78,7 +168,7 @@ long mc_reply_recv(int sock, char *buf, size_t size, int *fd, int timeout_ms)
     }
     if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
         if (*fd >= 0)
-            close(*fd);
+            mc_sys_close(*fd);
         *fd = -1;
         errno = EMSGSIZE;
         return -1;

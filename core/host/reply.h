@@ -13,6 +13,23 @@
 
 #include <stddef.h>
 
+/* An answer being written: records appended to a caller's buffer. */
+struct mc_reply_text {
+    char *data;
+    size_t len;         /* bytes used, every record with its NUL */
+    size_t cap;
+    int overflow;       /* a record did not fit: the answer is not to be sent */
+};
+
+void mc_reply_text_init(struct mc_reply_text *text, char *data, size_t cap);
+/* Appends the record "<kind>" or "<kind> <arg>" (arg may be NULL). */
+void mc_reply_add(struct mc_reply_text *text, const char *kind, const char *arg);
+/* Appends "set NAME=value". */
+void mc_reply_add_set(struct mc_reply_text *text, const char *name, const char *value);
+/* Appends "hold <dev>:<ino>:<lock path>". */
+void mc_reply_add_hold(struct mc_reply_text *text, unsigned long long dev,
+                       unsigned long long ino, const char *lock_path);
+
 int mc_reply_send(int sock, const char *text, size_t len, int fd);
 /* Waits up to timeout_ms for the answer. Returns its length (NUL-terminated
  * in buf), 0 if the peer closed without answering, -1 on error (errno

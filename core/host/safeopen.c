@@ -1,5 +1,6 @@
 /* safeopen.c — see safeopen.h. */
 #include "safeopen.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,7 @@ int mc_open_regular(int dir_fd, const char *name, int flags, struct stat *st)
     if (fd < 0)
         return -1;
     if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-        close(fd);
+        mc_sys_close(fd);
         errno = EINVAL;
         return -1;
     }

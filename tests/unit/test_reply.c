@@ -207,6 +207,37 @@ static void test_apply_newlines(void)
     is_str(lock_path, "/r/run/x.lock", "the lock path");
 }
 
+/* The writer's records are what the reader splits, byte for byte. */
+static void test_write_read(void)
+{
+    char data[ANSWER_MAX];
+    struct mc_reply_text text;
+    char *cursor;
+    char *kind;
+    char *arg;
+
+    mc_reply_text_init(&text, data, sizeof(data));
+    mc_reply_add(&text, "ok", NULL);
+    mc_reply_add_set(&text, "MONOCACHE_PATH", "/r/cache/a b=c");
+    mc_reply_add(&text, "unset", "MONOCACHE_NEW");
+    mc_reply_add_hold(&text, 2049, 18446744073709551615ULL, "/r/run/x.lock");
+    ok(!text.overflow, "four records fit");
+    cursor = data;
+    check_record(&cursor, data + text.len, "ok", "");
+    check_record(&cursor, data + text.len, "set", "MONOCACHE_PATH=/r/cache/a b=c");
+    check_record(&cursor, data + text.len, "unset", "MONOCACHE_NEW");
+    check_record(&cursor, data + text.len, "hold", "2049:18446744073709551615:/r/run/x.lock");
+    is_int(mc_reply_next(&cursor, data + text.len, &kind, &arg), -1, "and nothing more");
+
+    mc_reply_text_init(&text, data, 12);
+    mc_reply_add(&text, "ok", NULL);
+    is_int((int)text.len, 3, "a record fits with its NUL");
+    mc_reply_add_set(&text, "A", "0123456789");
+    ok(text.overflow, "one that does not fit marks the answer as overflowed");
+    mc_reply_add(&text, "x", NULL);
+    is_int((int)text.len, 3, "it is taken back whole, and nothing is added after it");
+}
+
 int main(void)
 {
     test_send_with_fd();
@@ -215,5 +246,6 @@ int main(void)
     test_timeout();
     test_next();
     test_apply_newlines();
+    test_write_read();
     return done_testing();
 }

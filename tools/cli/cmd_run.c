@@ -9,6 +9,7 @@
  * has a cache (a nested run), it simply execs the program, one more holder. */
 #include "cli.h"
 #include "shared/tool.h"
+#include "host/answer.h"
 #include "host/ask.h"
 #include "common/buf.h"
 #include "host/hold.h"
@@ -19,7 +20,6 @@
 #include "common/meta.h"
 #include "host/proto.h"
 #include "redis/redisconf.h"
-#include "host/reply.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +36,6 @@
 #define PRELOAD_ASSIGNMENT "LD_PRELOAD="
 #define MC_INIT_PID 1
 #define MC_RUN_REAP_WAIT_MS 1000
-#define MC_HOLD_TEXT_MAX (MC_PATH_MAX + 64)
 
 struct run_options {
     const char *root;
@@ -413,43 +412,22 @@ static void free_env(char **env)
  * placed out of the way, -2 for "run without a cache", -1 on error. */
 static int apply_answer(char *text, size_t len, int received_fd, const char **lock_path_out)
 {
-    char hold_text[MC_HOLD_TEXT_MAX];
-    const char *lock_path;
-    struct stat st;
-    int fd;
+    struct mc_hold hold;
+    const char *why;
 
-    switch (mc_reply_apply(text, len, &lock_path)) {
-    case MC_REPLY_ERROR:
-        if (received_fd >= 0)
-            close(received_fd);
+    switch (mc_answer_apply(text, len, received_fd, &hold, &why)) {
+    case MC_ANSWER_REFUSED:
         return -1;
-    case MC_REPLY_DISABLED:
-        if (received_fd >= 0)
-            close(received_fd);
-        setenv(MC_ENV_HOLD, MC_HOLD_DISABLED, 1);
+    case MC_ANSWER_DISABLED:
         return -2;
-    case MC_REPLY_BAD:
-    case MC_REPLY_OK:
+    case MC_ANSWER_BROKEN:
+        mc_log_always(MC_LOG_ERROR, "%s", why);
+        return -1;
+    case MC_ANSWER_HELD:
         break;
     }
-    if (received_fd < 0 || !lock_path) {
-        mc_log_always(MC_LOG_ERROR, "the watcher's answer had no holder descriptor");
-        if (received_fd >= 0)
-            close(received_fd);
-        return -1;
-    }
-    fd = mc_hold_place_fd(received_fd, close);
-    if (fd < 0 || fstat(fd, &st) != 0 ||
-        mc_hold_format(hold_text, sizeof(hold_text), fd, (unsigned long long)st.st_dev,
-                       (unsigned long long)st.st_ino, lock_path) != 0 ||
-        setenv(MC_ENV_HOLD, hold_text, 1) != 0) {
-        mc_log_always(MC_LOG_ERROR, "cannot keep the holder descriptor: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    *lock_path_out = strchr(getenv(MC_ENV_HOLD), '/');
-    return fd;
+    *lock_path_out = hold.lock_path;
+    return hold.fd;
 }
 
 static void forward(int sig, siginfo_t *info, void *context)
@@ -784,13 +762,12 @@ static void let_go(int hold_fd, const char *lock_path, pid_t go_between)
 static int run_with_watcher(struct run_options *options, const char *lib)
 {
     const char *lock_path = NULL;
-    char why[MC_PATH_MAX + 128];
+    struct mc_asked asked;
     char *answer = malloc(MC_REPLY_MAX);
     char **env = watcher_env(options);
     int outer_fd = tree_hold_fd();
     pid_t go_between = -1;
     char *helper;
-    int received_fd = -1;
     int reap_all;
     int hold_fd;
     int status;
@@ -804,19 +781,18 @@ static int run_with_watcher(struct run_options *options, const char *lib)
         return MC_EXIT_OWN_ERROR;
     }
     helper = watcher_path(lib);
-    len = helper ? mc_ask_watcher(helper, env, answer, MC_REPLY_MAX, &received_fd, &go_between,
-                                  why, sizeof(why))
-                 : -1;
+    len = helper ? mc_ask_watcher(helper, env, answer, MC_REPLY_MAX, &asked) : -1;
     if (!helper)
-        snprintf(why, sizeof(why), "out of memory");
+        snprintf(asked.why, sizeof(asked.why), "out of memory");
     free(helper);
     free_env(env);
     if (len < 0) {
-        mc_log_always(MC_LOG_ERROR, "%s", why);
+        mc_log_always(MC_LOG_ERROR, "%s", asked.why);
         free(answer);
         return MC_EXIT_OWN_ERROR;
     }
-    hold_fd = apply_answer(answer, (size_t)len, received_fd, &lock_path);
+    go_between = asked.go_between;
+    hold_fd = apply_answer(answer, (size_t)len, asked.hold_fd, &lock_path);
     free(answer);
     if (hold_fd == -1)
         return MC_EXIT_OWN_ERROR;

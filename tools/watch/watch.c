@@ -43,7 +43,8 @@
 #define MC_SWEEP_INTERVAL_MS 1000
 
 struct answer {
-    struct mc_buf text;
+    char *reply;                /* MC_REPLY_MAX bytes for the answer */
+    struct mc_reply_text text;
     struct mc_root root;
     struct mc_cache cache;
     int hold_fd;
@@ -261,48 +262,31 @@ static int obtain(struct mc_config *cfg, struct answer *answer, struct mc_err *e
     return create(cfg, answer, err);
 }
 
-/* Ends the record just added to the answer with its NUL (reply.h). */
-static int end_record(struct mc_buf *text, int added)
-{
-    return added == 0 ? mc_buf_add(text, "", 1) : -1;
-}
-
-static int add_record(struct mc_buf *text, const char *kind, const char *arg)
-{
-    return end_record(text, mc_buf_printf(text, "%s %s", kind, arg));
-}
-
-static int add_set(struct mc_buf *text, const char *name, const char *value)
-{
-    return end_record(text, mc_buf_printf(text, "set %s=%s", name, value));
-}
-
 static int compose(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
 {
-    struct mc_buf *text = &answer->text;
+    struct mc_reply_text *text = &answer->text;
     struct stat st;
     size_t i;
-    int rc = 0;
 
     if (fstat(answer->hold_fd, &st) != 0) {
         mc_err_sys(err, errno, "%s", answer->cache.lock_path);
         return -1;
     }
-    rc |= add_record(text, "ok", "");
-    rc |= add_set(text, MC_ENV_PATH, answer->cache.path);
-    rc |= add_set(text, MC_ENV_ID, answer->cache.id);
-    rc |= add_set(text, MC_ENV_ROOT, answer->cache.root);
+    mc_reply_add(text, "ok", NULL);
+    mc_reply_add_set(text, MC_ENV_PATH, answer->cache.path);
+    mc_reply_add_set(text, MC_ENV_ID, answer->cache.id);
+    mc_reply_add_set(text, MC_ENV_ROOT, answer->cache.root);
     for (i = 0; i < cfg->export_count; i++)
-        rc |= add_set(text, cfg->exports[i], answer->cache.path);
+        mc_reply_add_set(text, cfg->exports[i], answer->cache.path);
     /* What the tree asked for is done: its descendants must not ask again
      * for their own fresh caches (a locked one, kept for ever). */
-    rc |= add_record(text, "unset", MC_ENV_NEW);
-    rc |= add_record(text, "unset", MC_ENV_EXISTING);
-    rc |= add_record(text, "unset", MC_ENV_LOCK);
-    rc |= add_record(text, "unset", MC_ENV_META);
-    rc |= end_record(text, mc_buf_printf(text, "hold %llu:%llu:%s", (unsigned long long)st.st_dev,
-                                         (unsigned long long)st.st_ino, answer->cache.lock_path));
-    if (rc != 0) {
+    mc_reply_add(text, "unset", MC_ENV_NEW);
+    mc_reply_add(text, "unset", MC_ENV_EXISTING);
+    mc_reply_add(text, "unset", MC_ENV_LOCK);
+    mc_reply_add(text, "unset", MC_ENV_META);
+    mc_reply_add_hold(text, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+                      answer->cache.lock_path);
+    if (text->overflow) {
         mc_err_set(err, "%s: answer too long", answer->cache.path);
         return -1;
     }
@@ -335,21 +319,19 @@ static void log_starter(const struct answer *answer, int reply_fd)
 
 static void answer_failure(int reply_fd, enum mc_on_error on_error, const char *message)
 {
-    char text[MC_ERR_MAX + 16];
-    int len;
+    char data[MC_ERR_MAX + 16];
+    struct mc_reply_text text;
 
+    mc_reply_text_init(&text, data, sizeof(data));
     if (on_error == MC_ON_ERROR_CONTINUE) {
         mc_log_always(MC_LOG_WARN, "%s; running without a cache", message);
-        len = snprintf(text, sizeof(text), "disabled") + 1;    /* with its NUL */
+        mc_reply_add(&text, "disabled", NULL);
     } else {
         mc_log_always(MC_LOG_ERROR, "%s", message);
-        len = snprintf(text, sizeof(text), "error %s", message) + 1;
+        mc_reply_add(&text, "error", message);
     }
-    if (len > (int)sizeof(text)) {
-        len = (int)sizeof(text);
-        text[len - 1] = '\0';
-    }
-    mc_reply_send(reply_fd, text, (size_t)len, -1);
+    if (!text.overflow)
+        mc_reply_send(reply_fd, data, text.len, -1);
 }
 
 static void report_gc(enum mc_gc_action action, const char *id, const char *message, void *ctx)
@@ -612,7 +594,13 @@ static int serve(int reply_fd)
     mc_log_set_format(cfg.log_json ? MC_LOG_JSON : MC_LOG_TEXT);
     if (mc_log_setup(cfg.log_level, cfg.log_file, &err) != 0)
         mc_log_always(MC_LOG_WARN, "%s", err.msg);
-    mc_buf_init(&answer.text, MC_REPLY_MAX);
+    answer.reply = malloc(MC_REPLY_MAX);
+    if (!answer.reply) {
+        answer_failure(reply_fd, cfg.on_error, "out of memory");
+        mc_config_free(&cfg);
+        return MC_EXIT_OWN_ERROR;
+    }
+    mc_reply_text_init(&answer.text, answer.reply, MC_REPLY_MAX);
     /* Relative paths in the configuration are the starter's: resolve them
      * before leaving its working directory. */
     if (mark_counted(&cfg, &err) != 0 || obtain(&cfg, &answer, &err) != 0 ||
@@ -650,7 +638,7 @@ static int serve(int reply_fd)
     if (claimed == 0)
         mc_session_record(answer.watch_fd, &answer.cache.dir, (long)getpid(),
                           answer.cache.lock_path, &err);
-    if (mc_reply_send(reply_fd, mc_buf_str(&answer.text), answer.text.len, answer.hold_fd) != 0)
+    if (mc_reply_send(reply_fd, answer.reply, answer.text.len, answer.hold_fd) != 0)
         mc_log(MC_LOG_WARN, "cannot answer the process that asked for a cache: %s",
                strerror(errno));
     /* Our copy of the hold first: the starter waits for the socket to close
@@ -668,7 +656,7 @@ out:
         close(answer.watch_fd);
     if (answer.dir_fd >= 0)
         close(answer.dir_fd);
-    mc_buf_free(&answer.text);
+    free(answer.reply);
     forget(&answer);
     mc_config_free(&cfg);
     mc_log_close();
