@@ -79,10 +79,9 @@ int mc_parse_log_format(const char *value, int *json, struct mc_err *err)
 
 int mc_parse_meta_object(const char *name, const char *text, cJSON **meta, struct mc_err *err)
 {
-    static const char *const reserved[] = { "id", "created" };
+    const cJSON *item;
     const char *why;
     cJSON *object;
-    size_t i;
 
     *meta = NULL;
     object = mc_json_parse(text, strlen(text));
@@ -95,13 +94,6 @@ int mc_parse_meta_object(const char *name, const char *text, cJSON **meta, struc
         cJSON_Delete(object);
         return -1;
     }
-    for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-        if (cJSON_GetObjectItemCaseSensitive(object, reserved[i])) {
-            mc_err_set(err, "%s: key \"%s\" is set by monocache", name, reserved[i]);
-            cJSON_Delete(object);
-            return -1;
-        }
-    }
     /* Read as the release will read it: anything but one top-level boolean
      * would make a cache that is kept for ever. */
     if (mc_meta_lock_state(object, &why) == MC_LOCK_AMBIGUOUS) {
@@ -109,6 +101,13 @@ int mc_parse_meta_object(const char *name, const char *text, cJSON **meta, struc
                    name, why);
         cJSON_Delete(object);
         return -1;
+    }
+    cJSON_ArrayForEach(item, object) {
+        if (mc_meta_key_check(item->string, item, &why) != 0) {
+            mc_err_set(err, "%s: key \"%s\" %s", name, item->string, why);
+            cJSON_Delete(object);
+            return -1;
+        }
     }
     *meta = object;
     return 0;

@@ -173,6 +173,29 @@ int mc_meta_nested_locked(const cJSON *value)
     return count_nested_locked(value) > 0;
 }
 
+int mc_meta_key_check(const char *key, const cJSON *value, const char **why)
+{
+    static const char *const ours[] = { "id", "created" };
+    size_t i;
+
+    for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+        if (strcmp(key, ours[i]) == 0) {
+            *why = "is set by monocache and cannot be changed";
+            return -1;
+        }
+    }
+    if (strcmp(key, MC_META_LOCKED) == 0) {
+        *why = "must be true or false (or use monocache lock/unlock)";
+        return cJSON_IsBool(value) ? 0 : -1;
+    }
+    if (mc_meta_nested_locked(value)) {
+        *why = "a \"locked\" key inside a value would keep the cache for ever (see "
+               "monocache(1)); use monocache lock/unlock";
+        return -1;
+    }
+    return 0;
+}
+
 enum mc_lock_state mc_meta_lock_state(const cJSON *meta, const char **why)
 {
     const cJSON *locked = NULL;

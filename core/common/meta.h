@@ -54,6 +54,10 @@ int mc_meta_s3_pending(const cJSON *meta);
 /* 1 if a "locked" key appears anywhere inside value (which would make a meta
  * holding it ambiguous). */
 int mc_meta_nested_locked(const cJSON *value);
+/* The rule for a key a user sets (monocache meta, run --meta,
+ * MONOCACHE_META): 0 if `key` may be given `value`, else -1 with *why
+ * ("is set by monocache and cannot be changed", ...). */
+int mc_meta_key_check(const char *key, const cJSON *value, const char **why);
 /* Sets key to value (taken over), replacing every occurrence of the key. */
 int mc_meta_set_key(cJSON *meta, const char *key, cJSON *value);
 /* Atomically replaces meta.json with `meta` (duplicate keys dropped, the

@@ -67,51 +67,70 @@ static int bad_url(struct mc_err *err, const char *name, const char *display, co
     return -1;
 }
 
-/* The URL as messages show it: its password, if any, replaced by ***. */
-static char *redacted_userinfo(const char *url);
-
-/* The URL as messages show it: a password in it starred, and a query other
- * than ?db=N (someone may have put a password there) hidden. */
-static char *redacted(const char *url)
-{
-    const char *query = strchr(url, '?');
-    char *head;
-    char *shown;
-
-    if (!query || strncmp(query, "?db=", 4) == 0)
-        return redacted_userinfo(url);
-    head = strndup(url, (size_t)(query - url));
-    shown = head ? redacted_userinfo(head) : NULL;
-    free(head);
-    head = shown;
-    shown = head ? mc_concat(head, "?***", NULL) : NULL;
-    free(head);
-    return shown;
-}
-
-/* The last '@' ends the credentials: a password may hold '@' or '/'
- * unencoded, and must not show even then. A URL without a scheme is
- * starred up to its '@' whole. */
-static char *redacted_userinfo(const char *url)
+/* The parts of a URL that may be secret: the password (everything between
+ * the user's colon, or the start of the credentials, and the last '@' — a
+ * password may hold '@', '/', '?' or '#' unencoded and must not show even
+ * then), and a query other than ?db=<digits> (someone may have put a
+ * password there). A URL without a scheme is secret up to its last '@'. */
+void mc_redis_secrets(const char *url, struct mc_span spans[MC_REDIS_SECRETS])
 {
     const char *scheme_end = strstr(url, "://");
     const char *authority = scheme_end ? scheme_end + 3 : url;
     const char *at = strrchr(authority, '@');
+    const char *after = at ? at + 1 : authority;
+    const char *query = strchr(after, '?');
     const char *colon;
-    char *head;
-    char *shown;
+    const char *p;
 
-    if (!at)
-        return strdup(url);
-    if (!scheme_end)
-        return mc_concat("***", at, NULL);
-    /* user:password@ keeps the user; anything else before @ may be a
-     * password written without its colon. */
-    colon = memchr(authority, ':', (size_t)(at - authority));
-    head = strndup(url, (size_t)((colon ? colon + 1 : authority) - url));
-    shown = head ? mc_concat(head, "***", at, NULL) : NULL;
-    free(head);
-    return shown;
+    memset(spans, 0, sizeof(struct mc_span) * MC_REDIS_SECRETS);
+    if (at) {
+        colon = scheme_end ? memchr(authority, ':', (size_t)(at - authority)) : NULL;
+        spans[0].start = (size_t)((colon ? colon + 1 : scheme_end ? authority : url) - url);
+        spans[0].len = (size_t)(at - url) - spans[0].start;
+    }
+    if (!query)
+        return;
+    if (strncmp(query, "?db=", 4) == 0) {
+        for (p = query + 4; *p >= '0' && *p <= '9'; p++)
+            ;
+        if (p > query + 4 && *p == '\0')
+            return;
+    }
+    spans[1].start = (size_t)(query + 1 - url);
+    spans[1].len = strlen(query + 1);
+}
+
+char *mc_redis_redact(const char *url)
+{
+    struct mc_span spans[MC_REDIS_SECRETS];
+    struct mc_buf shown;
+    size_t at = 0;
+    int i;
+
+    mc_redis_secrets(url, spans);
+    mc_buf_init(&shown, strlen(url) + 8 * MC_REDIS_SECRETS);
+    for (i = 0; i < MC_REDIS_SECRETS; i++) {
+        if (!spans[i].len)
+            continue;
+        mc_buf_add(&shown, url + at, spans[i].start - at);
+        mc_buf_addstr(&shown, "***");
+        at = spans[i].start + spans[i].len;
+    }
+    if (mc_buf_addstr(&shown, url + at) != 0) {
+        mc_buf_free(&shown);
+        return NULL;
+    }
+    return mc_buf_take(&shown);
+}
+
+void mc_redis_star(char *url)
+{
+    struct mc_span spans[MC_REDIS_SECRETS];
+    int i;
+
+    mc_redis_secrets(url, spans);
+    for (i = 0; i < MC_REDIS_SECRETS; i++)
+        memset(url + spans[i].start, '*', spans[i].len);
 }
 
 static int parse_unix(const char *name, const char *url, const char *display,
@@ -215,7 +234,7 @@ static int parse_tcp(const char *name, const char *url, const char *display,
 int mc_redis_parse_url(const char *name, const char *url, struct mc_redis_config *rc,
                        struct mc_err *err)
 {
-    char *display = redacted(url);
+    char *display = mc_redis_redact(url);
     int result;
 
     if (!display) {

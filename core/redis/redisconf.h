@@ -4,12 +4,14 @@
  *
  * Pure parsing (values come from a getenv-like callback), unit-tested apart
  * from any socket. A bad value gives one line naming the variable; a
- * password never appears in it (mc_redis_display shows "***"). */
+ * password never appears in it (mc_redis_redact shows "***"). */
 #ifndef MC_REDISCONF_H
 #define MC_REDISCONF_H
 
 #include "common/config.h"
 #include "common/err.h"
+
+#include <stddef.h>
 
 #define MC_REDIS_DEFAULT_PORT 6379
 #define MC_REDIS_DEFAULT_TIMEOUT_MS 1000
@@ -36,6 +38,19 @@ struct mc_redis_config {
 int mc_redis_config_load(struct mc_redis_config *rc, const char *url_override, mc_getenv_fn get,
                          void *ctx, struct mc_err *err);
 void mc_redis_config_free(struct mc_redis_config *rc);
+
+/* Where the secrets of a Redis URL are (password, a query other than
+ * ?db=N): the one rule for every place a URL is shown. */
+#define MC_REDIS_SECRETS 2
+struct mc_span {
+    size_t start;
+    size_t len;     /* 0: none */
+};
+void mc_redis_secrets(const char *url, struct mc_span spans[MC_REDIS_SECRETS]);
+/* The URL as messages show it, each secret replaced by "***"; malloc'd. */
+char *mc_redis_redact(const char *url);
+/* Each secret overwritten by '*' in place (a command line that ps shows). */
+void mc_redis_star(char *url);
 
 /* Parses one URL into rc (host/socket, user, password, db). `name` labels
  * errors (e.g. "MONOCACHE_REDIS"). */

@@ -7,6 +7,8 @@
 #include "fakeenv.h"
 #include "tap.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -173,8 +175,42 @@ static void test_other_sources(void)
     mc_redis_config_free(&rc);
 }
 
+/* One rule for every place a URL is shown: the display and the starred
+ * command line hide the same bytes. */
+static void check_hidden(const char *url, const char *shown, const char *starred)
+{
+    char *display = mc_redis_redact(url);
+    char copy[256];
+
+    is_str(display, shown, "shown: %s", shown);
+    free(display);
+    snprintf(copy, sizeof(copy), "%s", url);
+    mc_redis_star(copy);
+    is_str(copy, starred, "starred: %s", starred);
+}
+
+static void test_secrets(void)
+{
+    check_hidden("redis://127.0.0.1:6390/3", "redis://127.0.0.1:6390/3", "redis://127.0.0.1:6390/3");
+    check_hidden("redis://:pw@h/1", "redis://:***@h/1", "redis://:**@h/1");
+    check_hidden("redis://alice:p@ss:w@db:7000/", "redis://alice:***@db:7000/",
+                 "redis://alice:******@db:7000/");
+    /* A '?' or '/' in a password is still the password, not a query or path. */
+    check_hidden("redis://:pa?ss@h", "redis://:***@h", "redis://:*****@h");
+    check_hidden("redis://:a/b#c@h:1/2", "redis://:***@h:1/2", "redis://:*****@h:1/2");
+    /* Credentials without a colon may be a password alone. */
+    check_hidden("redis://secret@h", "redis://***@h", "redis://******@h");
+    check_hidden("unix:///run/r.sock?db=2", "unix:///run/r.sock?db=2", "unix:///run/r.sock?db=2");
+    check_hidden("unix:///run/r.sock?db=2&password=x", "unix:///run/r.sock?***",
+                 "unix:///run/r.sock?***************");
+    check_hidden("unix:///run/r.sock?password=x", "unix:///run/r.sock?***",
+                 "unix:///run/r.sock?**********");
+    check_hidden("pw@host:1", "***@host:1", "**@host:1");
+}
+
 int main(void)
 {
+    test_secrets();
     test_urls();
     test_refused();
     test_conflicts();

@@ -1,6 +1,7 @@
 /* cmd_gc.c — `monocache gc` (reclaim caches whose holders are all gone),
  * `monocache rm` (wipe one cache now) and `monocache preload-path`. */
 #include "cli.h"
+#include "opts.h"
 #include "shared/tool.h"
 #include "shared/s3run.h"
 #include "common/dirlock.h"
@@ -96,24 +97,21 @@ int cmd_gc(int argc, char **argv)
     struct mc_err err;
     int dry_run = 0;
     int failures;
-    int i;
+    int rest;
     int rc;
+    const struct cli_opt opts[] = {
+        { "--dry-run", 'n', &dry_run, NULL, NULL },
+        { "--root", 0, NULL, &root_option, NULL },
+        { "--redis", 0, NULL, NULL, cli_take_redis },
+        { NULL, 0, NULL, NULL, NULL },
+    };
+    const struct cli_parse parse = { "gc", cli_usage_gc, opts, NULL, 0 };
 
-    for (i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i]))
-            return cli_help(cli_usage_gc);
-        if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0)
-            dry_run = 1;
-        else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
-            root_option = argv[++i];
-        else if (cli_inline_value(argv[i], "--root"))
-            root_option = cli_inline_value(argv[i], "--root");
-        else if (strcmp(argv[i], "--root") == 0)
-            return cli_bad_usage("gc", cli_usage_gc, MC_EXIT_USAGE, "--root needs an argument");
-        else
-            return cli_bad_usage("gc", cli_usage_gc, MC_EXIT_USAGE, "unknown %s %s",
-                                 argv[i][0] == '-' ? "option" : "argument", argv[i]);
-    }
+    rc = cli_parse(&parse, argc, argv, &rest);
+    if (rc != CLI_PARSED)
+        return rc == CLI_HELP_SHOWN ? 0 : rc;
+    if (rest > 0)
+        return cli_bad_usage("gc", cli_usage_gc, MC_EXIT_USAGE, "unexpected argument %s", argv[1]);
     rc = cli_open_root("gc", root_option, &root);
     if (rc != 0)
         return rc < 0 ? MC_EXIT_FAILED : 0;
@@ -309,32 +307,39 @@ static int remove_cache(struct mc_cache *cache, int force)
 
 int cmd_rm(int argc, char **argv)
 {
+    const char *root_option = NULL;
+    const char *s3 = NULL;
     struct cli_share cs;
     struct mc_cache cache;
-    int targets = 0;
     int failed = 0;
     int force = 0;
+    int targets;
+    int rc;
     int i;
+    const struct cli_opt opts[] = {
+        { "--force", 'f', &force, NULL, NULL },
+        { "--root", 0, NULL, &root_option, NULL },
+        { "--redis", 0, NULL, NULL, cli_take_redis },
+        { "--s3", 0, NULL, &s3, NULL },
+        { NULL, 0, NULL, NULL, NULL },
+    };
+    const struct cli_parse parse = { "rm", cli_usage_rm, opts, NULL, 0 };
 
-    for (i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i]))
-            return cli_help(cli_usage_rm);
-        if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0)
-            force = 1;
-        else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return cli_bad_usage("rm", cli_usage_rm, MC_EXIT_USAGE, "unknown option %s", argv[i]);
-        else
-            targets++;
-    }
+    rc = cli_parse(&parse, argc, argv, &targets);
+    if (rc != CLI_PARSED)
+        return rc == CLI_HELP_SHOWN ? 0 : rc;
+    if (s3 && (targets || force || root_option))
+        return cli_bad_usage("rm", cli_usage_rm, MC_EXIT_USAGE,
+                             "rm --s3 takes one cache, nothing else");
+    if (s3)
+        return cli_s3_rm(s3);
     if (!targets)
         return cli_bad_usage("rm", cli_usage_rm, MC_EXIT_USAGE, "which cache? (an id or a path)");
     if (cli_open_share(&cs) != 0)
         return MC_EXIT_FAILED;
     rm_wait.share = &cs.share;
-    for (i = 1; i < argc; i++) {
-        if (argv[i][0] == '-' && argv[i][1] != '\0')
-            continue;
-        if (cli_open_cache(argv[i], NULL, &cache) != 0) {
+    for (i = 1; i <= targets; i++) {
+        if (cli_open_cache(argv[i], root_option, &cache) != 0) {
             failed = 1;
             continue;
         }
@@ -347,11 +352,16 @@ int cmd_rm(int argc, char **argv)
 
 int cmd_preload_path(int argc, char **argv)
 {
+    const struct cli_opt opts[] = { { NULL, 0, NULL, NULL, NULL } };
+    const struct cli_parse parse = { "preload-path", cli_usage_preload_path, opts, NULL, 0 };
     char *path;
+    int rest;
+    int rc;
 
-    if (argc > 1 && cli_is_help(argv[1]))
-        return cli_help(cli_usage_preload_path);
-    if (argc != 1)
+    rc = cli_parse(&parse, argc, argv, &rest);
+    if (rc != CLI_PARSED)
+        return rc == CLI_HELP_SHOWN ? 0 : rc;
+    if (rest > 0)
         return cli_bad_usage("preload-path", cli_usage_preload_path, MC_EXIT_USAGE,
                              "unexpected argument %s", argv[1]);
     path = tool_find_library();

@@ -2,6 +2,7 @@
  * hold a cache, and so keep it from being released: pid, start time and
  * command line of each, found as fuser(1) finds them (procs.h). */
 #include "cli.h"
+#include "opts.h"
 #include "common/log.h"
 #include "local/procs.h"
 
@@ -31,18 +32,26 @@ int cmd_holders(int argc, char **argv)
 {
     const struct mc_holding *first;
     struct mc_holdings holdings;
+    const char *root_option = NULL;
     struct mc_cache cache;
     unsigned long long ino;
     struct stat st;
     size_t count;
+    int targets;
+    int rc;
+    const struct cli_opt opts[] = {
+        { "--root", 0, NULL, &root_option, NULL },
+        { NULL, 0, NULL, NULL, NULL },
+    };
+    const struct cli_parse parse = { "holders", cli_usage_holders, opts, NULL, 0 };
 
-    if (argc == 2 && cli_is_help(argv[1]))
-        return cli_help(cli_usage_holders);
-    if (argc != 2 || (argv[1][0] == '-' && argv[1][1] != '\0'))
+    rc = cli_parse(&parse, argc, argv, &targets);
+    if (rc != CLI_PARSED)
+        return rc == CLI_HELP_SHOWN ? 0 : rc;
+    if (targets != 1)
         return cli_bad_usage("holders", cli_usage_holders, MC_EXIT_USAGE, "%s",
-                             argc < 2 ? "which cache? (an id or a path)"
-                             : argc > 2 ? "one cache at a time" : "unknown option");
-    if (cli_open_cache(argv[1], NULL, &cache) != 0)
+                             targets < 1 ? "which cache? (an id or a path)" : "one cache at a time");
+    if (cli_open_cache(argv[1], root_option, &cache) != 0)
         return MC_EXIT_FAILED;
     if (lstat(cache.path, &st) != 0) {
         mc_log_always(MC_LOG_ERROR, "%s: no such cache", cache.path);

@@ -4,6 +4,7 @@
  * holder processes with --verbose; a table for people, --json for scripts.
  * Looks only: takes no lock a running tree could trip over, creates nothing. */
 #include "cli.h"
+#include "opts.h"
 #include "common/buf.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -472,35 +473,47 @@ static int list(struct listing *ls)
     return 0;
 }
 
+/* CLI_PARSED, CLI_HELP_SHOWN or a usage status (reported). */
+static int ls_options(int argc, char **argv, struct listing *ls, const char **root_option,
+                      const char **s3)
+{
+    const struct cli_opt opts[] = {
+        { "--json", 0, &ls->json, NULL, NULL },
+        { "--size", 's', &ls->size, NULL, NULL },
+        { "--verbose", 'v', &ls->verbose, NULL, NULL },
+        { "--root", 0, NULL, root_option, NULL },
+        { "--redis", 0, NULL, NULL, cli_take_redis },
+        { "--s3", 0, NULL, s3, NULL },
+        { NULL, 0, NULL, NULL, NULL },
+    };
+    const struct cli_parse parse = { "ls", cli_usage_ls, opts, NULL, 0 };
+    int rest;
+    int rc = cli_parse(&parse, argc, argv, &rest);
+
+    if (rc != CLI_PARSED)
+        return rc;
+    if (rest > 0)
+        return cli_bad_usage("ls", cli_usage_ls, MC_EXIT_USAGE, "unexpected argument %s", argv[1]);
+    if (*s3 && (ls->size || ls->verbose || *root_option))
+        return cli_bad_usage("ls", cli_usage_ls, MC_EXIT_USAGE, "ls --s3 takes only --json besides");
+    return CLI_PARSED;
+}
+
 int cmd_ls(int argc, char **argv)
 {
     struct listing ls;
     const char *root_option = NULL;
+    const char *s3 = NULL;
     struct mc_root root;
     int rc;
-    int i;
 
     memset(&ls, 0, sizeof(ls));
     ls.cache_fd = -1;
-    for (i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i]))
-            return cli_help(cli_usage_ls);
-        if (strcmp(argv[i], "--json") == 0)
-            ls.json = 1;
-        else if (strcmp(argv[i], "--size") == 0 || strcmp(argv[i], "-s") == 0)
-            ls.size = 1;
-        else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0)
-            ls.verbose = 1;
-        else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
-            root_option = argv[++i];
-        else if (cli_inline_value(argv[i], "--root"))
-            root_option = cli_inline_value(argv[i], "--root");
-        else if (strcmp(argv[i], "--root") == 0)
-            return cli_bad_usage("ls", cli_usage_ls, MC_EXIT_USAGE, "--root needs an argument");
-        else
-            return cli_bad_usage("ls", cli_usage_ls, MC_EXIT_USAGE, "unknown %s %s",
-                                 argv[i][0] == '-' ? "option" : "argument", argv[i]);
-    }
+    rc = ls_options(argc, argv, &ls, &root_option, &s3);
+    if (rc != CLI_PARSED)
+        return rc == CLI_HELP_SHOWN ? 0 : rc;
+    if (s3)
+        return cli_s3_ls(s3, ls.json);
     rc = cli_open_root("ls", root_option, &root);
     if (rc < 0)
         return MC_EXIT_FAILED;

@@ -3,6 +3,7 @@
  * unlock_cache). Changes go through mc_meta_update: locked, re-read, renamed
  * into place, so concurrent writers lose nothing. */
 #include "cli.h"
+#include "opts.h"
 #include "common/jsontext.h"
 #include "common/log.h"
 #include "common/meta.h"
@@ -28,6 +29,7 @@ static int insert_pairs(cJSON *meta, void *ctx, struct mc_err *err)
     for (i = 0; i < insertion->count; i++) {
         char *pair = insertion->pairs[i];
         char *equals = strchr(pair, '=');
+        const char *why;
         cJSON *value;
 
         *equals = '\0';
@@ -40,18 +42,8 @@ static int insert_pairs(cJSON *meta, void *ctx, struct mc_err *err)
             *equals = '=';
             return -1;
         }
-        if (strcmp(pair, MC_META_LOCKED) != 0 && mc_meta_nested_locked(value)) {
-            mc_err_set(err, "%s: a \"locked\" key inside a value would keep the cache for ever "
-                       "(see monocache(1)); use monocache lock/unlock", pair);
-            cJSON_Delete(value);
-            *equals = '=';
-            return -1;
-        }
-        if (strcmp(pair, "id") == 0 || strcmp(pair, "created") == 0 ||
-            (strcmp(pair, "locked") == 0 && !cJSON_IsBool(value))) {
-            mc_err_set(err, "%s: %s", pair, strcmp(pair, "locked") == 0
-                       ? "must be true or false (or use monocache lock/unlock)"
-                       : "is set by monocache and cannot be changed");
+        if (mc_meta_key_check(pair, value, &why) != 0) {
+            mc_err_set(err, "%s: %s", pair, why);
             cJSON_Delete(value);
             *equals = '=';
             return -1;
@@ -136,87 +128,77 @@ static int update(struct mc_cache *cache, mc_meta_edit_fn edit, void *ctx)
 
 #define meta_usage(...) cli_bad_usage("meta", cli_usage_meta, MC_EXIT_USAGE, __VA_ARGS__)
 
+/* KEY=VALUE: a pair to set (a key may not start with '='). */
+static int is_pair(const char *arg)
+{
+    return arg[0] != '=' && strchr(arg, '=') != NULL;
+}
+
 int cmd_meta(int argc, char **argv)
 {
     struct insertion insertion = { NULL, 0, 0 };
-    const char *target = NULL;
+    const char *root_option = NULL;
     const char *key = NULL;
     struct mc_cache cache;
-    int options_done = 0;
     int json = 0;
-    int rc = 0;
+    int rest;
+    int rc;
     int i;
+    const struct cli_opt opts[] = {
+        { "--json", 0, &json, NULL, NULL },
+        { "--get", 0, NULL, &key, NULL },
+        { "--root", 0, NULL, &root_option, NULL },
+        { NULL, 0, NULL, NULL, NULL },
+    };
+    const struct cli_parse parse = { "meta", cli_usage_meta, opts, NULL, 0 };
 
-    insertion.pairs = calloc((size_t)argc, sizeof(char *));
-    if (!insertion.pairs)
-        return MC_EXIT_FAILED;
-    for (i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-
-        if (!options_done && cli_is_help(arg)) {
-            free(insertion.pairs);
-            return cli_help(cli_usage_meta);
-        }
-        if (!options_done && strcmp(arg, "--") == 0) {
-            options_done = 1;   /* KEY=VALUE pairs from here, whatever they start with */
-        } else if (options_done && target && strchr(arg, '=') && arg[0] != '=') {
-            insertion.pairs[insertion.count++] = argv[i];
-        } else if (strcmp(arg, "--json") == 0) {
-            json = 1;
-        } else if (strcmp(arg, "--get") == 0 && i + 1 < argc) {
-            key = argv[++i];
-        } else if (strcmp(arg, "--get") == 0) {
-            rc = meta_usage("%s needs an argument", arg);
-        } else if (arg[0] == '-' && arg[1] != '\0') {
-            rc = meta_usage("unknown option %s", arg);
-        } else if (!target) {
-            target = arg;
-        } else if (strchr(arg, '=') && arg[0] != '=') {
-            insertion.pairs[insertion.count++] = argv[i];
-        } else {
-            rc = meta_usage("%s: expected KEY=VALUE", arg);
-        }
-        if (rc != 0) {
-            free(insertion.pairs);
-            return rc;
-        }
+    rc = cli_parse(&parse, argc, argv, &rest);
+    if (rc != CLI_PARSED)
+        return rc == CLI_HELP_SHOWN ? 0 : rc;
+    if (rest == 0)
+        return meta_usage("which cache? (an id or a path)");
+    for (i = 2; i <= rest; i++) {
+        if (!is_pair(argv[i]))
+            return meta_usage("%s: expected KEY=VALUE", argv[i]);
     }
-    if (!target || (key && insertion.count)) {
-        free(insertion.pairs);
-        return meta_usage("%s", !target ? "which cache? (an id or a path)"
-                                        : "--get and KEY=VALUE do not go together");
-    }
+    if (key && rest > 1)
+        return meta_usage("--get and KEY=VALUE do not go together");
+    insertion.pairs = argv + 2;
+    insertion.count = rest - 1;
     insertion.json_only = json;
-    if (cli_open_cache(target, NULL, &cache) != 0) {
-        free(insertion.pairs);
+    if (cli_open_cache(argv[1], root_option, &cache) != 0)
         return MC_EXIT_FAILED;
-    }
     if (insertion.count)
         rc = update(&cache, insert_pairs, &insertion);
     else
         rc = show(&cache, key, json);
     mc_cache_free(&cache);
-    free(insertion.pairs);
     return rc;
 }
 
 static int lock_command(int argc, char **argv, int locked)
 {
     const char *usage = locked ? cli_usage_lock : cli_usage_unlock;
+    const char *command = locked ? "lock" : "unlock";
+    const char *root_option = NULL;
     struct mc_cache cache;
     int failed = 0;
+    int targets;
+    int rc;
     int i;
+    const struct cli_opt opts[] = {
+        { "--root", 0, NULL, &root_option, NULL },
+        { NULL, 0, NULL, NULL, NULL },
+    };
+    const struct cli_parse parse = { command, usage, opts, NULL, 0 };
 
-    for (i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i]))
-            return cli_help(usage);
-        if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return cli_bad_usage(argv[0], usage, MC_EXIT_USAGE, "unknown option %s", argv[i]);
-    }
-    if (argc < 2)
-        return cli_bad_usage(argv[0], usage, MC_EXIT_USAGE, "which cache? (an id or a path)");
-    for (i = 1; i < argc; i++) {
-        if (cli_open_cache(argv[i], NULL, &cache) != 0) {
+    rc = cli_parse(&parse, argc, argv, &targets);
+    if (rc != CLI_PARSED)
+        return rc == CLI_HELP_SHOWN ? 0 : rc;
+    if (!targets)
+        return cli_bad_usage(command, usage, MC_EXIT_USAGE, "which cache? (an id or a path)");
+    for (i = 1; i <= targets; i++) {
+        if (cli_open_cache(argv[i], root_option, &cache) != 0) {
             failed = 1;
             continue;
         }

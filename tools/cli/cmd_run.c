@@ -8,6 +8,7 @@
  * tree is gone — and exits as the program did. Inside a tree that already
  * has a cache (a nested run), it simply execs the program, one more holder. */
 #include "cli.h"
+#include "opts.h"
 #include "shared/tool.h"
 #include "host/answer.h"
 #include "host/ask.h"
@@ -38,6 +39,7 @@
 #define MC_RUN_REAP_WAIT_MS 1000
 
 struct run_options {
+    char *redis_copy;   /* the last --redis, before it was starred in argv */
     const char *root;
     const char *existing;
     const char *exports;
@@ -63,14 +65,16 @@ static struct sigaction inherited_sigchld;
 #define run_usage(...) cli_bad_usage("run", cli_usage_run, -1, __VA_ARGS__)
 
 /* --meta KEY=VALUE, checked as monocache meta checks it; 0, or -1 (printed). */
-static int add_meta(struct run_options *options, const char *pair)
+static int add_meta(const char *option, const char *pair, void *ctx)
 {
+    struct run_options *options = ctx;
     const char *equals = strchr(pair, '=');
+    const char *why;
     char *key;
     cJSON *value;
 
     if (!equals || equals == pair)
-        return run_usage("--meta %s: expected KEY=VALUE", pair);
+        return run_usage("%s %s: expected KEY=VALUE", option, pair);
     key = strndup(pair, (size_t)(equals - pair));
     value = mc_meta_value_from_text(equals + 1);
     if (!options->meta)
@@ -78,16 +82,10 @@ static int add_meta(struct run_options *options, const char *pair)
     if (!key || !value || !options->meta) {
         free(key);
         cJSON_Delete(value);
-        return run_usage("--meta %s: out of memory", pair);
+        return run_usage("%s %s: out of memory", option, pair);
     }
-    if (strcmp(key, "id") == 0 || strcmp(key, "created") == 0 ||
-        (strcmp(key, MC_META_LOCKED) == 0 && !cJSON_IsBool(value)) ||
-        (strcmp(key, MC_META_LOCKED) != 0 && mc_meta_nested_locked(value))) {
-        run_usage("--meta %s: %s", pair,
-                  strcmp(key, MC_META_LOCKED) == 0 ? "locked must be true or false"
-                  : mc_meta_nested_locked(value) ? "a \"locked\" inside a value would keep the "
-                                                   "cache for ever"
-                                                 : "this key is set by monocache");
+    if (mc_meta_key_check(key, value, &why) != 0) {
+        run_usage("%s %s: %s", option, pair, why);
         free(key);
         cJSON_Delete(value);
         return -1;
@@ -97,150 +95,51 @@ static int add_meta(struct run_options *options, const char *pair)
     return 0;
 }
 
-/* The value of the option at argv[*i], taking it; NULL (reported) if none. */
-static const char *option_value(int argc, char **argv, int *i)
-{
-    /* "run --root -- prog": the -- ends the options, it is not a value. */
-    if (*i + 1 >= argc || strcmp(argv[*i + 1], "--") == 0) {
-        run_usage("%s needs an argument", argv[*i]);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-/* Stars what may be a password in a Redis URL, in place: from the scheme
- * to the last '@', and a query other than ?db=N. */
-static void star_secrets(char *url)
-{
-    char *start = strstr(url, "://");
-    char *at = strrchr(url, '@');
-    char *query = strchr(url, '?');
-    char *p;
-
-    start = start ? start + 3 : url;
-    for (p = start; at && p < at; p++)
-        *p = '*';
-    if (query && strncmp(query, "?db=", 4) != 0) {
-        for (p = query + 1; *p; p++)
-            *p = '*';
-    }
-}
-
 /* --redis URL: a copy of the one that counts (the last), for the watcher's
  * environment; in our own argv (seen by ps in /proc/<pid>/cmdline) every
  * --redis value is starred. Prefer MONOCACHE_REDIS_PASSWORD: until this
  * runs, the argv shows it. */
-static char *hide_passwords(int argc, char **argv, const char *url)
+static int take_redis(const char *option, const char *url, void *ctx)
 {
-    static const char *const with_value[] = { "--root", "--existing", "--export", "--meta" };
-    char *copy = url ? strdup(url) : NULL;
-    size_t k;
-    int i;
+    struct run_options *options = ctx;
 
-    for (i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--") != 0; i++) {
-        if (strcmp(argv[i], "--redis") == 0 && i + 1 < argc) {
-            star_secrets(argv[++i]);
-            continue;
-        }
-        if (strncmp(argv[i], "--redis=", 8) == 0) {
-            star_secrets(argv[i] + 8);
-            continue;
-        }
-        for (k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++) {
-            if (strcmp(argv[i], with_value[k]) == 0) {
-                i++;
-                break;
-            }
-        }
-    }
-    return copy;
-}
-
-/* --option=VALUE for the options that take a value. 0, or -1 (reported). */
-static int apply_inline(struct run_options *options, const char *option, const char *value)
-{
-    if (strcmp(option, "--root") == 0)
-        options->root = value;
-    else if (strcmp(option, "--existing") == 0)
-        options->existing = value;
-    else if (strcmp(option, "--export") == 0)
-        options->exports = value;
-    else if (strcmp(option, "--meta") == 0)
-        return add_meta(options, value);
-    else if (strcmp(option, "--redis") == 0)
-        options->redis = value;
-    else if (strcmp(option, "--s3") == 0)
-        options->s3 = value;
-    else
-        return run_usage("unknown option %s (or it takes no value)", option);
+    free(options->redis_copy);
+    options->redis_copy = strdup(url);
+    mc_redis_star((char *)url);
+    if (!options->redis_copy)
+        return run_usage("%s: out of memory", option);
+    options->redis = options->redis_copy;
     return 0;
 }
 
 /* 0, MC_RUN_HELP (usage printed on stdout), or -1 (reported). */
 static int parse_options(int argc, char **argv, struct run_options *options)
 {
-    const char *inline_value;
-    const char **value;
+    const struct cli_opt opts[] = {
+        { "--root", 0, NULL, &options->root, NULL },
+        { "--existing", 0, NULL, &options->existing, NULL },
+        { "--export", 0, NULL, &options->exports, NULL },
+        { "--redis", 0, NULL, NULL, take_redis },
+        { "--s3", 0, NULL, &options->s3, NULL },
+        { "--meta", 0, NULL, NULL, add_meta },
+        { "--lock", 0, &options->lock, NULL, NULL },
+        { "--new", 0, &options->new_cache, NULL, NULL },
+        { "--init", 0, &options->init, NULL, NULL },
+        { NULL, 0, NULL, NULL, NULL },
+    };
+    const struct cli_parse parse = { "run", cli_usage_run, opts, options, 1 };
     struct mc_err err;
-    char *option;
-    int rc;
     char **names = NULL;
     size_t count = 0;
-    int i;
+    int rest;
+    int rc;
 
-    memset(options, 0, sizeof(*options));
-    for (i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-
-        if (strcmp(arg, "--") == 0) {
-            i++;
-            break;
-        }
-        if (arg[0] != '-' || arg[1] == '\0')
-            break;
-        value = NULL;
-        inline_value = strchr(arg, '=');
-        if (inline_value && strncmp(arg, "--", 2) == 0) {
-            /* --option=VALUE: the same as --option VALUE. */
-            option = strndup(arg, (size_t)(inline_value - arg));
-            if (!option)
-                return run_usage("out of memory");
-            rc = apply_inline(options, option, inline_value + 1);
-            free(option);
-            if (rc != 0)
-                return -1;
-            continue;
-        }
-        if (cli_is_help(arg))
-            return cli_help(cli_usage_run) == 0 ? MC_RUN_HELP : -1;
-        else if (strcmp(arg, "--lock") == 0)
-            options->lock = 1;
-        else if (strcmp(arg, "--new") == 0)
-            options->new_cache = 1;
-        else if (strcmp(arg, "--init") == 0)
-            options->init = 1;
-        else if (strcmp(arg, "--root") == 0)
-            value = &options->root;
-        else if (strcmp(arg, "--existing") == 0)
-            value = &options->existing;
-        else if (strcmp(arg, "--export") == 0)
-            value = &options->exports;
-        else if (strcmp(arg, "--redis") == 0)
-            value = &options->redis;
-        else if (strcmp(arg, "--s3") == 0)
-            value = &options->s3;
-        else if (strcmp(arg, "--meta") == 0) {
-            const char *pair = option_value(argc, argv, &i);
-
-            if (!pair || add_meta(options, pair) != 0)
-                return -1;
-        } else {
-            return run_usage("unknown option %s", arg);
-        }
-        if (value && !(*value = option_value(argc, argv, &i)))
-            return -1;
-    }
-    if (i >= argc)
+    rc = cli_parse(&parse, argc, argv, &rest);
+    if (rc == CLI_HELP_SHOWN)
+        return MC_RUN_HELP;
+    if (rc != CLI_PARSED)
+        return -1;
+    if (rest == 0)
         return run_usage("no program given");
     if (options->new_cache && options->existing)
         return run_usage("--new and --existing do not go together");
@@ -248,7 +147,7 @@ static int parse_options(int argc, char **argv, struct run_options *options)
                                              &err) != 0)
         return run_usage("%s", err.msg);
     mc_free_names(names, count);
-    options->program = argv + i;
+    options->program = argv + 1;
     return 0;
 }
 
@@ -607,23 +506,6 @@ static int exit_like(int status)
     return 128 + sig;
 }
 
-/* The URL as messages show it (password starred), or "?". Caller frees. */
-static char *shown_url(const char *url)
-{
-    struct mc_redis_config rc;
-    struct mc_err err;
-    char *shown;
-
-    memset(&rc, 0, sizeof(rc));
-    if (mc_redis_parse_url("--redis", url, &rc, &err) != 0) {
-        mc_redis_config_free(&rc);
-        return strdup("?");
-    }
-    shown = strdup(rc.display ? rc.display : "?");
-    mc_redis_config_free(&rc);
-    return shown;
-}
-
 /* run --redis inside a tree: the tree's watcher counts its cache already,
  * in the tree's Redis (or none); another one would be silently ignored. */
 static int same_redis(const char *wanted, const char *tree_url)
@@ -633,8 +515,8 @@ static int same_redis(const char *wanted, const char *tree_url)
 
     if (tree_url && strcmp(wanted, tree_url) == 0)
         return 1;
-    shown_wanted = shown_url(wanted);
-    shown_tree = tree_url ? shown_url(tree_url) : NULL;
+    shown_wanted = mc_redis_redact(wanted);
+    shown_tree = tree_url ? mc_redis_redact(tree_url) : NULL;
     mc_log_always(MC_LOG_ERROR, "run: --redis %s: this tree's cache is counted %s%s; add --new "
                   "for a cache counted there", shown_wanted ? shown_wanted : "?",
                   shown_tree ? "in " : "in no Redis register",
@@ -826,17 +708,16 @@ int cmd_run(int argc, char **argv)
 {
     struct run_options options;
     struct sigaction dfl;
-    char *redis_copy;
     char *lib;
     int rc;
 
+    memset(&options, 0, sizeof(options));
     rc = parse_options(argc, argv, &options);
     if (rc != 0) {
         cJSON_Delete(options.meta);
+        free(options.redis_copy);
         return rc == MC_RUN_HELP ? 0 : MC_EXIT_OWN_ERROR;
     }
-    redis_copy = hide_passwords(argc, argv, options.redis);
-    options.redis = redis_copy;
     /* With SIGCHLD ignored (inherited) the kernel would reap the program
      * before we could read its status. */
     memset(&dfl, 0, sizeof(dfl));
@@ -855,7 +736,7 @@ int cmd_run(int argc, char **argv)
         rc = run_with_watcher(&options, lib);
     }
     cJSON_Delete(options.meta);
-    free(redis_copy);
+    free(options.redis_copy);
     free(lib);
     return rc;
 }

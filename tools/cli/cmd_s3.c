@@ -3,6 +3,7 @@
  * finds the cache and its S3 home, and keeps meta.json's "s3_pending"
  * right. */
 #include "cli.h"
+#include "opts.h"
 #include "shared/tool.h"
 #include "local/cache.h"
 #include "common/log.h"
@@ -27,14 +28,6 @@ static int tool_status(int rc, const struct mc_err *err)
     return rc == 0 ? 0 : rc == MC_EXIT_USAGE ? MC_EXIT_USAGE : MC_EXIT_FAILED;
 }
 
-/* "--name VALUE" or "--name=VALUE" at argv[*i]: the value, or NULL. */
-static const char *value_of(int argc, char **argv, int *i, const char *name)
-{
-    if (strcmp(argv[*i], name) == 0 && *i + 1 < argc)
-        return argv[++*i];
-    return cli_inline_value(argv[*i], name);
-}
-
 static int check_location(const char *name, const char *url)
 {
     struct mc_s3_location loc;
@@ -50,41 +43,30 @@ static int check_location(const char *name, const char *url)
 
 int cmd_push(int argc, char **argv)
 {
-    const char *target = NULL;
     const char *url = NULL;
     const char *root = NULL;
     const char *args[4] = { "push", NULL, NULL, NULL };
     struct mc_cache cache;
     struct mc_err err;
+    const char *target;
     char *home;
     int pending;
+    int targets;
     int rc;
-    int i;
+    const struct cli_opt opts[] = {
+        { "--s3", 0, NULL, &url, NULL },
+        { "--root", 0, NULL, &root, NULL },
+        { NULL, 0, NULL, NULL, NULL },
+    };
+    const struct cli_parse parse = { "push", cli_usage_push, opts, NULL, 0 };
 
-    for (i = 1; i < argc; i++) {
-        const char *s3 = value_of(argc, argv, &i, "--s3");
-        const char *root_value = s3 ? NULL : value_of(argc, argv, &i, "--root");
-
-        if (cli_is_help(argv[i]))
-            return cli_help(cli_usage_push);
-        if (s3)
-            url = s3;
-        else if (root_value)
-            root = root_value;
-        else if (strcmp(argv[i], "--s3") == 0 || strcmp(argv[i], "--root") == 0)
-            return cli_bad_usage("push", cli_usage_push, MC_EXIT_USAGE, "%s needs an argument",
-                                 argv[i]);
-        else if (argv[i][0] == '-')
-            return cli_bad_usage("push", cli_usage_push, MC_EXIT_USAGE, "unknown option %s",
-                                 argv[i]);
-        else if (!target)
-            target = argv[i];
-        else
-            return cli_bad_usage("push", cli_usage_push, MC_EXIT_USAGE, "one cache at a time");
-    }
-    if (!target)
-        return cli_bad_usage("push", cli_usage_push, MC_EXIT_USAGE, "which cache? (an id or a "
-                             "path)");
+    rc = cli_parse(&parse, argc, argv, &targets);
+    if (rc != CLI_PARSED)
+        return rc == CLI_HELP_SHOWN ? 0 : rc;
+    if (targets != 1)
+        return cli_bad_usage("push", cli_usage_push, MC_EXIT_USAGE, "%s",
+                             targets < 1 ? "which cache? (an id or a path)" : "one cache at a time");
+    target = argv[1];
     if (cli_open_cache(target, root, &cache) != 0)
         return MC_EXIT_FAILED;
     home = mc_cache_s3_home(&cache, &pending);
@@ -112,7 +94,6 @@ int cmd_push(int argc, char **argv)
 
 int cmd_pull(int argc, char **argv)
 {
-    const char *url = NULL;
     const char *root_option = NULL;
     const char *args[4] = { "pull", NULL, NULL, NULL };
     char id[MC_ID_LEN + 1];
@@ -120,30 +101,23 @@ int cmd_pull(int argc, char **argv)
     struct mc_root root;
     struct mc_err err;
     struct mc_pull_guard guard;
+    const char *url;
+    int targets;
     int rc;
-    int i;
+    const struct cli_opt opts[] = {
+        { "--root", 0, NULL, &root_option, NULL },
+        { NULL, 0, NULL, NULL, NULL },
+    };
+    const struct cli_parse parse = { "pull", cli_usage_pull, opts, NULL, 0 };
 
-    for (i = 1; i < argc; i++) {
-        const char *root_value = value_of(argc, argv, &i, "--root");
-
-        if (cli_is_help(argv[i]))
-            return cli_help(cli_usage_pull);
-        if (root_value)
-            root_option = root_value;
-        else if (strcmp(argv[i], "--root") == 0)
-            return cli_bad_usage("pull", cli_usage_pull, MC_EXIT_USAGE,
-                                 "--root needs an argument");
-        else if (argv[i][0] == '-')
-            return cli_bad_usage("pull", cli_usage_pull, MC_EXIT_USAGE, "unknown option %s",
-                                 argv[i]);
-        else if (!url)
-            url = argv[i];
-        else
-            return cli_bad_usage("pull", cli_usage_pull, MC_EXIT_USAGE, "one cache at a time");
-    }
-    if (!url)
-        return cli_bad_usage("pull", cli_usage_pull, MC_EXIT_USAGE,
-                             "which cache? (s3://bucket/prefix/<id>)");
+    rc = cli_parse(&parse, argc, argv, &targets);
+    if (rc != CLI_PARSED)
+        return rc == CLI_HELP_SHOWN ? 0 : rc;
+    if (targets != 1)
+        return cli_bad_usage("pull", cli_usage_pull, MC_EXIT_USAGE, "%s",
+                             targets < 1 ? "which cache? (s3://bucket/prefix/<id>)"
+                                         : "one cache at a time");
+    url = argv[1];
     if (mc_s3_parse_location("pull", url, &loc, &err) != 0 || mc_s3_split_cache(&loc, id) != 0) {
         if (loc.bucket)
             mc_err_set(&err, "pull %s: expected s3://bucket/prefix/<cache id>", url);
