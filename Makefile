@@ -49,7 +49,7 @@ LDFLAGS ?=
 #                the plain C library of the tools: never in the preloaded library
 #   tools/cli/   the monocache command;  tools/watch/  its watcher (monocache __watch)
 #   tools/shared/ what both share;      tools/s3/     monocache-s3
-HOST = names hold safeopen lockfile launch reply ask answer
+HOST = names hold safeopen lockfile launch reply ask answer install
 COMMON = err buf config log ids root dirlock meta jsontext
 LOCAL = session cache wipe release gc procs pullguard
 REDIS = redisconf register

@@ -3,6 +3,7 @@
  * paths are found relative to where the library really is, so that an
  * install anywhere (PREFIX, DESTDIR, a multiarch libdir) works as it is. */
 #include "shim.h"
+#include "install.h"
 #include "proto.h"
 
 #include <dlfcn.h>
@@ -28,49 +29,19 @@ static char **current_environ(void)
 
 static char *helper_path;   /* found once, kept */
 
-/* dir + "/" + rel + "/monocache" if that is executable: malloc'd, or NULL. */
-static char *helper_in(const char *dir, size_t dir_len, const char *rel)
-{
-    size_t rel_len = strlen(rel);
-    char *path = malloc(dir_len + rel_len + sizeof("/" MC_HELPER_NAME));
-
-    if (!path)
-        return NULL;
-    memcpy(path, dir, dir_len);
-    memcpy(path + dir_len, rel, rel_len);
-    memcpy(path + dir_len + rel_len, "/" MC_HELPER_NAME, sizeof("/" MC_HELPER_NAME));
-    if (access(path, X_OK) == 0)
-        return path;
-    free(path);
-    return NULL;
-}
-
 /* Where an install puts the tool, seen from the library's real directory:
  * next to it (a build tree), <prefix>/lib -> <prefix>/bin, and the
  * multiarch <prefix>/lib/<triplet> -> <prefix>/bin. Then the configured
  * bin directory. */
 const char *mc_shim_helper_path(void)
 {
-    static const char *const relative[] = { "", "/../bin", "/../../bin" };
-    static const char installed[] = MC_BINDIR "/" MC_HELPER_NAME;
-    char *real = NULL;
-    const char *slash;
+    static const char *const relative[] = { "", "/../bin", "/../../bin", NULL };
+    static const char *const names[] = { MC_HELPER_NAME, NULL };
     Dl_info info;
-    size_t i;
 
-    if (helper_path)
-        return helper_path;
-    if (dladdr((void *)mc_shim_helper_path, &info) && info.dli_fname)
-        real = realpath(info.dli_fname, NULL);
-    slash = real ? strrchr(real, '/') : NULL;
-    for (i = 0; slash && !helper_path && i < sizeof(relative) / sizeof(relative[0]); i++)
-        helper_path = helper_in(real, (size_t)(slash - real), relative[i]);
-    free(real);
-    if (helper_path)
-        return helper_path;
-    if (access(installed, X_OK) == 0)
-        return installed;
-    return NULL;
+    if (!helper_path && dladdr((void *)mc_shim_helper_path, &info) && info.dli_fname)
+        helper_path = mc_find_installed(info.dli_fname, relative, names, X_OK, MC_BINDIR);
+    return helper_path;
 }
 
 const char mc_shim_helper_missing[] = "cannot find the monocache executable: not next to "

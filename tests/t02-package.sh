@@ -54,8 +54,8 @@ like "... and the program has a cache" "${out#*|}" "^$ROOT/cache/[0-9a-f-]{36}\$
 out=$(LD_PRELOAD="$T/x$lib/libmonocache.so" sh -c 'echo "$MONOCACHE_PATH"' 2>&1)
 like "unpacked: LD_PRELOAD=.../libmonocache.so finds its monocache in ../../bin" "$out" \
     "^$ROOT/cache/[0-9a-f-]{36}\$"
-ok "... the library looks in /usr/bin last, as installed" grep -q /usr/bin/monocache \
-    "$T/x$lib/libmonocache.so.$version"
+ok "... the library looks in /usr/bin last, as installed" grep -qx /usr/bin \
+    <(strings -a "$T/x$lib/libmonocache.so.$version")
 like "... monocache.pc names /usr" "$(grep '^prefix=' "$T/x$lib/pkgconfig/monocache.pc")" '^prefix=/usr$'
 ok "... the man page reads" sh -c "man -l '$T/x/usr/share/man/man1/monocache.1.gz' | grep -q 'monocache run'"
 eventually 10 no_caches

@@ -29,7 +29,8 @@ lib_so=libmonocache.so.0
 if install_to PREFIX="$T/p"; then
     is "PREFIX install: the two objects that carry the directories rebuilt, no other" \
         "$(compiled)" 2
-    ok "... the library looks for the tool in the new bin" grep -q "$T/p/bin" "$T/p/lib/$lib_so"
+    ok "... the library looks for the tool in the new bin" grep -qx "$T/p/bin" \
+        <(strings -a "$T/p/lib/$lib_so")
     ok "... the tool for the library in the new lib" grep -q "$T/p/lib" "$T/p/bin/monocache"
     install_to PREFIX="$T/p"
     is "... the same PREFIX again: nothing compiled" "$(compiled)" 0

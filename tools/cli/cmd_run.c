@@ -14,6 +14,7 @@
 #include "host/ask.h"
 #include "common/buf.h"
 #include "host/hold.h"
+#include "host/install.h"
 #include "host/launch.h"
 #include "host/lockfile.h"
 #include "common/log.h"
@@ -612,15 +613,13 @@ static int run_nested(const struct run_options *options, const char *lib)
  * this very executable, from whose install the library was found. */
 static char *watcher_path(const char *lib)
 {
-    const char *slash = strrchr(lib, '/');
-    char *dir = slash ? strndup(lib, (size_t)(slash - lib)) : NULL;
-    char *path = dir ? mc_concat(dir, "/monocache", NULL) : NULL;
+    static const char *const here[] = { "", NULL };
+    static const char *const names[] = { "monocache", NULL };
+    char *path = mc_find_installed(lib, here, names, X_OK, NULL);
     char *self;
 
-    free(dir);
-    if (path && access(path, X_OK) == 0)
+    if (path)
         return path;
-    free(path);
     self = realpath("/proc/self/exe", NULL);
     return self ? self : strdup("/proc/self/exe");
 }

@@ -2,6 +2,7 @@
 #include "s3run.h"
 #include "common/buf.h"
 #include "tool.h"
+#include "host/install.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,27 +22,10 @@ extern char **environ;
 
 static char *tool_path(void)
 {
-    char *self = realpath("/proc/self/exe", NULL);
-    char *slash = self ? strrchr(self, '/') : NULL;
-    char *path = NULL;
+    static const char *const here[] = { "", NULL };
+    static const char *const names[] = { MC_S3_TOOL_NAME, NULL };
 
-    if (slash) {
-        *slash = '\0';
-        path = mc_concat(self, "/" MC_S3_TOOL_NAME, NULL);
-        if (path && access(path, X_OK) != 0) {
-            free(path);
-            path = NULL;
-        }
-    }
-    free(self);
-    if (!path) {
-        path = mc_concat(tool_bindir, "/" MC_S3_TOOL_NAME, NULL);
-        if (path && access(path, X_OK) != 0) {
-            free(path);
-            path = NULL;
-        }
-    }
-    return path;
+    return mc_find_installed("/proc/self/exe", here, names, X_OK, tool_bindir);
 }
 
 /* One line the tool wrote: a warning goes on to our stderr as it is; an

@@ -5,6 +5,7 @@
 #include "common/buf.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "host/install.h"
 #include "host/proto.h"
 
 #include <limits.h>
@@ -35,42 +36,10 @@ int tool_setup_log(int report_file_error)
     return 0;
 }
 
-/* The resolved dir + rel, then "/" + the soname or the plain name,
- * whichever is there: malloc'd, or NULL. */
-static char *library_in(const char *dir, const char *rel)
-{
-    static const char *const names[] = { MC_LIB_SONAME, MC_LIB_NAME };
-    char *joined = mc_concat(dir, rel, NULL);
-    char *real = joined ? realpath(joined, NULL) : NULL;
-    char *path = NULL;
-    size_t i;
-
-    for (i = 0; real && !path && i < sizeof(names) / sizeof(names[0]); i++) {
-        path = mc_concat(real, "/", names[i], NULL);
-        if (path && access(path, F_OK) != 0) {
-            free(path);
-            path = NULL;
-        }
-    }
-    free(joined);
-    free(real);
-    return path;
-}
-
 char *tool_find_library(void)
 {
-    const char *const relative[] = { "", "/../lib", tool_multiarch_lib, "/../lib64" };
-    char *path = NULL;
-    char *self = realpath("/proc/self/exe", NULL);
-    char *slash = self ? strrchr(self, '/') : NULL;
-    size_t i;
+    const char *const relative[] = { "", "/../lib", tool_multiarch_lib, "/../lib64", NULL };
+    static const char *const names[] = { MC_LIB_SONAME, MC_LIB_NAME, NULL };
 
-    if (slash)
-        *slash = '\0';
-    for (i = 0; slash && !path && i < sizeof(relative) / sizeof(relative[0]); i++)
-        path = library_in(self, relative[i]);
-    free(self);
-    if (!path)
-        path = library_in(tool_libdir, "");
-    return path;
+    return mc_find_installed("/proc/self/exe", relative, names, F_OK, tool_libdir);
 }
