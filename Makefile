@@ -54,7 +54,7 @@ COMMON = err buf config log ids root dirlock meta jsontext
 LOCAL = session cache wipe release gc procs pullguard
 REDIS = redisconf register
 SHIM = init exit signals sigwait fds spawn helper api real
-CLI_FILES = main args opts usage cmd_run cmd_ls cmd_holders cmd_meta cmd_gc cmd_s3
+CLI_FILES = main args opts usage cmd_run run_env run_nested supervise cmd_ls cmd_holders cmd_meta cmd_gc cmd_s3
 WATCH = watch watch_share
 SHARED = tool install_dirs s3run
 # S3: only monocache-s3 links these (and libcurl, OpenSSL, expat); the

@@ -23,7 +23,7 @@ meta-id-proof|core/local/release.c|s/mc_meta_check_id\(meta, cache->id, cache->p
 mount-id-fallback|core/local/wipe.c|s/(mount_id_of\(\(int\)fd, &mount\) != 0 \|\|\n\s*)mount != parent_mount\)/${1}0)/
 signal-restart|shim/signals.c|s/(__sighandler_t signal\(int sig, __sighandler_t handler\)\n\{\n    return install\(sig, handler, )[^,]+,/$1 0,/
 sigdfl-rehook|shim/signals.c|s/if \(hooks_enabled && act && is_default\(act\) && is_crash_signal\(sig\)\)/if (0 \&\& hooks_enabled \&\& act \&\& is_default(act) \&\& is_crash_signal(sig))/
-run-sigchld|tools/cli/cmd_run.c|s/(            setpgid\(0, 0\);\n)        sigaction\(SIGCHLD, &inherited_sigchld, NULL\);\n/$1/
+run-sigchld|tools/cli/supervise.c|s/(            setpgid\(0, 0\);\n)        sigaction\(SIGCHLD, &inherited_sigchld, NULL\);\n/$1/
 close-protects-hold|shim/fds.c|s/    if \(fd >= 0 && fd == mc_shim_hold_fd && mc_shim_is_hold\(fd\)\)\n        return 0;\n//
 LIST
 )
