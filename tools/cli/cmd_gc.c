@@ -105,13 +105,10 @@ int cmd_gc(int argc, char **argv)
         { "--redis", 0, NULL, NULL, cli_take_redis },
         { NULL, 0, NULL, NULL, NULL },
     };
-    const struct cli_parse parse = { "gc", cli_usage_gc, opts, NULL, 0 };
+    const struct cli_parse parse = { .command = "gc", .usage = cli_usage_gc, .opts = opts };
 
-    rc = cli_parse(&parse, argc, argv, &rest);
-    if (rc != CLI_PARSED)
-        return rc == CLI_HELP_SHOWN ? 0 : rc;
-    if (rest > 0)
-        return cli_bad_usage("gc", cli_usage_gc, MC_EXIT_USAGE, "unexpected argument %s", argv[1]);
+    if (!cli_parse(&parse, argc, argv, &rest, &rc))
+        return rc;
     rc = cli_open_root("gc", root_option, &root);
     if (rc != 0)
         return rc < 0 ? MC_EXIT_FAILED : 0;
@@ -323,11 +320,11 @@ int cmd_rm(int argc, char **argv)
         { "--s3", 0, NULL, &s3, NULL },
         { NULL, 0, NULL, NULL, NULL },
     };
-    const struct cli_parse parse = { "rm", cli_usage_rm, opts, NULL, 0 };
+    const struct cli_parse parse = { .command = "rm", .usage = cli_usage_rm, .opts = opts,
+                                     .max_args = CLI_ANY };
 
-    rc = cli_parse(&parse, argc, argv, &targets);
-    if (rc != CLI_PARSED)
-        return rc == CLI_HELP_SHOWN ? 0 : rc;
+    if (!cli_parse(&parse, argc, argv, &targets, &rc))
+        return rc;
     if (s3 && (targets || force || root_option))
         return cli_bad_usage("rm", cli_usage_rm, MC_EXIT_USAGE,
                              "rm --s3 takes one cache, nothing else");
@@ -353,17 +350,14 @@ int cmd_rm(int argc, char **argv)
 int cmd_preload_path(int argc, char **argv)
 {
     const struct cli_opt opts[] = { { NULL, 0, NULL, NULL, NULL } };
-    const struct cli_parse parse = { "preload-path", cli_usage_preload_path, opts, NULL, 0 };
+    const struct cli_parse parse = { .command = "preload-path", .usage = cli_usage_preload_path,
+                                     .opts = opts };
     char *path;
     int rest;
     int rc;
 
-    rc = cli_parse(&parse, argc, argv, &rest);
-    if (rc != CLI_PARSED)
-        return rc == CLI_HELP_SHOWN ? 0 : rc;
-    if (rest > 0)
-        return cli_bad_usage("preload-path", cli_usage_preload_path, MC_EXIT_USAGE,
-                             "unexpected argument %s", argv[1]);
+    if (!cli_parse(&parse, argc, argv, &rest, &rc))
+        return rc;
     path = tool_find_library();
     if (!path) {
         mc_log_always(MC_LOG_ERROR, MC_LIB_NOT_FOUND);

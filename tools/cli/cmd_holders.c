@@ -43,14 +43,12 @@ int cmd_holders(int argc, char **argv)
         { "--root", 0, NULL, &root_option, NULL },
         { NULL, 0, NULL, NULL, NULL },
     };
-    const struct cli_parse parse = { "holders", cli_usage_holders, opts, NULL, 0 };
+    const struct cli_parse parse = { .command = "holders", .usage = cli_usage_holders,
+                                     .opts = opts, .min_args = 1, .max_args = 1,
+                                     .missing = CLI_WHICH_CACHE };
 
-    rc = cli_parse(&parse, argc, argv, &targets);
-    if (rc != CLI_PARSED)
-        return rc == CLI_HELP_SHOWN ? 0 : rc;
-    if (targets != 1)
-        return cli_bad_usage("holders", cli_usage_holders, MC_EXIT_USAGE, "%s",
-                             targets < 1 ? "which cache? (an id or a path)" : "one cache at a time");
+    if (!cli_parse(&parse, argc, argv, &targets, &rc))
+        return rc;
     if (cli_open_cache(argv[1], root_option, &cache) != 0)
         return MC_EXIT_FAILED;
     if (lstat(cache.path, &st) != 0) {

@@ -473,7 +473,7 @@ static int list(struct listing *ls)
     return 0;
 }
 
-/* CLI_PARSED, CLI_HELP_SHOWN or a usage status (reported). */
+/* -1 to go on, or the status to end with (cli_parse). */
 static int ls_options(int argc, char **argv, struct listing *ls, const char **root_option,
                       const char **s3)
 {
@@ -486,17 +486,15 @@ static int ls_options(int argc, char **argv, struct listing *ls, const char **ro
         { "--s3", 0, NULL, s3, NULL },
         { NULL, 0, NULL, NULL, NULL },
     };
-    const struct cli_parse parse = { "ls", cli_usage_ls, opts, NULL, 0 };
+    const struct cli_parse parse = { .command = "ls", .usage = cli_usage_ls, .opts = opts };
     int rest;
-    int rc = cli_parse(&parse, argc, argv, &rest);
+    int status;
 
-    if (rc != CLI_PARSED)
-        return rc;
-    if (rest > 0)
-        return cli_bad_usage("ls", cli_usage_ls, MC_EXIT_USAGE, "unexpected argument %s", argv[1]);
+    if (!cli_parse(&parse, argc, argv, &rest, &status))
+        return status;
     if (*s3 && (ls->size || ls->verbose || *root_option))
         return cli_bad_usage("ls", cli_usage_ls, MC_EXIT_USAGE, "ls --s3 takes only --json besides");
-    return CLI_PARSED;
+    return -1;
 }
 
 int cmd_ls(int argc, char **argv)
@@ -510,8 +508,8 @@ int cmd_ls(int argc, char **argv)
     memset(&ls, 0, sizeof(ls));
     ls.cache_fd = -1;
     rc = ls_options(argc, argv, &ls, &root_option, &s3);
-    if (rc != CLI_PARSED)
-        return rc == CLI_HELP_SHOWN ? 0 : rc;
+    if (rc >= 0)
+        return rc;
     if (s3)
         return cli_s3_ls(s3, ls.json);
     rc = cli_open_root("ls", root_option, &root);

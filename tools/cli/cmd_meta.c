@@ -150,13 +150,12 @@ int cmd_meta(int argc, char **argv)
         { "--root", 0, NULL, &root_option, NULL },
         { NULL, 0, NULL, NULL, NULL },
     };
-    const struct cli_parse parse = { "meta", cli_usage_meta, opts, NULL, 0 };
+    const struct cli_parse parse = { .command = "meta", .usage = cli_usage_meta, .opts = opts,
+                                     .min_args = 1, .max_args = CLI_ANY,
+                                     .missing = CLI_WHICH_CACHE };
 
-    rc = cli_parse(&parse, argc, argv, &rest);
-    if (rc != CLI_PARSED)
-        return rc == CLI_HELP_SHOWN ? 0 : rc;
-    if (rest == 0)
-        return meta_usage("which cache? (an id or a path)");
+    if (!cli_parse(&parse, argc, argv, &rest, &rc))
+        return rc;
     for (i = 2; i <= rest; i++) {
         if (!is_pair(argv[i]))
             return meta_usage("%s: expected KEY=VALUE", argv[i]);
@@ -190,13 +189,12 @@ static int lock_command(int argc, char **argv, int locked)
         { "--root", 0, NULL, &root_option, NULL },
         { NULL, 0, NULL, NULL, NULL },
     };
-    const struct cli_parse parse = { command, usage, opts, NULL, 0 };
+    const struct cli_parse parse = { .command = command, .usage = usage, .opts = opts,
+                                     .min_args = 1, .max_args = CLI_ANY,
+                                     .missing = CLI_WHICH_CACHE };
 
-    rc = cli_parse(&parse, argc, argv, &targets);
-    if (rc != CLI_PARSED)
-        return rc == CLI_HELP_SHOWN ? 0 : rc;
-    if (!targets)
-        return cli_bad_usage(command, usage, MC_EXIT_USAGE, "which cache? (an id or a path)");
+    if (!cli_parse(&parse, argc, argv, &targets, &rc))
+        return rc;
     for (i = 1; i <= targets; i++) {
         if (cli_open_cache(argv[i], root_option, &cache) != 0) {
             failed = 1;

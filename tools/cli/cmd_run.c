@@ -109,20 +109,18 @@ static int parse_options(int argc, char **argv, struct run_options *options)
         { "--init", 0, &options->init, NULL, NULL },
         { NULL, 0, NULL, NULL, NULL },
     };
-    const struct cli_parse parse = { "run", cli_usage_run, opts, options, 1 };
+    const struct cli_parse parse = { .command = "run", .usage = cli_usage_run, .opts = opts,
+                                     .min_args = 1, .max_args = CLI_ANY,
+                                     .missing = "no program given", .ctx = options,
+                                     .stop_at_argument = 1 };
     struct mc_err err;
     char **names = NULL;
     size_t count = 0;
     int rest;
     int rc;
 
-    rc = cli_parse(&parse, argc, argv, &rest);
-    if (rc == CLI_HELP_SHOWN)
-        return MC_RUN_HELP;
-    if (rc != CLI_PARSED)
-        return -1;
-    if (rest == 0)
-        return run_usage("no program given");
+    if (!cli_parse(&parse, argc, argv, &rest, &rc))
+        return rc == 0 ? MC_RUN_HELP : -1;
     if (options->new_cache && options->existing)
         return run_usage("--new and --existing do not go together");
     if (options->exports && mc_parse_exports("--export ", options->exports, &names, &count,

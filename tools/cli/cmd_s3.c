@@ -58,14 +58,12 @@ int cmd_push(int argc, char **argv)
         { "--root", 0, NULL, &root, NULL },
         { NULL, 0, NULL, NULL, NULL },
     };
-    const struct cli_parse parse = { "push", cli_usage_push, opts, NULL, 0 };
+    const struct cli_parse parse = { .command = "push", .usage = cli_usage_push, .opts = opts,
+                                     .min_args = 1, .max_args = 1,
+                                     .missing = CLI_WHICH_CACHE };
 
-    rc = cli_parse(&parse, argc, argv, &targets);
-    if (rc != CLI_PARSED)
-        return rc == CLI_HELP_SHOWN ? 0 : rc;
-    if (targets != 1)
-        return cli_bad_usage("push", cli_usage_push, MC_EXIT_USAGE, "%s",
-                             targets < 1 ? "which cache? (an id or a path)" : "one cache at a time");
+    if (!cli_parse(&parse, argc, argv, &targets, &rc))
+        return rc;
     target = argv[1];
     if (cli_open_cache(target, root, &cache) != 0)
         return MC_EXIT_FAILED;
@@ -108,15 +106,12 @@ int cmd_pull(int argc, char **argv)
         { "--root", 0, NULL, &root_option, NULL },
         { NULL, 0, NULL, NULL, NULL },
     };
-    const struct cli_parse parse = { "pull", cli_usage_pull, opts, NULL, 0 };
+    const struct cli_parse parse = { .command = "pull", .usage = cli_usage_pull, .opts = opts,
+                                     .min_args = 1, .max_args = 1,
+                                     .missing = "which cache? (s3://bucket/prefix/<id>)" };
 
-    rc = cli_parse(&parse, argc, argv, &targets);
-    if (rc != CLI_PARSED)
-        return rc == CLI_HELP_SHOWN ? 0 : rc;
-    if (targets != 1)
-        return cli_bad_usage("pull", cli_usage_pull, MC_EXIT_USAGE, "%s",
-                             targets < 1 ? "which cache? (s3://bucket/prefix/<id>)"
-                                         : "one cache at a time");
+    if (!cli_parse(&parse, argc, argv, &targets, &rc))
+        return rc;
     url = argv[1];
     if (mc_s3_parse_location("pull", url, &loc, &err) != 0 || mc_s3_split_cache(&loc, id) != 0) {
         if (loc.bucket)

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CLI_PARSED 0
+#define CLI_HELP_SHOWN (-1)
+
 static const struct cli_opt *find_long(const struct cli_opt *opts, const char *arg, size_t len)
 {
     for (; opts->name; opts++) {
@@ -87,7 +90,8 @@ static int one_option(const struct cli_parse *parse, int argc, char **argv, int 
     return give(parse, opt, argv[*i]);
 }
 
-int cli_parse(const struct cli_parse *parse, int argc, char **argv, int *count)
+/* Options and arguments, without counting the arguments. */
+static int parse_all(const struct cli_parse *parse, int argc, char **argv, int *count)
 {
     int kept = 1;
     int options = 1;
@@ -118,4 +122,27 @@ int cli_parse(const struct cli_parse *parse, int argc, char **argv, int *count)
     *count = kept - 1;
     argv[kept] = NULL;
     return CLI_PARSED;
+}
+
+/* The number of arguments against what the command takes. */
+static int check_count(const struct cli_parse *parse, int count, char **argv)
+{
+    if (count < parse->min_args)
+        return cli_bad_usage(parse->command, parse->usage, MC_EXIT_USAGE, "%s", parse->missing);
+    if (parse->max_args == CLI_ANY || count <= parse->max_args)
+        return CLI_PARSED;
+    if (parse->max_args == 1)
+        return cli_bad_usage(parse->command, parse->usage, MC_EXIT_USAGE, "one cache at a time");
+    return cli_bad_usage(parse->command, parse->usage, MC_EXIT_USAGE, "unexpected argument %s",
+                         argv[parse->max_args + 1]);
+}
+
+int cli_parse(const struct cli_parse *parse, int argc, char **argv, int *count, int *status)
+{
+    int rc = parse_all(parse, argc, argv, count);
+
+    if (rc == CLI_PARSED)
+        rc = check_count(parse, *count, argv);
+    *status = rc == CLI_HELP_SHOWN ? 0 : rc;
+    return rc == CLI_PARSED;
 }

@@ -18,22 +18,26 @@ struct cli_opt {
     int (*each)(const char *option, const char *value, void *ctx);
 };
 
+#define CLI_ANY (-1)
+#define CLI_WHICH_CACHE "which cache? (an id or a path)"
+
 struct cli_parse {
     const char *command;    /* "ls", for messages */
     const char *usage;      /* the command's usage text */
     const struct cli_opt *opts;     /* ended by an entry whose name is NULL */
+    int min_args;           /* fewer arguments: `missing` is the error */
+    int max_args;           /* more: "one cache at a time", or CLI_ANY */
+    const char *missing;    /* "which cache? (an id or a path)" */
     void *ctx;              /* for `each` */
     int stop_at_argument;   /* run: the first argument is the program; the
                                rest are its own */
 };
 
-#define CLI_PARSED 0
-#define CLI_HELP_SHOWN 1    /* --help: the usage went to stdout */
-
 /* Parses argv[1..argc). The arguments that are not options are moved, in
  * order, to the front of argv from argv[1]; *count says how many. Returns
- * CLI_PARSED, CLI_HELP_SHOWN, or MC_EXIT_USAGE (reported). */
-int cli_parse(const struct cli_parse *parse, int argc, char **argv, int *count);
+ * 1 to go on; 0 when the command is to end with *status: 0 after --help
+ * (the usage went to stdout), MC_EXIT_USAGE after a usage error (reported). */
+int cli_parse(const struct cli_parse *parse, int argc, char **argv, int *count, int *status);
 
 /* An `each` for --redis URL: sets MONOCACHE_REDIS for this command,
  * replacing the whole Redis setting (MONOCACHE_REDIS_HOST/_PORT). */
