@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,13 +24,29 @@ void mc_log_set_format(enum mc_log_format format)
 
 int mc_log_setup(enum mc_log_level level, const char *file, struct mc_err *err)
 {
+    struct stat st;
+
     log_level = level;
     mc_log_close();
     if (!file)
         return 0;
-    log_fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, MC_LOG_FILE_MODE);
+    /* Never blocking: a FIFO nobody reads fails at once (ENXIO) instead of
+     * holding the program, and a full pipe loses lines rather than stalls. */
+    log_fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+                  MC_LOG_FILE_MODE);
+    if (log_fd < 0 && errno == ENXIO) {
+        mc_err_set(err, "MONOCACHE_LOG_FILE=%s: a FIFO or socket nobody reads; logging to stderr",
+                   file);
+        return -1;
+    }
     if (log_fd < 0) {
         mc_err_sys(err, errno, "MONOCACHE_LOG_FILE=%s", file);
+        return -1;
+    }
+    if (fstat(log_fd, &st) != 0 || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode)) {
+        mc_err_set(err, "MONOCACHE_LOG_FILE=%s: not a file, a pipe or a terminal; logging to "
+                   "stderr", file);
+        mc_log_close();
         return -1;
     }
     return 0;

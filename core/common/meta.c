@@ -256,6 +256,20 @@ const char *mc_meta_register(const cJSON *meta)
     return cJSON_IsString(url) && *url->valuestring ? url->valuestring : NULL;
 }
 
+enum mc_s3_home mc_meta_s3_home(const cJSON *meta, const char **url)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3);
+
+    *url = NULL;
+    if (!item)
+        return MC_S3_HOME_UNSET;
+    if (cJSON_IsString(item) && *item->valuestring) {
+        *url = item->valuestring;
+        return MC_S3_HOME_SET;
+    }
+    return MC_S3_HOME_OFF;
+}
+
 const char *mc_meta_s3(const cJSON *meta)
 {
     const cJSON *url = cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3);
@@ -409,22 +423,44 @@ int mc_meta_write(int dir_fd, const char *display, const cJSON *meta, struct mc_
     return 0;
 }
 
-static int update(int dir_fd, const char *path, const char *id, mc_meta_edit_fn edit,
+static int update(int dir_fd, const char *path, const char *id, int make, mc_meta_edit_fn edit,
                   void *ctx, struct mc_err *err);
 
 int mc_meta_update(int dir_fd, const char *path, const char *id, mc_meta_edit_fn edit,
                    void *ctx, struct mc_err *err)
 {
-    return update(dir_fd, path, id, edit, ctx, err);
+    return update(dir_fd, path, id, 0, edit, ctx, err);
+}
+
+int mc_meta_update_or_make(int dir_fd, const char *path, const char *id, mc_meta_edit_fn edit,
+                           void *ctx, struct mc_err *err)
+{
+    return update(dir_fd, path, id, 1, edit, ctx, err);
 }
 
 int mc_meta_update_unproven(int dir_fd, const char *path, mc_meta_edit_fn edit, void *ctx,
                             struct mc_err *err)
 {
-    return update(dir_fd, path, NULL, edit, ctx, err);
+    return update(dir_fd, path, NULL, 0, edit, ctx, err);
 }
 
-static int update(int dir_fd, const char *path, const char *id, mc_meta_edit_fn edit,
+/* meta.json as it is, or (make) a new one for `id` if it is missing. */
+static int read_or_make(int dir_fd, const char *path, const char *id, int make, cJSON **meta,
+                        struct mc_err *err)
+{
+    if (mc_meta_read(dir_fd, path, meta, err) == 0)
+        return 0;
+    if (!make || errno != ENOENT || !id)
+        return -1;
+    *meta = mc_meta_new(id, time(NULL), 0, NULL);
+    if (!*meta) {
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int update(int dir_fd, const char *path, const char *id, int make, mc_meta_edit_fn edit,
                   void *ctx, struct mc_err *err)
 {
     cJSON *meta = NULL;
@@ -440,7 +476,7 @@ static int update(int dir_fd, const char *path, const char *id, mc_meta_edit_fn 
     /* A release that decided before us has moved the directory away. */
     if (!mc_dir_in_place(dir_fd, path))
         mc_err_set(err, "%s: released (wiped) meanwhile; nothing changed", path);
-    else if (mc_meta_read(dir_fd, path, &meta, err) == 0 &&
+    else if (read_or_make(dir_fd, path, id, make, &meta, err) == 0 &&
              (!id || mc_meta_check_id(meta, id, path, err) == 0) &&
              edit(meta, ctx, err) == 0)
         rc = mc_meta_write(dir_fd, path, meta, err);

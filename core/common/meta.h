@@ -50,6 +50,15 @@ const char *mc_meta_register(const cJSON *meta);
 #define MC_META_S3 "s3"
 #define MC_META_S3_PENDING "s3_pending"
 const char *mc_meta_s3(const cJSON *meta);
+/* What "s3" says: no such key (the tree's own setting then decides: a
+ * meta rewritten without it, or removed, must not turn the upload off), a
+ * home (*url), or anything else — null, "" — the upload turned off. */
+enum mc_s3_home {
+    MC_S3_HOME_UNSET,
+    MC_S3_HOME_SET,
+    MC_S3_HOME_OFF
+};
+enum mc_s3_home mc_meta_s3_home(const cJSON *meta, const char **url);
 int mc_meta_s3_pending(const cJSON *meta);
 /* 1 if a "locked" key appears anywhere inside value (which would make a meta
  * holding it ambiguous). */
@@ -70,6 +79,9 @@ typedef int (*mc_meta_edit_fn)(cJSON *meta, void *ctx, struct mc_err *err);
  * unlocks. */
 int mc_meta_update(int dir_fd, const char *path, const char *id, mc_meta_edit_fn edit,
                    void *ctx, struct mc_err *err);
+/* The same, making meta.json anew (for `id`) if it is missing. */
+int mc_meta_update_or_make(int dir_fd, const char *path, const char *id, mc_meta_edit_fn edit,
+                           void *ctx, struct mc_err *err);
 /* The same without checking "id" (for adopting a cache whose meta has
  * none): the edit decides. */
 int mc_meta_update_unproven(int dir_fd, const char *path, mc_meta_edit_fn edit, void *ctx,

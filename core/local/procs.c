@@ -59,7 +59,7 @@ static int add(struct mc_holdings *out, size_t *cap, unsigned long long ino, lon
 
 /* 1 if the command line has a monocache followed by "__watch": argv[0]
  * and argv[1] normally, later arguments when a wrapper (valgrind) runs it. */
-static int is_watcher(long pid)
+int mc_process_is_watcher(long pid)
 {
     char path[64];
     char text[1024];
@@ -108,7 +108,7 @@ static void scan_process(long pid, unsigned long long dev, const unsigned long l
             add(out, cap, ino, pid);
     }
     closedir(fds);
-    if (out->count > before && is_watcher(pid)) {
+    if (out->count > before && mc_process_is_watcher(pid)) {
         size_t i;
 
         for (i = before; i < out->count; i++)

@@ -29,6 +29,8 @@ void mc_holdings_free(struct mc_holdings *holdings);
 size_t mc_holdings_of(const struct mc_holdings *holdings, unsigned long long ino,
                       const struct mc_holding **first);
 
+/* 1 if the process is a monocache watcher (its command line says so). */
+int mc_process_is_watcher(long pid);
 /* A process's command line (arguments joined by spaces) and its start time
  * (ISO 8601, UTC); "?" for what cannot be read. */
 void mc_process_describe(long pid, char *cmdline, size_t cmdline_size, char *started,

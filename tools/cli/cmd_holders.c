@@ -5,6 +5,11 @@
 #include "opts.h"
 #include "common/log.h"
 #include "local/procs.h"
+#include "local/session.h"
+#include "host/safeopen.h"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +31,38 @@ static void print_holders(const struct mc_holding *first, size_t count, int watc
         printf("%-8ld %-20s  %s%s\n", first[i].pid, started, cmdline,
                watchers ? "  (watcher)" : "");
     }
+}
+
+/* The watcher keeps its memory from core dumps and debuggers (it may hold
+ * a Redis password), which also hides its descriptors in /proc from other
+ * processes of its user: found through the lock file's record instead. */
+static void print_recorded_watcher(const struct mc_cache *cache)
+{
+    char cmdline[MC_CMDLINE_MAX];
+    char started[MC_STAMP_MAX];
+    struct mc_lock_record record;
+    int fd = mc_open_regular(AT_FDCWD, cache->lock_path, O_RDONLY, NULL);
+
+    if (fd < 0)
+        return;
+    if (mc_session_read(fd, &record) == 0 && record.watcher_pid > 0 &&
+        mc_process_is_watcher(record.watcher_pid)) {
+        mc_process_describe(record.watcher_pid, cmdline, sizeof(cmdline), started,
+                            sizeof(started));
+        printf("%-8ld %-20s  %s  (watcher)\n", record.watcher_pid, started, cmdline);
+    }
+    close(fd);
+}
+
+static int has_watcher(const struct mc_holding *first, size_t count)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++) {
+        if (first[i].watcher)
+            return 1;
+    }
+    return 0;
 }
 
 int cmd_holders(int argc, char **argv)
@@ -67,6 +104,8 @@ int cmd_holders(int argc, char **argv)
         count = mc_holdings_of(&holdings, ino, &first);
         print_holders(first, count, 0);
         print_holders(first, count, 1);
+        if (!has_watcher(first, count))
+            print_recorded_watcher(&cache);
         mc_holdings_free(&holdings);
     }
     mc_cache_free(&cache);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -375,6 +376,9 @@ static int cmd_check(const char *url)
 
 int main(int argc, char **argv)
 {
+    /* No core dump, no ptrace by other processes of the user: AWS secrets
+     * live in this memory. */
+    prctl(PR_SET_DUMPABLE, 0);
     mc_log_setup(MC_LOG_ERROR, NULL, &(struct mc_err){ 0, "" });
     if (argc == 4 && strcmp(argv[1], "push") == 0)
         return cmd_push(argv[2], argv[3]);

@@ -24,6 +24,7 @@
 #include "host/reply.h"
 #include "shared/s3run.h"
 #include "local/session.h"
+#include "upload.h"
 #include "watch_share.h"
 
 #include <errno.h>
@@ -34,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -53,6 +55,7 @@ struct answer {
     int attached;       /* an existing cache, not a new one */
     struct watch_share share;   /* this host in the Redis register */
     int s3_async;               /* MONOCACHE_S3_ASYNC: holders do not wait for the upload */
+    const char *s3_home;        /* the tree's S3 setting, or NULL (owned by the config) */
 };
 
 static void reset_signals(void)
@@ -460,43 +463,6 @@ static void let_waiters_go(void *ctx)
         _exit(0);
 }
 
-/* The watcher's life after answering: sweep, then wait for the last holder. */
-/* A cache with an S3 home goes there before its release: marked pending
- * first (so that nothing wipes it if this watcher dies or the upload
- * fails), unmarked once every object is confirmed. A failure is one line;
- * the cache is then kept, and monocache push or gc finishes the upload. */
-static void upload(struct answer *answer)
-{
-    char said[MC_ERR_MAX];
-    struct mc_err err;
-    int pending;
-    char *home = mc_cache_s3_home(&answer->cache, &pending);
-    const char *args[] = { "push", answer->cache.path, home, NULL };
-    int rc;
-
-    if (!home)
-        return;
-    if (answer->s3_async)
-        mc_session_drop_watcher(answer->watch_fd);
-    if (mc_cache_mark_pending(&answer->cache, 1, &err) != 0) {
-        mc_log_always(MC_LOG_ERROR, "cache %s: not uploaded to %s: %s", answer->cache.id, home,
-                      err.msg);
-        free(home);
-        return;
-    }
-    rc = mc_s3_tool_run_quiet(args, said, sizeof(said), &err);
-    if (rc == 0 && mc_cache_mark_pending(&answer->cache, 0, &err) == 0)
-        mc_log(MC_LOG_INFO, "cache %s: uploaded to %s/%s/", answer->cache.id, home,
-               answer->cache.id);
-    else if (rc != 0)
-        mc_log_always(MC_LOG_ERROR, "cache %s: upload to %s failed: %s; kept here, marked "
-                      "s3_pending: monocache push (or gc) finishes it", answer->cache.id, home,
-                      rc < 0 ? err.msg : said[0] ? said : "see monocache-s3's log");
-    else
-        mc_log_always(MC_LOG_ERROR, "cache %s: uploaded, but %s", answer->cache.id, err.msg);
-    free(home);
-}
-
 static int watch(struct answer *answer)
 {
     struct sweeping sweeping = { answer, -1, 0, 0 };
@@ -520,7 +486,10 @@ static int watch(struct answer *answer)
         goto out;
     }
     watch_share_stop_renewing(&answer->share);
-    upload(answer);
+    if (answer->s3_async)
+        mc_session_drop_watcher(answer->watch_fd);
+    upload_at_release(&(struct upload_target){ &answer->cache, answer->dir_fd,
+                                               answer->s3_home });
     outcome = mc_release(&answer->cache, answer->watch_fd, answer->dir_fd, &wait, &err);
     if (outcome == MC_DISPOSE_BUSY)
         mc_log_always(MC_LOG_WARN, "%s", err.msg);
@@ -566,7 +535,7 @@ static int mark_counted(struct mc_config *cfg, struct mc_err *err)
     if (!cfg->meta || (cfg->redis && cfg->redis->enabled &&
                        mc_meta_set_key(cfg->meta, MC_META_REGISTER,
                                        cJSON_CreateString(cfg->redis->display)) != 0) ||
-        (s3_home && mc_meta_set_key(cfg->meta, MC_META_S3, cJSON_CreateString(s3_home)) != 0)) {
+        (s3_home && upload_mark_start(cfg->meta, s3_home) != 0)) {
         mc_err_set(err, "out of memory");
         return -1;
     }
@@ -622,6 +591,7 @@ static int serve(int reply_fd)
         goto out;
     }
     answer.s3_async = cfg.s3_async;
+    answer.s3_home = cfg.s3 ? cfg.s3 : cfg.existing_s3;
     if (claimed == 0) {
         answer.dir_fd = open_own_dir(&answer);
         if (answer.dir_fd < 0 && answer.share.share.registered) {
@@ -678,6 +648,9 @@ int watch_main(int argc, char **argv)
      * no zombie is left even under a pid 1 that never reaps. A session of our
      * own keeps the program's job control and terminal signals away. */
     setsid();
+    /* No core dump, no ptrace by other processes of the user: a Redis
+     * password lives in this memory for the cache's whole life. */
+    prctl(PR_SET_DUMPABLE, 0);
     umask(077);
     raise_fd_limit();
     return serve(MC_WATCH_REPLY_FD);

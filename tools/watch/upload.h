@@ -1,0 +1,26 @@
+/* upload.h — a cache's trip to S3 at its release (the watcher's part). */
+#ifndef MC_UPLOAD_H
+#define MC_UPLOAD_H
+
+#include "local/cache.h"
+
+struct upload_target {
+    const struct mc_cache *cache;
+    int dir_fd;                 /* the cache directory as created or attached, or -1 */
+    const char *tree_home;      /* the tree's own S3 setting (MONOCACHE_S3, or where
+                                   the cache came from), or NULL */
+};
+
+/* Uploads the cache if it has an S3 home: meta.json's "s3", else the
+ * tree's own setting (a meta rewritten without "s3", or removed with the
+ * rest of the cache, does not turn the upload off; "s3": null does). The
+ * cache stays marked "s3_pending" until every object is confirmed, so that
+ * nothing wipes it before: a failure is one line, and the cache is kept for
+ * monocache push or gc to finish. */
+void upload_at_release(const struct upload_target *target);
+
+/* The marks a tree with an S3 home gets in its meta when it starts: "s3"
+ * (where it goes) and "s3_pending" (never wiped until it is there). */
+int upload_mark_start(cJSON *meta, const char *home);
+
+#endif
