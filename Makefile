@@ -55,7 +55,7 @@ LOCAL = session cache wipe release gc procs pullguard
 REDIS = redisconf register
 SHIM = init exit signals sigwait fds spawn helper api real
 CLI_FILES = main args opts usage cmd_run run_env run_nested supervise cmd_ls cmd_holders cmd_meta cmd_gc cmd_s3
-WATCH = watch watch_share upload
+WATCH = watch watch_share upload busy
 SHARED = tool install_dirs s3run
 # S3: only monocache-s3 links these (and libcurl, OpenSSL, expat); the
 # preloaded library, the watcher and the monocache command never load them.

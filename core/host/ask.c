@@ -47,7 +47,9 @@ long mc_ask_watcher(const char *helper, char *const envp[], char *buf, size_t si
         return no_answer(asked, errnum, "cannot start the watcher ", helper);
     }
     mc_sys_close(pair[1]);
-    got = mc_reply_recv(pair[0], buf, size, &asked->hold_fd, MC_ASK_TIMEOUT_MS);
+    do {
+        got = mc_reply_recv(pair[0], buf, size, &asked->hold_fd, MC_ASK_TIMEOUT_MS);
+    } while (mc_reply_is_busy(buf, got) && asked->hold_fd < 0);
     errnum = got < 0 ? errno : 0;
     if (got > 0 && mc_reply_wait_closed(pair[0], MC_ASK_TIMEOUT_MS) != 0) {
         errnum = errno;

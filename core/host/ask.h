@@ -8,8 +8,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* How long a starter waits for the watcher's answer. */
+/* How long a starter waits for the watcher's answer, or for the next of
+ * the "busy" messages a watcher sends while it works (a download from S3
+ * takes as long as it takes; a watcher alive but silent this long is stuck). */
+#ifndef MC_ASK_TIMEOUT_MS     /* tests build with it shorter */
 #define MC_ASK_TIMEOUT_MS 60000
+#endif
 
 #define MC_ASK_WHY_MAX (MC_PATH_MAX + 128)
 

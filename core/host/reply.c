@@ -98,6 +98,16 @@ void mc_reply_add_hold(struct mc_reply_text *text, unsigned long long dev,
     end_record(text, start);
 }
 
+int mc_reply_send_busy(int sock)
+{
+    return mc_reply_send(sock, MC_REPLY_BUSY, sizeof(MC_REPLY_BUSY), -1);
+}
+
+int mc_reply_is_busy(const char *text, long len)
+{
+    return len == (long)sizeof(MC_REPLY_BUSY) && memcmp(text, MC_REPLY_BUSY, sizeof(MC_REPLY_BUSY)) == 0;
+}
+
 int mc_reply_send(int sock, const char *text, size_t len, int fd)
 {
     union {

@@ -4,6 +4,9 @@
  * ended by a NUL byte (values may hold any other byte, newlines included:
  * none can pass for a record of its own), and, on success, the holder
  * descriptor attached with SCM_RIGHTS. Kinds:
+ *   busy                                 a message of its own, before the
+ *                                        answer: still working (a download),
+ *                                        keep waiting
  *   ok | disabled | error <message>      first line: the outcome
  *   set NAME=value | unset NAME          environment changes for the tree
  *   hold <dev>:<ino>:<lock path>         the rest of MONOCACHE_HOLD
@@ -31,6 +34,11 @@ void mc_reply_add_hold(struct mc_reply_text *text, unsigned long long dev,
                        unsigned long long ino, const char *lock_path);
 
 int mc_reply_send(int sock, const char *text, size_t len, int fd);
+#define MC_REPLY_BUSY "busy"
+/* Sends the "busy" message. */
+int mc_reply_send_busy(int sock);
+/* 1 if the message received (len bytes) is "busy". */
+int mc_reply_is_busy(const char *text, long len);
 /* Waits up to timeout_ms for the answer. Returns its length (NUL-terminated
  * in buf), 0 if the peer closed without answering, -1 on error (errno
  * ETIMEDOUT on timeout). *fd is the received descriptor or -1. */

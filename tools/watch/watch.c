@@ -24,6 +24,7 @@
 #include "host/reply.h"
 #include "shared/s3run.h"
 #include "local/session.h"
+#include "busy.h"
 #include "upload.h"
 #include "watch_share.h"
 
@@ -263,6 +264,22 @@ static int obtain(struct mc_config *cfg, struct answer *answer, struct mc_err *e
         mc_log_always(MC_LOG_WARN, "%s; using a fresh cache", why.msg);
     }
     return create(cfg, answer, err);
+}
+
+/* obtain(); with S3 to ask (a download, the bucket's check), the starter
+ * hears "busy" meanwhile, so that it waits as long as the work lasts. */
+static int obtain_telling(struct mc_config *cfg, struct answer *answer, int reply_fd,
+                          struct mc_err *err)
+{
+    struct busy busy;
+    int rc;
+
+    if (!cfg->s3 && !cfg->existing_s3)
+        return obtain(cfg, answer, err);
+    busy_start(&busy, reply_fd);
+    rc = obtain(cfg, answer, err);
+    busy_stop(&busy);
+    return rc;
 }
 
 static int compose(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
@@ -572,7 +589,7 @@ static int serve(int reply_fd)
     mc_reply_text_init(&answer.text, answer.reply, MC_REPLY_MAX);
     /* Relative paths in the configuration are the starter's: resolve them
      * before leaving its working directory. */
-    if (mark_counted(&cfg, &err) != 0 || obtain(&cfg, &answer, &err) != 0 ||
+    if (mark_counted(&cfg, &err) != 0 || obtain_telling(&cfg, &answer, reply_fd, &err) != 0 ||
         compose(&cfg, &answer, &err) != 0) {
         answer_failure(reply_fd, cfg.on_error, err.msg);
         if (answer.hold_fd >= 0)
