@@ -17,7 +17,9 @@ enum mc_err_code {
     MC_ERR_FAILED,      /* a failure with no code of its own */
     MC_ERR_LOCAL_IO,    /* our own file or disk failed: not the network or the
                            server, so retrying the request cannot help */
-    MC_ERR_WIPING       /* the register: another host is wiping this cache */
+    MC_ERR_WIPING,      /* the register: another host is wiping this cache */
+    MC_ERR_TIMEOUT,     /* a server was too slow: it may still be there */
+    MC_ERR_AUTH         /* a server refused our credentials */
 };
 
 struct mc_err {

@@ -4,11 +4,11 @@
  * not agree. One connection, made again after a failure; a mutex, because
  * the watcher renews its lease from a thread of its own. */
 #include "register.h"
+#include "conn.h"
 #include "common/buf.h"
 #include "host/proto.h"
 
 #include <errno.h>
-#include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +27,7 @@
 
 struct mc_register {
     const struct mc_redis_config *rc;
-    redisContext *ctx;
+    struct mc_redis_conn *conn;
     pthread_mutex_t lock;
     char member[MC_HOST_ID_MAX + 2 * MC_MEMBER_TAG_BYTES + 2];  /* "host#tag" */
 };
@@ -110,13 +110,6 @@ static const char script_expire[] =
 static const char script_wiped[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 0";
 
-static struct timeval timeval_of(int ms)
-{
-    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-    return tv;
-}
-
 static void where_failed(struct mc_err *err, const struct mc_redis_config *rc, const char *what,
                          const char *detail)
 {
@@ -128,59 +121,13 @@ static void where_failed(struct mc_err *err, const struct mc_redis_config *rc, c
                     : "");
 }
 
-/* A command whose answer must be OK-ish: 0, or -1 with err. */
-static int setup_command(struct mc_register *reg, const char *what, struct mc_err *err,
-                         redisReply *reply)
-{
-    int rc = 0;
-
-    if (!reply) {
-        where_failed(err, reg->rc, what, reg->ctx->errstr);
-        return -1;
-    }
-    if (reply->type == REDIS_REPLY_ERROR) {
-        where_failed(err, reg->rc, what, reply->str);
-        rc = -1;
-    }
-    freeReplyObject(reply);
-    return rc;
-}
-
 static int connect_now(struct mc_register *reg, struct mc_err *err)
 {
-    const struct mc_redis_config *rc = reg->rc;
-    struct timeval tv = timeval_of(rc->timeout_ms);
-
-    if (reg->ctx && !reg->ctx->err)
+    if (reg->conn && !mc_redis_broken(reg->conn))
         return 0;
-    if (reg->ctx)
-        redisFree(reg->ctx);
-    if (rc->socket_path)
-        reg->ctx = redisConnectUnixWithTimeout(rc->socket_path, tv);
-    else
-        reg->ctx = redisConnectWithTimeout(rc->host, rc->port, tv);
-    if (!reg->ctx || reg->ctx->err) {
-        where_failed(err, rc, "cannot connect", reg->ctx ? reg->ctx->errstr : "out of memory");
-        goto fail;
-    }
-    if (redisSetTimeout(reg->ctx, tv) != REDIS_OK) {
-        where_failed(err, rc, "cannot set the timeout", reg->ctx->errstr);
-        goto fail;
-    }
-    if (rc->password && setup_command(reg, "authentication failed", err,
-                                      rc->user ? redisCommand(reg->ctx, "AUTH %s %s", rc->user,
-                                                              rc->password)
-                                               : redisCommand(reg->ctx, "AUTH %s", rc->password)) != 0)
-        goto fail;
-    if (rc->db && setup_command(reg, "cannot select the database", err,
-                                redisCommand(reg->ctx, "SELECT %d", rc->db)) != 0)
-        goto fail;
-    return 0;
-fail:
-    if (reg->ctx)
-        redisFree(reg->ctx);
-    reg->ctx = NULL;
-    return -1;
+    mc_redis_close(reg->conn);
+    reg->conn = NULL;
+    return mc_redis_connect(reg->rc, &reg->conn, err);
 }
 
 /* This process's name in the leases: the host id, for people reading the
@@ -226,8 +173,7 @@ void mc_register_close(struct mc_register *reg)
 {
     if (!reg)
         return;
-    if (reg->ctx)
-        redisFree(reg->ctx);
+    mc_redis_close(reg->conn);
     pthread_mutex_destroy(&reg->lock);
     free(reg);
 }
@@ -245,22 +191,6 @@ static int key_of(char *out, const char *prefix, const char *field)
     return 0;
 }
 
-/* After a command got no reply: err says why. 1 if the server was too
- * slow (a timeout), 0 if the connection is broken. */
-static int no_answer(struct mc_register *reg, struct mc_err *err)
-{
-    char what[80];
-
-    if (reg->ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        snprintf(what, sizeof(what), "no answer within %d ms (" MC_ENV_REDIS_TIMEOUT ")",
-                 reg->rc->timeout_ms);
-        where_failed(err, reg->rc, what, NULL);
-        return 1;
-    }
-    where_failed(err, reg->rc, "no answer", reg->ctx->errstr);
-    return 0;
-}
-
 /* Runs a script (argv: "EVAL", script, numkeys, keys..., args...), once more
  * on a fresh connection if the first one had failed. The reply, or NULL with
  * err filled (a script's own error too). */
@@ -274,8 +204,8 @@ static redisReply *eval(struct mc_register *reg, const char *field, int argc, co
     for (attempt = 0; attempt < 2 && !reply; attempt++) {
         if (connect_now(reg, err) != 0)
             break;
-        reply = redisCommandArgv(reg->ctx, argc, argv, NULL);
-        if (!reply && no_answer(reg, err))
+        reply = mc_redis_command(reg->conn, argc, argv, err);
+        if (!reply && err->code == MC_ERR_TIMEOUT)
             break;      /* slow, not gone: a second try would double the wait */
     }
     pthread_mutex_unlock(&reg->lock);
@@ -469,9 +399,7 @@ int mc_register_count(struct mc_register *reg, const char *field, long long *cou
 
     pthread_mutex_lock(&reg->lock);
     if (connect_now(reg, err) == 0) {
-        reply = redisCommandArgv(reg->ctx, 3, argv, NULL);
-        if (!reply)
-            no_answer(reg, err);
+        reply = mc_redis_command(reg->conn, 3, argv, err);
     }
     pthread_mutex_unlock(&reg->lock);
     if (!reply)
@@ -501,9 +429,7 @@ static int scan_page(struct mc_register *reg, char *cursor, size_t cursor_size, 
 
     pthread_mutex_lock(&reg->lock);
     if (connect_now(reg, err) == 0) {
-        reply = redisCommandArgv(reg->ctx, 7, argv, NULL);
-        if (!reply)
-            no_answer(reg, err);
+        reply = mc_redis_command(reg->conn, 7, argv, err);
     }
     pthread_mutex_unlock(&reg->lock);
     if (!reply)

@@ -1,0 +1,34 @@
+/* conn.h — one connection to a Redis server: our own socket, hiredis's
+ * command formatter and reply reader (as in Debian's hiredis 0.14, which has
+ * no TLS and bounds each read, not a whole command).
+ *
+ * Every step — connecting, AUTH, SELECT, each command — is bounded as a
+ * whole by the configured timeout (MONOCACHE_REDIS_TIMEOUT_MS): a server
+ * that trickles its answer a byte at a time cannot hold us longer than
+ * that. Runs in the watcher and the command, never in the preloaded shim. */
+#ifndef MC_REDIS_CONN_H
+#define MC_REDIS_CONN_H
+
+#include "common/err.h"
+#include "redisconf.h"
+
+#include <hiredis/hiredis.h>
+
+struct mc_redis_conn;
+
+/* Connects, authenticates (MC_ERR_AUTH on a refused password) and selects
+ * the database. 0, or -1 with err (MC_ERR_TIMEOUT when it was too slow). */
+int mc_redis_connect(const struct mc_redis_config *rc, struct mc_redis_conn **conn,
+                     struct mc_err *err);
+void mc_redis_close(struct mc_redis_conn *conn);
+/* 1 if the connection broke (a later command needs a new one). */
+int mc_redis_broken(const struct mc_redis_conn *conn);
+
+/* Sends one command (binary-safe arguments) and reads its reply. The reply
+ * (freeReplyObject it; a server error is a REDIS_REPLY_ERROR reply), or
+ * NULL with err: MC_ERR_TIMEOUT if no whole reply came in time (the
+ * connection is then broken: a late reply must not pass for the next). */
+redisReply *mc_redis_command(struct mc_redis_conn *conn, int argc, const char **argv,
+                             struct mc_err *err);
+
+#endif
