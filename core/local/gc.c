@@ -362,9 +362,7 @@ static void sweep_unheld_dir(struct sweep *sweep, int cache_fd, const char *id)
     } else if (share && share->reg) {
         sweep_counted(sweep, id, dir_fd, mc_meta_created(meta));
     } else if (register_url) {
-        mc_err_set(&err, "counted in the Redis register %s, which this gc does not ask (set "
-                   "MONOCACHE_REDIS); left alone", register_url);
-        say(sweep, MC_GC_FAILED, id, err.msg);
+        say(sweep, MC_GC_NOT_ASKED, id, register_url);
     } else if (sweep->dry_run) {
         say(sweep, MC_GC_WOULD, id, NULL);
     } else {
@@ -511,12 +509,36 @@ static int sweep_register(struct sweep *sweep, struct mc_err *err)
     return rc;
 }
 
+/* 1 if path is missing or an empty directory. */
+static int empty_or_missing(const char *path)
+{
+    DIR *dir = opendir(path);
+    struct dirent *entry;
+    int empty = 1;
+
+    if (!dir)
+        return errno == ENOENT;
+    while (empty && (entry = readdir(dir)) != NULL)
+        empty = strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0;
+    closedir(dir);
+    return empty;
+}
+
+/* A root nothing was made in yet (no caches, nothing in its run
+ * directory): nothing can be ours to reclaim, and nothing is wrong. */
+static int no_caches_yet(const struct mc_root *root)
+{
+    return empty_or_missing(root->cache_dir) && empty_or_missing(root->run_dir);
+}
+
 int mc_gc(const struct mc_root *root, const struct mc_gc_options *options, struct mc_err *err)
 {
     struct sweep sweep = { .root = root, .options = options, .dry_run = options->dry_run,
                            .except_id = options->except_id };
     int rc = 0;
 
+    if (!root->run_marked && no_caches_yet(root))
+        return 0;       /* a new root: nothing to do, nothing wrong */
     if (!root->run_marked) {
         mc_err_set(err, "%s: not a monocache root (no %s/%s); nothing done", root->path,
                    root->run_dir, MC_RUN_MARKER);

@@ -31,6 +31,8 @@ enum mc_gc_action {
     MC_GC_UPLOADED,     /* a pending upload to S3 finished (then released as usual) */
     MC_GC_LATER,        /* kept: the register may have lost users (restarted
                            lately); gc again after a lease; message says why */
+    MC_GC_NOT_ASKED,    /* kept: counted in a Redis register (message: which) that
+                           this gc was not told to ask */
     MC_GC_FAILED        /* could not be reclaimed; message says why */
 };
 

@@ -69,6 +69,10 @@ static void print_gc(enum mc_gc_action action, const char *id, const char *messa
     case MC_GC_LEFT:
         printf("left %s (%s; if it is a cache of yours, rm --force removes it)\n", id, message);
         break;
+    case MC_GC_NOT_ASKED:
+        printf("kept %s (counted in the Redis register %s: gc --redis URL decides)\n", id,
+               message);
+        break;
     case MC_GC_FAILED:
         mc_log_always(MC_LOG_ERROR, "gc: %s: %s", id, message);
         break;

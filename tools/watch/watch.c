@@ -359,7 +359,8 @@ static void report_gc(enum mc_gc_action action, const char *id, const char *mess
     (void)ctx;
     if (action == MC_GC_FAILED)
         mc_log(MC_LOG_WARN, "gc: %s: %s", id, message);
-    else if (action == MC_GC_BUSY || action == MC_GC_LEFT || action == MC_GC_LATER)
+    else if (action == MC_GC_BUSY || action == MC_GC_LEFT || action == MC_GC_LATER ||
+             action == MC_GC_NOT_ASKED)
         mc_log(MC_LOG_INFO, "gc: %s: left: %s", id, message);
     else if (action != MC_GC_WOULD)
         mc_log(MC_LOG_INFO, "gc: reclaimed cache %s", id);
