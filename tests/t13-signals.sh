@@ -60,9 +60,10 @@ ok "released" no_caches
 # monocache run passes SIGTERM, SIGINT, SIGHUP, SIGQUIT to the program and
 # exits as it did (bash reports a death by signal N as 128+N).
 # (A script's background jobs start with SIGINT and SIGQUIT ignored, which
-# run keeps as the program would: env puts the defaults back first.)
+# run keeps as the program would, and `nohup make check` starts with SIGHUP
+# ignored: env puts the defaults back first.)
 for sig in TERM INT HUP QUIT; do
-    env --default-signal=INT,QUIT "$MC_BIN" run -- "$P" write started sleep 20 &
+    env --default-signal=INT,QUIT,HUP,TERM "$MC_BIN" run -- "$P" write started sleep 20 &
     run_pid=$!
     eventually 20 sh -c "ls '$ROOT'/cache/*/started" > /dev/null
     kill -"$sig" "$run_pid"
