@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #define MC_RUN_REAP_WAIT_MS 1000
+#define MC_INIT_PID 1
 
 
 
@@ -259,6 +260,8 @@ static int run_with_watcher(struct run_options *options, const char *lib)
     if (rc != 0)
         goto release;
     status = supervise_wait(reap_all);
+    if (getpid() == MC_INIT_PID)
+        supervise_end_the_rest(go_between);
     supervise_forwarding(0);
     let_go(hold_fd, lock_path, go_between);
     if (reap_all)

@@ -14,9 +14,13 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MC_INIT_PID 1
+#define MC_INIT_GRACE_MS 5000
+#define MC_INIT_POLL_MS 10
+#define MC_INIT_CHILDREN_MAX 4096
 
 static const int forwarded_signals[] = {
     SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH,
@@ -158,6 +162,63 @@ int supervise_wait(int reap_all)
     }
     program_pid = 0;
     return status;
+}
+
+/* Our children but `keep`, from /proc/self/task/<tid>/children: up to
+ * `max` pids in out. */
+static size_t list_children(pid_t keep, pid_t *out, size_t max)
+{
+    char path[64];
+    size_t count = 0;
+    long pid;
+    FILE *file;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%ld/children", (long)getpid());
+    file = fopen(path, "re");
+    if (!file)
+        return 0;
+    while (count < max && fscanf(file, "%ld", &pid) == 1) {
+        if ((pid_t)pid != keep)
+            out[count++] = (pid_t)pid;
+    }
+    fclose(file);
+    return count;
+}
+
+static void signal_all(const pid_t *pids, size_t count, int sig)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++)
+        kill(pids[i], sig);
+}
+
+void supervise_end_the_rest(pid_t keep)
+{
+    pid_t pids[MC_INIT_CHILDREN_MAX];
+    struct timespec pause = { 0, MC_INIT_POLL_MS * 1000000L };
+    size_t count = list_children(keep, pids, MC_INIT_CHILDREN_MAX);
+    int waited_ms = 0;
+
+    if (count == 0)
+        return;
+    mc_log(MC_LOG_INFO, "run: the program ended; ending the %zu process(es) it left, as pid 1 "
+           "(SIGTERM, SIGKILL after %d ms)", count, MC_INIT_GRACE_MS);
+    signal_all(pids, count, SIGTERM);
+    while (count > 0 && waited_ms < MC_INIT_GRACE_MS) {
+        nanosleep(&pause, NULL);
+        waited_ms += MC_INIT_POLL_MS;
+        supervise_reap_ended();
+        count = list_children(keep, pids, MC_INIT_CHILDREN_MAX);
+        /* Grandchildren become ours as their parents end: they get it too. */
+        signal_all(pids, count, SIGTERM);
+    }
+    while (count > 0) {
+        signal_all(pids, count, SIGKILL);
+        nanosleep(&pause, NULL);
+        supervise_reap_ended();
+        count = list_children(keep, pids, MC_INIT_CHILDREN_MAX);
+    }
 }
 
 /* Reaps every child that has ended already. */

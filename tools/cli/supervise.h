@@ -3,6 +3,8 @@
 #ifndef MC_SUPERVISE_H
 #define MC_SUPERVISE_H
 
+#include <sys/types.h>
+
 /* SIGCHLD to its default for run, the inherited disposition kept for the
  * program (which gets it back in supervise_start). */
 void supervise_take_sigchld(void);
@@ -18,6 +20,11 @@ int supervise_start(char **program);
 /* The program's wait status; as an init (reap_all), every child that ends
  * meanwhile is reaped too. */
 int supervise_wait(int reap_all);
+/* As pid 1, once the program has ended: the processes it left (they would
+ * be SIGKILLed with run's end, watcher included, and the cache left
+ * unreleased) get SIGTERM, then SIGKILL after MC_INIT_GRACE_MS, and are
+ * reaped, all but `keep` (the watcher's go-between). */
+void supervise_end_the_rest(pid_t keep);
 /* Reaps every child that has ended already. */
 void supervise_reap_ended(void);
 /* Ends this process the way the program ended: its status, or death by
