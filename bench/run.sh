@@ -33,6 +33,7 @@
 #      MONOCACHE_REDIS (TCP, 127.0.0.1) vs without. With BASELINE_LIB (the
 #      libmonocache.so of another build, its monocache next to it), also
 #      without Redis vs that build: what linking hiredis costs a creation.
+# The statistics and report lines are bench/lib.sh's, shared with bench/s3.sh.
 # Every measurement interleaves the configurations round by round (rotating
 # the order) and reports medians, the ratio of medians, the median of the
 # per-round ratios, and min..max. Machines are shared and noisy: this script
@@ -74,6 +75,8 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
+bench_sections=$BENCH_SECTIONS
 : "${MC_BIN:=$top/monocache}"
 : "${MC_LIB:=$top/libmonocache.so}"
 : "${MC_HELPERS:=$top/build/tests/helpers}"
@@ -87,10 +90,7 @@ for file in "$MC_BIN" "$MC_LIB" "$EMPTY" "$SPAWNLOOP" "$PROBE"; do
         exit 2
     fi
 done
-if [ -z "${EPOCHREALTIME:-}" ]; then
-    echo "bench: needs bash 5 (EPOCHREALTIME)" >&2
-    exit 2
-fi
+has_epochrealtime bench || exit 2
 
 # Nothing from the caller's own cache tree leaks into the measurements.
 for name in $(env | sed -n 's/^\(MONOCACHE_[A-Z_]*\)=.*/\1/p'); do
@@ -140,84 +140,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# --- small tools ---------------------------------------------------------------
-
-# wanted N: section N is in BENCH_SECTIONS.
-wanted() {
-    case " $BENCH_SECTIONS " in
-        *" $1 "*) return 0 ;;
-    esac
-    return 1
-}
-
-failed() {
-    failures=$((failures + 1))
-    echo "  !! not measured: $*"
-}
-
-# add NAME VALUE: one sample.
-add() {
-    echo "$2" >> "$tmp/samples/$1"
-}
-
-# sample NAME median|min|max: of the samples of NAME ("nan" if none).
-sample() {
-    local file=$tmp/samples/$1
-
-    [ -s "$file" ] || { echo nan; return; }
-    sort -g "$file" | awk -v what="$2" '
-        { v[NR] = $1 }
-        END {
-            if (what == "min") print v[1]
-            else if (what == "max") print v[NR]
-            else if (NR % 2) print v[(NR + 1) / 2]
-            else print (v[NR / 2] + v[NR / 2 + 1]) / 2
-        }'
-}
-
-# ratio A B: A/B to three places.
-ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN {
-        if (a == "nan" || b == "nan" || b + 0 <= 0) print "n/a"; else printf "%.3f", a / b }'
-}
-
-# fmt VALUE SCALE DECIMALS: VALUE * SCALE, printed.
-fmt() {
-    awk -v v="$1" -v s="$2" -v d="$3" 'BEGIN {
-        if (v == "nan") print "nan"; else printf "%.*f", d, v * s }'
-}
-
-# elapsed T0 T1: seconds between two $EPOCHREALTIME readings.
-elapsed() {
-    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", b - a }'
-}
-
-# is_number TEXT
-is_number() {
-    case $1 in
-        '' | *[!0-9.]* | *.*.*) return 1 ;;
-    esac
-    return 0
-}
-
-# paired A B NAME: per-round ratios A[i]/B[i] of two sample files into NAME.
-paired() {
-    paste "$tmp/samples/$1" "$tmp/samples/$2" 2>/dev/null |
-        awk '$2 > 0 { printf "%.6f\n", $1 / $2 }' > "$tmp/samples/$3"
-}
-
-# rotate ROUND WORD...: the words, rotated by ROUND (interleaving order).
-rotate() {
-    local round=$1
-    shift
-    local words=("$@")
-    local n=${#words[@]}
-    local i
-
-    for ((i = 0; i < n; i++)); do
-        echo "${words[(round + i) % n]}"
-    done
-}
+# --- small tools (the shared ones are bench/lib.sh's) --------------------------
 
 # section TITLE: ends the previous section (its duration) and starts one.
 section_start=
@@ -227,8 +150,7 @@ section() {
     fi
     section_start=$SECONDS
     if [ -n "$1" ]; then
-        echo
-        echo "== $1"
+        heading "$1"
     fi
 }
 
@@ -287,41 +209,6 @@ startup_once() {
         out=$(awk -v ns="$out" 'BEGIN { printf "%.6f", ns / 1e9 }')
     fi
     add "startup.$kind.$config" "$out"
-}
-
-report_three() {
-    local label=$1
-    local prefix=$2
-    local scale=$3
-    local unit=$4
-    local decimals=$5
-    local goal=$6
-    local none empty mono
-
-    none=$(sample "$prefix.none" median)
-    empty=$(sample "$prefix.empty" median)
-    mono=$(sample "$prefix.mono" median)
-    paired "$prefix.mono" "$prefix.empty" "$prefix.pair.me"
-    paired "$prefix.empty" "$prefix.none" "$prefix.pair.en"
-    paired "$prefix.mono" "$prefix.none" "$prefix.pair.mn"
-    printf '%s: none %s%s  empty %s%s  monocache %s%s  -> monocache/empty %s%s, empty/none %s, monocache/none %s\n' \
-        "$label" "$(fmt "$none" "$scale" "$decimals")" "$unit" \
-        "$(fmt "$empty" "$scale" "$decimals")" "$unit" \
-        "$(fmt "$mono" "$scale" "$decimals")" "$unit" \
-        "$(ratio "$mono" "$empty")" "$goal" "$(ratio "$empty" "$none")" "$(ratio "$mono" "$none")"
-    printf '    paired: monocache/empty %s, empty/none %s, monocache/none %s; best-of: monocache/empty %s\n' \
-        "$(fmt "$(sample "$prefix.pair.me" median)" 1 3)" \
-        "$(fmt "$(sample "$prefix.pair.en" median)" 1 3)" \
-        "$(fmt "$(sample "$prefix.pair.mn" median)" 1 3)" \
-        "$(ratio "$(sample "$prefix.mono" min)" "$(sample "$prefix.empty" min)")"
-    printf '    [min..max] none %s..%s  empty %s..%s  monocache %s..%s (%s rounds)\n' \
-        "$(fmt "$(sample "$prefix.none" min)" "$scale" "$decimals")" \
-        "$(fmt "$(sample "$prefix.none" max)" "$scale" "$decimals")" \
-        "$(fmt "$(sample "$prefix.empty" min)" "$scale" "$decimals")" \
-        "$(fmt "$(sample "$prefix.empty" max)" "$scale" "$decimals")" \
-        "$(fmt "$(sample "$prefix.mono" min)" "$scale" "$decimals")" \
-        "$(fmt "$(sample "$prefix.mono" max)" "$scale" "$decimals")" \
-        "$(wc -l < "$tmp/samples/$prefix.mono" 2>/dev/null || echo 0)"
 }
 
 measure_startup() {
@@ -485,12 +372,12 @@ measure_syscalls() {
 
 if wanted 2; then
     section "2. instructions (callgrind) and system calls, one /bin/true inside a cache tree"
-    if command -v valgrind >/dev/null 2>&1; then
+    if have valgrind; then
         measure_callgrind
     else
         echo "instructions: skipped, valgrind is not installed"
     fi
-    if command -v strace >/dev/null 2>&1; then
+    if have strace; then
         measure_syscalls
     else
         echo "system calls: skipped, strace is not installed"
@@ -837,16 +724,6 @@ trees_once() {
     add "$2" "$(elapsed "$t0" "$t1")"
 }
 
-# timed NAME COMMAND...: one sample of NAME, the command's wall time.
-timed() {
-    local name=$1 t0 t1
-    shift
-    t0=$EPOCHREALTIME
-    "$@" > /dev/null 2>&1 || return 1
-    t1=$EPOCHREALTIME
-    add "$name" "$(elapsed "$t0" "$t1")"
-}
-
 # first_line ROOT NAME: time until ls prints its first cache line.
 first_line() {
     local t0 line
@@ -915,22 +792,6 @@ fi
 
 # --- 8. Redis ---------------------------------------------------------------------
 
-# report_pair LABEL A B: medians of samples A and B (seconds), their
-# difference in ms and their ratio, paired and [min..max].
-report_pair() {
-    local label=$1 a=$2 b=$3
-
-    paired "$a" "$b" "$a.pair"
-    printf '    %-44s %s %.3f ms, %s %.3f ms: %+.3f ms, x%s (paired x%s) [%s..%s / %s..%s ms]\n' \
-        "$label" "${a##*.}" "$(fmt "$(sample "$a" median)" 1000 3)" \
-        "${b##*.}" "$(fmt "$(sample "$b" median)" 1000 3)" \
-        "$(awk -v x="$(sample "$a" median)" -v y="$(sample "$b" median)" 'BEGIN { print (x - y) * 1000 }')" \
-        "$(ratio "$(sample "$a" median)" "$(sample "$b" median)")" \
-        "$(fmt "$(sample "$a.pair" median)" 1 3)" \
-        "$(fmt "$(sample "$a" min)" 1000 2)" "$(fmt "$(sample "$a" max)" 1000 2)" \
-        "$(fmt "$(sample "$b" min)" 1000 2)" "$(fmt "$(sample "$b" max)" 1000 2)"
-}
-
 # tree_once CONFIG: one tree (a lone /bin/true that creates and ends its
 # cache), as a sample of redis.tree.CONFIG. Every configuration goes through
 # env, so the figures include one exec of env; the differences do not.
@@ -947,7 +808,7 @@ measure_redis() {
     local bad=0
     local configs="local redis"
 
-    if ! command -v redis-server > /dev/null || ! command -v redis-cli > /dev/null; then
+    if ! have redis-server || ! have redis-cli; then
         failed "Redis: redis-server and redis-cli are not installed (make deps)"
         return
     fi
