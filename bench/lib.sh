@@ -169,13 +169,13 @@ rotate() {
 interleave_runs=0
 interleave_failed=0
 interleave() {
-    local count=$1 configs=$2 round config
+    local round_count=$1 config_list=$2 round config
     shift 2
 
     interleave_runs=0
     interleave_failed=0
-    for ((round = 0; round < count; round++)); do
-        for config in $(rotate "$round" $configs); do
+    for ((round = 0; round < round_count; round++)); do
+        for config in $(rotate "$round" $config_list); do
             interleave_runs=$((interleave_runs + 1))
             "$@" "$config" "$round" || interleave_failed=$((interleave_failed + 1))
         done
