@@ -75,8 +75,10 @@ top=$(cd "$here/.." && pwd)
 if [ $# -gt 0 ]; then
     BENCH_SECTIONS="$*"
 fi
-bench_sections=$BENCH_SECTIONS
-for number in $bench_sections; do
+# Each wanted section as the number its file starts with, without zeros in
+# front (7 and 07 are section 7).
+bench_sections=
+for number in $BENCH_SECTIONS; do
     found=
     case $number in
         *[!0-9]*) ;;
@@ -86,6 +88,7 @@ for number in $bench_sections; do
         echo "bench: no section $number in bench/sections" >&2
         exit 2
     fi
+    bench_sections="$bench_sections $((10#$number))"
 done
 
 : "${MC_BIN:=$top/monocache}"
