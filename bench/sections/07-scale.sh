@@ -102,6 +102,7 @@ measure_scale() {
         printf '    %-58s %9s ms\n' "... until its first cache line" \
             "$(fmt "$(sample "scale.first.$size" median)" "$MS_PER_S" 1)"
     done
+    [ "$bad" -gt 0 ] && failed "scale: $bad gc or ls runs failed"
     [ "$(ls "$scale_tmp/r${SCALE_SIZES%% *}/cache" | wc -l)" = "${SCALE_SIZES%% *}" ] ||
         failed "scale: the big root lost caches (gc must keep locked ones)"
     rm -rf "$scale_tmp"
