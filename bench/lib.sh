@@ -17,6 +17,8 @@
 
 MS_PER_S=1000
 NS_PER_S=1000000000
+BYTES_PER_KIB=1024
+KIB_PER_MIB=1024
 # How often wait_until tries again, in seconds.
 BENCH_POLL_S=0.1
 

@@ -44,8 +44,6 @@ BENCH_DIR_MIN_FREE_KIB=$((4 << 20))
 S3RVER_START_TRIES=100
 # How much of a failed command's stderr a "!! ... failed" line shows.
 NOTE_ERR_BYTES=300
-BYTES_PER_KIB=1024
-KIB_PER_MIB=1024
 BYTES_PER_MB=1000000
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -21,7 +21,7 @@ WIPE_SPARE_KIB=65536
 # section live on the same file system (a MONOCACHE_ROOT of their own), so
 # rm -rf and monocache delete the same kind of tree.
 choose_wipe_base() {
-    local need_kib=$((WIPE_DIRS * WIPE_FILES_PER_DIR * WIPE_BYTES_PER_FILE / 1024 + WIPE_SPARE_KIB))
+    local need_kib=$((WIPE_DIRS * WIPE_FILES_PER_DIR * WIPE_BYTES_PER_FILE / BYTES_PER_KIB + WIPE_SPARE_KIB))
     local free_kib
 
     if [ -n "$WIPE_DIR" ]; then
