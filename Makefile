@@ -1,6 +1,7 @@
 # Makefile — builds libmonocache.so (links libc only) and the monocache tool,
 # runs the tests (make check), the sanitizer and valgrind runs, and the
-# benchmarks (make bench).
+# benchmarks (make bench: bench/run.sh, BENCH_SECTIONS="1 7" for some of its
+# sections; make bench-s3: bench/s3.sh).
 
 VERSION = 0.2.0
 # The library's soname is libmonocache.so.$(ABI): raised when a program

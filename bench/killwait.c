@@ -1,4 +1,5 @@
-/* killwait.c — release latency after SIGKILL, for bench/run.sh.
+/* killwait.c — release latency after SIGKILL, for make bench
+ * (bench/sections/05-release.sh).
  *
  *   killwait LIB PATHFILE TIMEOUT_MS -- PROGRAM [ARGS...]
  *

@@ -1,8 +1,8 @@
 /* mktree.c — fills a directory with NDIRS subdirectories of NFILES small
  * files each (1 to 100 bytes, the same sizes every time), then prints the
  * wall-clock time (CLOCK_REALTIME, seconds) at which it finished. Used by
- * bench/run.sh to build the trees of the wipe measurement; never deletes
- * anything. */
+ * make bench (bench/sections/04-wipe.sh) to build the trees of the wipe
+ * measurement; never deletes anything. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -20,25 +20,47 @@
 # store, caches) lives in one temporary directory (on /dev/shm when it has
 # 4 GiB free, else $TMPDIR; BENCH_DIR chooses), removed at the end; section 3
 # stores 2 GiB there for a moment. ROUNDS (default 3)
-# rounds each; S3_BENCH_SECTIONS="1 2" skips the memory section.
+# rounds each; S3_BENCH_SECTIONS="1 2" skips the memory section. The
+# statistics and report lines are bench/lib.sh's, shared with make bench.
 set -u
 export LC_ALL=C
 
 : "${ROUNDS:=3}"
 : "${S3_BENCH_SECTIONS:=1 2 3}"
 
+# The data of each section.
+SMALL_DIRS=20                      # section 1: SMALL_DIRS directories of
+SMALL_FILES_PER_DIR=100            #   SMALL_FILES_PER_DIR files of
+SMALL_FILE_BYTES=4096              #   SMALL_FILE_BYTES random bytes
+BIG_FILE_MB=200                    # section 2: one file of random bytes
+HUGE_FILE_GIB=2                    # section 3: one sparse file
+# Parallel transfers: rclone's, and monocache's own default (MC_S3_DEFAULT_JOBS).
+RCLONE_TRANSFERS=16
+OUR_DEFAULT_JOBS=16
+GOAL_PUSH_RSS_MIB=64               # section 3 (printed beside the figure)
+# BENCH_DIR's default is /dev/shm when it has this much free.
+BENCH_DIR_MIN_FREE_KIB=$((4 << 20))
+# How many times to ask the new s3rver for the bucket (BENCH_POLL_S apart).
+S3RVER_START_TRIES=100
+# How much of a failed command's stderr a "!! ... failed" line shows.
+NOTE_ERR_BYTES=300
+BYTES_PER_MB=1000000
+
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
+. "$here/lib.sh"
+bench_sections=$S3_BENCH_SECTIONS
+failures=0
+has_epochrealtime bench-s3 || exit 2
 MC_BIN=${MC_BIN:-$top/monocache}
 S3RVER=${MC_S3RVER:-$top/tests/.deps/node_modules/.bin/s3rver}
-PY=$(command -v /usr/bin/python3 || command -v python3)
 
 # On tmpfs by default: the server's disk writes (and the writeback of earlier
 # work) made figures vary fourfold from run to run on disk; in memory, all
 # three tools are measured on the same CPU-bound ground. BENCH_DIR chooses.
 if [ -z "${BENCH_DIR:-}" ]; then
     BENCH_DIR=${TMPDIR:-/tmp}
-    if [ -w /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR == 2 { print $4 }')" -gt $((4 << 20)) ]; then
+    if [ -w /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR == 2 { print $4 }')" -gt "$BENCH_DIR_MIN_FREE_KIB" ]; then
         BENCH_DIR=/dev/shm
     fi
 fi
@@ -56,14 +78,11 @@ if [ ! -x "$S3RVER" ]; then
     echo "bench-s3: no s3rver at $S3RVER (make deps installs it)" >&2
     exit 1
 fi
-port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 NODE_OPTIONS=--openssl-legacy-provider "$S3RVER" -d "$tmp/store" -a 127.0.0.1 -p "$port" \
     --configure-bucket bench --silent > "$tmp/s3rver.log" 2>&1 &
 S3RVER_PID=$!
-for _ in $(seq 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/bench" && break
-    sleep 0.1
-done
+wait_until "$S3RVER_START_TRIES" curl -s -o /dev/null "http://127.0.0.1:$port/bench"
 
 # One set of credentials for all three tools; nothing read from ~/.aws.
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
@@ -76,67 +95,31 @@ export RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=S3RVER RCLONE_CONFIG_BENCH_FORCE_PA
 export MONOCACHE_ROOT=$tmp/root
 unset MONOCACHE_S3 MONOCACHE_S3_JOBS MONOCACHE_S3_MULTIPART_MB MONOCACHE_EXISTING MONOCACHE_PATH
 
-have() { command -v "$1" > /dev/null 2>&1; }
 tools="ours"
-have rclone && tools="$tools rclone" || echo "  !! rclone not installed: not measured"
-have aws && tools="$tools aws" || echo "  !! aws not installed: not measured"
+have rclone && tools="$tools rclone" || note "rclone not installed: not measured"
+have aws && tools="$tools aws" || note "aws not installed: not measured"
 
-wanted() {
-    case " $S3_BENCH_SECTIONS " in *" $1 "*) return 0 ;; esac
+# timed_or_note NAME COMMAND...: timed, and when the command failed, a line
+# saying so with the start of its stderr.
+timed_or_note() {
+    timed "$@" && return 0
+    note "$1 failed: $(head -c "$NOTE_ERR_BYTES" "$tmp/err")"
     return 1
 }
 
-add() { echo "$2" >> "$tmp/samples/$1"; }
-
-median() {
-    [ -s "$tmp/samples/$1" ] || { echo nan; return; }
-    sort -g "$tmp/samples/$1" | awk '{ v[NR] = $1 } END {
-        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-spread() {
-    [ -s "$tmp/samples/$1" ] || { echo "-"; return; }
-    sort -g "$tmp/samples/$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f..%.2f", lo, hi }'
-}
-
-ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN {
-        if (a == "nan" || b == "nan" || b + 0 <= 0) print "n/a"; else printf "%.2f", a / b }'
-}
-
-# timed NAME COMMAND...: one sample of NAME, in seconds; 1 if it failed.
-timed() {
-    local name=$1 t0 t1
-    shift
-    t0=$EPOCHREALTIME
-    if ! "$@" > "$tmp/out" 2> "$tmp/err"; then
-        echo "  !! $name failed: $(head -c 300 "$tmp/err")"
-        return 1
-    fi
-    t1=$EPOCHREALTIME
-    add "$name" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')"
-}
-
-rotate() {
-    local round=$1 i
-    shift
-    local words=("$@")
-    for ((i = 0; i < ${#words[@]}; i++)); do
-        echo "${words[(round + i) % ${#words[@]}]}"
-    done
-}
-
-# report TITLE KIND...: one line per kind, ours against each other tool.
+# report KIND...: one line per kind, ours against each other tool.
 report() {
-    local kind tool m ours line
+    local kind tool m ours spread line
     for kind in "$@"; do
-        ours=$(median "$kind.ours")
-        line=$(printf '  %-10s ours %6.2f s [%s]' "$kind" "$ours" "$(spread "$kind.ours")")
+        ours=$(sample "$kind.ours" median)
+        spread=-
+        [ -s "$tmp/samples/$kind.ours" ] && spread=$(range "$kind.ours" 1 2)
+        line=$(printf '  %-10s ours %6.2f s [%s]' "$kind" "$ours" "$spread")
         for tool in $tools floor; do
             [ "$tool" = ours ] && continue
             [ -s "$tmp/samples/$kind.$tool" ] || continue
-            m=$(median "$kind.$tool")
-            line="$line | $tool $(printf '%.2f' "$m") s, ours/$tool $(ratio "$ours" "$m")"
+            m=$(sample "$kind.$tool" median)
+            line="$line | $tool $(printf '%.2f' "$m") s, ours/$tool $(ratio "$ours" "$m" 2)"
         done
         echo "$line"
     done
@@ -147,37 +130,37 @@ make_cache() {
     "$MC_BIN" run --lock -- sh -c 'cp -R "$0"/. "$MONOCACHE_PATH" && echo "$MONOCACHE_ID"' "$1"
 }
 
-# transfer TOOL SET ROUND: upload, no-op re-upload (SET small only),
+# transfer SET TOOL ROUND: upload, no-op re-upload (SET small only),
 # download; samples up.TOOL, again.TOOL, down.TOOL prefixed by SET.
 ours_failed=0
 transfer() {
-    local tool=$1 set=$2 round=$3 src=$tmp/data/$2 dest=$tmp/down/$2-$1-$3
+    local set=$1 tool=$2 round=$3 src=$tmp/data/$1 dest=$tmp/down/$1-$2-$3
     local prefix=$set-$tool-$round
     case $tool in
         ours)
             local id=${ids[$set]}
-            timed "$set.up.ours" "$MC_BIN" push "$id" --s3 "s3://bench/$prefix" || ours_failed=1
-            [ "$set" = small ] && { timed "$set.again.ours" "$MC_BIN" push "$id" \
+            timed_or_note "$set.up.ours" "$MC_BIN" push "$id" --s3 "s3://bench/$prefix" || ours_failed=1
+            [ "$set" = small ] && { timed_or_note "$set.again.ours" "$MC_BIN" push "$id" \
                 --s3 "s3://bench/$prefix" || ours_failed=1; }
-            timed "$set.down.ours" "$MC_BIN" pull "s3://bench/$prefix/$id" \
+            timed_or_note "$set.down.ours" "$MC_BIN" pull "s3://bench/$prefix/$id" \
                 --root "$tmp/down/root-$set-$round" || ours_failed=1
             ;;
         rclone)
-            timed "$set.up.rclone" rclone copy -q --transfers 16 "$src" "bench:bench/$prefix"
-            [ "$set" = small ] && timed "$set.again.rclone" rclone sync -q --transfers 16 \
+            timed_or_note "$set.up.rclone" rclone copy -q --transfers "$RCLONE_TRANSFERS" "$src" "bench:bench/$prefix"
+            [ "$set" = small ] && timed_or_note "$set.again.rclone" rclone sync -q --transfers "$RCLONE_TRANSFERS" \
                 "$src" "bench:bench/$prefix"
-            timed "$set.down.rclone" rclone copy -q --transfers 16 "bench:bench/$prefix" "$dest"
+            timed_or_note "$set.down.rclone" rclone copy -q --transfers "$RCLONE_TRANSFERS" "bench:bench/$prefix" "$dest"
             ;;
         aws)
-            timed "$set.up.aws" aws s3 sync --quiet "$src" "s3://bench/$prefix"
-            [ "$set" = small ] && timed "$set.again.aws" aws s3 sync --quiet "$src" \
+            timed_or_note "$set.up.aws" aws s3 sync --quiet "$src" "s3://bench/$prefix"
+            [ "$set" = small ] && timed_or_note "$set.again.aws" aws s3 sync --quiet "$src" \
                 "s3://bench/$prefix"
-            timed "$set.down.aws" aws s3 sync --quiet "s3://bench/$prefix" "$dest"
+            timed_or_note "$set.down.aws" aws s3 sync --quiet "s3://bench/$prefix" "$dest"
             ;;
         floor)
-            timed "$set.up.floor" curl -sf -o /dev/null -T "$src/big.bin" \
+            timed_or_note "$set.up.floor" curl -sf -o /dev/null -T "$src/big.bin" \
                 "$AWS_ENDPOINT_URL/bench/$prefix/big.bin"
-            timed "$set.down.floor" curl -sf -o "$dest.bin" \
+            timed_or_note "$set.down.floor" curl -sf -o "$dest.bin" \
                 "$AWS_ENDPOINT_URL/bench/$prefix/big.bin"
             ;;
     esac
@@ -195,49 +178,38 @@ mkdir -p "$tmp/down"
 
 if wanted 1; then
     mkdir -p "$tmp/data/small"
-    for d in $(seq 20); do
+    for d in $(seq "$SMALL_DIRS"); do
         mkdir "$tmp/data/small/d$d"
-        for f in $(seq 100); do
-            head -c 4096 /dev/urandom > "$tmp/data/small/d$d/f$f"
+        for f in $(seq "$SMALL_FILES_PER_DIR"); do
+            head -c "$SMALL_FILE_BYTES" /dev/urandom > "$tmp/data/small/d$d/f$f"
         done
     done
     ids[small]=$(make_cache "$tmp/data/small")
-    for ((round = 0; round < ROUNDS; round++)); do
-        for tool in $(rotate "$round" $tools); do
-            transfer "$tool" small "$round"
-        done
-    done
-    echo
-    echo "== 1. 2000 files of 4 KiB"
+    interleave "$ROUNDS" "$tools" transfer small
+    heading "1. $((SMALL_DIRS * SMALL_FILES_PER_DIR)) files of $((SMALL_FILE_BYTES / BYTES_PER_KIB)) KiB"
     report small.up small.again small.down
 fi
 
 if wanted 2; then
     mkdir -p "$tmp/data/big"
-    head -c 200000000 /dev/urandom > "$tmp/data/big/big.bin"
+    head -c "$((BIG_FILE_MB * BYTES_PER_MB))" /dev/urandom > "$tmp/data/big/big.bin"
     ids[big]=$(make_cache "$tmp/data/big")
-    for ((round = 0; round < ROUNDS; round++)); do
-        for tool in $(rotate "$round" $tools floor); do
-            transfer "$tool" big "$round"
-        done
-    done
-    echo
-    echo "== 2. one 200 MB file (floor: one curl PUT/GET, no checksum)"
+    interleave "$ROUNDS" "$tools floor" transfer big
+    heading "2. one $BIG_FILE_MB MB file (floor: one curl PUT/GET, no checksum)"
     report big.up big.down
 fi
 
 if wanted 3; then
     mkdir -p "$tmp/data/huge"
-    truncate -s 2G "$tmp/data/huge/huge.bin"
+    truncate -s "${HUGE_FILE_GIB}G" "$tmp/data/huge/huge.bin"
     id=$(make_cache "$tmp/data/huge")
-    echo
-    echo "== 3. memory: monocache push of one 2 GiB file (parts, 16 at once)"
+    heading "3. memory: monocache push of one $HUGE_FILE_GIB GiB file (parts, $OUR_DEFAULT_JOBS at once)"
     if /usr/bin/time -f "%M %e" -o "$tmp/time" "$MC_BIN" push "$id" --s3 s3://bench/huge \
         > /dev/null 2> "$tmp/err"; then
         read -r rss secs < "$tmp/time"
-        echo "  max resident $((rss / 1024)) MiB (goal < 64 MiB), $secs s"
+        echo "  max resident $((rss / KIB_PER_MIB)) MiB (goal < $GOAL_PUSH_RSS_MIB MiB), $secs s"
     else
-        echo "  !! push of 2 GiB failed: $(head -c 300 "$tmp/err")"
+        note "push of $HUGE_FILE_GIB GiB failed: $(head -c "$NOTE_ERR_BYTES" "$tmp/err")"
         ours_failed=1
     fi
     "$MC_BIN" rm --force "$id" > /dev/null
