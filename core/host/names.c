@@ -83,6 +83,12 @@ int mc_name_is_pull_guard(const char *name, char *id)
            id_then(name, id, MC_PULL_GUARD_SUFFIX, sizeof(MC_PULL_GUARD_SUFFIX) - 1);
 }
 
+int mc_name_is_later(const char *name, char *id)
+{
+    return strlen(name) == MC_ID_LEN + sizeof(MC_LATER_SUFFIX) - 1 &&
+           id_then(name, id, MC_LATER_SUFFIX, sizeof(MC_LATER_SUFFIX) - 1);
+}
+
 int mc_name_is_pull_temp(const char *name, char *id)
 {
     return prefixed_id_pid(name, MC_PULL_PREFIX, id);

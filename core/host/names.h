@@ -17,6 +17,7 @@ int mc_name_is_lock_temp(const char *name, char *id);   /* <id>.lock.<pid>.tmp *
 int mc_name_is_tombstone(const char *name, char *id);   /* .wipe-<id>.<pid> */
 int mc_name_is_pull_temp(const char *name, char *id);   /* .pull-<id>.<pid> */
 int mc_name_is_pull_guard(const char *name, char *id);  /* <id>.pull */
+int mc_name_is_later(const char *name, char *id);       /* <id>.later */
 /* 1 if `path` is absolute and its last component is <id>.lock. */
 int mc_path_is_lock(const char *path);
 

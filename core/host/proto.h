@@ -52,6 +52,9 @@
 #define MC_RUN_SUBDIR "run"
 #define MC_LOCK_SUFFIX ".lock"
 #define MC_PULL_GUARD_SUFFIX ".pull"
+/* <run>/<id>.later: the release kept the cache on a doubt (Redis did not
+ * answer, or may have lost users); the background sweep decides again. */
+#define MC_LATER_SUFFIX ".later"
 #define MC_META_FILE "meta.json"
 #define MC_TOMB_PREFIX ".wipe-"
 #define MC_PULL_PREFIX ".pull-"

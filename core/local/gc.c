@@ -36,6 +36,10 @@ struct sweep {
     char (*counted_ids)[MC_ID_LEN + 1]; /* decided with the register already */
     size_t counted_count;
     size_t counted_cap;
+    char (*later_ids)[MC_ID_LEN + 1];   /* caches a release kept on a doubt */
+    size_t later_count;
+    size_t later_cap;
+    enum mc_gc_action last_action;      /* the last said (of later_id's cache) */
     int failures;
 };
 
@@ -44,6 +48,7 @@ static void say(struct sweep *sweep, enum mc_gc_action action, const char *id, c
 {
     if (action == MC_GC_FAILED)
         sweep->failures++;
+    sweep->last_action = action;
     if (sweep->options->report)
         sweep->options->report(action, id, message, sweep->options->ctx);
 }
@@ -163,6 +168,20 @@ static void sweep_temp_file(struct sweep *sweep, int run_fd, const char *name)
     close(fd);
 }
 
+static void remember_later(struct sweep *sweep, const char *id)
+{
+    if (sweep->later_count == sweep->later_cap) {
+        size_t cap = sweep->later_cap ? sweep->later_cap * 2 : MC_GC_IDS_FIRST_CAP;
+        char (*grown)[MC_ID_LEN + 1] = realloc(sweep->later_ids, cap * sizeof(*grown));
+
+        if (!grown)
+            return;     /* decided by a later sweep */
+        sweep->later_ids = grown;
+        sweep->later_cap = cap;
+    }
+    memcpy(sweep->later_ids[sweep->later_count++], id, MC_ID_LEN + 1);
+}
+
 static int sweep_run_dir(struct sweep *sweep, struct mc_err *err)
 {
     DIR *dir = opendir(sweep->root->run_dir);
@@ -183,6 +202,8 @@ static int sweep_run_dir(struct sweep *sweep, struct mc_err *err)
         } else if (mc_name_is_lock_temp(entry->d_name, id) ||
                    mc_name_is_pull_guard(entry->d_name, id)) {
             sweep_temp_file(sweep, dirfd(dir), entry->d_name);
+        } else if (mc_name_is_later(entry->d_name, id)) {
+            remember_later(sweep, id);
         }
     }
     closedir(dir);
@@ -531,6 +552,58 @@ static int no_caches_yet(const struct mc_root *root)
     return empty_or_missing(root->cache_dir) && empty_or_missing(root->run_dir);
 }
 
+/* What a sweep said of a cache that leaves the question open. */
+static int still_open(enum mc_gc_action action)
+{
+    return action == MC_GC_LATER || action == MC_GC_FAILED || action == MC_GC_BUSY ||
+           action == MC_GC_NOT_ASKED;
+}
+
+/* The caches a release kept on a doubt: the background sweep decides each
+ * again once its marker is a lease old (gc: every time), as gc would, and
+ * drops the marker when the question is settled — the cache wiped, kept
+ * for a reason that stands, or held again. */
+static void sweep_later(struct sweep *sweep)
+{
+    int run_fd = open(sweep->root->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int cache_fd = open(sweep->root->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int age_s = sweep->options->share ? sweep->options->share->quiet_s : 0;
+    char name[MC_ID_LEN + sizeof(MC_LATER_SUFFIX)];
+    struct stat st;
+    size_t i;
+
+    for (i = 0; run_fd >= 0 && i < sweep->later_count; i++) {
+        const char *id = sweep->later_ids[i];
+
+        snprintf(name, sizeof(name), "%s" MC_LATER_SUFFIX, id);
+        if (fstatat(run_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+            (sweep->except_id && strcmp(id, sweep->except_id) == 0))
+            continue;
+        sweep->last_action = MC_GC_WIPED;
+        if (sweep->options->scope == MC_GC_LOCK_FILES) {
+            if (time(NULL) - st.st_mtime < age_s)
+                continue;
+            if (cache_fd >= 0 && fstatat(cache_fd, id, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                sweep_unheld_dir(sweep, cache_fd, id);
+        }
+        if (sweep->dry_run)
+            continue;
+        if (cache_fd < 0 || fstatat(cache_fd, id, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            has_lock(sweep, id))
+            unlinkat(run_fd, name, 0);      /* gone, or held again: settled */
+        else if (sweep->options->scope == MC_GC_ALL)
+            continue;                       /* gc decided it with the others */
+        else if (still_open(sweep->last_action))
+            utimensat(run_fd, name, NULL, AT_SYMLINK_NOFOLLOW);
+        else
+            unlinkat(run_fd, name, 0);
+    }
+    if (run_fd >= 0)
+        close(run_fd);
+    if (cache_fd >= 0)
+        close(cache_fd);
+}
+
 int mc_gc(const struct mc_root *root, const struct mc_gc_options *options, struct mc_err *err)
 {
     struct sweep sweep = { .root = root, .options = options, .dry_run = options->dry_run,
@@ -549,6 +622,8 @@ int mc_gc(const struct mc_root *root, const struct mc_gc_options *options, struc
         (options->scope == MC_GC_ALL && options->share && options->share->reg &&
          sweep_register(&sweep, err) != 0))
         rc = -1;
+    sweep_later(&sweep);
+    free(sweep.later_ids);
     free(sweep.lock_ids);
     free(sweep.counted_ids);
     return rc < 0 ? -1 : sweep.failures;

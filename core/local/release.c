@@ -354,6 +354,36 @@ static const char *outcome_words(int outcome)
     return "failed";
 }
 
+char *mc_later_path(const struct mc_cache *cache)
+{
+    size_t len = strlen(cache->lock_path) - (sizeof(MC_LOCK_SUFFIX) - 1);
+    char *path = malloc(len + sizeof(MC_LATER_SUFFIX));
+
+    if (!path)
+        return NULL;
+    memcpy(path, cache->lock_path, len);
+    memcpy(path + len, MC_LATER_SUFFIX, sizeof(MC_LATER_SUFFIX));
+    return path;
+}
+
+/* A cache kept on a doubt is decided again by the background sweep: the
+ * marker's time says since when. */
+static void mark_later(const struct mc_cache *cache)
+{
+    char *path = mc_later_path(cache);
+    int fd = path ? open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                         MC_LATER_MODE) : -1;
+
+    if (fd >= 0) {
+        futimens(fd, NULL);
+        close(fd);
+    } else {
+        mc_log(MC_LOG_WARN, "cache %s: cannot leave %s: only monocache gc will decide it",
+               cache->id, path ? path : "its marker");
+    }
+    free(path);
+}
+
 int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd,
                const struct mc_release_opts *opts, struct mc_err *err)
 {
@@ -381,6 +411,8 @@ int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd,
     /* The hold is over either way; a directory left behind is reported and
      * reclaimed by gc (a busy one, or a tombstone). */
     unlink_if_same(cache->lock_path, lock_fd);
+    if (outcome == MC_DISPOSE_UNSURE || outcome == MC_DISPOSE_DOUBT)
+        mark_later(cache);
     return outcome;
 }
 

@@ -73,6 +73,12 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
 int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd,
                const struct mc_release_opts *wait, struct mc_err *err);
 
+/* <run>/<id>.later of a cache (malloc'd): left by a release that kept the
+ * cache on a doubt (MC_DISPOSE_UNSURE, MC_DISPOSE_DOUBT), so that the
+ * watchers' background sweep decides it again after a lease, as gc would. */
+char *mc_later_path(const struct mc_cache *cache);
+#define MC_LATER_MODE 0600
+
 /* Finishes wiping a tombstone <cache_dir>/.wipe-* left by an interrupted wipe.
  * 0 done, 1 a wipe of it is running or just finished (left alone), -1 error. */
 int mc_wipe_tombstone(const char *cache_dir, const char *name, struct mc_err *err);

@@ -411,6 +411,9 @@ static void *sweep(void *arg)
     struct mc_err err;
 
     others.registered = 0;
+    /* A cache a release kept on a doubt is decided again a lease later. */
+    if (sweeping->answer->share.rc)
+        others.quiet_s = sweeping->answer->share.rc->lease_s;
 
     if (mc_gc(&sweeping->answer->root, &options, &err) < 0)
         mc_log(MC_LOG_WARN, "gc: %s", err.msg);
