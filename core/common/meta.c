@@ -173,6 +173,51 @@ int mc_meta_nested_locked(const cJSON *value)
     return count_nested_locked(value) > 0;
 }
 
+int mc_meta_used_elsewhere(const cJSON *meta, const char *run_dir)
+{
+    const cJSON *dirs = cJSON_GetObjectItemCaseSensitive(meta, MC_META_RUN_DIRS);
+    const cJSON *dir;
+
+    if (!dirs)
+        return 0;
+    if (!cJSON_IsArray(dirs))
+        return 1;
+    cJSON_ArrayForEach(dir, dirs) {
+        if (!cJSON_IsString(dir) || strcmp(dir->valuestring, run_dir) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int has_string(const cJSON *array, const char *text)
+{
+    const cJSON *item;
+
+    cJSON_ArrayForEach(item, array) {
+        if (cJSON_IsString(item) && strcmp(item->valuestring, text) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int mc_meta_add_run_dir(cJSON *meta, const char *run_dir, const char *default_run_dir)
+{
+    cJSON *dirs = cJSON_GetObjectItemCaseSensitive(meta, MC_META_RUN_DIRS);
+
+    if (!dirs && strcmp(run_dir, default_run_dir) == 0)
+        return 0;
+    if (!cJSON_IsArray(dirs)) {
+        dirs = cJSON_CreateArray();
+        if (!dirs || mc_meta_set_key(meta, MC_META_RUN_DIRS, dirs) != 0)
+            return -1;
+        if (!cJSON_AddItemToArray(dirs, cJSON_CreateString(default_run_dir)))
+            return -1;
+    }
+    if (!has_string(dirs, run_dir) && !cJSON_AddItemToArray(dirs, cJSON_CreateString(run_dir)))
+        return -1;
+    return 0;
+}
+
 int mc_meta_key_check(const char *key, const cJSON *value, const char **why)
 {
     static const char *const ours[] = { "id", "created" };

@@ -60,6 +60,17 @@ enum mc_s3_home {
 };
 enum mc_s3_home mc_meta_s3_home(const cJSON *meta, const char **url);
 int mc_meta_s3_pending(const cJSON *meta);
+/* "run_dirs": the run directories (one per host sharing a root) that held
+ * the cache, written when one is not the root's own. Without a Redis
+ * register to count them, a cache used from another host's run directory
+ * is never wiped by this one. */
+#define MC_META_RUN_DIRS "run_dirs"
+/* 1 if meta names a run directory other than run_dir (or "run_dirs" is
+ * not a list of strings: then it may, too). */
+int mc_meta_used_elsewhere(const cJSON *meta, const char *run_dir);
+/* Adds run_dir to "run_dirs" (with default_run_dir first if the list was
+ * missing); nothing if run_dir is the default and there is no list. */
+int mc_meta_add_run_dir(cJSON *meta, const char *run_dir, const char *default_run_dir);
 /* 1 if a "locked" key appears anywhere inside value (which would make a meta
  * holding it ambiguous). */
 int mc_meta_nested_locked(const cJSON *value);

@@ -159,6 +159,18 @@ static void leave_quietly(const struct mc_cache *cache, const struct mc_share *s
 /* Before wiping: this host leaves, and the wipe is ours only if nobody is
  * left. 0 (wipe; *claimed if the register marked it ours), or the mc_dispose
  * outcome that keeps the cache (err filled for UNSURE). */
+/* 1 if the cache's meta names a run directory other than this host's (the
+ * one its lock file is in). */
+static int used_elsewhere(const struct mc_cache *cache, const cJSON *meta)
+{
+    const char *slash = strrchr(cache->lock_path, '/');
+    char *run_dir = slash ? strndup(cache->lock_path, (size_t)(slash - cache->lock_path)) : NULL;
+    int elsewhere = run_dir ? mc_meta_used_elsewhere(meta, run_dir) : 1;
+
+    free(run_dir);
+    return elsewhere;
+}
+
 static int ask_others(const struct mc_cache *cache, const struct mc_share *share, int *claimed,
                       struct mc_err *err)
 {
@@ -236,6 +248,7 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
     int locked = 0;
     int claimed = 0;
     int pending = 0;
+    int elsewhere = 0;
     char *register_url = NULL;
     int rc = -1;
 
@@ -277,6 +290,7 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
         pending = mc_meta_s3_pending(meta);
         if (mc_meta_register(meta))
             register_url = strdup(mc_meta_register(meta));
+        elsewhere = used_elsewhere(cache, meta);
         cJSON_Delete(meta);
     } else if (errno != ENOENT) {
         /* There but unreadable (not JSON we read, a FIFO, too big): it may say
@@ -295,6 +309,12 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
             mc_log(MC_LOG_INFO, "cache %s: kept: its upload to S3 is not complete "
                    "(monocache push, or gc, finishes it)", cache->id);
         rc = MC_DISPOSE_KEPT;
+    } else if (mode == MC_KEEP_LOCKED && elsewhere && (!share || !share->reg) &&
+               !(share && share->unknown)) {
+        mc_log_always(MC_LOG_WARN, "cache %s: kept: it was used from another host's run "
+                      "directory (meta.json run_dirs) and no Redis register counts its users "
+                      "(set MONOCACHE_REDIS); monocache rm --force removes it", cache->id);
+        rc = MC_DISPOSE_SHARED;
     } else if (mode == MC_KEEP_LOCKED && register_url && (!share || !share->reg) &&
                !(share && share->unknown)) {
         mc_err_set(err, "kept: it is counted in the Redis register %s, which this host does "

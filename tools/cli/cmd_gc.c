@@ -294,8 +294,8 @@ static int remove_cache(struct mc_cache *cache, int force)
         if (rc == MC_DISPOSE_KEPT)
             mc_log_always(MC_LOG_ERROR, "%s: locked meanwhile; kept", cache->path);
         else if (rc == MC_DISPOSE_SHARED)
-            mc_log_always(MC_LOG_ERROR, "%s: used on other hosts (Redis counts its users); "
-                          "kept; rm --force wipes it anyway", cache->path);
+            mc_log_always(MC_LOG_ERROR, "%s: used on other hosts; kept; rm --force wipes it "
+                          "anyway", cache->path);
         else if (rc == MC_DISPOSE_UNSURE || rc == MC_DISPOSE_DOUBT)
             mc_log_always(MC_LOG_ERROR, "%s: %s", cache->path, err.msg);
         else if (rc < 0 || rc == MC_DISPOSE_BUSY)

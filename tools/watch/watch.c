@@ -88,12 +88,56 @@ static void raise_fd_limit(void)
     }
 }
 
+/* 1 if this host keeps its lock files apart from the root's own run
+ * directory (MONOCACHE_RUN_DIR: a root shared between hosts). */
+static int own_run_dir(const struct mc_root *root)
+{
+    char *shared = mc_concat(root->path, "/" MC_RUN_SUBDIR, NULL);
+    int own = shared && strcmp(shared, root->run_dir) != 0;
+
+    free(shared);
+    return own;
+}
+
+/* A cache made from a run directory of its own says so (meta.h
+ * "run_dirs"): without Redis, no other host's release wipes it. */
+static int note_run_dir(struct mc_config *cfg, const struct mc_root *root, struct mc_err *err)
+{
+    cJSON *dirs;
+
+    if (!own_run_dir(root))
+        return 0;
+    if (!cfg->meta)
+        cfg->meta = cJSON_CreateObject();
+    dirs = cJSON_CreateArray();
+    if (!cfg->meta || !dirs || !cJSON_AddItemToArray(dirs, cJSON_CreateString(root->run_dir)) ||
+        mc_meta_set_key(cfg->meta, MC_META_RUN_DIRS, dirs) != 0) {
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int add_run_dir(cJSON *meta, void *ctx, struct mc_err *err)
+{
+    const struct mc_root *root = ctx;
+    char *shared = mc_concat(root->path, "/" MC_RUN_SUBDIR, NULL);
+    int rc = shared ? mc_meta_add_run_dir(meta, root->run_dir, shared) : -1;
+
+    free(shared);
+    if (rc != 0)
+        mc_err_set(err, "out of memory");
+    return rc;
+}
+
 static int create(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
 {
     if (mc_root_open(cfg->root, cfg->tmpdir, MC_ROOT_CREATE, &answer->root, err) != 0)
         return -1;
     if (answer->root.note)
         mc_log_always(MC_LOG_WARN, "%s", answer->root.note);
+    if (note_run_dir(cfg, &answer->root, err) != 0)
+        return -1;
     return mc_cache_create(&answer->cache, &answer->root, cfg->lock, cfg->meta,
                            &answer->hold_fd, err);
 }
@@ -135,6 +179,16 @@ static int attach(const char *label, const char *target, int adopt, struct mc_co
         say_once(err, label, &inner, answer->cache.path);
         if (dir_fd >= 0)
             close(dir_fd);
+        cJSON_Delete(meta);
+        return -1;
+    }
+    /* Attached from another run directory than the one(s) it was used from:
+     * recorded, so that neither host's release wipes it under the other. */
+    if ((own_run_dir(&answer->root) || cJSON_GetObjectItemCaseSensitive(meta, MC_META_RUN_DIRS)) &&
+        mc_meta_update(dir_fd, answer->cache.path, answer->cache.id, add_run_dir, &answer->root,
+                       &inner) != 0) {
+        say_once(err, label, &inner, answer->cache.path);
+        close(dir_fd);
         cJSON_Delete(meta);
         return -1;
     }
