@@ -309,17 +309,17 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
             mc_log(MC_LOG_INFO, "cache %s: kept: its upload to S3 is not complete "
                    "(monocache push, or gc, finishes it)", cache->id);
         rc = MC_DISPOSE_KEPT;
+    } else if (mode == MC_KEEP_LOCKED && register_url && (!share || !share->reg) &&
+               !(share && share->unknown)) {
+        mc_err_set(err, "kept: it is counted in the Redis register %s, which this host does "
+                   "not use (set MONOCACHE_REDIS); other hosts may be using it", register_url);
+        rc = MC_DISPOSE_UNSURE;
     } else if (mode == MC_KEEP_LOCKED && elsewhere && (!share || !share->reg) &&
                !(share && share->unknown)) {
         mc_log_always(MC_LOG_WARN, "cache %s: kept: it was used from another host's run "
                       "directory (meta.json run_dirs) and no Redis register counts its users "
                       "(set MONOCACHE_REDIS); monocache rm --force removes it", cache->id);
         rc = MC_DISPOSE_SHARED;
-    } else if (mode == MC_KEEP_LOCKED && register_url && (!share || !share->reg) &&
-               !(share && share->unknown)) {
-        mc_err_set(err, "kept: it is counted in the Redis register %s, which this host does "
-                   "not use (set MONOCACHE_REDIS); other hosts may be using it", register_url);
-        rc = MC_DISPOSE_UNSURE;
     } else if (mode == MC_KEEP_LOCKED && (rc = ask_others(cache, share, &claimed, err)) != 0) {
         /* rc: MC_DISPOSE_SHARED, _UNSURE or _DOUBT: the cache kept */
     } else if (wipe_proven(cache, parent_fd, dir_fd, err) == 0) {
