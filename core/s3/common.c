@@ -107,14 +107,7 @@ void mc_md5_of(const void *bytes, size_t len, unsigned char *out)
 
 void mc_md5_hex(const unsigned char *md5, char *out)
 {
-    static const char digits[] = "0123456789abcdef";
-    int i;
-
-    for (i = 0; i < MC_MD5_LEN; i++) {
-        out[2 * i] = digits[md5[i] >> 4];
-        out[2 * i + 1] = digits[md5[i] & 15];
-    }
-    out[2 * MC_MD5_LEN] = '\0';
+    mc_hex_encode(md5, MC_MD5_LEN, out);
 }
 
 void mc_md5_base64(const unsigned char *md5, char *out)
