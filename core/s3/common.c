@@ -281,35 +281,3 @@ void mc_s3_fail(struct mc_s3_client *client, int *failed, struct mc_err *first,
     *first = *err;
     mc_s3_cancel(client, "stopped after an earlier error");
 }
-
-int mc_read_small_file(int dir_fd, const char *name, char **body, size_t *len,
-                       struct mc_err *err)
-{
-    struct mc_buf text;
-    char chunk[4096];
-    ssize_t got;
-    int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-
-    *body = NULL;
-    if (fd < 0) {
-        mc_err_sys(err, errno, "%s", name);
-        return -1;
-    }
-    mc_buf_init(&text, MC_S3_SMALL_FILE_MAX);
-    while ((got = read(fd, chunk, sizeof(chunk))) > 0) {
-        if (mc_buf_add(&text, chunk, (size_t)got) != 0) {
-            got = -1;
-            errno = EFBIG;
-            break;
-        }
-    }
-    close(fd);
-    if (got < 0) {
-        mc_err_sys(err, errno, "%s", name);
-        mc_buf_free(&text);
-        return -1;
-    }
-    *len = text.len;
-    *body = mc_buf_take(&text);
-    return 0;
-}

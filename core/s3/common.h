@@ -31,11 +31,6 @@ void mc_md5_of(const void *bytes, size_t len, unsigned char *out);
  * *name points at path's last part. -1 with errno. */
 int mc_open_parent(int root_fd, const char *path, int make, const char **name);
 
-/* A whole small file (meta.json), malloc'd. */
-#define MC_S3_SMALL_FILE_MAX (16 * 1024 * 1024)
-int mc_read_small_file(int dir_fd, const char *name, char **body, size_t *len,
-                       struct mc_err *err);
-
 /* The first error of many requests, and a stop for the others. */
 void mc_s3_fail(struct mc_s3_client *client, int *failed, struct mc_err *first,
                 const struct mc_err *err);

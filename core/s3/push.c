@@ -3,6 +3,7 @@
  * parts, links as small objects), delete what is gone, then the index, then
  * meta.json. */
 #include "common.h"
+#include "common/file.h"
 #include "common/meta.h"
 
 #include <errno.h>
@@ -513,7 +514,7 @@ static int meta_body(struct push *push, char **body, size_t *len, struct mc_err 
         return -1;
     if (!cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3_PENDING)) {
         cJSON_Delete(meta);
-        return mc_read_small_file(push->dir_fd, MC_S3_META_FILE, body, len, err);
+        return mc_read_file(push->dir_fd, MC_S3_META_FILE, MC_META_MAX_BYTES, 0, body, len, err);
     }
     cJSON_DeleteItemFromObjectCaseSensitive(meta, MC_META_S3_PENDING);
     text = cJSON_PrintUnformatted(meta);
