@@ -1,8 +1,9 @@
-/* push.c — a cache directory to S3 (see sync.h): plan what changed against
- * the remote listing and the last index, send it (files in one PUT or in
- * parts, links as small objects), delete what is gone, then the index, then
- * meta.json. */
+/* push.c — a cache directory to S3 (see sync.h): carries out the plan
+ * (plan.h) made from the remote listing and the last index: sends what
+ * changed (files in one PUT or in parts, links as small objects), deletes
+ * what is gone, then the index, then meta.json. */
 #include "common.h"
+#include "plan.h"
 #include "common/file.h"
 #include "common/meta.h"
 
@@ -28,7 +29,7 @@ struct push {
 struct upload {
     struct push *push;
     struct mc_entry *entry;
-    char *key;
+    const char *key;            /* the plan's, which outlives every upload */
     long long part_size;
     size_t parts;
     unsigned char (*md5)[MC_MD5_LEN];
@@ -40,7 +41,6 @@ struct upload {
 
 static void upload_free(struct upload *up)
 {
-    free(up->key);
     free(up->md5);
     free(up->upload_id);
     free(up);
@@ -334,92 +334,75 @@ static int submit_multipart(struct upload *up)
     return 0;
 }
 
-/* --- planning ---------------------------------------------------------------------- */
+/* --- carrying out the plan ------------------------------------------------------ */
 
 static char *key_of(const struct push *push, const char *path)
 {
     return mc_concat(push->prefix, path, NULL);
 }
 
-/* Unchanged since the last push, by what the index recorded and the
- * listing confirms: no need to read it. */
-static int known_unchanged(const struct mc_entry *e, const struct mc_tree *old,
-                           const struct mc_s3_object *remote)
+/* An entry that need not be sent: the index records it as S3 has it. */
+static void keep_entry(struct push *push, struct mc_entry *e, const char *etag,
+                       long long part_size)
 {
-    const struct mc_entry *was = mc_tree_find(old, e->path);
-
-    if (!was || !remote || was->type != e->type)
-        return 0;
-    if (e->type == MC_ENTRY_LINK)
-        return strcmp(was->target, e->target) == 0;
-    return was->etag && strcmp(was->etag, remote->etag) == 0 && was->size == e->size &&
-           was->mtime_s == e->mtime_s && was->mtime_ns == e->mtime_ns;
+    free(e->etag);
+    e->etag = etag ? strdup(etag) : NULL;
+    e->part_size = part_size;
+    push->job->stats.files_skipped++;
 }
 
-/* Plans one entry: 0 nothing to send (etag set), 1 queued, -1 error. */
-static int plan_entry(struct push *push, struct mc_entry *e, const struct mc_tree *old,
-                      const struct mc_s3_listing *remote_list, struct mc_err *err)
+/* The checksums of what would be sent for item: up->md5, up->etag and
+ * up->whole_etag. 0, or -1 (err). */
+static int checksum(struct push *push, struct upload *up, struct mc_err *err)
 {
-    char *key = key_of(push, e->path);
-    const struct mc_s3_object *remote = key ? mc_s3_listing_find(remote_list, key) : NULL;
-    const struct mc_entry *was;
-    struct upload *up;
+    struct mc_entry *e = up->entry;
+    unsigned char whole[MC_MD5_LEN];
 
-    if (!key) {
-        mc_err_set(err, "%s: key too long", e->path);
-        return -1;
-    }
-    if (known_unchanged(e, old, remote)) {
-        was = mc_tree_find(old, e->path);
-        free(e->etag);
-        e->etag = was->etag ? strdup(was->etag) : NULL;
-        e->part_size = was->part_size;
-        free(key);
-        push->job->stats.files_skipped++;
-        return 0;
-    }
-    up = calloc(1, sizeof(*up));
-    if (!up) {
-        free(key);
-        mc_err_set(err, "out of memory");
-        return -1;
-    }
-    up->push = push;
-    up->entry = e;
-    up->key = key;
     if (e->type == MC_ENTRY_LINK) {
         up->parts = 1;
         up->md5 = calloc(1, sizeof(*up->md5));
         if (up->md5)
             mc_md5_of(e->target, strlen(e->target), up->md5[0]);
     } else {
-        long long multipart_min = push->job->multipart_min
-                                      ? push->job->multipart_min
-                                      : (long long)MC_S3_MULTIPART_DEFAULT_MB << 20;
-        unsigned char whole[MC_MD5_LEN];
-
-        up->part_size = e->size > multipart_min ? mc_s3_part_size(e->size) : 0;
-
         if (mc_s3_file_md5s(push->dir_fd, e->path, e->size, up->part_size, &up->md5, &up->parts,
-                            whole, err) != 0) {
-            upload_free(up);
+                            whole, err) != 0)
             return -1;
-        }
         mc_md5_hex(whole, up->whole_etag);
     }
     if (!up->md5) {
-        upload_free(up);
         mc_err_set(err, "out of memory");
         return -1;
     }
     mc_s3_etag_of((const unsigned char (*)[MC_MD5_LEN])up->md5, up->part_size ? up->parts : 1,
                   up->etag);
-    if (remote && (strcmp(remote->etag, up->etag) == 0 ||
-                   (up->part_size && strcmp(remote->etag, up->whole_etag) == 0))) {
-        free(e->etag);
-        e->etag = strdup(remote->etag);
-        e->part_size = up->part_size;
-        push->job->stats.files_skipped++;
+    return 0;
+}
+
+/* One item of the plan: 0 nothing to send (etag set), 1 queued, -1 error. */
+static int send_item(struct push *push, const struct mc_s3_plan_item *item, struct mc_err *err)
+{
+    struct mc_entry *e = item->entry;
+    struct upload *up;
+
+    if (item->kind == MC_S3_PLAN_UNCHANGED) {
+        keep_entry(push, e, item->was->etag, item->part_size);
+        return 0;
+    }
+    up = calloc(1, sizeof(*up));
+    if (!up) {
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
+    up->push = push;
+    up->entry = e;
+    up->key = item->key;
+    up->part_size = item->part_size;
+    if (checksum(push, up, err) != 0) {
+        upload_free(up);
+        return -1;
+    }
+    if (mc_s3_plan_remote_has(item, up->etag, up->whole_etag)) {
+        keep_entry(push, e, item->remote->etag, up->part_size);
         upload_free(up);
         return 0;
     }
@@ -455,27 +438,17 @@ static int submit_delete(struct push *push, const char *key)
     return 0;
 }
 
-/* Remote objects under the cache that no local file or link has. */
-static int plan_deletes(struct push *push, const struct mc_tree *local,
-                        const struct mc_s3_listing *remote, int *changes)
+static int submit_deletes(struct push *push, const struct mc_s3_plan *plan)
 {
-    size_t prefix_len = strlen(push->prefix);
     size_t i;
 
-    for (i = 0; i < remote->count; i++) {
-        const char *path = remote->objects[i].key + prefix_len;
-        const struct mc_entry *e = mc_tree_find(local, path);
-
-        if (strcmp(path, MC_S3_META_FILE) == 0 || (e && e->type != MC_ENTRY_DIR))
-            continue;
-        (*changes)++;
-        if (submit_delete(push, remote->objects[i].key) != 0)
+    for (i = 0; i < plan->delete_count; i++) {
+        if (submit_delete(push, plan->deletes[i]->key) != 0)
             return -1;
     }
     return 0;
 }
 
-/* The old index, if there is one (missing or unreadable: none). */
 /* The old index, if there is one (missing or unreadable: none); its text
  * in *old_text (or NULL). */
 static void read_old_index(struct push *push, struct mc_tree *old, char **old_text)
@@ -599,73 +572,23 @@ static int delete_one(struct push *push, const char *key, struct mc_err *err)
     return rc;
 }
 
-static int push_planned(struct push *push, struct mc_tree *local, struct mc_err *err)
+/* The plan's objects: meta.json away first if anything changes, the files
+ * and links, the deletes; every transfer to its end. */
+static int send_plan(struct push *push, const struct mc_s3_plan *plan, struct mc_err *err)
 {
-    struct mc_s3_job *job = push->job;
-    struct mc_s3_listing remote;
-    struct mc_tree old;
-    struct mc_entry *meta = mc_tree_find(local, MC_S3_META_FILE);
-    const struct mc_s3_object *remote_meta;
-    char *meta_key = key_of(push, MC_S3_META_FILE);
-    char *index_key = mc_s3_index_key(job->loc, job->id);
-    char *index_text = NULL;
-    char *old_index_text = NULL;
-    int changes = 0;
+    struct mc_s3_client *client = push->job->client;
     size_t i;
-    int rc;
+    int rc = 0;
 
-    if (!meta || meta->type != MC_ENTRY_FILE) {
-        mc_err_set(err, "%s: no meta.json: not a cache", job->label);
-        free(meta_key);
-        free(index_key);
-        return -1;
-    }
-    rc = meta_key && index_key ? mc_s3_list_all(job->client, push->prefix, &remote, err) : -1;
-    if (rc != 0) {
-        free(meta_key);
-        free(index_key);
-        return -1;
-    }
-    read_old_index(push, &old, &old_index_text);
-    remote_meta = mc_s3_listing_find(&remote, meta_key);
-    /* First a whole plan, without sending: a push that changes anything
-     * takes meta.json away before the first change. */
-    for (i = 0; rc == 0 && i < local->count; i++) {
-        struct mc_entry *e = &local->entries[i];
-        const struct mc_s3_object *r = NULL;
-        char *key;
-
-        if (e->type == MC_ENTRY_DIR || strcmp(e->path, MC_S3_META_FILE) == 0)
-            continue;
-        key = key_of(push, e->path);
-        r = key ? mc_s3_listing_find(&remote, key) : NULL;
-        free(key);
-        if (!known_unchanged(e, &old, r))
-            changes++;
-    }
-    for (i = 0; i < remote.count; i++) {
-        const char *path = remote.objects[i].key + strlen(push->prefix);
-        const struct mc_entry *e = mc_tree_find(local, path);
-
-        if (strcmp(path, MC_S3_META_FILE) != 0 && (!e || e->type == MC_ENTRY_DIR))
-            changes++;
-    }
-    if (changes && remote_meta) {
-        rc = delete_one(push, meta_key, err);
-        remote_meta = NULL;     /* gone now: it must be sent again */
-    }
-    for (i = 0; rc == 0 && i < local->count && !push->failed; i++) {
-        struct mc_entry *e = &local->entries[i];
-
-        if (e->type == MC_ENTRY_DIR || strcmp(e->path, MC_S3_META_FILE) == 0)
-            continue;
-        if (plan_entry(push, e, &old, &remote, err) < 0 || mc_s3_step(job->client, err) != 0)
+    if (plan->meta_first)
+        rc = delete_one(push, plan->remote_meta->key, err);
+    for (i = 0; rc == 0 && i < plan->item_count && !push->failed; i++) {
+        if (send_item(push, &plan->items[i], err) < 0 || mc_s3_step(client, err) != 0)
             rc = -1;
     }
-    changes = 0;
     if (rc == 0 && !push->failed)
-        rc = plan_deletes(push, local, &remote, &changes);
-    if (mc_s3_run(job->client, err) != 0)
+        rc = submit_deletes(push, plan);
+    if (mc_s3_run(client, err) != 0)
         rc = -1;
     if (push->abort_count)
         abort_uploads(push);
@@ -673,43 +596,89 @@ static int push_planned(struct push *push, struct mc_tree *local, struct mc_err 
         *err = push->err;
         rc = -1;
     }
-    if (rc == 0) {
-        /* meta.json as S3 has it (a release's pending mark, set and taken
-         * off, changes only its time here): its entry as the index had it,
-         * so that a push with nothing else changed sends nothing. */
-        const struct mc_entry *was = mc_tree_find(&old, MC_S3_META_FILE);
-        char *body;
-        size_t len;
+    return rc;
+}
 
-        if (meta_body(push, &body, &len, err) == 0) {
-            meta->size = (long long)len;    /* what S3 gets, without the mark */
-            free(body);
-        }
-        if (was && same_meta(push, remote_meta)) {
-            meta->mtime_s = was->mtime_s;
-            meta->mtime_ns = was->mtime_ns;
-            meta->mode = was->mode;
-        }
-        index_text = mc_index_write(local, job->id);
+/* The index, then meta.json (remote_meta: as S3 has it now, or NULL),
+ * unless nothing at all changed. */
+static int send_index_and_meta(struct push *push, struct mc_tree *local,
+                               const struct mc_tree *old, const char *old_index_text,
+                               const struct mc_s3_object *remote_meta, const char *index_key,
+                               struct mc_err *err)
+{
+    struct mc_s3_job *job = push->job;
+    struct mc_entry *meta = mc_tree_find(local, MC_S3_META_FILE);
+    /* meta.json as S3 has it (a release's pending mark, set and taken off,
+     * changes only its time here): its entry as the index had it, so that
+     * a push with nothing else changed sends nothing. */
+    const struct mc_entry *was = mc_tree_find(old, MC_S3_META_FILE);
+    char *index_text;
+    char *body;
+    size_t len;
+    int rc;
+
+    if (meta_body(push, &body, &len, err) == 0) {
+        meta->size = (long long)len;    /* what S3 gets, without the mark */
+        free(body);
     }
-    if (rc == 0 && !index_text) {
+    if (was && same_meta(push, remote_meta)) {
+        meta->mtime_s = was->mtime_s;
+        meta->mtime_ns = was->mtime_ns;
+        meta->mode = was->mode;
+    }
+    index_text = mc_index_write(local, job->id);
+    if (!index_text) {
         mc_err_set(err, "out of memory");
-        rc = -1;
+        return -1;
     }
-    if (rc == 0 && !job->stats.files_total && !job->stats.deleted && old_index_text &&
+    if (!job->stats.files_total && !job->stats.deleted && old_index_text &&
         strcmp(old_index_text, index_text) == 0 && same_meta(push, remote_meta)) {
         free(index_text);       /* nothing at all changed: nothing sent */
-    } else if (rc == 0) {
-        rc = put_small(push, index_key, index_text, strlen(index_text), err);
-        if (rc == 0)
-            rc = put_meta(push, err);
-    } else {
-        free(index_text);
+        return 0;
     }
+    rc = put_small(push, index_key, index_text, strlen(index_text), err);
+    return rc == 0 ? put_meta(push, err) : rc;
+}
+
+static long long multipart_min(const struct mc_s3_job *job)
+{
+    return job->multipart_min ? job->multipart_min : (long long)MC_S3_MULTIPART_DEFAULT_MB << 20;
+}
+
+static int push_planned(struct push *push, struct mc_tree *local, struct mc_err *err)
+{
+    struct mc_s3_job *job = push->job;
+    struct mc_s3_listing remote;
+    struct mc_s3_plan plan;
+    struct mc_tree old;
+    const struct mc_entry *meta = mc_tree_find(local, MC_S3_META_FILE);
+    char *index_key = mc_s3_index_key(job->loc, job->id);
+    char *old_index_text = NULL;
+    int rc = -1;
+
+    if (!meta || meta->type != MC_ENTRY_FILE)
+        mc_err_set(err, "%s: no meta.json: not a cache", job->label);
+    else if (!index_key)
+        mc_err_set(err, "out of memory");
+    else
+        rc = mc_s3_list_all(job->client, push->prefix, &remote, err);
+    if (rc != 0) {
+        free(index_key);
+        return -1;
+    }
+    read_old_index(push, &old, &old_index_text);
+    /* The whole plan first, without sending: a push that changes anything
+     * takes meta.json away before the first change. */
+    rc = mc_s3_plan_make(&plan, local, &old, &remote, push->prefix, multipart_min(job), err);
+    if (rc == 0)
+        rc = send_plan(push, &plan, err);
+    if (rc == 0)
+        rc = send_index_and_meta(push, local, &old, old_index_text,
+                                 plan.meta_first ? NULL : plan.remote_meta, index_key, err);
+    mc_s3_plan_free(&plan);
     free(old_index_text);
     mc_s3_listing_free(&remote);
     mc_tree_free(&old);
-    free(meta_key);
     free(index_key);
     return rc;
 }
