@@ -119,8 +119,4 @@ int mc_s3_signed_request(struct mc_s3_client *client, struct mc_s3_op *op, const
 /* Bytes sent and received so far, for progress. */
 void mc_s3_counters(const struct mc_s3_client *client, long long *sent, long long *received);
 
-/* One plain HTTP request (metadata services): an mc_http_fn. */
-int mc_http_simple(void *ctx, const char *method, const char *url, const char *const *headers,
-                   struct mc_buf *body, long *status, struct mc_err *err);
-
 #endif

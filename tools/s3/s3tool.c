@@ -17,6 +17,7 @@
 #include "host/proto.h"
 #include "s3/creds.h"
 #include "s3/common.h"
+#include "s3/http.h"
 #include "s3/sync.h"
 
 #include <cjson/cJSON.h>
