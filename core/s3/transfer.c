@@ -1,6 +1,7 @@
 /* transfer.c — the request engine over libcurl's multi interface (see
  * transfer.h). One thread: a queue of requests waiting for a slot or for
- * their retry time, at most `jobs` running, curl_multi_poll in between. */
+ * their retry time, at most `jobs` running, curl_multi_poll in between.
+ * Each attempt is made and signed by request.c at the time it starts. */
 #include "transfer.h"
 #include "xml.h"
 
@@ -26,8 +27,6 @@
  * moved (both, per running transfer: 16 transfers hold 8 MiB). */
 #define MC_S3_BUFFER_BYTES (256L * 1024)
 #define MC_S3_POLL_MS 100
-#define MC_S3_URL_MAX (16 * 1024)
-#define MC_S3_SERVICE "s3"
 
 struct mc_s3_client {
     CURLM *multi;
@@ -133,11 +132,18 @@ int mc_s3_op_query(struct mc_s3_op *op, const char *name, const char *value)
 
 int mc_s3_op_header(struct mc_s3_op *op, const char *name, const char *value)
 {
+    struct mc_pair *pair;
+
     if (op->header_count == MC_S3_HEADERS_MAX)
         return -1;
-    op->headers[op->header_count] = mc_concat(name, ": ", value, NULL);
-    if (!op->headers[op->header_count])
+    pair = &op->headers[op->header_count];
+    pair->name = strdup(name);
+    pair->value = strdup(value);
+    if (!pair->name || !pair->value) {
+        free((char *)pair->name);
+        free((char *)pair->value);
         return -1;
+    }
     op->header_count++;
     return 0;
 }
@@ -200,8 +206,10 @@ void mc_s3_op_free(struct mc_s3_op *op)
         free((char *)op->query[i].name);
         free((char *)op->query[i].value);
     }
-    for (i = 0; i < op->header_count; i++)
-        free(op->headers[i]);
+    for (i = 0; i < op->header_count; i++) {
+        free((char *)op->headers[i].name);
+        free((char *)op->headers[i].value);
+    }
     free(op->body_mem);
     free(op->body_name);
     free(op->sink_name);
@@ -355,131 +363,58 @@ static void amz_date_now(char *out)
     strftime(out, MC_AMZ_DATE_LEN + 1, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-/* "name: value" into its two halves (pointers into a copy in `storage`). */
-static void split_header(const char *line, char *storage, size_t size, struct mc_pair *pair)
+/* The request op asks for, as request.c takes it. */
+static void request_of(const struct mc_s3_op *op, struct mc_s3_request *req)
 {
-    char *colon;
-
-    snprintf(storage, size, "%s", line);
-    colon = strchr(storage, ':');
-    pair->name = storage;
-    pair->value = "";
-    if (colon) {
-        *colon = '\0';
-        pair->value = colon + 1 + strspn(colon + 1, " ");
+    *req = (struct mc_s3_request){ op->method, op->key, op->query, op->query_count,
+                                   op->headers, op->header_count, MC_S3_PAYLOAD_NONE, NULL, 0 };
+    if (op->body_mem) {
+        req->payload = MC_S3_PAYLOAD_BYTES;
+        req->body = op->body_mem;
+        req->body_len = op->body_mem_len;
+    } else if (op->body_name) {
+        req->payload = MC_S3_PAYLOAD_STREAM;
     }
 }
 
-static int sign(struct mc_s3_op *op, const char *raw_path, const char *date,
-                struct curl_slist **list, struct mc_err *err)
+/* The signed URL and header lines of op's attempt, made now. */
+static int signed_wire(struct mc_s3_op *op, struct mc_s3_wire *wire, struct curl_slist **list,
+                       struct mc_err *err)
 {
     struct mc_s3_settings *settings = op->client->settings;
-    struct mc_pair signed_headers[MC_S3_HEADERS_MAX + 4];
-    char storage[MC_S3_HEADERS_MAX][512];
-    char payload[MC_SHA256_HEX_LEN + 1];
-    struct mc_sigv4_key key = { settings->creds.access_key, settings->creds.secret_key,
-                                settings->region, MC_S3_SERVICE };
-    struct mc_sigv4_request req;
-    struct mc_buf auth, line;
-    size_t count = 0;
+    struct mc_s3_signer signer = { &op->client->endpoint, settings->bucket, settings->region,
+                                   &settings->creds };
+    struct mc_s3_request req;
+    char date[MC_AMZ_DATE_LEN + 1];
     size_t i;
-    int rc = 0;
 
-    if (op->body_mem)
-        mc_sha256_hex(op->body_mem, op->body_mem_len, payload);
-    else if (op->body_fd >= 0 || op->body_name)
-        snprintf(payload, sizeof(payload), "%s", MC_SIGV4_UNSIGNED);
-    else
-        mc_sha256_hex("", 0, payload);
-    signed_headers[count++] = (struct mc_pair){ "host", op->client->endpoint.host };
-    signed_headers[count++] = (struct mc_pair){ "x-amz-date", date };
-    signed_headers[count++] = (struct mc_pair){ "x-amz-content-sha256", payload };
-    if (settings->creds.session_token)
-        signed_headers[count++] = (struct mc_pair){ "x-amz-security-token",
-                                                    settings->creds.session_token };
-    for (i = 0; i < op->header_count; i++)
-        split_header(op->headers[i], storage[i], sizeof(storage[i]), &signed_headers[count++]);
-    req = (struct mc_sigv4_request){ op->method, raw_path, op->query, op->query_count,
-                                     signed_headers, count, payload };
-    mc_buf_init(&auth, MC_S3_URL_MAX);
-    mc_buf_init(&line, MC_S3_URL_MAX);
-    if (mc_sigv4_authorization(&auth, &req, &key, date) != 0) {
-        mc_err_set(err, "S3: cannot sign the request");
-        rc = -1;
-    }
-    for (i = 0; rc == 0 && i < count; i++) {
-        mc_buf_reset(&line);
-        if (mc_buf_printf(&line, "%s: %s", signed_headers[i].name, signed_headers[i].value) != 0)
-            rc = -1;
-        else
-            *list = curl_slist_append(*list, mc_buf_str(&line));
-    }
-    mc_buf_reset(&line);
-    if (rc == 0 && mc_buf_printf(&line, "Authorization: %s", mc_buf_str(&auth)) == 0)
-        *list = curl_slist_append(*list, mc_buf_str(&line));
+    request_of(op, &req);
+    amz_date_now(date);
+    if (mc_s3_request_sign(wire, &signer, &req, date, err) != 0)
+        return -1;
+    for (i = 0; i < wire->line_count; i++)
+        *list = curl_slist_append(*list, wire->lines[i]);
+    /* No "Expect: 100-continue" round trip before a body. */
     *list = curl_slist_append(*list, "Expect:");
-    if (auth.data)
-        memset(auth.data, 0, auth.len);
-    mc_buf_free(&auth);
-    mc_buf_free(&line);
-    return rc;
-}
-
-/* The URL and signed headers of op's request at amz_date. */
-static int prepare(struct mc_s3_op *op, const char *amz_date, struct mc_buf *url,
-                   struct curl_slist **list, struct mc_err *err)
-{
-    struct mc_s3_client *client = op->client;
-    struct mc_buf raw_path, query;
-    int rc;
-
-    mc_buf_init(&raw_path, MC_S3_URL_MAX);
-    mc_buf_init(&query, MC_S3_URL_MAX);
-    rc = mc_s3_request_path(&client->endpoint, client->settings->bucket, op->key, &raw_path);
-    rc |= mc_sigv4_canonical_query(&query, op->query, op->query_count);
-    rc |= mc_s3_request_url(&client->endpoint, mc_buf_str(&raw_path), mc_buf_str(&query), url);
-    if (rc != 0)
-        mc_err_set(err, "S3: key too long: %.200s", op->key);
-    else
-        rc = sign(op, mc_buf_str(&raw_path), amz_date, list, err);
-    mc_buf_free(&raw_path);
-    mc_buf_free(&query);
-    return rc;
-}
-
-int mc_s3_signed_request(struct mc_s3_client *client, struct mc_s3_op *op, const char *amz_date,
-                         struct mc_buf *url, struct mc_buf *headers, struct mc_err *err)
-{
-    struct curl_slist *list = NULL;
-    struct curl_slist *item;
-    int rc;
-
-    op->client = client;
-    rc = prepare(op, amz_date, url, &list, err);
-    for (item = list; rc == 0 && item; item = item->next)
-        rc = mc_buf_printf(headers, "%s\n", item->data);
-    curl_slist_free_all(list);
-    return rc;
+    return 0;
 }
 
 static int build_easy(struct mc_s3_op *op, struct mc_err *err)
 {
-    struct mc_buf url;
+    struct mc_s3_wire wire;
     struct curl_slist *list = NULL;
-    char date[MC_AMZ_DATE_LEN + 1];
+    int has_body = op->body_mem || op->body_name;
     CURL *easy;
     int rc;
 
-    mc_buf_init(&url, MC_S3_URL_MAX);
-    amz_date_now(date);
-    rc = prepare(op, date, &url, &list, err);
+    rc = signed_wire(op, &wire, &list, err);
     easy = rc == 0 ? curl_easy_init() : NULL;
     if (rc == 0 && !easy) {
         mc_err_set(err, "S3: cannot start a libcurl transfer");
         rc = -1;
     }
     if (rc == 0) {
-        curl_easy_setopt(easy, CURLOPT_URL, mc_buf_str(&url));
+        curl_easy_setopt(easy, CURLOPT_URL, mc_buf_str(&wire.url));
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
         curl_easy_setopt(easy, CURLOPT_PRIVATE, op);
         curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
@@ -495,7 +430,7 @@ static int build_easy(struct mc_s3_op *op, struct mc_err *err)
         curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, MC_S3_BUFFER_BYTES);
         if (strcmp(op->method, "HEAD") == 0)
             curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-        if (op->body_mem || op->body_fd >= 0 || op->body_name) {
+        if (has_body) {
             curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
             curl_easy_setopt(easy, CURLOPT_READFUNCTION, read_body);
             curl_easy_setopt(easy, CURLOPT_READDATA, op);
@@ -507,14 +442,14 @@ static int build_easy(struct mc_s3_op *op, struct mc_err *err)
         if (strcmp(op->method, "GET") != 0 && strcmp(op->method, "HEAD") != 0 &&
             strcmp(op->method, "PUT") != 0)
             curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, op->method);
-        if (strcmp(op->method, "PUT") == 0 && !op->body_mem && op->body_fd < 0 && !op->body_name)
+        if (strcmp(op->method, "PUT") == 0 && !has_body)
             curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PUT");
         op->easy = easy;
         op->slist = list;
     } else {
         curl_slist_free_all(list);
     }
-    mc_buf_free(&url);
+    mc_s3_wire_free(&wire);
     return rc;
 }
 

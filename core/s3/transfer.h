@@ -11,17 +11,14 @@
 #define MC_S3_TRANSFER_H
 
 #include "common/buf.h"
-#include "creds.h"
 #include "common/err.h"
-#include "sigv4.h"
-#include "url.h"
+#include "creds.h"
+#include "request.h"
 
 #include <sys/types.h>
 
 #define MC_MD5_LEN 16
 
-#define MC_S3_QUERY_MAX 6
-#define MC_S3_HEADERS_MAX 8
 #define MC_S3_ANSWER_MAX (32 * 1024 * 1024)
 
 struct mc_s3_client;
@@ -35,7 +32,7 @@ struct mc_s3_op {
     char *key;                              /* owned; "" for the bucket */
     struct mc_pair query[MC_S3_QUERY_MAX];  /* names and values owned */
     size_t query_count;
-    char *headers[MC_S3_HEADERS_MAX];       /* "name: value", owned, signed */
+    struct mc_pair headers[MC_S3_HEADERS_MAX];  /* names and values owned, signed */
     size_t header_count;
     int body_fd;                            /* -1: no file body */
     int body_dir_fd;                        /* with body_name: the file is */
@@ -109,12 +106,6 @@ int mc_s3_step(struct mc_s3_client *client, struct mc_err *err);
 void mc_s3_cancel(struct mc_s3_client *client, const char *why);
 /* After a cancelled run: requests may be queued again. */
 void mc_s3_uncancel(struct mc_s3_client *client);
-
-/* What would be sent for op at amz_date: its URL and its headers ("Name:
- * value" lines, Authorization included). For checking the signer against
- * botocore (tests/unit/s3sign.c); nothing is sent. */
-int mc_s3_signed_request(struct mc_s3_client *client, struct mc_s3_op *op, const char *amz_date,
-                         struct mc_buf *url, struct mc_buf *headers, struct mc_err *err);
 
 /* Bytes sent and received so far, for progress. */
 void mc_s3_counters(const struct mc_s3_client *client, long long *sent, long long *received);
