@@ -12,25 +12,6 @@
 #define MC_MD5_CHUNK (256 * 1024)
 #define MC_S3_LIST_PAGES_MAX 100000
 
-static void keep(struct mc_s3_op *op, void *ctx)
-{
-    (void)op;
-    (void)ctx;
-}
-
-int mc_s3_run_one(struct mc_s3_client *client, struct mc_s3_op *op, struct mc_err *err)
-{
-    op->done = keep;
-    mc_s3_submit(client, op);
-    if (mc_s3_run(client, err) != 0)
-        return -1;
-    if (!op->ok) {
-        *err = op->err;
-        return -1;
-    }
-    return 0;
-}
-
 static int by_key(const void *a, const void *b)
 {
     return strcmp(((const struct mc_s3_object *)a)->key, ((const struct mc_s3_object *)b)->key);
@@ -59,7 +40,8 @@ int mc_s3_list_all(struct mc_s3_client *client, const char *prefix, struct mc_s3
         else
             rc = mc_s3_run_one(client, op, err);
         if (rc == 0)
-            rc = mc_s3_parse_listing(op->answer.data, op->answer.len, out, err);
+            rc = mc_s3_parse_listing(mc_s3_op_answer(op)->data, mc_s3_op_answer(op)->len, out,
+                                     err);
         mc_s3_op_free(op);
         free(token);
         token = NULL;

@@ -1,13 +1,10 @@
-/* common.h — what push, pull, ls and rm share (private to core/s3): one
- * request run to its end, whole listings, checksums. */
+/* common.h — what push, pull, ls and rm share (private to core/s3): whole
+ * listings, checksums, paths under a cache, the first of many errors. */
 #ifndef MC_S3_COMMON_H
 #define MC_S3_COMMON_H
 
 #include "sync.h"
 #include "xml.h"
-
-/* Runs op alone, to its end; the caller frees it. 0 if op->ok. */
-int mc_s3_run_one(struct mc_s3_client *client, struct mc_s3_op *op, struct mc_err *err);
 
 /* Every object under `prefix` (a key prefix), all pages; sorted by key. */
 int mc_s3_list_all(struct mc_s3_client *client, const char *prefix, struct mc_s3_listing *out,

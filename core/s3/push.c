@@ -81,13 +81,15 @@ static void uploaded(struct upload *up)
 static void put_done(struct mc_s3_op *op, void *ctx)
 {
     struct upload *up = ctx;
-    int mismatch = op->ok && op->etag[0] && strcmp(op->etag, up->etag) != 0;
+    const char *etag = mc_s3_op_etag(op);
+    int ok = mc_s3_op_ok(op);
+    int mismatch = ok && etag[0] && strcmp(etag, up->etag) != 0;
 
-    if (!op->ok)
-        fail(up->push, &op->err);
+    if (!ok)
+        fail(up->push, mc_s3_op_err(op));
     else if (mismatch)
         fail_text(up->push, up->key, "the server's ETag does not match what was sent");
-    if (op->ok && !mismatch)
+    if (ok && !mismatch)
         uploaded(up);
     else
         upload_free(up);
@@ -98,26 +100,24 @@ static int submit_put(struct upload *up)
 {
     struct push *push = up->push;
     struct mc_s3_op *op = mc_s3_op_new("PUT", up->key, put_done, up);
+    const struct mc_entry *e = up->entry;
+    char *target;
+    int rc;
 
     if (!op || add_md5_header(op, up->md5[0]) != 0) {
         mc_s3_op_free(op);
         return -1;
     }
-    if (up->entry->type == MC_ENTRY_LINK) {
-        op->body_mem = strdup(up->entry->target);
-        op->body_mem_len = strlen(up->entry->target);
-        if (!op->body_mem) {
-            mc_s3_op_free(op);
-            return -1;
-        }
+    if (e->type == MC_ENTRY_LINK) {
+        target = strdup(e->target);
+        mc_s3_op_body_bytes(op, target, target ? strlen(target) : 0);
+        rc = target ? 0 : -1;
     } else {
-        op->body_dir_fd = push->dir_fd;
-        op->body_name = strdup(up->entry->path);
-        op->body_len = up->entry->size;
-        if (!op->body_name) {
-            mc_s3_op_free(op);
-            return -1;
-        }
+        rc = mc_s3_op_body_file(op, push->dir_fd, e->path, 0, (off_t)e->size);
+    }
+    if (rc != 0) {
+        mc_s3_op_free(op);
+        return -1;
     }
     mc_s3_submit(push->job->client, op);
     return 0;
@@ -163,7 +163,7 @@ static void abort_uploads(struct push *push)
         struct mc_s3_op *op = mc_s3_op_new("DELETE", key, NULL, NULL);
 
         if (op && mc_s3_op_query(op, "uploadId", key + strlen(key) + 1) == 0) {
-            op->allow_404 = 1;
+            mc_s3_op_allow_404(op);
             mc_s3_run_one(push->job->client, op, &ignored);
         }
         mc_s3_op_free(op);
@@ -199,24 +199,27 @@ static char *complete_xml(const struct upload *up)
 static void complete_done(struct mc_s3_op *op, void *ctx)
 {
     struct upload *up = ctx;
+    const struct mc_buf *answer = mc_s3_op_answer(op);
+    struct mc_err err = *mc_s3_op_err(op);
+    int ok = mc_s3_op_ok(op);
     char code[64], message[160];
     char *etag = NULL;
     int mismatch;
 
-    if (op->ok && mc_s3_parse_error(op->answer.data, op->answer.len, code, sizeof(code), message,
-                                    sizeof(message)) == 1) {
+    if (ok && mc_s3_parse_error(answer->data, answer->len, code, sizeof(code), message,
+                                sizeof(message)) == 1) {
         /* S3 may answer 200 and then an error, while it was completing. */
-        mc_err_set(&op->err, "s3 %s: completing the upload: %s %s", up->key, code, message);
-        op->ok = 0;
+        mc_err_set(&err, "s3 %s: completing the upload: %s %s", up->key, code, message);
+        ok = 0;
     }
-    if (op->ok)
-        etag = mc_s3_parse_complete_etag(op->answer.data, op->answer.len);
+    if (ok)
+        etag = mc_s3_parse_complete_etag(answer->data, answer->len);
     mismatch = etag && strcmp(etag, up->etag) != 0 && strcmp(etag, up->whole_etag) != 0;
-    if (!op->ok)
-        fail(up->push, &op->err);
+    if (!ok)
+        fail(up->push, &err);
     else if (mismatch)
         fail_text(up->push, up->key, "the multipart ETag does not match the parts sent");
-    if (!op->ok || mismatch) {
+    if (!ok || mismatch) {
         abort_upload(up);
         upload_free(up);
     } else {
@@ -233,17 +236,21 @@ static void part_done(struct mc_s3_op *op, void *ctx)
 {
     struct part *part = ctx;
     struct upload *up = part->up;
+    const char *etag = mc_s3_op_etag(op);
+    struct mc_err err = *mc_s3_op_err(op);
+    int ok = mc_s3_op_ok(op);
     char hex[MC_MD5_LEN * 2 + 1];
     struct mc_s3_op *complete;
+    char *xml;
 
     mc_md5_hex(up->md5[part->index], hex);
     free(part);
-    if (op->ok && op->etag[0] && strcmp(op->etag, hex) != 0) {
-        mc_err_set(&op->err, "s3 %s: a part's ETag does not match what was sent", up->key);
-        op->ok = 0;
+    if (ok && etag[0] && strcmp(etag, hex) != 0) {
+        mc_err_set(&err, "s3 %s: a part's ETag does not match what was sent", up->key);
+        ok = 0;
     }
-    if (!op->ok && !up->push->failed)
-        fail(up->push, &op->err);
+    if (!ok && !up->push->failed)
+        fail(up->push, &err);
     up->parts_done++;
     mc_s3_op_free(op);
     if (up->parts_done < up->parts)
@@ -254,15 +261,16 @@ static void part_done(struct mc_s3_op *op, void *ctx)
         return;
     }
     complete = mc_s3_op_new("POST", up->key, complete_done, up);
-    if (!complete || mc_s3_op_query(complete, "uploadId", up->upload_id) != 0 ||
-        !(complete->body_mem = complete_xml(up))) {
+    xml = complete ? complete_xml(up) : NULL;
+    if (!xml || mc_s3_op_query(complete, "uploadId", up->upload_id) != 0) {
+        free(xml);
         mc_s3_op_free(complete);
         fail_text(up->push, up->key, "out of memory");
         abort_upload(up);
         upload_free(up);
         return;
     }
-    complete->body_mem_len = strlen(complete->body_mem);
+    mc_s3_op_body_bytes(complete, xml, strlen(xml));
     mc_s3_submit(up->push->job->client, complete);
 }
 
@@ -278,16 +286,13 @@ static int submit_part(struct upload *up, size_t index)
     snprintf(number, sizeof(number), "%zu", index + 1);
     if (!op || mc_s3_op_query(op, "partNumber", number) != 0 ||
         mc_s3_op_query(op, "uploadId", up->upload_id) != 0 || add_md5_header(op, up->md5[index]) ||
-        !(op->body_name = strdup(up->entry->path))) {
+        mc_s3_op_body_file(op, up->push->dir_fd, up->entry->path, (off_t)start, (off_t)len)) {
         mc_s3_op_free(op);
         free(part);
         return -1;
     }
     part->up = up;
     part->index = index;
-    op->body_dir_fd = up->push->dir_fd;
-    op->body_offset = (off_t)start;
-    op->body_len = (off_t)len;
     mc_s3_submit(up->push->job->client, op);
     return 0;
 }
@@ -297,10 +302,11 @@ static void initiate_done(struct mc_s3_op *op, void *ctx)
     struct upload *up = ctx;
     size_t i;
 
-    if (op->ok)
-        up->upload_id = mc_s3_parse_upload_id(op->answer.data, op->answer.len);
-    if (!op->ok)
-        fail(up->push, &op->err);
+    if (mc_s3_op_ok(op))
+        up->upload_id = mc_s3_parse_upload_id(mc_s3_op_answer(op)->data,
+                                              mc_s3_op_answer(op)->len);
+    if (!mc_s3_op_ok(op))
+        fail(up->push, mc_s3_op_err(op));
     else if (!up->upload_id)
         fail_text(up->push, up->key, "no UploadId in the answer to ?uploads");
     mc_s3_op_free(op);
@@ -420,8 +426,8 @@ static void delete_done(struct mc_s3_op *op, void *ctx)
 {
     struct push *push = ctx;
 
-    if (!op->ok)
-        fail(push, &op->err);
+    if (!mc_s3_op_ok(op))
+        fail(push, mc_s3_op_err(op));
     else
         push->job->stats.deleted++;
     mc_s3_op_free(op);
@@ -433,7 +439,7 @@ static int submit_delete(struct push *push, const char *key)
 
     if (!op)
         return -1;
-    op->allow_404 = 1;
+    mc_s3_op_allow_404(op);
     mc_s3_submit(push->job->client, op);
     return 0;
 }
@@ -461,13 +467,15 @@ static void read_old_index(struct push *push, struct mc_tree *old, char **old_te
     memset(old, 0, sizeof(*old));
     *old_text = NULL;
     if (op) {
-        op->allow_404 = 1;
-        if (mc_s3_run_one(job->client, op, &err) == 0 && op->status == 200) {
-            if (mc_index_read(op->answer.data, op->answer.len, old, &err) != 0 && job->warn)
+        mc_s3_op_allow_404(op);
+        if (mc_s3_run_one(job->client, op, &err) == 0 && mc_s3_op_status(op) == 200) {
+            const struct mc_buf *answer = mc_s3_op_answer(op);
+
+            if (mc_index_read(answer->data, answer->len, old, &err) != 0 && job->warn)
                 job->warn("the cache's index in S3 is unreadable; every file is compared",
                           job->warn_ctx);
             else
-                *old_text = mc_buf_take(&op->answer);
+                *old_text = mc_s3_op_take_answer(op);
         }
     }
     mc_s3_op_free(op);
@@ -532,8 +540,7 @@ static int put_small(struct push *push, const char *key, char *body, size_t len,
         mc_err_set(err, "out of memory");
         return -1;
     }
-    op->body_mem = body;
-    op->body_mem_len = len;
+    mc_s3_op_body_bytes(op, body, len);
     mc_md5_of(body, len, md5);
     rc = add_md5_header(op, md5);
     rc = rc == 0 ? mc_s3_run_one(push->job->client, op, err) : -1;
@@ -566,7 +573,7 @@ static int delete_one(struct push *push, const char *key, struct mc_err *err)
 
     if (!op)
         return -1;
-    op->allow_404 = 1;
+    mc_s3_op_allow_404(op);
     rc = mc_s3_run_one(push->job->client, op, err);
     mc_s3_op_free(op);
     return rc;

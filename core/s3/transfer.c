@@ -1,7 +1,8 @@
 /* transfer.c — the request engine over libcurl's multi interface (see
  * transfer.h). One thread: a queue of requests waiting for a slot or for
  * their retry time, at most `jobs` running, curl_multi_poll in between.
- * Each attempt is made and signed by request.c at the time it starts. */
+ * Each attempt is made and signed by request.c at the time it starts. The
+ * only file that sees inside a struct mc_s3_op. */
 #include "transfer.h"
 #include "xml.h"
 
@@ -27,6 +28,51 @@
  * moved (both, per running transfer: 16 transfers hold 8 MiB). */
 #define MC_S3_BUFFER_BYTES (256L * 1024)
 #define MC_S3_POLL_MS 100
+#define MC_S3_ETAG_MAX 80
+
+struct mc_s3_op {
+    /* the request, set through mc_s3_op_* */
+    const char *method;
+    char *key;                              /* "" for the bucket */
+    struct mc_pair query[MC_S3_QUERY_MAX];  /* names and values owned */
+    size_t query_count;
+    struct mc_pair headers[MC_S3_HEADERS_MAX];  /* names and values owned */
+    size_t header_count;
+    int body_dir_fd;                        /* with body_name: the file is */
+    char *body_name;                        /* opened only while sent */
+    off_t body_offset;
+    off_t body_len;
+    char *body_mem;                         /* or NULL */
+    size_t body_mem_len;
+    int sink_dir_fd;                        /* with sink_name: the file is */
+    char *sink_name;                        /* opened only while received */
+    off_t sink_offset;
+    off_t sink_max;                         /* more is an error */
+    int allow_404;                          /* a missing object is an answer */
+    mc_s3_done_fn done;
+    void *ctx;
+
+    /* the outcome */
+    int ok;                                 /* 2xx (or 404 with allow_404) */
+    long status;
+    struct mc_buf answer;                   /* body (when not to a file) */
+    char etag[MC_S3_ETAG_MAX];              /* ETag header, unquoted */
+    unsigned char md5[MC_MD5_LEN];          /* of what was written to the sink */
+    off_t received;
+    struct mc_err err;                      /* when !ok: why */
+
+    /* the engine's */
+    int body_fd;                            /* -1 but while an attempt runs */
+    int sink_fd;
+    int attempts;
+    long long retry_at_ms;
+    CURL *easy;
+    struct curl_slist *slist;
+    off_t body_pos;
+    EVP_MD_CTX *md5_ctx;
+    struct mc_s3_op *next;
+    struct mc_s3_client *client;
+};
 
 struct mc_s3_client {
     CURLM *multi;
@@ -148,6 +194,40 @@ int mc_s3_op_header(struct mc_s3_op *op, const char *name, const char *value)
     return 0;
 }
 
+void mc_s3_op_body_bytes(struct mc_s3_op *op, char *bytes, size_t len)
+{
+    free(op->body_mem);
+    op->body_mem = bytes;
+    op->body_mem_len = len;
+}
+
+int mc_s3_op_body_file(struct mc_s3_op *op, int dir_fd, const char *name, off_t offset,
+                       off_t len)
+{
+    free(op->body_name);
+    op->body_name = strdup(name);
+    op->body_dir_fd = dir_fd;
+    op->body_offset = offset;
+    op->body_len = len;
+    return op->body_name ? 0 : -1;
+}
+
+int mc_s3_op_sink_file(struct mc_s3_op *op, int dir_fd, const char *name, off_t offset,
+                       off_t max)
+{
+    free(op->sink_name);
+    op->sink_name = strdup(name);
+    op->sink_dir_fd = dir_fd;
+    op->sink_offset = offset;
+    op->sink_max = max;
+    return op->sink_name ? 0 : -1;
+}
+
+void mc_s3_op_allow_404(struct mc_s3_op *op)
+{
+    op->allow_404 = 1;
+}
+
 static void release_easy(struct mc_s3_op *op)
 {
     if (op->easy) {
@@ -158,11 +238,11 @@ static void release_easy(struct mc_s3_op *op)
     }
     curl_slist_free_all(op->slist);
     op->slist = NULL;
-    if (op->body_name && op->body_fd >= 0) {
+    if (op->body_fd >= 0) {
         close(op->body_fd);
         op->body_fd = -1;
     }
-    if (op->sink_name && op->sink_fd >= 0) {
+    if (op->sink_fd >= 0) {
         close(op->sink_fd);
         op->sink_fd = -1;
     }
@@ -217,6 +297,55 @@ void mc_s3_op_free(struct mc_s3_op *op)
     EVP_MD_CTX_free(op->md5_ctx);
     free(op);
 }
+
+/* --- the outcome ---------------------------------------------------------- */
+
+int mc_s3_op_ok(const struct mc_s3_op *op)
+{
+    return op->ok;
+}
+
+long mc_s3_op_status(const struct mc_s3_op *op)
+{
+    return op->status;
+}
+
+const struct mc_err *mc_s3_op_err(const struct mc_s3_op *op)
+{
+    return &op->err;
+}
+
+const struct mc_buf *mc_s3_op_answer(const struct mc_s3_op *op)
+{
+    return &op->answer;
+}
+
+char *mc_s3_op_take_answer(struct mc_s3_op *op)
+{
+    return mc_buf_take(&op->answer);
+}
+
+const char *mc_s3_op_etag(const struct mc_s3_op *op)
+{
+    return op->etag;
+}
+
+off_t mc_s3_op_received(const struct mc_s3_op *op)
+{
+    return op->received;
+}
+
+const unsigned char *mc_s3_op_md5(const struct mc_s3_op *op)
+{
+    return op->md5;
+}
+
+off_t mc_s3_op_sink_offset(const struct mc_s3_op *op)
+{
+    return op->sink_offset;
+}
+
+/* --- the queue ------------------------------------------------------------ */
 
 static void enqueue(struct mc_s3_client *client, struct mc_s3_op *op)
 {
@@ -301,9 +430,9 @@ static size_t write_answer(char *data, size_t size, size_t count, void *user)
     size_t done = 0;
 
     op->client->received += (long long)len;
-    if ((op->sink_fd < 0 && !op->sink_name) || op->status / 100 != 2)
+    if (!op->sink_name || op->status / 100 != 2)
         return mc_buf_add(&op->answer, data, len) == 0 ? len : 0;
-    if (op->sink_limited && op->received + (off_t)len > op->sink_max) {
+    if (op->received + (off_t)len > op->sink_max) {
         mc_err_set(&op->err, "s3 %s: the server sent more than the %lld bytes listed", op->key,
                    (long long)op->sink_max);
         return 0;
@@ -651,6 +780,26 @@ int mc_s3_run(struct mc_s3_client *client, struct mc_err *err)
             return -1;
         if (wait > 0 && (client->running || client->queue))
             curl_multi_poll(client->multi, NULL, 0, (int)wait, NULL);
+    }
+    return 0;
+}
+
+/* The done() of a request run alone: its caller reads the outcome. */
+static void keep(struct mc_s3_op *op, void *ctx)
+{
+    (void)op;
+    (void)ctx;
+}
+
+int mc_s3_run_one(struct mc_s3_client *client, struct mc_s3_op *op, struct mc_err *err)
+{
+    op->done = keep;
+    mc_s3_submit(client, op);
+    if (mc_s3_run(client, err) != 0)
+        return -1;
+    if (!op->ok) {
+        *err = op->err;
+        return -1;
     }
     return 0;
 }
