@@ -1,10 +1,11 @@
 /* transfer.c — the request engine over libcurl's multi interface (see
  * transfer.h). One thread: a queue of requests waiting for a slot or for
  * their retry time, at most `jobs` running, curl_multi_poll in between.
- * Each attempt is made and signed by request.c at the time it starts. The
- * only file that sees inside a struct mc_s3_op. */
+ * Each attempt is made and signed by request.c at the time it starts;
+ * what a failed one means is retry.c's to say. The only file that sees
+ * inside a struct mc_s3_op. */
 #include "transfer.h"
-#include "xml.h"
+#include "retry.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -19,8 +20,6 @@
 #include <unistd.h>
 
 #define MC_S3_ATTEMPTS_MAX 8
-#define MC_S3_BACKOFF_FIRST_MS 100
-#define MC_S3_BACKOFF_MAX_MS 10000
 #define MC_S3_CONNECT_TIMEOUT_S 10
 #define MC_S3_LOW_SPEED_BYTES 1024    /* per second, over MC_S3_LOW_SPEED_TIME_S: else retried */
 #define MC_S3_LOW_SPEED_TIME_S 30
@@ -158,13 +157,15 @@ struct mc_s3_op *mc_s3_op_new(const char *method, const char *key, mc_s3_done_fn
     return op;
 }
 
-int mc_s3_op_query(struct mc_s3_op *op, const char *name, const char *value)
+/* Appends a copy of name and value (which may be NULL) to pairs. */
+static int add_pair(struct mc_pair *pairs, size_t *count, size_t max, const char *name,
+                    const char *value)
 {
     struct mc_pair *pair;
 
-    if (op->query_count == MC_S3_QUERY_MAX)
+    if (*count == max)
         return -1;
-    pair = &op->query[op->query_count];
+    pair = &pairs[*count];
     pair->name = strdup(name);
     pair->value = value ? strdup(value) : NULL;
     if (!pair->name || (value && !pair->value)) {
@@ -172,26 +173,28 @@ int mc_s3_op_query(struct mc_s3_op *op, const char *name, const char *value)
         free((char *)pair->value);
         return -1;
     }
-    op->query_count++;
+    (*count)++;
     return 0;
+}
+
+static void free_pairs(struct mc_pair *pairs, size_t count)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++) {
+        free((char *)pairs[i].name);
+        free((char *)pairs[i].value);
+    }
+}
+
+int mc_s3_op_query(struct mc_s3_op *op, const char *name, const char *value)
+{
+    return add_pair(op->query, &op->query_count, MC_S3_QUERY_MAX, name, value);
 }
 
 int mc_s3_op_header(struct mc_s3_op *op, const char *name, const char *value)
 {
-    struct mc_pair *pair;
-
-    if (op->header_count == MC_S3_HEADERS_MAX)
-        return -1;
-    pair = &op->headers[op->header_count];
-    pair->name = strdup(name);
-    pair->value = strdup(value);
-    if (!pair->name || !pair->value) {
-        free((char *)pair->name);
-        free((char *)pair->value);
-        return -1;
-    }
-    op->header_count++;
-    return 0;
+    return add_pair(op->headers, &op->header_count, MC_S3_HEADERS_MAX, name, value);
 }
 
 void mc_s3_op_body_bytes(struct mc_s3_op *op, char *bytes, size_t len)
@@ -276,20 +279,12 @@ static int open_files(struct mc_s3_op *op)
 
 void mc_s3_op_free(struct mc_s3_op *op)
 {
-    size_t i;
-
     if (!op)
         return;
     release_easy(op);
     free(op->key);
-    for (i = 0; i < op->query_count; i++) {
-        free((char *)op->query[i].name);
-        free((char *)op->query[i].value);
-    }
-    for (i = 0; i < op->header_count; i++) {
-        free((char *)op->headers[i].name);
-        free((char *)op->headers[i].value);
-    }
+    free_pairs(op->query, op->query_count);
+    free_pairs(op->headers, op->header_count);
     free(op->body_mem);
     free(op->body_name);
     free(op->sink_name);
@@ -610,59 +605,14 @@ static int start(struct mc_s3_op *op)
 
 /* --- outcomes ------------------------------------------------------------- */
 
-static int retryable_curl(CURLcode code)
-{
-    switch (code) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* What the server said, for the error line. Retryable: 1 or 0. */
+/* Why a non-2xx answer failed (op->err); 1 if it is tried again. */
 static int judge_status(struct mc_s3_op *op)
 {
-    char code[64] = "";
-    char message[200] = "";
-    const char *what;
+    struct mc_s3_refusal refusal = { op->client->settings->bucket, op->key, op->method,
+                                     op->query_count ? op->query[0].name : "", op->status,
+                                     op->answer.data, op->answer.len };
 
-    if (op->answer.len)
-        mc_s3_parse_error(op->answer.data, op->answer.len, code, sizeof(code), message,
-                          sizeof(message));
-    what = code[0] ? code : "no S3 error code";
-    if (op->status == 403)
-        mc_err_set(&op->err, "s3://%s/%s: access denied (HTTP 403, %s%s%s): check the "
-                   "credentials and the bucket's policy", op->client->settings->bucket, op->key,
-                   what, message[0] ? ": " : "", message);
-    else
-        mc_err_set(&op->err, "s3://%s/%s: %s %s: HTTP %ld (%s%s%s)",
-                   op->client->settings->bucket, op->key, op->method,
-                   op->query_count ? op->query[0].name : "", op->status, what,
-                   message[0] ? ": " : "", message);
-    return op->status >= 500 || op->status == 429 || strcmp(code, "RequestTimeout") == 0 ||
-           strcmp(code, "SlowDown") == 0 || strcmp(code, "InternalError") == 0;
-}
-
-static long long backoff_ms(int attempts)
-{
-    long long cap = MC_S3_BACKOFF_FIRST_MS;
-    int i;
-
-    for (i = 1; i < attempts && cap < MC_S3_BACKOFF_MAX_MS; i++)
-        cap *= 2;
-    if (cap > MC_S3_BACKOFF_MAX_MS)
-        cap = MC_S3_BACKOFF_MAX_MS;
-    return cap / 2 + random() % (cap / 2 + 1);      /* "equal jitter" */
+    return mc_s3_judge_status(&refusal, &op->err);
 }
 
 static void finish(struct mc_s3_op *op, CURLcode code)
@@ -678,9 +628,7 @@ static void finish(struct mc_s3_op *op, CURLcode code)
         if (!op->err.msg[0])
             mc_err_set(&op->err, "s3://%s/%s: %s", client->settings->bucket, op->key,
                        curl_easy_strerror(code));
-        retry = retryable_curl(code) || code == CURLE_WRITE_ERROR;
-        if (code == CURLE_WRITE_ERROR && op->err.code == MC_ERR_LOCAL_IO)
-            retry = 0;      /* our disk, not the network */
+        retry = mc_s3_retryable_curl(code, op->err.code);
     } else if (op->status / 100 == 2 || (op->allow_404 && op->status == 404)) {
         op->ok = 1;
         EVP_DigestFinal_ex(op->md5_ctx, op->md5, &len);
@@ -691,7 +639,7 @@ static void finish(struct mc_s3_op *op, CURLcode code)
     if (!op->ok && retry && !client->cancelled &&
         op->attempts < (client->settings->attempts ? client->settings->attempts
                                                     : MC_S3_ATTEMPTS_MAX)) {
-        op->retry_at_ms = now_ms() + backoff_ms(op->attempts);
+        op->retry_at_ms = now_ms() + mc_s3_backoff_ms(op->attempts, random());
         enqueue(client, op);
         return;
     }
