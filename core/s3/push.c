@@ -4,6 +4,7 @@
  * what is gone, then the index, then meta.json. */
 #include "common.h"
 #include "plan.h"
+#include "upload.h"
 #include "common/file.h"
 #include "common/meta.h"
 
@@ -13,331 +14,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MC_S3_XML_MAX (1024 * 1024)
-
 struct push {
     struct mc_s3_job *job;
     int dir_fd;
     char *prefix;               /* "<prefix>/<id>/" */
-    int failed;
-    struct mc_err err;
-    char **aborts;              /* "key\0uploadId" of uploads to abort after */
-    size_t abort_count;
+    struct mc_s3_uploads uploads;   /* the files', and the first failure */
 };
-
-/* One file or link on its way. */
-struct upload {
-    struct push *push;
-    struct mc_entry *entry;
-    const char *key;            /* the plan's, which outlives every upload */
-    long long part_size;
-    size_t parts;
-    unsigned char (*md5)[MC_MD5_LEN];
-    char etag[MC_MD5_LEN * 2 + 16];
-    char whole_etag[MC_MD5_LEN * 2 + 1];   /* the whole file's MD5 (see common.h) */
-    char *upload_id;
-    size_t parts_done;
-};
-
-static void upload_free(struct upload *up)
-{
-    free(up->md5);
-    free(up->upload_id);
-    free(up);
-}
 
 static void fail(struct push *push, const struct mc_err *err)
 {
-    mc_s3_fail(push->job->client, &push->failed, &push->err, err);
-}
-
-static void fail_text(struct push *push, const char *key, const char *what)
-{
-    struct mc_err err;
-
-    mc_err_set(&err, "s3 %s: %s", key, what);
-    fail(push, &err);
-}
-
-static int add_md5_header(struct mc_s3_op *op, const unsigned char *md5)
-{
-    char b64[32];
-
-    mc_md5_base64(md5, b64);
-    return mc_s3_op_header(op, "content-md5", b64);
-}
-
-static void uploaded(struct upload *up)
-{
-    free(up->entry->etag);
-    up->entry->etag = strdup(up->etag);
-    up->entry->part_size = up->part_size;
-    up->push->job->stats.files_done++;
-    upload_free(up);
-}
-
-/* --- one PUT ---------------------------------------------------------------- */
-
-static void put_done(struct mc_s3_op *op, void *ctx)
-{
-    struct upload *up = ctx;
-    const char *etag = mc_s3_op_etag(op);
-    int ok = mc_s3_op_ok(op);
-    int mismatch = ok && etag[0] && strcmp(etag, up->etag) != 0;
-
-    if (!ok)
-        fail(up->push, mc_s3_op_err(op));
-    else if (mismatch)
-        fail_text(up->push, up->key, "the server's ETag does not match what was sent");
-    if (ok && !mismatch)
-        uploaded(up);
-    else
-        upload_free(up);
-    mc_s3_op_free(op);
-}
-
-static int submit_put(struct upload *up)
-{
-    struct push *push = up->push;
-    struct mc_s3_op *op = mc_s3_op_new("PUT", up->key, put_done, up);
-    const struct mc_entry *e = up->entry;
-    char *target;
-    int rc;
-
-    if (!op || add_md5_header(op, up->md5[0]) != 0) {
-        mc_s3_op_free(op);
-        return -1;
-    }
-    if (e->type == MC_ENTRY_LINK) {
-        target = strdup(e->target);
-        mc_s3_op_body_bytes(op, target, target ? strlen(target) : 0);
-        rc = target ? 0 : -1;
-    } else {
-        rc = mc_s3_op_body_file(op, push->dir_fd, e->path, 0, (off_t)e->size);
-    }
-    if (rc != 0) {
-        mc_s3_op_free(op);
-        return -1;
-    }
-    mc_s3_submit(push->job->client, op);
-    return 0;
-}
-
-/* --- multipart ----------------------------------------------------------------- */
-
-struct part {
-    struct upload *up;
-    size_t index;
-};
-
-/* Noted now, sent when the other transfers are over (abort_uploads). */
-static void abort_upload(struct upload *up)
-{
-    struct push *push = up->push;
-    char **grown;
-    size_t key_len = strlen(up->key);
-
-    if (!up->upload_id)
-        return;
-    grown = realloc(push->aborts, (push->abort_count + 1) * sizeof(*grown));
-    if (!grown)
-        return;
-    push->aborts = grown;
-    grown[push->abort_count] = malloc(key_len + strlen(up->upload_id) + 2);
-    if (!grown[push->abort_count])
-        return;
-    memcpy(grown[push->abort_count], up->key, key_len + 1);
-    strcpy(grown[push->abort_count] + key_len + 1, up->upload_id);
-    push->abort_count++;
-}
-
-/* Best effort: parts of a failed upload would otherwise stay (and cost). */
-static void abort_uploads(struct push *push)
-{
-    struct mc_err ignored;
-    size_t i;
-
-    mc_s3_uncancel(push->job->client);
-    for (i = 0; i < push->abort_count; i++) {
-        char *key = push->aborts[i];
-        struct mc_s3_op *op = mc_s3_op_new("DELETE", key, NULL, NULL);
-
-        if (op && mc_s3_op_query(op, "uploadId", key + strlen(key) + 1) == 0) {
-            mc_s3_op_allow_404(op);
-            mc_s3_run_one(push->job->client, op, &ignored);
-        }
-        mc_s3_op_free(op);
-        free(key);
-    }
-    free(push->aborts);
-    push->aborts = NULL;
-    push->abort_count = 0;
-}
-
-static char *complete_xml(const struct upload *up)
-{
-    struct mc_buf xml;
-    char hex[MC_MD5_LEN * 2 + 1];
-    size_t i;
-    int rc;
-
-    mc_buf_init(&xml, MC_S3_XML_MAX);
-    rc = mc_buf_addstr(&xml, "<CompleteMultipartUpload>");
-    for (i = 0; rc == 0 && i < up->parts; i++) {
-        mc_md5_hex(up->md5[i], hex);
-        rc = mc_buf_printf(&xml, "<Part><PartNumber>%zu</PartNumber><ETag>\"%s\"</ETag></Part>",
-                           i + 1, hex);
-    }
-    rc |= mc_buf_addstr(&xml, "</CompleteMultipartUpload>");
-    if (rc != 0) {
-        mc_buf_free(&xml);
-        return NULL;
-    }
-    return mc_buf_take(&xml);
-}
-
-static void complete_done(struct mc_s3_op *op, void *ctx)
-{
-    struct upload *up = ctx;
-    const struct mc_buf *answer = mc_s3_op_answer(op);
-    struct mc_err err = *mc_s3_op_err(op);
-    int ok = mc_s3_op_ok(op);
-    char code[64], message[160];
-    char *etag = NULL;
-    int mismatch;
-
-    if (ok && mc_s3_parse_error(answer->data, answer->len, code, sizeof(code), message,
-                                sizeof(message)) == 1) {
-        /* S3 may answer 200 and then an error, while it was completing. */
-        mc_err_set(&err, "s3 %s: completing the upload: %s %s", up->key, code, message);
-        ok = 0;
-    }
-    if (ok)
-        etag = mc_s3_parse_complete_etag(answer->data, answer->len);
-    mismatch = etag && strcmp(etag, up->etag) != 0 && strcmp(etag, up->whole_etag) != 0;
-    if (!ok)
-        fail(up->push, &err);
-    else if (mismatch)
-        fail_text(up->push, up->key, "the multipart ETag does not match the parts sent");
-    if (!ok || mismatch) {
-        abort_upload(up);
-        upload_free(up);
-    } else {
-        /* Kept as the server says it, as listings will show it. */
-        if (etag)
-            snprintf(up->etag, sizeof(up->etag), "%s", etag);
-        uploaded(up);
-    }
-    free(etag);
-    mc_s3_op_free(op);
-}
-
-static void part_done(struct mc_s3_op *op, void *ctx)
-{
-    struct part *part = ctx;
-    struct upload *up = part->up;
-    const char *etag = mc_s3_op_etag(op);
-    struct mc_err err = *mc_s3_op_err(op);
-    int ok = mc_s3_op_ok(op);
-    char hex[MC_MD5_LEN * 2 + 1];
-    struct mc_s3_op *complete;
-    char *xml;
-
-    mc_md5_hex(up->md5[part->index], hex);
-    free(part);
-    if (ok && etag[0] && strcmp(etag, hex) != 0) {
-        mc_err_set(&err, "s3 %s: a part's ETag does not match what was sent", up->key);
-        ok = 0;
-    }
-    if (!ok && !up->push->failed)
-        fail(up->push, &err);
-    up->parts_done++;
-    mc_s3_op_free(op);
-    if (up->parts_done < up->parts)
-        return;
-    if (up->push->failed) {
-        abort_upload(up);
-        upload_free(up);
-        return;
-    }
-    complete = mc_s3_op_new("POST", up->key, complete_done, up);
-    xml = complete ? complete_xml(up) : NULL;
-    if (!xml || mc_s3_op_query(complete, "uploadId", up->upload_id) != 0) {
-        free(xml);
-        mc_s3_op_free(complete);
-        fail_text(up->push, up->key, "out of memory");
-        abort_upload(up);
-        upload_free(up);
-        return;
-    }
-    mc_s3_op_body_bytes(complete, xml, strlen(xml));
-    mc_s3_submit(up->push->job->client, complete);
-}
-
-static int submit_part(struct upload *up, size_t index)
-{
-    struct part *part = calloc(1, sizeof(*part));
-    struct mc_s3_op *op = part ? mc_s3_op_new("PUT", up->key, part_done, part) : NULL;
-    char number[24];
-    long long start = (long long)index * up->part_size;
-    long long len = up->entry->size - start < up->part_size ? up->entry->size - start
-                                                             : up->part_size;
-
-    snprintf(number, sizeof(number), "%zu", index + 1);
-    if (!op || mc_s3_op_query(op, "partNumber", number) != 0 ||
-        mc_s3_op_query(op, "uploadId", up->upload_id) != 0 || add_md5_header(op, up->md5[index]) ||
-        mc_s3_op_body_file(op, up->push->dir_fd, up->entry->path, (off_t)start, (off_t)len)) {
-        mc_s3_op_free(op);
-        free(part);
-        return -1;
-    }
-    part->up = up;
-    part->index = index;
-    mc_s3_submit(up->push->job->client, op);
-    return 0;
-}
-
-static void initiate_done(struct mc_s3_op *op, void *ctx)
-{
-    struct upload *up = ctx;
-    size_t i;
-
-    if (mc_s3_op_ok(op))
-        up->upload_id = mc_s3_parse_upload_id(mc_s3_op_answer(op)->data,
-                                              mc_s3_op_answer(op)->len);
-    if (!mc_s3_op_ok(op))
-        fail(up->push, mc_s3_op_err(op));
-    else if (!up->upload_id)
-        fail_text(up->push, up->key, "no UploadId in the answer to ?uploads");
-    mc_s3_op_free(op);
-    if (!up->upload_id) {
-        upload_free(up);
-        return;
-    }
-    for (i = 0; i < up->parts; i++) {
-        if (submit_part(up, i) != 0) {
-            /* The parts queued so far end the upload (part_done). */
-            fail_text(up->push, up->key, "out of memory");
-            up->parts = i;
-            if (i == 0) {
-                abort_upload(up);
-                upload_free(up);
-            }
-            return;
-        }
-    }
-}
-
-static int submit_multipart(struct upload *up)
-{
-    struct mc_s3_op *op = mc_s3_op_new("POST", up->key, initiate_done, up);
-
-    if (!op || mc_s3_op_query(op, "uploads", NULL) != 0) {
-        mc_s3_op_free(op);
-        return -1;
-    }
-    mc_s3_submit(up->push->job->client, op);
-    return 0;
+    mc_s3_uploads_fail(&push->uploads, err);
 }
 
 /* --- carrying out the plan ------------------------------------------------------ */
@@ -357,65 +43,28 @@ static void keep_entry(struct push *push, struct mc_entry *e, const char *etag,
     push->job->stats.files_skipped++;
 }
 
-/* The checksums of what would be sent for item: up->md5, up->etag and
- * up->whole_etag. 0, or -1 (err). */
-static int checksum(struct push *push, struct upload *up, struct mc_err *err)
-{
-    struct mc_entry *e = up->entry;
-    unsigned char whole[MC_MD5_LEN];
-
-    if (e->type == MC_ENTRY_LINK) {
-        up->parts = 1;
-        up->md5 = calloc(1, sizeof(*up->md5));
-        if (up->md5)
-            mc_md5_of(e->target, strlen(e->target), up->md5[0]);
-    } else {
-        if (mc_s3_file_md5s(push->dir_fd, e->path, e->size, up->part_size, &up->md5, &up->parts,
-                            whole, err) != 0)
-            return -1;
-        mc_md5_hex(whole, up->whole_etag);
-    }
-    if (!up->md5) {
-        mc_err_set(err, "out of memory");
-        return -1;
-    }
-    mc_s3_etag_of((const unsigned char (*)[MC_MD5_LEN])up->md5, up->part_size ? up->parts : 1,
-                  up->etag);
-    return 0;
-}
-
 /* One item of the plan: 0 nothing to send (etag set), 1 queued, -1 error. */
 static int send_item(struct push *push, const struct mc_s3_plan_item *item, struct mc_err *err)
 {
     struct mc_entry *e = item->entry;
-    struct upload *up;
+    struct mc_s3_upload *up;
 
     if (item->kind == MC_S3_PLAN_UNCHANGED) {
         keep_entry(push, e, item->was->etag, item->part_size);
         return 0;
     }
-    up = calloc(1, sizeof(*up));
-    if (!up) {
-        mc_err_set(err, "out of memory");
+    /* The plan's key outlives every upload. */
+    up = mc_s3_upload_new(&push->uploads, e, item->key, item->part_size, err);
+    if (!up)
         return -1;
-    }
-    up->push = push;
-    up->entry = e;
-    up->key = item->key;
-    up->part_size = item->part_size;
-    if (checksum(push, up, err) != 0) {
-        upload_free(up);
-        return -1;
-    }
     if (mc_s3_plan_remote_has(item, up->etag, up->whole_etag)) {
         keep_entry(push, e, item->remote->etag, up->part_size);
-        upload_free(up);
+        mc_s3_upload_free(up);
         return 0;
     }
     push->job->stats.files_total++;
     push->job->stats.bytes_total += e->type == MC_ENTRY_FILE ? e->size : 0;
-    if ((up->part_size ? submit_multipart(up) : submit_put(up)) != 0) {
-        upload_free(up);
+    if (mc_s3_upload_submit(up) != 0) {
         mc_err_set(err, "out of memory");
         return -1;
     }
@@ -542,7 +191,7 @@ static int put_small(struct push *push, const char *key, char *body, size_t len,
     }
     mc_s3_op_body_bytes(op, body, len);
     mc_md5_of(body, len, md5);
-    rc = add_md5_header(op, md5);
+    rc = mc_s3_add_content_md5(op, md5);
     rc = rc == 0 ? mc_s3_run_one(push->job->client, op, err) : -1;
     mc_s3_op_free(op);
     return rc;
@@ -589,18 +238,18 @@ static int send_plan(struct push *push, const struct mc_s3_plan *plan, struct mc
 
     if (plan->meta_first)
         rc = delete_one(push, plan->remote_meta->key, err);
-    for (i = 0; rc == 0 && i < plan->item_count && !push->failed; i++) {
+    for (i = 0; rc == 0 && i < plan->item_count && !push->uploads.failed; i++) {
         if (send_item(push, &plan->items[i], err) < 0 || mc_s3_step(client, err) != 0)
             rc = -1;
     }
-    if (rc == 0 && !push->failed)
+    if (rc == 0 && !push->uploads.failed)
         rc = submit_deletes(push, plan);
     if (mc_s3_run(client, err) != 0)
         rc = -1;
-    if (push->abort_count)
-        abort_uploads(push);
-    if (rc == 0 && push->failed) {
-        *err = push->err;
+    if (push->uploads.abort_count)
+        mc_s3_uploads_abort_failed(&push->uploads);
+    if (rc == 0 && push->uploads.failed) {
+        *err = push->uploads.err;
         rc = -1;
     }
     return rc;
@@ -700,7 +349,8 @@ static void warn_skip(const char *message, void *ctx)
 
 int mc_s3_push(struct mc_s3_job *job, int dir_fd, struct mc_err *err)
 {
-    struct push push = { .job = job, .dir_fd = dir_fd };
+    struct push push = { .job = job, .dir_fd = dir_fd,
+                         .uploads = { job->client, dir_fd, &job->stats, 0, { 0, "" }, NULL, 0 } };
     struct mc_tree local;
     int rc;
 
