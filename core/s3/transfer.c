@@ -29,6 +29,15 @@
 #define MC_S3_POLL_MS 100
 #define MC_S3_ETAG_MAX 80
 
+/* A range of a file in a directory, opened only while an attempt runs. */
+struct op_file {
+    int dir_fd;
+    char *name;                             /* NULL: none */
+    off_t offset;
+    off_t len;                              /* a body's; a sink's most */
+    int fd;                                 /* -1 but while an attempt runs */
+};
+
 struct mc_s3_op {
     /* the request, set through mc_s3_op_* */
     const char *method;
@@ -37,16 +46,10 @@ struct mc_s3_op {
     size_t query_count;
     struct mc_pair headers[MC_S3_HEADERS_MAX];  /* names and values owned */
     size_t header_count;
-    int body_dir_fd;                        /* with body_name: the file is */
-    char *body_name;                        /* opened only while sent */
-    off_t body_offset;
-    off_t body_len;
-    char *body_mem;                         /* or NULL */
+    struct op_file body;                    /* a body from a file */
+    char *body_mem;                         /* or from memory, or NULL */
     size_t body_mem_len;
-    int sink_dir_fd;                        /* with sink_name: the file is */
-    char *sink_name;                        /* opened only while received */
-    off_t sink_offset;
-    off_t sink_max;                         /* more is an error */
+    struct op_file sink;                    /* a 2xx answer to a file */
     int allow_404;                          /* a missing object is an answer */
     mc_s3_done_fn done;
     void *ctx;
@@ -61,8 +64,6 @@ struct mc_s3_op {
     struct mc_err err;                      /* when !ok: why */
 
     /* the engine's */
-    int body_fd;                            /* -1 but while an attempt runs */
-    int sink_fd;
     int attempts;
     long long retry_at_ms;
     CURL *easy;
@@ -142,10 +143,8 @@ struct mc_s3_op *mc_s3_op_new(const char *method, const char *key, mc_s3_done_fn
         return NULL;
     op->method = method;
     op->key = strdup(key);
-    op->body_fd = -1;
-    op->body_dir_fd = -1;
-    op->sink_fd = -1;
-    op->sink_dir_fd = -1;
+    op->body = (struct op_file){ -1, NULL, 0, 0, -1 };
+    op->sink = (struct op_file){ -1, NULL, 0, 0, -1 };
     op->done = done;
     op->ctx = ctx;
     mc_buf_init(&op->answer, MC_S3_ANSWER_MAX);
@@ -204,26 +203,26 @@ void mc_s3_op_body_bytes(struct mc_s3_op *op, char *bytes, size_t len)
     op->body_mem_len = len;
 }
 
+static int set_file(struct op_file *file, int dir_fd, const char *name, off_t offset, off_t len)
+{
+    free(file->name);
+    file->name = strdup(name);
+    file->dir_fd = dir_fd;
+    file->offset = offset;
+    file->len = len;
+    return file->name ? 0 : -1;
+}
+
 int mc_s3_op_body_file(struct mc_s3_op *op, int dir_fd, const char *name, off_t offset,
                        off_t len)
 {
-    free(op->body_name);
-    op->body_name = strdup(name);
-    op->body_dir_fd = dir_fd;
-    op->body_offset = offset;
-    op->body_len = len;
-    return op->body_name ? 0 : -1;
+    return set_file(&op->body, dir_fd, name, offset, len);
 }
 
 int mc_s3_op_sink_file(struct mc_s3_op *op, int dir_fd, const char *name, off_t offset,
                        off_t max)
 {
-    free(op->sink_name);
-    op->sink_name = strdup(name);
-    op->sink_dir_fd = dir_fd;
-    op->sink_offset = offset;
-    op->sink_max = max;
-    return op->sink_name ? 0 : -1;
+    return set_file(&op->sink, dir_fd, name, offset, max);
 }
 
 void mc_s3_op_allow_404(struct mc_s3_op *op)
@@ -241,13 +240,13 @@ static void release_easy(struct mc_s3_op *op)
     }
     curl_slist_free_all(op->slist);
     op->slist = NULL;
-    if (op->body_fd >= 0) {
-        close(op->body_fd);
-        op->body_fd = -1;
+    if (op->body.fd >= 0) {
+        close(op->body.fd);
+        op->body.fd = -1;
     }
-    if (op->sink_fd >= 0) {
-        close(op->sink_fd);
-        op->sink_fd = -1;
+    if (op->sink.fd >= 0) {
+        close(op->sink.fd);
+        op->sink.fd = -1;
     }
 }
 
@@ -257,20 +256,20 @@ static int open_files(struct mc_s3_op *op)
 {
     struct stat st;
 
-    if (op->body_name) {
-        op->body_fd = openat(op->body_dir_fd, op->body_name,
+    if (op->body.name) {
+        op->body.fd = openat(op->body.dir_fd, op->body.name,
                              O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (op->body_fd < 0 || fstat(op->body_fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-            st.st_size < op->body_offset + op->body_len) {
-            mc_err_set(&op->err, "%s: changed or gone while being uploaded", op->body_name);
+        if (op->body.fd < 0 || fstat(op->body.fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+            st.st_size < op->body.offset + op->body.len) {
+            mc_err_set(&op->err, "%s: changed or gone while being uploaded", op->body.name);
             return -1;
         }
     }
-    if (op->sink_name) {
-        op->sink_fd = openat(op->sink_dir_fd, op->sink_name,
+    if (op->sink.name) {
+        op->sink.fd = openat(op->sink.dir_fd, op->sink.name,
                              O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (op->sink_fd < 0) {
-            mc_err_sys(&op->err, errno, "%s", op->sink_name);
+        if (op->sink.fd < 0) {
+            mc_err_sys(&op->err, errno, "%s", op->sink.name);
             return -1;
         }
     }
@@ -286,8 +285,8 @@ void mc_s3_op_free(struct mc_s3_op *op)
     free_pairs(op->query, op->query_count);
     free_pairs(op->headers, op->header_count);
     free(op->body_mem);
-    free(op->body_name);
-    free(op->sink_name);
+    free(op->body.name);
+    free(op->sink.name);
     mc_buf_free(&op->answer);
     EVP_MD_CTX_free(op->md5_ctx);
     free(op);
@@ -337,7 +336,7 @@ const unsigned char *mc_s3_op_md5(const struct mc_s3_op *op)
 
 off_t mc_s3_op_sink_offset(const struct mc_s3_op *op)
 {
-    return op->sink_offset;
+    return op->sink.offset;
 }
 
 /* --- the queue ------------------------------------------------------------ */
@@ -385,7 +384,7 @@ static size_t read_body(char *buffer, size_t size, size_t count, void *data)
 {
     struct mc_s3_op *op = data;
     size_t want = size * count;
-    off_t left = (op->body_mem ? (off_t)op->body_mem_len : op->body_len) - op->body_pos;
+    off_t left = (op->body_mem ? (off_t)op->body_mem_len : op->body.len) - op->body_pos;
     ssize_t got;
 
     if (left <= 0)
@@ -396,7 +395,7 @@ static size_t read_body(char *buffer, size_t size, size_t count, void *data)
         memcpy(buffer, op->body_mem + op->body_pos, want);
         got = (ssize_t)want;
     } else {
-        got = pread(op->body_fd, buffer, want, op->body_offset + op->body_pos);
+        got = pread(op->body.fd, buffer, want, op->body.offset + op->body_pos);
         if (got <= 0) {
             mc_err_sys(&op->err, got < 0 ? errno : EIO, "reading the file to upload");
             return CURL_READFUNC_ABORT;
@@ -425,15 +424,15 @@ static size_t write_answer(char *data, size_t size, size_t count, void *user)
     size_t done = 0;
 
     op->client->received += (long long)len;
-    if (!op->sink_name || op->status / 100 != 2)
+    if (!op->sink.name || op->status / 100 != 2)
         return mc_buf_add(&op->answer, data, len) == 0 ? len : 0;
-    if (op->received + (off_t)len > op->sink_max) {
+    if (op->received + (off_t)len > op->sink.len) {
         mc_err_set(&op->err, "s3 %s: the server sent more than the %lld bytes listed", op->key,
-                   (long long)op->sink_max);
+                   (long long)op->sink.len);
         return 0;
     }
     while (done < len) {
-        put = pwrite(op->sink_fd, data + done, len - done, op->sink_offset + op->received);
+        put = pwrite(op->sink.fd, data + done, len - done, op->sink.offset + op->received);
         if (put <= 0) {
             mc_err_sys(&op->err, put < 0 ? errno : EIO, "writing the downloaded file");
             op->err.code = MC_ERR_LOCAL_IO;
@@ -496,7 +495,7 @@ static void request_of(const struct mc_s3_op *op, struct mc_s3_request *req)
         req->payload = MC_S3_PAYLOAD_BYTES;
         req->body = op->body_mem;
         req->body_len = op->body_mem_len;
-    } else if (op->body_name) {
+    } else if (op->body.name) {
         req->payload = MC_S3_PAYLOAD_STREAM;
     }
 }
@@ -527,7 +526,7 @@ static int build_easy(struct mc_s3_op *op, struct mc_err *err)
 {
     struct mc_s3_wire wire;
     struct curl_slist *list = NULL;
-    int has_body = op->body_mem || op->body_name;
+    int has_body = op->body_mem || op->body.name;
     CURL *easy;
     int rc;
 
@@ -561,7 +560,7 @@ static int build_easy(struct mc_s3_op *op, struct mc_err *err)
             curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, seek_body);
             curl_easy_setopt(easy, CURLOPT_SEEKDATA, op);
             curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE,
-                             (curl_off_t)(op->body_mem ? (off_t)op->body_mem_len : op->body_len));
+                             (curl_off_t)(op->body_mem ? (off_t)op->body_mem_len : op->body.len));
         }
         if (strcmp(op->method, "GET") != 0 && strcmp(op->method, "HEAD") != 0 &&
             strcmp(op->method, "PUT") != 0)

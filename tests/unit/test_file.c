@@ -15,19 +15,6 @@
 #include <unistd.h>
 
 #define LIMIT_BYTES 20000       /* more than one read's chunk */
-#define FILE_MODE 0600
-
-static int write_bytes(int dir_fd, const char *name, const char *bytes, size_t len)
-{
-    int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, FILE_MODE);
-    int rc;
-
-    if (fd < 0)
-        return -1;
-    rc = write(fd, bytes, len) == (ssize_t)len ? 0 : -1;
-    close(fd);
-    return rc;
-}
 
 static void test_reads(int dir_fd)
 {
@@ -36,16 +23,16 @@ static void test_reads(int dir_fd)
     size_t len = 1;
     char *big = malloc(LIMIT_BYTES + 1);
 
-    is_int(write_bytes(dir_fd, "plain", "hello\n", 6), 0, "a small file");
+    is_int(scratch_write(dir_fd, "plain", "hello\n", 6), 0, "a small file");
     is_int(mc_read_file(dir_fd, "plain", LIMIT_BYTES, 0, &text, &len, &err), 0, "is read");
     is_str(text, "hello\n", "... whole");
     is_int(len, 6, "... its length");
     free(text);
-    is_int(write_bytes(dir_fd, "empty", "", 0), 0, "an empty file");
+    is_int(scratch_write(dir_fd, "empty", "", 0), 0, "an empty file");
     is_int(mc_read_file(dir_fd, "empty", LIMIT_BYTES, 0, &text, &len, &err), 0, "is read");
     ok(text && text[0] == '\0' && len == 0, "... as \"\" (not NULL), length 0");
     free(text);
-    is_int(write_bytes(dir_fd, "nul", "a\0b", 3), 0, "a file with a NUL inside");
+    is_int(scratch_write(dir_fd, "nul", "a\0b", 3), 0, "a file with a NUL inside");
     is_int(mc_read_file(dir_fd, "nul", LIMIT_BYTES, 0, &text, NULL, &err), 0,
            "is read (len may be NULL)");
     ok(text && memcmp(text, "a\0b", 4) == 0, "... every byte, and a NUL after");
@@ -56,11 +43,11 @@ static void test_reads(int dir_fd)
     if (!big)
         return;
     memset(big, 'x', LIMIT_BYTES + 1);
-    is_int(write_bytes(dir_fd, "at-limit", big, LIMIT_BYTES), 0, "a file of exactly the limit");
+    is_int(scratch_write(dir_fd, "at-limit", big, LIMIT_BYTES), 0, "a file of exactly the limit");
     is_int(mc_read_file(dir_fd, "at-limit", LIMIT_BYTES, 0, &text, &len, &err), 0, "is read");
     is_int(len, LIMIT_BYTES, "... all of it");
     free(text);
-    is_int(write_bytes(dir_fd, "over", big, LIMIT_BYTES + 1), 0, "one byte more");
+    is_int(scratch_write(dir_fd, "over", big, LIMIT_BYTES + 1), 0, "one byte more");
     text = big;
     is_int(mc_read_file(dir_fd, "over", LIMIT_BYTES, 0, &text, &len, &err), -1, "is refused");
     is_int(errno, EFBIG, "... EFBIG");
@@ -80,7 +67,7 @@ static void test_refusals(int dir_fd)
     is_int(errno, ENOENT, "... ENOENT");
     is_str(err.msg, "missing: No such file or directory", "... saying so");
     is_int(err.code, MC_ERR_FAILED, "... code MC_ERR_FAILED");
-    is_int(write_bytes(dir_fd, "target", "linked", 6), 0, "a file");
+    is_int(scratch_write(dir_fd, "target", "linked", 6), 0, "a file");
     is_int(symlinkat("target", dir_fd, "link"), 0, "a symbolic link to it");
     is_int(mc_read_file(dir_fd, "link", LIMIT_BYTES, 0, &text, &len, &err), -1,
            "the link is not followed");
@@ -89,7 +76,7 @@ static void test_refusals(int dir_fd)
            "with MC_READ_FOLLOW it is");
     is_str(text, "linked", "... to its target");
     free(text);
-    is_int(mkfifoat(dir_fd, "fifo", FILE_MODE), 0, "a FIFO");
+    is_int(mkfifoat(dir_fd, "fifo", SCRATCH_FILE_MODE), 0, "a FIFO");
     is_int(mc_read_file(dir_fd, "fifo", LIMIT_BYTES, 0, &text, &len, &err), -1,
            "is refused at once (no writer: it would block)");
     is_int(errno, EINVAL, "... EINVAL: not a regular file");

@@ -26,6 +26,26 @@ static void add(struct mc_tree *tree, const char *path, enum mc_entry_type type,
         diag("out of memory adding %s", path);
 }
 
+struct fixture {
+    const char *path;
+    enum mc_entry_type type;
+    long long size;
+    const char *target;
+    const char *etag;
+};
+
+/* A tree of these entries, sorted. */
+static void make_tree(struct mc_tree *tree, const struct fixture *entries, size_t count)
+{
+    size_t i;
+
+    memset(tree, 0, sizeof(*tree));
+    for (i = 0; i < count; i++)
+        add(tree, entries[i].path, entries[i].type, entries[i].size, entries[i].target,
+            entries[i].etag);
+    mc_tree_sort(tree);
+}
+
 /* A listing of these keys (given sorted), each of one byte. */
 static void list(struct mc_s3_listing *listing, const char *const *keys, const char *const *etags,
                  size_t count)
@@ -80,33 +100,37 @@ static void test_kinds(void)
     };
     static const char *const etags[] = { ETAG_B, ETAG_A, ETAG_A, ETAG_A, ETAG_A, ETAG_A,
                                          ETAG_A, ETAG_A, ETAG_A, ETAG_A, ETAG_A };
-    struct mc_tree local = { 0 }, old = { 0 };
+    static const struct fixture here[] = {
+        { "meta.json", MC_ENTRY_FILE, 2, NULL, NULL },
+        { "same", MC_ENTRY_FILE, 5, NULL, NULL },
+        { "changed-time", MC_ENTRY_FILE, 5, NULL, NULL },
+        { "changed-etag", MC_ENTRY_FILE, 5, NULL, NULL },
+        { "no-etag", MC_ENTRY_FILE, 5, NULL, NULL },
+        { "new", MC_ENTRY_FILE, 7, NULL, NULL },
+        { "link-same", MC_ENTRY_LINK, 0, "a", NULL },
+        { "link-moved", MC_ENTRY_LINK, 0, "b", NULL },
+        { "link-new", MC_ENTRY_LINK, 0, "c", NULL },
+        { "now-link", MC_ENTRY_LINK, 0, "d", NULL },
+        { "now-dir", MC_ENTRY_DIR, 0, NULL, NULL },
+        { "dir", MC_ENTRY_DIR, 0, NULL, NULL },
+    };
+    static const struct fixture indexed[] = {
+        { "same", MC_ENTRY_FILE, 5, NULL, ETAG_A },
+        { "changed-time", MC_ENTRY_FILE, 5, NULL, ETAG_A },
+        { "changed-etag", MC_ENTRY_FILE, 5, NULL, ETAG_A },
+        { "no-etag", MC_ENTRY_FILE, 5, NULL, NULL },
+        { "link-same", MC_ENTRY_LINK, 0, "a", NULL },
+        { "link-moved", MC_ENTRY_LINK, 0, "a", NULL },
+        { "now-link", MC_ENTRY_FILE, 5, NULL, ETAG_A },
+    };
+    struct mc_tree local, old;
     struct mc_s3_listing remote;
     struct mc_s3_plan plan;
     struct mc_err err;
     struct mc_entry *e;
 
-    add(&local, "meta.json", MC_ENTRY_FILE, 2, NULL, NULL);
-    add(&local, "same", MC_ENTRY_FILE, 5, NULL, NULL);
-    add(&local, "changed-time", MC_ENTRY_FILE, 5, NULL, NULL);
-    add(&local, "changed-etag", MC_ENTRY_FILE, 5, NULL, NULL);
-    add(&local, "no-etag", MC_ENTRY_FILE, 5, NULL, NULL);
-    add(&local, "new", MC_ENTRY_FILE, 7, NULL, NULL);
-    add(&local, "link-same", MC_ENTRY_LINK, 0, "a", NULL);
-    add(&local, "link-moved", MC_ENTRY_LINK, 0, "b", NULL);
-    add(&local, "link-new", MC_ENTRY_LINK, 0, "c", NULL);
-    add(&local, "now-link", MC_ENTRY_LINK, 0, "d", NULL);
-    add(&local, "now-dir", MC_ENTRY_DIR, 0, NULL, NULL);
-    add(&local, "dir", MC_ENTRY_DIR, 0, NULL, NULL);
-    mc_tree_sort(&local);
-    add(&old, "same", MC_ENTRY_FILE, 5, NULL, ETAG_A);
-    add(&old, "changed-time", MC_ENTRY_FILE, 5, NULL, ETAG_A);
-    add(&old, "changed-etag", MC_ENTRY_FILE, 5, NULL, ETAG_A);
-    add(&old, "no-etag", MC_ENTRY_FILE, 5, NULL, NULL);
-    add(&old, "link-same", MC_ENTRY_LINK, 0, "a", NULL);
-    add(&old, "link-moved", MC_ENTRY_LINK, 0, "a", NULL);
-    add(&old, "now-link", MC_ENTRY_FILE, 5, NULL, ETAG_A);
-    mc_tree_sort(&old);
+    make_tree(&local, here, sizeof(here) / sizeof(*here));
+    make_tree(&old, indexed, sizeof(indexed) / sizeof(*indexed));
     e = mc_tree_find(&old, "same");
     if (e)
         e->part_size = 8 * MIB;
