@@ -51,7 +51,7 @@ LDFLAGS ?=
 #   tools/cli/   the monocache command;  tools/watch/  its watcher (monocache __watch)
 #   tools/shared/ what both share;      tools/s3/     monocache-s3
 HOST = names hold safeopen lockfile launch reply ask answer install
-COMMON = err buf config log ids root dirlock meta jsontext
+COMMON = err buf file config log ids root dirlock meta jsontext
 LOCAL = session cache wipe release gc procs pullguard
 REDIS = redisconf conn register
 SHIM = init exit signals sigwait fds spawn helper api real
@@ -61,7 +61,7 @@ SHARED = tool install_dirs s3run
 # S3: only monocache-s3 links these (and libcurl, OpenSSL, expat); the
 # preloaded library, the watcher and the monocache command never load them.
 S3_PURE = url
-S3 = sigv4 creds xml transfer tree common push pull admin
+S3 = sigv4 request creds http xml retry transfer tree common plan upload push pull admin
 
 CORE_OBJ = $(HOST:%=$(O)/core/host/%.o) $(COMMON:%=$(O)/core/common/%.o) \
 	$(LOCAL:%=$(O)/core/local/%.o) $(REDIS:%=$(O)/core/redis/%.o) \
@@ -80,9 +80,9 @@ S3_TOOL = $(OUT)/monocache-s3
 CORE_LIBS = -lcjson -luuid -lhiredis -lpthread
 S3_LIBS = -lcurl -lcrypto -lexpat
 
-UNIT_TESTS = test_hold test_config test_buf test_ids test_meta test_root test_wipe test_reply \
+UNIT_TESTS = test_hold test_config test_buf test_file test_ids test_meta test_root test_wipe test_reply \
 	test_jsontext test_redisconf
-S3_UNIT_TESTS = test_sigv4 test_s3url test_s3xml test_s3tree test_creds
+S3_UNIT_TESTS = test_sigv4 test_s3url test_s3xml test_s3tree test_s3plan test_s3retry test_creds
 UNIT_BIN = $(UNIT_TESTS:%=$(O)/tests/unit/%) $(S3_UNIT_TESTS:%=$(O)/tests/unit/%)
 HELPERS = probe waitstatus apiuser spawnloop static_sleeper noopenat2
 HELPER_BIN = $(HELPERS:%=$(O)/tests/helpers/%)
@@ -223,8 +223,8 @@ check-valgrind: all helpers $(UNIT_BIN)
 # cache's index, AWS profile files), with ASan and UBSan: make fuzz runs
 # each for FUZZ_SECONDS; make check, FUZZ_RUNS inputs each from the corpus.
 FUZZ_TARGETS = fuzz_s3xml fuzz_s3url fuzz_s3index
-FUZZ_SRC = core/common/buf.c core/common/err.c core/host/names.c core/s3/url.c core/s3/xml.c \
-	core/s3/tree.c core/s3/creds.c
+FUZZ_SRC = core/common/buf.c core/common/err.c core/common/file.c core/host/names.c \
+	core/host/safeopen.c core/s3/url.c core/s3/xml.c core/s3/tree.c core/s3/creds.c
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 20000

@@ -142,3 +142,15 @@ int mc_hex_digit(char c)
         return c - 'A' + 10;
     return -1;
 }
+
+void mc_hex_encode(const unsigned char *bytes, size_t count, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < count; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    out[2 * count] = '\0';
+}

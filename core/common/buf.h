@@ -32,5 +32,8 @@ char *mc_buf_take(struct mc_buf *buf);
 char *mc_concat(const char *first, ...) __attribute__((sentinel));
 /* The value of one hex digit (either case), or -1. */
 int mc_hex_digit(char c);
+/* `count` bytes as lower-case hex into out (2 * count + 1 bytes, NUL
+ * included): digests in ETags and SigV4. */
+void mc_hex_encode(const unsigned char *bytes, size_t count, char *out);
 
 #endif

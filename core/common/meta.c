@@ -1,9 +1,9 @@
 /* meta.c — meta.json reading, checking and locked atomic updates (see meta.h). */
 #include "meta.h"
 #include "dirlock.h"
+#include "file.h"
 #include "jsontext.h"
 #include "host/proto.h"
-#include "host/safeopen.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MC_META_MAX_BYTES (16 * 1024 * 1024)
 #define MC_META_FILE_MODE 0600
 #define MC_META_TEMP_RANDOM_BYTES 8
 #define MC_META_TEMP_ATTEMPTS 16
@@ -46,86 +45,31 @@ cJSON *mc_meta_new(const char *id, time_t created, int locked, const cJSON *extr
     return meta;
 }
 
-static char *read_small_file(int fd, size_t max, size_t *len_out)
+/* Says why <dir_fd>/meta.json could not be read (errno kept): a symbolic
+ * link or anything but a regular file in its place is named as such. */
+static void read_failed(const char *display, struct mc_err *err)
 {
-    size_t len = 0;
-    size_t cap = 4096;
-    char *data = malloc(cap + 1);
+    int saved = errno;
 
-    if (!data)
-        return NULL;
-    for (;;) {
-        ssize_t got;
-
-        if (len == cap) {
-            char *grown;
-
-            if (cap >= max) {
-                free(data);
-                errno = EFBIG;
-                return NULL;
-            }
-            cap *= 2;
-            grown = realloc(data, cap + 1);
-            if (!grown) {
-                free(data);
-                return NULL;
-            }
-            data = grown;
-        }
-        got = read(fd, data + len, cap - len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            free(data);
-            return NULL;
-        }
-        if (got == 0)
-            break;
-        len += (size_t)got;
-    }
-    data[len] = '\0';
-    *len_out = len;
-    return data;
-}
-
-/* Opens <dir_fd>/meta.json for reading: never through a symlink, never
- * blocking on a FIFO or device put in its place, regular files only. */
-static int open_meta(int dir_fd, const char *display, struct mc_err *err)
-{
-    struct stat st;
-    int saved;
-    int fd;
-
-    fd = mc_open_regular(dir_fd, MC_META_FILE, O_RDONLY, &st);
-    if (fd < 0) {
-        saved = errno;
-        if (saved == ELOOP)
-            mc_err_set(err, "%s/" MC_META_FILE ": is a symbolic link", display);
-        else if (saved == EINVAL)
-            mc_err_set(err, "%s/" MC_META_FILE ": not a regular file", display);
-        else
-            mc_err_sys(err, saved, "%s/" MC_META_FILE, display);
-        errno = saved;
-        return -1;
-    }
-    return fd;
+    if (saved == ELOOP)
+        mc_err_set(err, "%s/" MC_META_FILE ": is a symbolic link", display);
+    else if (saved == EINVAL)
+        mc_err_set(err, "%s/" MC_META_FILE ": not a regular file", display);
+    else
+        mc_err_sys(err, saved, "%s/" MC_META_FILE, display);
+    errno = saved;
 }
 
 int mc_meta_read(int dir_fd, const char *display, cJSON **meta, struct mc_err *err)
 {
     size_t len;
     char *text;
-    int fd;
 
     *meta = NULL;
-    fd = open_meta(dir_fd, display, err);
-    if (fd < 0)
-        return -1;
-    text = read_small_file(fd, MC_META_MAX_BYTES, &len);
-    close(fd);
-    if (!text) {
-        mc_err_sys(err, errno, "%s/" MC_META_FILE, display);
+    /* Never through a symbolic link, never blocking on a FIFO or a device
+     * put in its place, regular files only. */
+    if (mc_read_file(dir_fd, MC_META_FILE, MC_META_MAX_BYTES, 0, &text, &len, err) != 0) {
+        read_failed(display, err);
         return -1;
     }
     *meta = mc_json_parse(text, len);

@@ -13,6 +13,9 @@
 #include <cjson/cJSON.h>
 #include <time.h>
 
+/* The largest meta.json read (bytes). */
+#define MC_META_MAX_BYTES (16 * 1024 * 1024)
+
 /* A new cache's meta: {"id", "created", "locked"} plus the keys of `extra`. */
 cJSON *mc_meta_new(const char *id, time_t created, int locked, const cJSON *extra);
 /* Reads <dir_fd>/meta.json (never through a symlink, only a regular file).

@@ -6,10 +6,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-int mc_open_regular(int dir_fd, const char *name, int flags, struct stat *st)
+static int open_regular(int dir_fd, const char *name, int flags, struct stat *st)
 {
     struct stat own;
-    int fd = openat(dir_fd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    int fd = openat(dir_fd, name, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
     if (!st)
         st = &own;
@@ -21,4 +21,14 @@ int mc_open_regular(int dir_fd, const char *name, int flags, struct stat *st)
         return -1;
     }
     return fd;
+}
+
+int mc_open_regular(int dir_fd, const char *name, int flags, struct stat *st)
+{
+    return open_regular(dir_fd, name, flags | O_NOFOLLOW, st);
+}
+
+int mc_open_regular_followed(int dir_fd, const char *name, int flags, struct stat *st)
+{
+    return open_regular(dir_fd, name, flags, st);
 }

@@ -11,5 +11,8 @@
  * O_CLOEXEC added; -1 with errno (EINVAL for anything but a regular file).
  * *st gets its status (st may be NULL). */
 int mc_open_regular(int dir_fd, const char *name, int flags, struct stat *st);
+/* The same, but a symbolic link is followed: for files a user names (their
+ * AWS config), never for files in a directory others may write. */
+int mc_open_regular_followed(int dir_fd, const char *name, int flags, struct stat *st);
 
 #endif

@@ -18,8 +18,8 @@ static void removed(struct mc_s3_op *op, void *ctx)
 {
     struct remove_ctx *rm = ctx;
 
-    if (!op->ok)
-        mc_s3_fail(rm->client, &rm->failed, &rm->err, &op->err);
+    if (!mc_s3_op_ok(op))
+        mc_s3_fail(rm->client, &rm->failed, &rm->err, mc_s3_op_err(op));
     else
         rm->deleted++;
     mc_s3_op_free(op);
@@ -32,7 +32,7 @@ static int delete_key(struct mc_s3_client *client, const char *key, mc_s3_done_f
 
     if (!op)
         return -1;
-    op->allow_404 = 1;
+    mc_s3_op_allow_404(op);
     mc_s3_submit(client, op);
     return 0;
 }

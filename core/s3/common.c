@@ -12,25 +12,6 @@
 #define MC_MD5_CHUNK (256 * 1024)
 #define MC_S3_LIST_PAGES_MAX 100000
 
-static void keep(struct mc_s3_op *op, void *ctx)
-{
-    (void)op;
-    (void)ctx;
-}
-
-int mc_s3_run_one(struct mc_s3_client *client, struct mc_s3_op *op, struct mc_err *err)
-{
-    op->done = keep;
-    mc_s3_submit(client, op);
-    if (mc_s3_run(client, err) != 0)
-        return -1;
-    if (!op->ok) {
-        *err = op->err;
-        return -1;
-    }
-    return 0;
-}
-
 static int by_key(const void *a, const void *b)
 {
     return strcmp(((const struct mc_s3_object *)a)->key, ((const struct mc_s3_object *)b)->key);
@@ -59,7 +40,8 @@ int mc_s3_list_all(struct mc_s3_client *client, const char *prefix, struct mc_s3
         else
             rc = mc_s3_run_one(client, op, err);
         if (rc == 0)
-            rc = mc_s3_parse_listing(op->answer.data, op->answer.len, out, err);
+            rc = mc_s3_parse_listing(mc_s3_op_answer(op)->data, mc_s3_op_answer(op)->len, out,
+                                     err);
         mc_s3_op_free(op);
         free(token);
         token = NULL;
@@ -107,14 +89,7 @@ void mc_md5_of(const void *bytes, size_t len, unsigned char *out)
 
 void mc_md5_hex(const unsigned char *md5, char *out)
 {
-    static const char digits[] = "0123456789abcdef";
-    int i;
-
-    for (i = 0; i < MC_MD5_LEN; i++) {
-        out[2 * i] = digits[md5[i] >> 4];
-        out[2 * i + 1] = digits[md5[i] & 15];
-    }
-    out[2 * MC_MD5_LEN] = '\0';
+    mc_hex_encode(md5, MC_MD5_LEN, out);
 }
 
 void mc_md5_base64(const unsigned char *md5, char *out)
@@ -287,36 +262,4 @@ void mc_s3_fail(struct mc_s3_client *client, int *failed, struct mc_err *first,
     *failed = 1;
     *first = *err;
     mc_s3_cancel(client, "stopped after an earlier error");
-}
-
-int mc_read_small_file(int dir_fd, const char *name, char **body, size_t *len,
-                       struct mc_err *err)
-{
-    struct mc_buf text;
-    char chunk[4096];
-    ssize_t got;
-    int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-
-    *body = NULL;
-    if (fd < 0) {
-        mc_err_sys(err, errno, "%s", name);
-        return -1;
-    }
-    mc_buf_init(&text, MC_S3_SMALL_FILE_MAX);
-    while ((got = read(fd, chunk, sizeof(chunk))) > 0) {
-        if (mc_buf_add(&text, chunk, (size_t)got) != 0) {
-            got = -1;
-            errno = EFBIG;
-            break;
-        }
-    }
-    close(fd);
-    if (got < 0) {
-        mc_err_sys(err, errno, "%s", name);
-        mc_buf_free(&text);
-        return -1;
-    }
-    *len = text.len;
-    *body = mc_buf_take(&text);
-    return 0;
 }

@@ -1,13 +1,10 @@
-/* common.h — what push, pull, ls and rm share (private to core/s3): one
- * request run to its end, whole listings, checksums. */
+/* common.h — what push, pull, ls and rm share (private to core/s3): whole
+ * listings, checksums, paths under a cache, the first of many errors. */
 #ifndef MC_S3_COMMON_H
 #define MC_S3_COMMON_H
 
 #include "sync.h"
 #include "xml.h"
-
-/* Runs op alone, to its end; the caller frees it. 0 if op->ok. */
-int mc_s3_run_one(struct mc_s3_client *client, struct mc_s3_op *op, struct mc_err *err);
 
 /* Every object under `prefix` (a key prefix), all pages; sorted by key. */
 int mc_s3_list_all(struct mc_s3_client *client, const char *prefix, struct mc_s3_listing *out,
@@ -30,11 +27,6 @@ void mc_md5_of(const void *bytes, size_t len, unsigned char *out);
  * directories (0700) when make is set; never through a symbolic link.
  * *name points at path's last part. -1 with errno. */
 int mc_open_parent(int root_fd, const char *path, int make, const char **name);
-
-/* A whole small file (meta.json), malloc'd. */
-#define MC_S3_SMALL_FILE_MAX (16 * 1024 * 1024)
-int mc_read_small_file(int dir_fd, const char *name, char **body, size_t *len,
-                       struct mc_err *err);
 
 /* The first error of many requests, and a stop for the others. */
 void mc_s3_fail(struct mc_s3_client *client, int *failed, struct mc_err *first,

@@ -1,5 +1,6 @@
 /* creds.c — AWS credentials and region (see creds.h). */
 #include "creds.h"
+#include "common/file.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -7,7 +8,6 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,38 +88,18 @@ static char *home_file(mc_getenv_fn get, void *ctx, const char *name, const char
     return home ? mc_concat(home, relative, NULL) : NULL;
 }
 
-/* The whole file, or NULL (missing: *missing set). Symbolic links are
- * followed (users link their AWS files); FIFOs and devices are refused
+/* The whole file, or NULL (errno: ENOENT when missing). Symbolic links
+ * are followed (users link their AWS files); FIFOs and devices are refused
  * without blocking. */
-static char *read_text(const char *path, int *missing)
+static char *read_text(const char *path)
 {
-    struct mc_buf text;
-    struct stat st;
-    char chunk[4096];
-    ssize_t got;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct mc_err ignored;
+    char *text;
 
-    *missing = fd < 0 && errno == ENOENT;
-    if (fd < 0)
+    if (mc_read_file(AT_FDCWD, path, MC_AWS_FILE_MAX, MC_READ_FOLLOW, &text, NULL,
+                     &ignored) != 0)
         return NULL;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        errno = EINVAL;
-        return NULL;
-    }
-    mc_buf_init(&text, MC_AWS_FILE_MAX);
-    while ((got = read(fd, chunk, sizeof(chunk))) > 0) {
-        if (mc_buf_add(&text, chunk, (size_t)got) != 0) {
-            got = -1;
-            break;
-        }
-    }
-    close(fd);
-    if (got < 0) {
-        mc_buf_free(&text);
-        return NULL;
-    }
-    return mc_buf_take(&text);
+    return text;
 }
 
 /* Sets creds from three strings (copied). */
@@ -154,13 +134,12 @@ static int from_env(struct mc_aws_creds *creds, mc_getenv_fn get, void *ctx, str
 static int from_file(struct mc_aws_creds *creds, const char *path, const char *section,
                      struct mc_err *err)
 {
-    int missing = 0;
-    char *text = read_text(path, &missing);
+    char *text = read_text(path);
     char *access, *secret, *token;
     int rc = 1;
 
     if (!text) {
-        if (missing)
+        if (errno == ENOENT)
             return 1;
         mc_err_sys(err, errno, "%s: cannot read", path);
         return -1;
@@ -251,14 +230,13 @@ static int from_container(struct mc_aws_creds *creds, mc_getenv_fn get, void *ct
     char *url;
     struct mc_buf body;
     long status = 0;
-    int missing;
     int rc;
 
     if (!full && !relative)
         return 1;
     url = full ? strdup(full) : mc_concat(MC_CONTAINER_HOST, relative, NULL);
     if (token_file) {
-        file_token = read_text(token_file, &missing);
+        file_token = read_text(token_file);
         token = file_token ? trim(file_token) : NULL;
     }
     if (token) {
@@ -388,14 +366,13 @@ char *mc_aws_region(mc_getenv_fn get, void *get_ctx)
     const char *region = nonempty(get("AWS_REGION", get_ctx));
     const char *profile = nonempty(get("AWS_PROFILE", get_ctx));
     char *config, *text, *section, *found = NULL;
-    int missing;
 
     if (!region)
         region = nonempty(get("AWS_DEFAULT_REGION", get_ctx));
     if (region)
         return strdup(region);
     config = home_file(get, get_ctx, "AWS_CONFIG_FILE", "/.aws/config");
-    text = config ? read_text(config, &missing) : NULL;
+    text = config ? read_text(config) : NULL;
     section = config_section(profile ? profile : "default");
     if (text && section)
         found = mc_ini_get(text, section, "region");

@@ -127,21 +127,24 @@ static void finished(struct download *d)
 static void range_done(struct mc_s3_op *op, void *ctx)
 {
     struct download *d = ctx;
-    size_t index = (size_t)(op->sink_offset / (d->part_size ? d->part_size : 1));
-    long long want = d->part_size ? (d->size - (long long)op->sink_offset < d->part_size
-                                         ? d->size - (long long)op->sink_offset
-                                         : d->part_size)
+    long long offset = (long long)mc_s3_op_sink_offset(op);
+    size_t index = (size_t)(offset / (d->part_size ? d->part_size : 1));
+    long long want = d->part_size ? (d->size - offset < d->part_size ? d->size - offset
+                                                                     : d->part_size)
                                   : d->size;
+    long long received = (long long)mc_s3_op_received(op);
+    struct mc_err err = *mc_s3_op_err(op);
+    int ok = mc_s3_op_ok(op);
 
-    if (op->ok && op->received != want) {
-        mc_err_set(&op->err, "s3 %s%s: %lld bytes received of %lld", d->pull->prefix, d->path,
-                   (long long)op->received, want);
-        op->ok = 0;
+    if (ok && received != want) {
+        mc_err_set(&err, "s3 %s%s: %lld bytes received of %lld", d->pull->prefix, d->path,
+                   received, want);
+        ok = 0;
     }
-    if (op->ok)
-        memcpy(d->md5[index], op->md5, MC_MD5_LEN);
+    if (ok)
+        memcpy(d->md5[index], mc_s3_op_md5(op), MC_MD5_LEN);
     else
-        fail(d->pull, &op->err);
+        fail(d->pull, &err);
     mc_s3_op_free(op);
     if (++d->parts_done < d->parts)
         return;
@@ -159,12 +162,9 @@ static int submit_range(struct download *d, const char *key, size_t index)
     long long end = d->size - 1 < start + d->part_size - 1 ? d->size - 1 : start + d->part_size - 1;
     char range[64];
 
-    if (!op || !(op->sink_name = strdup(d->temp)))
+    if (!op || mc_s3_op_sink_file(op, d->pull->root_fd, d->temp, (off_t)start,
+                                  (off_t)(d->part_size ? end - start + 1 : d->size)) != 0)
         goto fail;
-    op->sink_dir_fd = d->pull->root_fd;
-    op->sink_offset = (off_t)start;
-    op->sink_limited = 1;
-    op->sink_max = (off_t)(d->part_size ? end - start + 1 : d->size);
     if (d->part_size) {
         snprintf(range, sizeof(range), "bytes=%lld-%lld", start, end);
         if (mc_s3_op_header(op, "range", range) != 0)
@@ -404,9 +404,10 @@ static void read_index(struct pull *pull)
     struct mc_err err;
 
     if (op) {
-        op->allow_404 = 1;
-        if (mc_s3_run_one(job->client, op, &err) == 0 && op->status == 200 &&
-            mc_index_read(op->answer.data, op->answer.len, &pull->index, &err) != 0)
+        mc_s3_op_allow_404(op);
+        if (mc_s3_run_one(job->client, op, &err) == 0 && mc_s3_op_status(op) == 200 &&
+            mc_index_read(mc_s3_op_answer(op)->data, mc_s3_op_answer(op)->len, &pull->index,
+                          &err) != 0)
             warn(pull, "the cache's index in S3 is unreadable: modes, times, links and empty "
                  "directories are not restored");
     }

@@ -1,8 +1,11 @@
-/* push.c — a cache directory to S3 (see sync.h): plan what changed against
- * the remote listing and the last index, send it (files in one PUT or in
- * parts, links as small objects), delete what is gone, then the index, then
- * meta.json. */
+/* push.c — a cache directory to S3 (see sync.h): carries out the plan
+ * (plan.h) made from the remote listing and the last index: sends what
+ * changed (files in one PUT or in parts, links as small objects), deletes
+ * what is gone, then the index, then meta.json. */
 #include "common.h"
+#include "plan.h"
+#include "upload.h"
+#include "common/file.h"
 #include "common/meta.h"
 
 #include <errno.h>
@@ -11,421 +14,57 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MC_S3_XML_MAX (1024 * 1024)
-
 struct push {
     struct mc_s3_job *job;
     int dir_fd;
     char *prefix;               /* "<prefix>/<id>/" */
-    int failed;
-    struct mc_err err;
-    char **aborts;              /* "key\0uploadId" of uploads to abort after */
-    size_t abort_count;
+    struct mc_s3_uploads uploads;   /* the files', and the first failure */
 };
-
-/* One file or link on its way. */
-struct upload {
-    struct push *push;
-    struct mc_entry *entry;
-    char *key;
-    long long part_size;
-    size_t parts;
-    unsigned char (*md5)[MC_MD5_LEN];
-    char etag[MC_MD5_LEN * 2 + 16];
-    char whole_etag[MC_MD5_LEN * 2 + 1];   /* the whole file's MD5 (see common.h) */
-    char *upload_id;
-    size_t parts_done;
-};
-
-static void upload_free(struct upload *up)
-{
-    free(up->key);
-    free(up->md5);
-    free(up->upload_id);
-    free(up);
-}
 
 static void fail(struct push *push, const struct mc_err *err)
 {
-    mc_s3_fail(push->job->client, &push->failed, &push->err, err);
+    mc_s3_uploads_fail(&push->uploads, err);
 }
 
-static void fail_text(struct push *push, const char *key, const char *what)
-{
-    struct mc_err err;
-
-    mc_err_set(&err, "s3 %s: %s", key, what);
-    fail(push, &err);
-}
-
-static int add_md5_header(struct mc_s3_op *op, const unsigned char *md5)
-{
-    char b64[32];
-
-    mc_md5_base64(md5, b64);
-    return mc_s3_op_header(op, "content-md5", b64);
-}
-
-static void uploaded(struct upload *up)
-{
-    free(up->entry->etag);
-    up->entry->etag = strdup(up->etag);
-    up->entry->part_size = up->part_size;
-    up->push->job->stats.files_done++;
-    upload_free(up);
-}
-
-/* --- one PUT ---------------------------------------------------------------- */
-
-static void put_done(struct mc_s3_op *op, void *ctx)
-{
-    struct upload *up = ctx;
-    int mismatch = op->ok && op->etag[0] && strcmp(op->etag, up->etag) != 0;
-
-    if (!op->ok)
-        fail(up->push, &op->err);
-    else if (mismatch)
-        fail_text(up->push, up->key, "the server's ETag does not match what was sent");
-    if (op->ok && !mismatch)
-        uploaded(up);
-    else
-        upload_free(up);
-    mc_s3_op_free(op);
-}
-
-static int submit_put(struct upload *up)
-{
-    struct push *push = up->push;
-    struct mc_s3_op *op = mc_s3_op_new("PUT", up->key, put_done, up);
-
-    if (!op || add_md5_header(op, up->md5[0]) != 0) {
-        mc_s3_op_free(op);
-        return -1;
-    }
-    if (up->entry->type == MC_ENTRY_LINK) {
-        op->body_mem = strdup(up->entry->target);
-        op->body_mem_len = strlen(up->entry->target);
-        if (!op->body_mem) {
-            mc_s3_op_free(op);
-            return -1;
-        }
-    } else {
-        op->body_dir_fd = push->dir_fd;
-        op->body_name = strdup(up->entry->path);
-        op->body_len = up->entry->size;
-        if (!op->body_name) {
-            mc_s3_op_free(op);
-            return -1;
-        }
-    }
-    mc_s3_submit(push->job->client, op);
-    return 0;
-}
-
-/* --- multipart ----------------------------------------------------------------- */
-
-struct part {
-    struct upload *up;
-    size_t index;
-};
-
-/* Noted now, sent when the other transfers are over (abort_uploads). */
-static void abort_upload(struct upload *up)
-{
-    struct push *push = up->push;
-    char **grown;
-    size_t key_len = strlen(up->key);
-
-    if (!up->upload_id)
-        return;
-    grown = realloc(push->aborts, (push->abort_count + 1) * sizeof(*grown));
-    if (!grown)
-        return;
-    push->aborts = grown;
-    grown[push->abort_count] = malloc(key_len + strlen(up->upload_id) + 2);
-    if (!grown[push->abort_count])
-        return;
-    memcpy(grown[push->abort_count], up->key, key_len + 1);
-    strcpy(grown[push->abort_count] + key_len + 1, up->upload_id);
-    push->abort_count++;
-}
-
-/* Best effort: parts of a failed upload would otherwise stay (and cost). */
-static void abort_uploads(struct push *push)
-{
-    struct mc_err ignored;
-    size_t i;
-
-    mc_s3_uncancel(push->job->client);
-    for (i = 0; i < push->abort_count; i++) {
-        char *key = push->aborts[i];
-        struct mc_s3_op *op = mc_s3_op_new("DELETE", key, NULL, NULL);
-
-        if (op && mc_s3_op_query(op, "uploadId", key + strlen(key) + 1) == 0) {
-            op->allow_404 = 1;
-            mc_s3_run_one(push->job->client, op, &ignored);
-        }
-        mc_s3_op_free(op);
-        free(key);
-    }
-    free(push->aborts);
-    push->aborts = NULL;
-    push->abort_count = 0;
-}
-
-static char *complete_xml(const struct upload *up)
-{
-    struct mc_buf xml;
-    char hex[MC_MD5_LEN * 2 + 1];
-    size_t i;
-    int rc;
-
-    mc_buf_init(&xml, MC_S3_XML_MAX);
-    rc = mc_buf_addstr(&xml, "<CompleteMultipartUpload>");
-    for (i = 0; rc == 0 && i < up->parts; i++) {
-        mc_md5_hex(up->md5[i], hex);
-        rc = mc_buf_printf(&xml, "<Part><PartNumber>%zu</PartNumber><ETag>\"%s\"</ETag></Part>",
-                           i + 1, hex);
-    }
-    rc |= mc_buf_addstr(&xml, "</CompleteMultipartUpload>");
-    if (rc != 0) {
-        mc_buf_free(&xml);
-        return NULL;
-    }
-    return mc_buf_take(&xml);
-}
-
-static void complete_done(struct mc_s3_op *op, void *ctx)
-{
-    struct upload *up = ctx;
-    char code[64], message[160];
-    char *etag = NULL;
-    int mismatch;
-
-    if (op->ok && mc_s3_parse_error(op->answer.data, op->answer.len, code, sizeof(code), message,
-                                    sizeof(message)) == 1) {
-        /* S3 may answer 200 and then an error, while it was completing. */
-        mc_err_set(&op->err, "s3 %s: completing the upload: %s %s", up->key, code, message);
-        op->ok = 0;
-    }
-    if (op->ok)
-        etag = mc_s3_parse_complete_etag(op->answer.data, op->answer.len);
-    mismatch = etag && strcmp(etag, up->etag) != 0 && strcmp(etag, up->whole_etag) != 0;
-    if (!op->ok)
-        fail(up->push, &op->err);
-    else if (mismatch)
-        fail_text(up->push, up->key, "the multipart ETag does not match the parts sent");
-    if (!op->ok || mismatch) {
-        abort_upload(up);
-        upload_free(up);
-    } else {
-        /* Kept as the server says it, as listings will show it. */
-        if (etag)
-            snprintf(up->etag, sizeof(up->etag), "%s", etag);
-        uploaded(up);
-    }
-    free(etag);
-    mc_s3_op_free(op);
-}
-
-static void part_done(struct mc_s3_op *op, void *ctx)
-{
-    struct part *part = ctx;
-    struct upload *up = part->up;
-    char hex[MC_MD5_LEN * 2 + 1];
-    struct mc_s3_op *complete;
-
-    mc_md5_hex(up->md5[part->index], hex);
-    free(part);
-    if (op->ok && op->etag[0] && strcmp(op->etag, hex) != 0) {
-        mc_err_set(&op->err, "s3 %s: a part's ETag does not match what was sent", up->key);
-        op->ok = 0;
-    }
-    if (!op->ok && !up->push->failed)
-        fail(up->push, &op->err);
-    up->parts_done++;
-    mc_s3_op_free(op);
-    if (up->parts_done < up->parts)
-        return;
-    if (up->push->failed) {
-        abort_upload(up);
-        upload_free(up);
-        return;
-    }
-    complete = mc_s3_op_new("POST", up->key, complete_done, up);
-    if (!complete || mc_s3_op_query(complete, "uploadId", up->upload_id) != 0 ||
-        !(complete->body_mem = complete_xml(up))) {
-        mc_s3_op_free(complete);
-        fail_text(up->push, up->key, "out of memory");
-        abort_upload(up);
-        upload_free(up);
-        return;
-    }
-    complete->body_mem_len = strlen(complete->body_mem);
-    mc_s3_submit(up->push->job->client, complete);
-}
-
-static int submit_part(struct upload *up, size_t index)
-{
-    struct part *part = calloc(1, sizeof(*part));
-    struct mc_s3_op *op = part ? mc_s3_op_new("PUT", up->key, part_done, part) : NULL;
-    char number[24];
-    long long start = (long long)index * up->part_size;
-    long long len = up->entry->size - start < up->part_size ? up->entry->size - start
-                                                             : up->part_size;
-
-    snprintf(number, sizeof(number), "%zu", index + 1);
-    if (!op || mc_s3_op_query(op, "partNumber", number) != 0 ||
-        mc_s3_op_query(op, "uploadId", up->upload_id) != 0 || add_md5_header(op, up->md5[index]) ||
-        !(op->body_name = strdup(up->entry->path))) {
-        mc_s3_op_free(op);
-        free(part);
-        return -1;
-    }
-    part->up = up;
-    part->index = index;
-    op->body_dir_fd = up->push->dir_fd;
-    op->body_offset = (off_t)start;
-    op->body_len = (off_t)len;
-    mc_s3_submit(up->push->job->client, op);
-    return 0;
-}
-
-static void initiate_done(struct mc_s3_op *op, void *ctx)
-{
-    struct upload *up = ctx;
-    size_t i;
-
-    if (op->ok)
-        up->upload_id = mc_s3_parse_upload_id(op->answer.data, op->answer.len);
-    if (!op->ok)
-        fail(up->push, &op->err);
-    else if (!up->upload_id)
-        fail_text(up->push, up->key, "no UploadId in the answer to ?uploads");
-    mc_s3_op_free(op);
-    if (!up->upload_id) {
-        upload_free(up);
-        return;
-    }
-    for (i = 0; i < up->parts; i++) {
-        if (submit_part(up, i) != 0) {
-            /* The parts queued so far end the upload (part_done). */
-            fail_text(up->push, up->key, "out of memory");
-            up->parts = i;
-            if (i == 0) {
-                abort_upload(up);
-                upload_free(up);
-            }
-            return;
-        }
-    }
-}
-
-static int submit_multipart(struct upload *up)
-{
-    struct mc_s3_op *op = mc_s3_op_new("POST", up->key, initiate_done, up);
-
-    if (!op || mc_s3_op_query(op, "uploads", NULL) != 0) {
-        mc_s3_op_free(op);
-        return -1;
-    }
-    mc_s3_submit(up->push->job->client, op);
-    return 0;
-}
-
-/* --- planning ---------------------------------------------------------------------- */
+/* --- carrying out the plan ------------------------------------------------------ */
 
 static char *key_of(const struct push *push, const char *path)
 {
     return mc_concat(push->prefix, path, NULL);
 }
 
-/* Unchanged since the last push, by what the index recorded and the
- * listing confirms: no need to read it. */
-static int known_unchanged(const struct mc_entry *e, const struct mc_tree *old,
-                           const struct mc_s3_object *remote)
+/* An entry that need not be sent: the index records it as S3 has it. */
+static void keep_entry(struct push *push, struct mc_entry *e, const char *etag,
+                       long long part_size)
 {
-    const struct mc_entry *was = mc_tree_find(old, e->path);
-
-    if (!was || !remote || was->type != e->type)
-        return 0;
-    if (e->type == MC_ENTRY_LINK)
-        return strcmp(was->target, e->target) == 0;
-    return was->etag && strcmp(was->etag, remote->etag) == 0 && was->size == e->size &&
-           was->mtime_s == e->mtime_s && was->mtime_ns == e->mtime_ns;
+    free(e->etag);
+    e->etag = etag ? strdup(etag) : NULL;
+    e->part_size = part_size;
+    push->job->stats.files_skipped++;
 }
 
-/* Plans one entry: 0 nothing to send (etag set), 1 queued, -1 error. */
-static int plan_entry(struct push *push, struct mc_entry *e, const struct mc_tree *old,
-                      const struct mc_s3_listing *remote_list, struct mc_err *err)
+/* One item of the plan: 0 nothing to send (etag set), 1 queued, -1 error. */
+static int send_item(struct push *push, const struct mc_s3_plan_item *item, struct mc_err *err)
 {
-    char *key = key_of(push, e->path);
-    const struct mc_s3_object *remote = key ? mc_s3_listing_find(remote_list, key) : NULL;
-    const struct mc_entry *was;
-    struct upload *up;
+    struct mc_entry *e = item->entry;
+    struct mc_s3_upload *up;
 
-    if (!key) {
-        mc_err_set(err, "%s: key too long", e->path);
-        return -1;
-    }
-    if (known_unchanged(e, old, remote)) {
-        was = mc_tree_find(old, e->path);
-        free(e->etag);
-        e->etag = was->etag ? strdup(was->etag) : NULL;
-        e->part_size = was->part_size;
-        free(key);
-        push->job->stats.files_skipped++;
+    if (item->kind == MC_S3_PLAN_UNCHANGED) {
+        keep_entry(push, e, item->was->etag, item->part_size);
         return 0;
     }
-    up = calloc(1, sizeof(*up));
-    if (!up) {
-        free(key);
-        mc_err_set(err, "out of memory");
+    /* The plan's key outlives every upload. */
+    up = mc_s3_upload_new(&push->uploads, e, item->key, item->part_size, err);
+    if (!up)
         return -1;
-    }
-    up->push = push;
-    up->entry = e;
-    up->key = key;
-    if (e->type == MC_ENTRY_LINK) {
-        up->parts = 1;
-        up->md5 = calloc(1, sizeof(*up->md5));
-        if (up->md5)
-            mc_md5_of(e->target, strlen(e->target), up->md5[0]);
-    } else {
-        long long multipart_min = push->job->multipart_min
-                                      ? push->job->multipart_min
-                                      : (long long)MC_S3_MULTIPART_DEFAULT_MB << 20;
-        unsigned char whole[MC_MD5_LEN];
-
-        up->part_size = e->size > multipart_min ? mc_s3_part_size(e->size) : 0;
-
-        if (mc_s3_file_md5s(push->dir_fd, e->path, e->size, up->part_size, &up->md5, &up->parts,
-                            whole, err) != 0) {
-            upload_free(up);
-            return -1;
-        }
-        mc_md5_hex(whole, up->whole_etag);
-    }
-    if (!up->md5) {
-        upload_free(up);
-        mc_err_set(err, "out of memory");
-        return -1;
-    }
-    mc_s3_etag_of((const unsigned char (*)[MC_MD5_LEN])up->md5, up->part_size ? up->parts : 1,
-                  up->etag);
-    if (remote && (strcmp(remote->etag, up->etag) == 0 ||
-                   (up->part_size && strcmp(remote->etag, up->whole_etag) == 0))) {
-        free(e->etag);
-        e->etag = strdup(remote->etag);
-        e->part_size = up->part_size;
-        push->job->stats.files_skipped++;
-        upload_free(up);
+    if (mc_s3_plan_remote_has(item, up->etag, up->whole_etag)) {
+        keep_entry(push, e, item->remote->etag, up->part_size);
+        mc_s3_upload_free(up);
         return 0;
     }
     push->job->stats.files_total++;
     push->job->stats.bytes_total += e->type == MC_ENTRY_FILE ? e->size : 0;
-    if ((up->part_size ? submit_multipart(up) : submit_put(up)) != 0) {
-        upload_free(up);
+    if (mc_s3_upload_submit(up) != 0) {
         mc_err_set(err, "out of memory");
         return -1;
     }
@@ -436,8 +75,8 @@ static void delete_done(struct mc_s3_op *op, void *ctx)
 {
     struct push *push = ctx;
 
-    if (!op->ok)
-        fail(push, &op->err);
+    if (!mc_s3_op_ok(op))
+        fail(push, mc_s3_op_err(op));
     else
         push->job->stats.deleted++;
     mc_s3_op_free(op);
@@ -449,32 +88,22 @@ static int submit_delete(struct push *push, const char *key)
 
     if (!op)
         return -1;
-    op->allow_404 = 1;
+    mc_s3_op_allow_404(op);
     mc_s3_submit(push->job->client, op);
     return 0;
 }
 
-/* Remote objects under the cache that no local file or link has. */
-static int plan_deletes(struct push *push, const struct mc_tree *local,
-                        const struct mc_s3_listing *remote, int *changes)
+static int submit_deletes(struct push *push, const struct mc_s3_plan *plan)
 {
-    size_t prefix_len = strlen(push->prefix);
     size_t i;
 
-    for (i = 0; i < remote->count; i++) {
-        const char *path = remote->objects[i].key + prefix_len;
-        const struct mc_entry *e = mc_tree_find(local, path);
-
-        if (strcmp(path, MC_S3_META_FILE) == 0 || (e && e->type != MC_ENTRY_DIR))
-            continue;
-        (*changes)++;
-        if (submit_delete(push, remote->objects[i].key) != 0)
+    for (i = 0; i < plan->delete_count; i++) {
+        if (submit_delete(push, plan->deletes[i]->key) != 0)
             return -1;
     }
     return 0;
 }
 
-/* The old index, if there is one (missing or unreadable: none). */
 /* The old index, if there is one (missing or unreadable: none); its text
  * in *old_text (or NULL). */
 static void read_old_index(struct push *push, struct mc_tree *old, char **old_text)
@@ -487,13 +116,15 @@ static void read_old_index(struct push *push, struct mc_tree *old, char **old_te
     memset(old, 0, sizeof(*old));
     *old_text = NULL;
     if (op) {
-        op->allow_404 = 1;
-        if (mc_s3_run_one(job->client, op, &err) == 0 && op->status == 200) {
-            if (mc_index_read(op->answer.data, op->answer.len, old, &err) != 0 && job->warn)
+        mc_s3_op_allow_404(op);
+        if (mc_s3_run_one(job->client, op, &err) == 0 && mc_s3_op_status(op) == 200) {
+            const struct mc_buf *answer = mc_s3_op_answer(op);
+
+            if (mc_index_read(answer->data, answer->len, old, &err) != 0 && job->warn)
                 job->warn("the cache's index in S3 is unreadable; every file is compared",
                           job->warn_ctx);
             else
-                *old_text = mc_buf_take(&op->answer);
+                *old_text = mc_s3_op_take_answer(op);
         }
     }
     mc_s3_op_free(op);
@@ -513,7 +144,7 @@ static int meta_body(struct push *push, char **body, size_t *len, struct mc_err 
         return -1;
     if (!cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3_PENDING)) {
         cJSON_Delete(meta);
-        return mc_read_small_file(push->dir_fd, MC_S3_META_FILE, body, len, err);
+        return mc_read_file(push->dir_fd, MC_S3_META_FILE, MC_META_MAX_BYTES, 0, body, len, err);
     }
     cJSON_DeleteItemFromObjectCaseSensitive(meta, MC_META_S3_PENDING);
     text = cJSON_PrintUnformatted(meta);
@@ -558,10 +189,9 @@ static int put_small(struct push *push, const char *key, char *body, size_t len,
         mc_err_set(err, "out of memory");
         return -1;
     }
-    op->body_mem = body;
-    op->body_mem_len = len;
+    mc_s3_op_body_bytes(op, body, len);
     mc_md5_of(body, len, md5);
-    rc = add_md5_header(op, md5);
+    rc = mc_s3_add_content_md5(op, md5);
     rc = rc == 0 ? mc_s3_run_one(push->job->client, op, err) : -1;
     mc_s3_op_free(op);
     return rc;
@@ -592,123 +222,119 @@ static int delete_one(struct push *push, const char *key, struct mc_err *err)
 
     if (!op)
         return -1;
-    op->allow_404 = 1;
+    mc_s3_op_allow_404(op);
     rc = mc_s3_run_one(push->job->client, op, err);
     mc_s3_op_free(op);
     return rc;
+}
+
+/* The plan's objects: meta.json away first if anything changes, the files
+ * and links, the deletes; every transfer to its end. */
+static int send_plan(struct push *push, const struct mc_s3_plan *plan, struct mc_err *err)
+{
+    struct mc_s3_client *client = push->job->client;
+    size_t i;
+    int rc = 0;
+
+    if (plan->meta_first)
+        rc = delete_one(push, plan->remote_meta->key, err);
+    for (i = 0; rc == 0 && i < plan->item_count && !push->uploads.failed; i++) {
+        if (send_item(push, &plan->items[i], err) < 0 || mc_s3_step(client, err) != 0)
+            rc = -1;
+    }
+    if (rc == 0 && !push->uploads.failed)
+        rc = submit_deletes(push, plan);
+    if (mc_s3_run(client, err) != 0)
+        rc = -1;
+    if (push->uploads.abort_count)
+        mc_s3_uploads_abort_failed(&push->uploads);
+    if (rc == 0 && push->uploads.failed) {
+        *err = push->uploads.err;
+        rc = -1;
+    }
+    return rc;
+}
+
+/* The index, then meta.json (remote_meta: as S3 has it now, or NULL),
+ * unless nothing at all changed. */
+static int send_index_and_meta(struct push *push, struct mc_tree *local,
+                               const struct mc_tree *old, const char *old_index_text,
+                               const struct mc_s3_object *remote_meta, const char *index_key,
+                               struct mc_err *err)
+{
+    struct mc_s3_job *job = push->job;
+    struct mc_entry *meta = mc_tree_find(local, MC_S3_META_FILE);
+    /* meta.json as S3 has it (a release's pending mark, set and taken off,
+     * changes only its time here): its entry as the index had it, so that
+     * a push with nothing else changed sends nothing. */
+    const struct mc_entry *was = mc_tree_find(old, MC_S3_META_FILE);
+    char *index_text;
+    char *body;
+    size_t len;
+    int rc;
+
+    if (meta_body(push, &body, &len, err) == 0) {
+        meta->size = (long long)len;    /* what S3 gets, without the mark */
+        free(body);
+    }
+    if (was && same_meta(push, remote_meta)) {
+        meta->mtime_s = was->mtime_s;
+        meta->mtime_ns = was->mtime_ns;
+        meta->mode = was->mode;
+    }
+    index_text = mc_index_write(local, job->id);
+    if (!index_text) {
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
+    if (!job->stats.files_total && !job->stats.deleted && old_index_text &&
+        strcmp(old_index_text, index_text) == 0 && same_meta(push, remote_meta)) {
+        free(index_text);       /* nothing at all changed: nothing sent */
+        return 0;
+    }
+    rc = put_small(push, index_key, index_text, strlen(index_text), err);
+    return rc == 0 ? put_meta(push, err) : rc;
+}
+
+static long long multipart_min(const struct mc_s3_job *job)
+{
+    return job->multipart_min ? job->multipart_min : (long long)MC_S3_MULTIPART_DEFAULT_MB << 20;
 }
 
 static int push_planned(struct push *push, struct mc_tree *local, struct mc_err *err)
 {
     struct mc_s3_job *job = push->job;
     struct mc_s3_listing remote;
+    struct mc_s3_plan plan;
     struct mc_tree old;
-    struct mc_entry *meta = mc_tree_find(local, MC_S3_META_FILE);
-    const struct mc_s3_object *remote_meta;
-    char *meta_key = key_of(push, MC_S3_META_FILE);
+    const struct mc_entry *meta = mc_tree_find(local, MC_S3_META_FILE);
     char *index_key = mc_s3_index_key(job->loc, job->id);
-    char *index_text = NULL;
     char *old_index_text = NULL;
-    int changes = 0;
-    size_t i;
-    int rc;
+    int rc = -1;
 
-    if (!meta || meta->type != MC_ENTRY_FILE) {
+    if (!meta || meta->type != MC_ENTRY_FILE)
         mc_err_set(err, "%s: no meta.json: not a cache", job->label);
-        free(meta_key);
-        free(index_key);
-        return -1;
-    }
-    rc = meta_key && index_key ? mc_s3_list_all(job->client, push->prefix, &remote, err) : -1;
+    else if (!index_key)
+        mc_err_set(err, "out of memory");
+    else
+        rc = mc_s3_list_all(job->client, push->prefix, &remote, err);
     if (rc != 0) {
-        free(meta_key);
         free(index_key);
         return -1;
     }
     read_old_index(push, &old, &old_index_text);
-    remote_meta = mc_s3_listing_find(&remote, meta_key);
-    /* First a whole plan, without sending: a push that changes anything
+    /* The whole plan first, without sending: a push that changes anything
      * takes meta.json away before the first change. */
-    for (i = 0; rc == 0 && i < local->count; i++) {
-        struct mc_entry *e = &local->entries[i];
-        const struct mc_s3_object *r = NULL;
-        char *key;
-
-        if (e->type == MC_ENTRY_DIR || strcmp(e->path, MC_S3_META_FILE) == 0)
-            continue;
-        key = key_of(push, e->path);
-        r = key ? mc_s3_listing_find(&remote, key) : NULL;
-        free(key);
-        if (!known_unchanged(e, &old, r))
-            changes++;
-    }
-    for (i = 0; i < remote.count; i++) {
-        const char *path = remote.objects[i].key + strlen(push->prefix);
-        const struct mc_entry *e = mc_tree_find(local, path);
-
-        if (strcmp(path, MC_S3_META_FILE) != 0 && (!e || e->type == MC_ENTRY_DIR))
-            changes++;
-    }
-    if (changes && remote_meta) {
-        rc = delete_one(push, meta_key, err);
-        remote_meta = NULL;     /* gone now: it must be sent again */
-    }
-    for (i = 0; rc == 0 && i < local->count && !push->failed; i++) {
-        struct mc_entry *e = &local->entries[i];
-
-        if (e->type == MC_ENTRY_DIR || strcmp(e->path, MC_S3_META_FILE) == 0)
-            continue;
-        if (plan_entry(push, e, &old, &remote, err) < 0 || mc_s3_step(job->client, err) != 0)
-            rc = -1;
-    }
-    changes = 0;
-    if (rc == 0 && !push->failed)
-        rc = plan_deletes(push, local, &remote, &changes);
-    if (mc_s3_run(job->client, err) != 0)
-        rc = -1;
-    if (push->abort_count)
-        abort_uploads(push);
-    if (rc == 0 && push->failed) {
-        *err = push->err;
-        rc = -1;
-    }
-    if (rc == 0) {
-        /* meta.json as S3 has it (a release's pending mark, set and taken
-         * off, changes only its time here): its entry as the index had it,
-         * so that a push with nothing else changed sends nothing. */
-        const struct mc_entry *was = mc_tree_find(&old, MC_S3_META_FILE);
-        char *body;
-        size_t len;
-
-        if (meta_body(push, &body, &len, err) == 0) {
-            meta->size = (long long)len;    /* what S3 gets, without the mark */
-            free(body);
-        }
-        if (was && same_meta(push, remote_meta)) {
-            meta->mtime_s = was->mtime_s;
-            meta->mtime_ns = was->mtime_ns;
-            meta->mode = was->mode;
-        }
-        index_text = mc_index_write(local, job->id);
-    }
-    if (rc == 0 && !index_text) {
-        mc_err_set(err, "out of memory");
-        rc = -1;
-    }
-    if (rc == 0 && !job->stats.files_total && !job->stats.deleted && old_index_text &&
-        strcmp(old_index_text, index_text) == 0 && same_meta(push, remote_meta)) {
-        free(index_text);       /* nothing at all changed: nothing sent */
-    } else if (rc == 0) {
-        rc = put_small(push, index_key, index_text, strlen(index_text), err);
-        if (rc == 0)
-            rc = put_meta(push, err);
-    } else {
-        free(index_text);
-    }
+    rc = mc_s3_plan_make(&plan, local, &old, &remote, push->prefix, multipart_min(job), err);
+    if (rc == 0)
+        rc = send_plan(push, &plan, err);
+    if (rc == 0)
+        rc = send_index_and_meta(push, local, &old, old_index_text,
+                                 plan.meta_first ? NULL : plan.remote_meta, index_key, err);
+    mc_s3_plan_free(&plan);
     free(old_index_text);
     mc_s3_listing_free(&remote);
     mc_tree_free(&old);
-    free(meta_key);
     free(index_key);
     return rc;
 }
@@ -723,7 +349,8 @@ static void warn_skip(const char *message, void *ctx)
 
 int mc_s3_push(struct mc_s3_job *job, int dir_fd, struct mc_err *err)
 {
-    struct push push = { .job = job, .dir_fd = dir_fd };
+    struct push push = { .job = job, .dir_fd = dir_fd,
+                         .uploads = { job->client, dir_fd, &job->stats, 0, { 0, "" }, NULL, 0 } };
     struct mc_tree local;
     int rc;
 

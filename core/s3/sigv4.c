@@ -15,24 +15,12 @@
 #define MC_SIGV4_TERMINATOR "aws4_request"
 #define MC_DATE_LEN 8           /* YYYYMMDD */
 
-static void hex_of(const unsigned char *bytes, size_t count, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < count; i++) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 15];
-    }
-    out[2 * count] = '\0';
-}
-
 void mc_sha256_hex(const void *bytes, size_t count, char *out)
 {
     unsigned char digest[SHA256_DIGEST_LENGTH];
 
     SHA256(bytes, count, digest);
-    hex_of(digest, sizeof(digest), out);
+    mc_hex_encode(digest, sizeof(digest), out);
 }
 
 /* One encoded "name=value", for sorting. */
@@ -305,7 +293,7 @@ int mc_sigv4_authorization(struct mc_buf *out, const struct mc_sigv4_request *re
     rc = rc == 0 ? hmac(kdate, sizeof(kdate), mc_buf_str(&to_sign), signature) : -1;
     OPENSSL_cleanse(kdate, sizeof(kdate));
     if (rc == 0) {
-        hex_of(signature, sizeof(signature), signature_hex);
+        mc_hex_encode(signature, sizeof(signature), signature_hex);
         rc = mc_buf_printf(out, MC_SIGV4_ALGORITHM " Credential=%s/%s/%s/%s/" MC_SIGV4_TERMINATOR
                            ", SignedHeaders=%s, Signature=%s", key->access_key, date, key->region,
                            key->service, mc_buf_str(&names), signature_hex);

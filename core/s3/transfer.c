@@ -1,8 +1,11 @@
 /* transfer.c — the request engine over libcurl's multi interface (see
  * transfer.h). One thread: a queue of requests waiting for a slot or for
- * their retry time, at most `jobs` running, curl_multi_poll in between. */
+ * their retry time, at most `jobs` running, curl_multi_poll in between.
+ * Each attempt is made and signed by request.c at the time it starts;
+ * what a failed one means is retry.c's to say. The only file that sees
+ * inside a struct mc_s3_op. */
 #include "transfer.h"
-#include "xml.h"
+#include "retry.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -17,8 +20,6 @@
 #include <unistd.h>
 
 #define MC_S3_ATTEMPTS_MAX 8
-#define MC_S3_BACKOFF_FIRST_MS 100
-#define MC_S3_BACKOFF_MAX_MS 10000
 #define MC_S3_CONNECT_TIMEOUT_S 10
 #define MC_S3_LOW_SPEED_BYTES 1024    /* per second, over MC_S3_LOW_SPEED_TIME_S: else retried */
 #define MC_S3_LOW_SPEED_TIME_S 30
@@ -26,9 +27,52 @@
  * moved (both, per running transfer: 16 transfers hold 8 MiB). */
 #define MC_S3_BUFFER_BYTES (256L * 1024)
 #define MC_S3_POLL_MS 100
-#define MC_HTTP_SIMPLE_TIMEOUT_MS 2000
-#define MC_S3_URL_MAX (16 * 1024)
-#define MC_S3_SERVICE "s3"
+#define MC_S3_ETAG_MAX 80
+
+/* A range of a file in a directory, opened only while an attempt runs. */
+struct op_file {
+    int dir_fd;
+    char *name;                             /* NULL: none */
+    off_t offset;
+    off_t len;                              /* a body's; a sink's most */
+    int fd;                                 /* -1 but while an attempt runs */
+};
+
+struct mc_s3_op {
+    /* the request, set through mc_s3_op_* */
+    const char *method;
+    char *key;                              /* "" for the bucket */
+    struct mc_pair query[MC_S3_QUERY_MAX];  /* names and values owned */
+    size_t query_count;
+    struct mc_pair headers[MC_S3_HEADERS_MAX];  /* names and values owned */
+    size_t header_count;
+    struct op_file body;                    /* a body from a file */
+    char *body_mem;                         /* or from memory, or NULL */
+    size_t body_mem_len;
+    struct op_file sink;                    /* a 2xx answer to a file */
+    int allow_404;                          /* a missing object is an answer */
+    mc_s3_done_fn done;
+    void *ctx;
+
+    /* the outcome */
+    int ok;                                 /* 2xx (or 404 with allow_404) */
+    long status;
+    struct mc_buf answer;                   /* body (when not to a file) */
+    char etag[MC_S3_ETAG_MAX];              /* ETag header, unquoted */
+    unsigned char md5[MC_MD5_LEN];          /* of what was written to the sink */
+    off_t received;
+    struct mc_err err;                      /* when !ok: why */
+
+    /* the engine's */
+    int attempts;
+    long long retry_at_ms;
+    CURL *easy;
+    struct curl_slist *slist;
+    off_t body_pos;
+    EVP_MD_CTX *md5_ctx;
+    struct mc_s3_op *next;
+    struct mc_s3_client *client;
+};
 
 struct mc_s3_client {
     CURLM *multi;
@@ -99,10 +143,8 @@ struct mc_s3_op *mc_s3_op_new(const char *method, const char *key, mc_s3_done_fn
         return NULL;
     op->method = method;
     op->key = strdup(key);
-    op->body_fd = -1;
-    op->body_dir_fd = -1;
-    op->sink_fd = -1;
-    op->sink_dir_fd = -1;
+    op->body = (struct op_file){ -1, NULL, 0, 0, -1 };
+    op->sink = (struct op_file){ -1, NULL, 0, 0, -1 };
     op->done = done;
     op->ctx = ctx;
     mc_buf_init(&op->answer, MC_S3_ANSWER_MAX);
@@ -114,13 +156,15 @@ struct mc_s3_op *mc_s3_op_new(const char *method, const char *key, mc_s3_done_fn
     return op;
 }
 
-int mc_s3_op_query(struct mc_s3_op *op, const char *name, const char *value)
+/* Appends a copy of name and value (which may be NULL) to pairs. */
+static int add_pair(struct mc_pair *pairs, size_t *count, size_t max, const char *name,
+                    const char *value)
 {
     struct mc_pair *pair;
 
-    if (op->query_count == MC_S3_QUERY_MAX)
+    if (*count == max)
         return -1;
-    pair = &op->query[op->query_count];
+    pair = &pairs[*count];
     pair->name = strdup(name);
     pair->value = value ? strdup(value) : NULL;
     if (!pair->name || (value && !pair->value)) {
@@ -128,19 +172,62 @@ int mc_s3_op_query(struct mc_s3_op *op, const char *name, const char *value)
         free((char *)pair->value);
         return -1;
     }
-    op->query_count++;
+    (*count)++;
     return 0;
+}
+
+static void free_pairs(struct mc_pair *pairs, size_t count)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++) {
+        free((char *)pairs[i].name);
+        free((char *)pairs[i].value);
+    }
+}
+
+int mc_s3_op_query(struct mc_s3_op *op, const char *name, const char *value)
+{
+    return add_pair(op->query, &op->query_count, MC_S3_QUERY_MAX, name, value);
 }
 
 int mc_s3_op_header(struct mc_s3_op *op, const char *name, const char *value)
 {
-    if (op->header_count == MC_S3_HEADERS_MAX)
-        return -1;
-    op->headers[op->header_count] = mc_concat(name, ": ", value, NULL);
-    if (!op->headers[op->header_count])
-        return -1;
-    op->header_count++;
-    return 0;
+    return add_pair(op->headers, &op->header_count, MC_S3_HEADERS_MAX, name, value);
+}
+
+void mc_s3_op_body_bytes(struct mc_s3_op *op, char *bytes, size_t len)
+{
+    free(op->body_mem);
+    op->body_mem = bytes;
+    op->body_mem_len = len;
+}
+
+static int set_file(struct op_file *file, int dir_fd, const char *name, off_t offset, off_t len)
+{
+    free(file->name);
+    file->name = strdup(name);
+    file->dir_fd = dir_fd;
+    file->offset = offset;
+    file->len = len;
+    return file->name ? 0 : -1;
+}
+
+int mc_s3_op_body_file(struct mc_s3_op *op, int dir_fd, const char *name, off_t offset,
+                       off_t len)
+{
+    return set_file(&op->body, dir_fd, name, offset, len);
+}
+
+int mc_s3_op_sink_file(struct mc_s3_op *op, int dir_fd, const char *name, off_t offset,
+                       off_t max)
+{
+    return set_file(&op->sink, dir_fd, name, offset, max);
+}
+
+void mc_s3_op_allow_404(struct mc_s3_op *op)
+{
+    op->allow_404 = 1;
 }
 
 static void release_easy(struct mc_s3_op *op)
@@ -153,13 +240,13 @@ static void release_easy(struct mc_s3_op *op)
     }
     curl_slist_free_all(op->slist);
     op->slist = NULL;
-    if (op->body_name && op->body_fd >= 0) {
-        close(op->body_fd);
-        op->body_fd = -1;
+    if (op->body.fd >= 0) {
+        close(op->body.fd);
+        op->body.fd = -1;
     }
-    if (op->sink_name && op->sink_fd >= 0) {
-        close(op->sink_fd);
-        op->sink_fd = -1;
+    if (op->sink.fd >= 0) {
+        close(op->sink.fd);
+        op->sink.fd = -1;
     }
 }
 
@@ -169,20 +256,20 @@ static int open_files(struct mc_s3_op *op)
 {
     struct stat st;
 
-    if (op->body_name) {
-        op->body_fd = openat(op->body_dir_fd, op->body_name,
+    if (op->body.name) {
+        op->body.fd = openat(op->body.dir_fd, op->body.name,
                              O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (op->body_fd < 0 || fstat(op->body_fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-            st.st_size < op->body_offset + op->body_len) {
-            mc_err_set(&op->err, "%s: changed or gone while being uploaded", op->body_name);
+        if (op->body.fd < 0 || fstat(op->body.fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+            st.st_size < op->body.offset + op->body.len) {
+            mc_err_set(&op->err, "%s: changed or gone while being uploaded", op->body.name);
             return -1;
         }
     }
-    if (op->sink_name) {
-        op->sink_fd = openat(op->sink_dir_fd, op->sink_name,
+    if (op->sink.name) {
+        op->sink.fd = openat(op->sink.dir_fd, op->sink.name,
                              O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (op->sink_fd < 0) {
-            mc_err_sys(&op->err, errno, "%s", op->sink_name);
+        if (op->sink.fd < 0) {
+            mc_err_sys(&op->err, errno, "%s", op->sink.name);
             return -1;
         }
     }
@@ -191,25 +278,68 @@ static int open_files(struct mc_s3_op *op)
 
 void mc_s3_op_free(struct mc_s3_op *op)
 {
-    size_t i;
-
     if (!op)
         return;
     release_easy(op);
     free(op->key);
-    for (i = 0; i < op->query_count; i++) {
-        free((char *)op->query[i].name);
-        free((char *)op->query[i].value);
-    }
-    for (i = 0; i < op->header_count; i++)
-        free(op->headers[i]);
+    free_pairs(op->query, op->query_count);
+    free_pairs(op->headers, op->header_count);
     free(op->body_mem);
-    free(op->body_name);
-    free(op->sink_name);
+    free(op->body.name);
+    free(op->sink.name);
     mc_buf_free(&op->answer);
     EVP_MD_CTX_free(op->md5_ctx);
     free(op);
 }
+
+/* --- the outcome ---------------------------------------------------------- */
+
+int mc_s3_op_ok(const struct mc_s3_op *op)
+{
+    return op->ok;
+}
+
+long mc_s3_op_status(const struct mc_s3_op *op)
+{
+    return op->status;
+}
+
+const struct mc_err *mc_s3_op_err(const struct mc_s3_op *op)
+{
+    return &op->err;
+}
+
+const struct mc_buf *mc_s3_op_answer(const struct mc_s3_op *op)
+{
+    return &op->answer;
+}
+
+char *mc_s3_op_take_answer(struct mc_s3_op *op)
+{
+    return mc_buf_take(&op->answer);
+}
+
+const char *mc_s3_op_etag(const struct mc_s3_op *op)
+{
+    return op->etag;
+}
+
+off_t mc_s3_op_received(const struct mc_s3_op *op)
+{
+    return op->received;
+}
+
+const unsigned char *mc_s3_op_md5(const struct mc_s3_op *op)
+{
+    return op->md5;
+}
+
+off_t mc_s3_op_sink_offset(const struct mc_s3_op *op)
+{
+    return op->sink.offset;
+}
+
+/* --- the queue ------------------------------------------------------------ */
 
 static void enqueue(struct mc_s3_client *client, struct mc_s3_op *op)
 {
@@ -254,7 +384,7 @@ static size_t read_body(char *buffer, size_t size, size_t count, void *data)
 {
     struct mc_s3_op *op = data;
     size_t want = size * count;
-    off_t left = (op->body_mem ? (off_t)op->body_mem_len : op->body_len) - op->body_pos;
+    off_t left = (op->body_mem ? (off_t)op->body_mem_len : op->body.len) - op->body_pos;
     ssize_t got;
 
     if (left <= 0)
@@ -265,7 +395,7 @@ static size_t read_body(char *buffer, size_t size, size_t count, void *data)
         memcpy(buffer, op->body_mem + op->body_pos, want);
         got = (ssize_t)want;
     } else {
-        got = pread(op->body_fd, buffer, want, op->body_offset + op->body_pos);
+        got = pread(op->body.fd, buffer, want, op->body.offset + op->body_pos);
         if (got <= 0) {
             mc_err_sys(&op->err, got < 0 ? errno : EIO, "reading the file to upload");
             return CURL_READFUNC_ABORT;
@@ -294,15 +424,15 @@ static size_t write_answer(char *data, size_t size, size_t count, void *user)
     size_t done = 0;
 
     op->client->received += (long long)len;
-    if ((op->sink_fd < 0 && !op->sink_name) || op->status / 100 != 2)
+    if (!op->sink.name || op->status / 100 != 2)
         return mc_buf_add(&op->answer, data, len) == 0 ? len : 0;
-    if (op->sink_limited && op->received + (off_t)len > op->sink_max) {
+    if (op->received + (off_t)len > op->sink.len) {
         mc_err_set(&op->err, "s3 %s: the server sent more than the %lld bytes listed", op->key,
-                   (long long)op->sink_max);
+                   (long long)op->sink.len);
         return 0;
     }
     while (done < len) {
-        put = pwrite(op->sink_fd, data + done, len - done, op->sink_offset + op->received);
+        put = pwrite(op->sink.fd, data + done, len - done, op->sink.offset + op->received);
         if (put <= 0) {
             mc_err_sys(&op->err, put < 0 ? errno : EIO, "writing the downloaded file");
             op->err.code = MC_ERR_LOCAL_IO;
@@ -356,131 +486,58 @@ static void amz_date_now(char *out)
     strftime(out, MC_AMZ_DATE_LEN + 1, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-/* "name: value" into its two halves (pointers into a copy in `storage`). */
-static void split_header(const char *line, char *storage, size_t size, struct mc_pair *pair)
+/* The request op asks for, as request.c takes it. */
+static void request_of(const struct mc_s3_op *op, struct mc_s3_request *req)
 {
-    char *colon;
-
-    snprintf(storage, size, "%s", line);
-    colon = strchr(storage, ':');
-    pair->name = storage;
-    pair->value = "";
-    if (colon) {
-        *colon = '\0';
-        pair->value = colon + 1 + strspn(colon + 1, " ");
+    *req = (struct mc_s3_request){ op->method, op->key, op->query, op->query_count,
+                                   op->headers, op->header_count, MC_S3_PAYLOAD_NONE, NULL, 0 };
+    if (op->body_mem) {
+        req->payload = MC_S3_PAYLOAD_BYTES;
+        req->body = op->body_mem;
+        req->body_len = op->body_mem_len;
+    } else if (op->body.name) {
+        req->payload = MC_S3_PAYLOAD_STREAM;
     }
 }
 
-static int sign(struct mc_s3_op *op, const char *raw_path, const char *date,
-                struct curl_slist **list, struct mc_err *err)
+/* The signed URL and header lines of op's attempt, made now. */
+static int signed_wire(struct mc_s3_op *op, struct mc_s3_wire *wire, struct curl_slist **list,
+                       struct mc_err *err)
 {
     struct mc_s3_settings *settings = op->client->settings;
-    struct mc_pair signed_headers[MC_S3_HEADERS_MAX + 4];
-    char storage[MC_S3_HEADERS_MAX][512];
-    char payload[MC_SHA256_HEX_LEN + 1];
-    struct mc_sigv4_key key = { settings->creds.access_key, settings->creds.secret_key,
-                                settings->region, MC_S3_SERVICE };
-    struct mc_sigv4_request req;
-    struct mc_buf auth, line;
-    size_t count = 0;
+    struct mc_s3_signer signer = { &op->client->endpoint, settings->bucket, settings->region,
+                                   &settings->creds };
+    struct mc_s3_request req;
+    char date[MC_AMZ_DATE_LEN + 1];
     size_t i;
-    int rc = 0;
 
-    if (op->body_mem)
-        mc_sha256_hex(op->body_mem, op->body_mem_len, payload);
-    else if (op->body_fd >= 0 || op->body_name)
-        snprintf(payload, sizeof(payload), "%s", MC_SIGV4_UNSIGNED);
-    else
-        mc_sha256_hex("", 0, payload);
-    signed_headers[count++] = (struct mc_pair){ "host", op->client->endpoint.host };
-    signed_headers[count++] = (struct mc_pair){ "x-amz-date", date };
-    signed_headers[count++] = (struct mc_pair){ "x-amz-content-sha256", payload };
-    if (settings->creds.session_token)
-        signed_headers[count++] = (struct mc_pair){ "x-amz-security-token",
-                                                    settings->creds.session_token };
-    for (i = 0; i < op->header_count; i++)
-        split_header(op->headers[i], storage[i], sizeof(storage[i]), &signed_headers[count++]);
-    req = (struct mc_sigv4_request){ op->method, raw_path, op->query, op->query_count,
-                                     signed_headers, count, payload };
-    mc_buf_init(&auth, MC_S3_URL_MAX);
-    mc_buf_init(&line, MC_S3_URL_MAX);
-    if (mc_sigv4_authorization(&auth, &req, &key, date) != 0) {
-        mc_err_set(err, "S3: cannot sign the request");
-        rc = -1;
-    }
-    for (i = 0; rc == 0 && i < count; i++) {
-        mc_buf_reset(&line);
-        if (mc_buf_printf(&line, "%s: %s", signed_headers[i].name, signed_headers[i].value) != 0)
-            rc = -1;
-        else
-            *list = curl_slist_append(*list, mc_buf_str(&line));
-    }
-    mc_buf_reset(&line);
-    if (rc == 0 && mc_buf_printf(&line, "Authorization: %s", mc_buf_str(&auth)) == 0)
-        *list = curl_slist_append(*list, mc_buf_str(&line));
+    request_of(op, &req);
+    amz_date_now(date);
+    if (mc_s3_request_sign(wire, &signer, &req, date, err) != 0)
+        return -1;
+    for (i = 0; i < wire->line_count; i++)
+        *list = curl_slist_append(*list, wire->lines[i]);
+    /* No "Expect: 100-continue" round trip before a body. */
     *list = curl_slist_append(*list, "Expect:");
-    if (auth.data)
-        memset(auth.data, 0, auth.len);
-    mc_buf_free(&auth);
-    mc_buf_free(&line);
-    return rc;
-}
-
-/* The URL and signed headers of op's request at amz_date. */
-static int prepare(struct mc_s3_op *op, const char *amz_date, struct mc_buf *url,
-                   struct curl_slist **list, struct mc_err *err)
-{
-    struct mc_s3_client *client = op->client;
-    struct mc_buf raw_path, query;
-    int rc;
-
-    mc_buf_init(&raw_path, MC_S3_URL_MAX);
-    mc_buf_init(&query, MC_S3_URL_MAX);
-    rc = mc_s3_request_path(&client->endpoint, client->settings->bucket, op->key, &raw_path);
-    rc |= mc_sigv4_canonical_query(&query, op->query, op->query_count);
-    rc |= mc_s3_request_url(&client->endpoint, mc_buf_str(&raw_path), mc_buf_str(&query), url);
-    if (rc != 0)
-        mc_err_set(err, "S3: key too long: %.200s", op->key);
-    else
-        rc = sign(op, mc_buf_str(&raw_path), amz_date, list, err);
-    mc_buf_free(&raw_path);
-    mc_buf_free(&query);
-    return rc;
-}
-
-int mc_s3_signed_request(struct mc_s3_client *client, struct mc_s3_op *op, const char *amz_date,
-                         struct mc_buf *url, struct mc_buf *headers, struct mc_err *err)
-{
-    struct curl_slist *list = NULL;
-    struct curl_slist *item;
-    int rc;
-
-    op->client = client;
-    rc = prepare(op, amz_date, url, &list, err);
-    for (item = list; rc == 0 && item; item = item->next)
-        rc = mc_buf_printf(headers, "%s\n", item->data);
-    curl_slist_free_all(list);
-    return rc;
+    return 0;
 }
 
 static int build_easy(struct mc_s3_op *op, struct mc_err *err)
 {
-    struct mc_buf url;
+    struct mc_s3_wire wire;
     struct curl_slist *list = NULL;
-    char date[MC_AMZ_DATE_LEN + 1];
+    int has_body = op->body_mem || op->body.name;
     CURL *easy;
     int rc;
 
-    mc_buf_init(&url, MC_S3_URL_MAX);
-    amz_date_now(date);
-    rc = prepare(op, date, &url, &list, err);
+    rc = signed_wire(op, &wire, &list, err);
     easy = rc == 0 ? curl_easy_init() : NULL;
     if (rc == 0 && !easy) {
         mc_err_set(err, "S3: cannot start a libcurl transfer");
         rc = -1;
     }
     if (rc == 0) {
-        curl_easy_setopt(easy, CURLOPT_URL, mc_buf_str(&url));
+        curl_easy_setopt(easy, CURLOPT_URL, mc_buf_str(&wire.url));
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
         curl_easy_setopt(easy, CURLOPT_PRIVATE, op);
         curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
@@ -496,26 +553,26 @@ static int build_easy(struct mc_s3_op *op, struct mc_err *err)
         curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, MC_S3_BUFFER_BYTES);
         if (strcmp(op->method, "HEAD") == 0)
             curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-        if (op->body_mem || op->body_fd >= 0 || op->body_name) {
+        if (has_body) {
             curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
             curl_easy_setopt(easy, CURLOPT_READFUNCTION, read_body);
             curl_easy_setopt(easy, CURLOPT_READDATA, op);
             curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, seek_body);
             curl_easy_setopt(easy, CURLOPT_SEEKDATA, op);
             curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE,
-                             (curl_off_t)(op->body_mem ? (off_t)op->body_mem_len : op->body_len));
+                             (curl_off_t)(op->body_mem ? (off_t)op->body_mem_len : op->body.len));
         }
         if (strcmp(op->method, "GET") != 0 && strcmp(op->method, "HEAD") != 0 &&
             strcmp(op->method, "PUT") != 0)
             curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, op->method);
-        if (strcmp(op->method, "PUT") == 0 && !op->body_mem && op->body_fd < 0 && !op->body_name)
+        if (strcmp(op->method, "PUT") == 0 && !has_body)
             curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PUT");
         op->easy = easy;
         op->slist = list;
     } else {
         curl_slist_free_all(list);
     }
-    mc_buf_free(&url);
+    mc_s3_wire_free(&wire);
     return rc;
 }
 
@@ -547,59 +604,14 @@ static int start(struct mc_s3_op *op)
 
 /* --- outcomes ------------------------------------------------------------- */
 
-static int retryable_curl(CURLcode code)
-{
-    switch (code) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* What the server said, for the error line. Retryable: 1 or 0. */
+/* Why a non-2xx answer failed (op->err); 1 if it is tried again. */
 static int judge_status(struct mc_s3_op *op)
 {
-    char code[64] = "";
-    char message[200] = "";
-    const char *what;
+    struct mc_s3_refusal refusal = { op->client->settings->bucket, op->key, op->method,
+                                     op->query_count ? op->query[0].name : "", op->status,
+                                     op->answer.data, op->answer.len };
 
-    if (op->answer.len)
-        mc_s3_parse_error(op->answer.data, op->answer.len, code, sizeof(code), message,
-                          sizeof(message));
-    what = code[0] ? code : "no S3 error code";
-    if (op->status == 403)
-        mc_err_set(&op->err, "s3://%s/%s: access denied (HTTP 403, %s%s%s): check the "
-                   "credentials and the bucket's policy", op->client->settings->bucket, op->key,
-                   what, message[0] ? ": " : "", message);
-    else
-        mc_err_set(&op->err, "s3://%s/%s: %s %s: HTTP %ld (%s%s%s)",
-                   op->client->settings->bucket, op->key, op->method,
-                   op->query_count ? op->query[0].name : "", op->status, what,
-                   message[0] ? ": " : "", message);
-    return op->status >= 500 || op->status == 429 || strcmp(code, "RequestTimeout") == 0 ||
-           strcmp(code, "SlowDown") == 0 || strcmp(code, "InternalError") == 0;
-}
-
-static long long backoff_ms(int attempts)
-{
-    long long cap = MC_S3_BACKOFF_FIRST_MS;
-    int i;
-
-    for (i = 1; i < attempts && cap < MC_S3_BACKOFF_MAX_MS; i++)
-        cap *= 2;
-    if (cap > MC_S3_BACKOFF_MAX_MS)
-        cap = MC_S3_BACKOFF_MAX_MS;
-    return cap / 2 + random() % (cap / 2 + 1);      /* "equal jitter" */
+    return mc_s3_judge_status(&refusal, &op->err);
 }
 
 static void finish(struct mc_s3_op *op, CURLcode code)
@@ -615,9 +627,7 @@ static void finish(struct mc_s3_op *op, CURLcode code)
         if (!op->err.msg[0])
             mc_err_set(&op->err, "s3://%s/%s: %s", client->settings->bucket, op->key,
                        curl_easy_strerror(code));
-        retry = retryable_curl(code) || code == CURLE_WRITE_ERROR;
-        if (code == CURLE_WRITE_ERROR && op->err.code == MC_ERR_LOCAL_IO)
-            retry = 0;      /* our disk, not the network */
+        retry = mc_s3_retryable_curl(code, op->err.code);
     } else if (op->status / 100 == 2 || (op->allow_404 && op->status == 404)) {
         op->ok = 1;
         EVP_DigestFinal_ex(op->md5_ctx, op->md5, &len);
@@ -628,7 +638,7 @@ static void finish(struct mc_s3_op *op, CURLcode code)
     if (!op->ok && retry && !client->cancelled &&
         op->attempts < (client->settings->attempts ? client->settings->attempts
                                                     : MC_S3_ATTEMPTS_MAX)) {
-        op->retry_at_ms = now_ms() + backoff_ms(op->attempts);
+        op->retry_at_ms = now_ms() + mc_s3_backoff_ms(op->attempts, random());
         enqueue(client, op);
         return;
     }
@@ -721,42 +731,22 @@ int mc_s3_run(struct mc_s3_client *client, struct mc_err *err)
     return 0;
 }
 
-/* --- plain HTTP for the metadata services --------------------------------- */
-
-static size_t write_simple(char *data, size_t size, size_t count, void *user)
+/* The done() of a request run alone: its caller reads the outcome. */
+static void keep(struct mc_s3_op *op, void *ctx)
 {
-    return mc_buf_add(user, data, size * count) == 0 ? size * count : 0;
+    (void)op;
+    (void)ctx;
 }
 
-int mc_http_simple(void *ctx, const char *method, const char *url, const char *const *headers,
-                   struct mc_buf *body, long *status, struct mc_err *err)
+int mc_s3_run_one(struct mc_s3_client *client, struct mc_s3_op *op, struct mc_err *err)
 {
-    struct curl_slist *list = NULL;
-    CURL *easy = curl_easy_init();
-    CURLcode code;
-    size_t i;
-
-    (void)ctx;
-    *status = 0;
-    if (!easy) {
-        mc_err_set(err, "cannot start libcurl");
+    op->done = keep;
+    mc_s3_submit(client, op);
+    if (mc_s3_run(client, err) != 0)
+        return -1;
+    if (!op->ok) {
+        *err = op->err;
         return -1;
     }
-    for (i = 0; headers && headers[i]; i++)
-        list = curl_slist_append(list, headers[i]);
-    curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)MC_HTTP_SIMPLE_TIMEOUT_MS);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_simple);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, body);
-    code = curl_easy_perform(easy);
-    if (code == CURLE_OK)
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, status);
-    else
-        mc_err_set(err, "%s: %s", url, curl_easy_strerror(code));
-    curl_slist_free_all(list);
-    curl_easy_cleanup(easy);
-    return code == CURLE_OK ? 0 : -1;
+    return 0;
 }

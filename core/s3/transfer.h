@@ -11,68 +11,21 @@
 #define MC_S3_TRANSFER_H
 
 #include "common/buf.h"
-#include "creds.h"
 #include "common/err.h"
-#include "sigv4.h"
-#include "url.h"
+#include "creds.h"
+#include "request.h"
 
 #include <sys/types.h>
 
 #define MC_MD5_LEN 16
 
-#define MC_S3_QUERY_MAX 6
-#define MC_S3_HEADERS_MAX 8
 #define MC_S3_ANSWER_MAX (32 * 1024 * 1024)
 
 struct mc_s3_client;
+/* One request and its outcome; only the engine sees inside. */
 struct mc_s3_op;
 
 typedef void (*mc_s3_done_fn)(struct mc_s3_op *op, void *ctx);
-
-struct mc_s3_op {
-    /* the request, set by the caller */
-    const char *method;
-    char *key;                              /* owned; "" for the bucket */
-    struct mc_pair query[MC_S3_QUERY_MAX];  /* names and values owned */
-    size_t query_count;
-    char *headers[MC_S3_HEADERS_MAX];       /* "name: value", owned, signed */
-    size_t header_count;
-    int body_fd;                            /* -1: no file body */
-    int body_dir_fd;                        /* with body_name: the file is */
-    char *body_name;                        /* opened only while sent (owned) */
-    off_t body_offset;
-    off_t body_len;
-    char *body_mem;                         /* owned, or NULL */
-    size_t body_mem_len;
-    int sink_fd;                            /* -1: answer to `answer` */
-    int sink_dir_fd;                        /* with sink_name: the file is */
-    char *sink_name;                        /* opened only while received (owned) */
-    off_t sink_offset;
-    int sink_limited;                       /* more than sink_max bytes: an error */
-    off_t sink_max;
-    mc_s3_done_fn done;
-    void *ctx;
-
-    /* the outcome, read in done() */
-    int ok;                                 /* 2xx (or 404 with allow_404) */
-    long status;
-    int allow_404;                          /* a missing object is an answer */
-    struct mc_buf answer;                   /* body (when not to a file) */
-    char etag[80];                          /* ETag header, unquoted */
-    unsigned char md5[MC_MD5_LEN];          /* of what was written to sink_fd */
-    off_t received;
-    struct mc_err err;                      /* when !ok: why */
-
-    /* the engine's */
-    int attempts;
-    long long retry_at_ms;
-    void *easy;
-    void *slist;
-    off_t body_pos;
-    void *md5_ctx;                          /* EVP_MD_CTX */
-    struct mc_s3_op *next;
-    struct mc_s3_client *client;
-};
 
 struct mc_s3_settings {
     const char *bucket;
@@ -90,18 +43,54 @@ int mc_s3_client_open(struct mc_s3_client **out, struct mc_s3_settings *settings
                       struct mc_err *err);
 void mc_s3_client_close(struct mc_s3_client *client);
 
-/* A new request on `key` (copied). NULL when out of memory. */
+/* A new request on `key` (copied); method is a literal ("GET"...). done
+ * (which may be NULL for mc_s3_run_one) is called when it is over. NULL
+ * when out of memory. */
 struct mc_s3_op *mc_s3_op_new(const char *method, const char *key, mc_s3_done_fn done,
                               void *ctx);
+/* A query parameter (value NULL: "?name"), a header; copied. 0, or -1
+ * (out of memory, or more than MC_S3_QUERY_MAX / MC_S3_HEADERS_MAX). */
 int mc_s3_op_query(struct mc_s3_op *op, const char *name, const char *value);
 int mc_s3_op_header(struct mc_s3_op *op, const char *name, const char *value);
+/* The body: `bytes` (malloc'd; op's from now on, even if NULL)... */
+void mc_s3_op_body_bytes(struct mc_s3_op *op, char *bytes, size_t len);
+/* ... or `len` bytes at `offset` of <dir_fd>/name, opened only while it
+ * is sent: never through a symbolic link, and only a regular file that
+ * still holds them. 0, or -1 (out of memory). */
+int mc_s3_op_body_file(struct mc_s3_op *op, int dir_fd, const char *name, off_t offset,
+                       off_t len);
+/* A 2xx answer's body goes to <dir_fd>/name (which exists) at offset,
+ * opened only while received, never through a symbolic link, its MD5
+ * computed on the way; more than max bytes is an error. Other answers
+ * stay in memory. 0, or -1 (out of memory). */
+int mc_s3_op_sink_file(struct mc_s3_op *op, int dir_fd, const char *name, off_t offset,
+                       off_t max);
+/* A 404 is an answer (ok), not a failure. */
+void mc_s3_op_allow_404(struct mc_s3_op *op);
 void mc_s3_op_free(struct mc_s3_op *op);
+
+/* The outcome, read in done() or after mc_s3_run_one. */
+int mc_s3_op_ok(const struct mc_s3_op *op);                 /* 2xx, or 404 if allowed */
+long mc_s3_op_status(const struct mc_s3_op *op);            /* HTTP status, 0 if none */
+const struct mc_err *mc_s3_op_err(const struct mc_s3_op *op);   /* when not ok: why */
+/* The answer's body when it was not sent to a file (an error's, always). */
+const struct mc_buf *mc_s3_op_answer(const struct mc_s3_op *op);
+char *mc_s3_op_take_answer(struct mc_s3_op *op);            /* the same, handed over */
+const char *mc_s3_op_etag(const struct mc_s3_op *op);       /* ETag header unquoted, or "" */
+/* With a sink file: what was written, its MD5 (MC_MD5_LEN bytes), and the
+ * offset it was written at. */
+off_t mc_s3_op_received(const struct mc_s3_op *op);
+const unsigned char *mc_s3_op_md5(const struct mc_s3_op *op);
+off_t mc_s3_op_sink_offset(const struct mc_s3_op *op);
 
 /* Queues op; it runs within mc_s3_run. done() owns it after (free it). */
 void mc_s3_submit(struct mc_s3_client *client, struct mc_s3_op *op);
 /* Runs every queued request (and those done() callbacks queue) to the end.
  * 0, or -1 if the engine itself failed (err). */
 int mc_s3_run(struct mc_s3_client *client, struct mc_err *err);
+/* Runs op alone (with whatever else is queued), to its end; the caller
+ * frees it. 0 if it is ok, else -1 with err. */
+int mc_s3_run_one(struct mc_s3_client *client, struct mc_s3_op *op, struct mc_err *err);
 /* What mc_s3_run does in one turn, without waiting: lets transfers go on
  * while the caller works (hashing the next file). 0, or -1 (err). */
 int mc_s3_step(struct mc_s3_client *client, struct mc_err *err);
@@ -110,17 +99,7 @@ void mc_s3_cancel(struct mc_s3_client *client, const char *why);
 /* After a cancelled run: requests may be queued again. */
 void mc_s3_uncancel(struct mc_s3_client *client);
 
-/* What would be sent for op at amz_date: its URL and its headers ("Name:
- * value" lines, Authorization included). For checking the signer against
- * botocore (tests/unit/s3sign.c); nothing is sent. */
-int mc_s3_signed_request(struct mc_s3_client *client, struct mc_s3_op *op, const char *amz_date,
-                         struct mc_buf *url, struct mc_buf *headers, struct mc_err *err);
-
 /* Bytes sent and received so far, for progress. */
 void mc_s3_counters(const struct mc_s3_client *client, long long *sent, long long *received);
-
-/* One plain HTTP request (metadata services): an mc_http_fn. */
-int mc_http_simple(void *ctx, const char *method, const char *url, const char *const *headers,
-                   struct mc_buf *body, long *status, struct mc_err *err);
 
 #endif

@@ -1,5 +1,5 @@
-/* scratch.h — a private temporary directory for a unit test, and removing it
- * at the end. Header-only, for the tests that need real files (meta, root,
+/* scratch.h — a private temporary directory for a unit test, files written
+ * in it, and removing it at the end. Header-only, for the tests that need real files (meta, root,
  * wipe). Never touches anything outside the directory it made. */
 #ifndef MC_SCRATCH_H
 #define MC_SCRATCH_H
@@ -75,6 +75,27 @@ static inline void scratch_remove(char *path)
     }
     nftw(path, scratch_remove_one, SCRATCH_OPEN_FDS, FTW_PHYS | FTW_DEPTH);
     free(path);
+}
+
+#define SCRATCH_FILE_MODE 0600
+
+/* dir_fd/name, created or emptied, holding len bytes; 0, or -1. */
+static inline int scratch_write(int dir_fd, const char *name, const void *bytes, size_t len)
+{
+    int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, SCRATCH_FILE_MODE);
+    int rc;
+
+    if (fd < 0)
+        return -1;
+    rc = write(fd, bytes, len) == (ssize_t)len ? 0 : -1;
+    close(fd);
+    return rc;
+}
+
+/* The same with a string. */
+static inline int scratch_write_text(int dir_fd, const char *name, const char *text)
+{
+    return scratch_write(dir_fd, name, text, strlen(text));
 }
 
 /* Entries besides "." and ".."; -1 if the directory cannot be listed. */

@@ -1,6 +1,6 @@
 /* test_buf.c — the growable buffer: appends and printf, the hard maximum
- * (E2BIG, nothing partly written, the data kept), take/free/reset, and
- * mc_concat. */
+ * (E2BIG, nothing partly written, the data kept), take/free/reset,
+ * mc_concat, and hex digits both ways. */
 #include "common/buf.h"
 #include "tap.h"
 
@@ -151,6 +151,32 @@ static void test_concat(void)
     free(part);
 }
 
+static void test_hex(void)
+{
+    static const unsigned char bytes[] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xcd, 0xef, 0xff };
+    unsigned char all[256];
+    char out[2 * sizeof(all) + 1];
+    int round_trip = 1;
+    size_t i;
+
+    mc_hex_encode(bytes, sizeof(bytes), out);
+    is_str(out, "00017f80abcdefff", "hex: lower case, two digits a byte, high nibble first");
+    memset(out, 'x', sizeof(out));
+    mc_hex_encode(bytes, 0, out);
+    is_str(out, "", "hex of nothing is \"\" (terminated)");
+    for (i = 0; i < sizeof(all); i++)
+        all[i] = (unsigned char)i;
+    mc_hex_encode(all, sizeof(all), out);
+    is_int(strlen(out), 2 * sizeof(all), "hex of 256 bytes: 512 digits");
+    for (i = 0; i < sizeof(all); i++) {
+        if (mc_hex_digit(out[2 * i]) * 16 + mc_hex_digit(out[2 * i + 1]) != (int)i)
+            round_trip = 0;
+    }
+    ok(round_trip, "every byte value back through mc_hex_digit");
+    is_int(mc_hex_digit('F'), 15, "a digit in upper case too");
+    is_int(mc_hex_digit('g'), -1, "'g' is no hex digit");
+}
+
 int main(void)
 {
     test_empty();
@@ -158,5 +184,6 @@ int main(void)
     test_max();
     test_take();
     test_concat();
+    test_hex();
     return done_testing();
 }

@@ -24,19 +24,6 @@
 #define TEXT_MAX 4096
 #define DIR_MODE 0700
 
-static int write_text(int dir_fd, const char *name, const char *text)
-{
-    size_t len = strlen(text);
-    int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int rc;
-
-    if (fd < 0)
-        return -1;
-    rc = write(fd, text, len) == (ssize_t)len ? 0 : -1;
-    close(fd);
-    return rc;
-}
-
 /* The whole file, NUL-terminated, into text; -1 if unreadable or too long. */
 static int read_text(int dir_fd, const char *name, char *text, size_t size)
 {
@@ -138,7 +125,7 @@ static void check_read_fails(int dir_fd, const char *content, const char *what)
     struct mc_err err;
 
     mc_err_clear(&err);
-    if (write_text(dir_fd, MC_META_FILE, content) != 0) {
+    if (scratch_write_text(dir_fd, MC_META_FILE, content) != 0) {
         ok(0, "write meta.json %s", what);
         return;
     }
@@ -171,7 +158,7 @@ static void test_read_failures(int base_fd)
     check_read_fails(dir_fd, "{\"id\":\"" ID "\"}garbage\n", "an object with trailing garbage");
     check_read_fails(dir_fd, "{\"id\":\"" ID "\"", "a truncated object");
 
-    is_int(write_text(dir_fd, MC_META_FILE, "{\n  \"id\": \"" ID "\",\n  \"locked\": false\n}"),
+    is_int(scratch_write_text(dir_fd, MC_META_FILE, "{\n  \"id\": \"" ID "\",\n  \"locked\": false\n}"),
            0, "write an indented meta.json, as Python's json.dump(indent=2) does");
     is_int(mc_meta_read(dir_fd, "/c/bad", &meta, &err), 0, "indented JSON is read");
     is_str(string_of(meta, "id"), ID, "its id");
@@ -196,7 +183,7 @@ static void test_symlink(int base_fd)
     struct stat st;
 
     ok(dir_fd >= 0, "made a cache directory");
-    write_text(base_fd, "elsewhere.json", "{\"id\":\"" ID "\"}");
+    scratch_write_text(base_fd, "elsewhere.json", "{\"id\":\"" ID "\"}");
     is_int(symlinkat("../elsewhere.json", dir_fd, MC_META_FILE), 0,
            "meta.json is a symlink to a good file outside");
     is_int(mc_meta_read(dir_fd, "/c/link", &meta, &err), -1, "read refuses a symlinked meta.json");
@@ -325,7 +312,7 @@ static void test_update(int base_fd)
     is_int(count_entries(dir_fd), 1, "no temp file left after the update");
 
     /* Duplicates written by hand: the file keeps one of each, the last. */
-    write_text(dir_fd, MC_META_FILE, "{\"id\":\"" ID "\",\"locked\":true,\"a\":1,\"a\":2,"
+    scratch_write_text(dir_fd, MC_META_FILE, "{\"id\":\"" ID "\",\"locked\":true,\"a\":1,\"a\":2,"
                "\"locked\":true}");
     is_int(mc_meta_update(dir_fd, path, ID, add_hits, &args, &err), 0, "update a file with duplicates");
     read_text(dir_fd, MC_META_FILE, after, sizeof(after));

@@ -1,7 +1,10 @@
 /* test_sigv4.c — the SigV4 signer against the published AWS test vectors:
  * the aws-sig-v4-test-suite cases that apply to S3 (S3 encodes paths once
  * and never normalizes them), and the worked examples of the S3 API
- * reference. botocore is the second oracle (tests/t95-s3.sh). */
+ * reference, signed alone and as whole requests made by request.c (URL,
+ * header lines, payload hash), as the engine sends them. botocore is the
+ * second oracle (tests/t95-s3.sh). */
+#include "s3/request.h"
 #include "s3/sigv4.h"
 #include "s3/url.h"
 #include "tap.h"
@@ -160,10 +163,112 @@ static void test_encoding(void)
     mc_buf_free(&out);
 }
 
+/* The line of wire that starts with `name: `, or NULL. */
+static const char *line_of(const struct mc_s3_wire *wire, const char *name)
+{
+    size_t len = strlen(name);
+    size_t i;
+
+    for (i = 0; i < wire->line_count; i++) {
+        if (strncmp(wire->lines[i], name, len) == 0 && strncmp(wire->lines[i] + len, ": ", 2) == 0)
+            return wire->lines[i] + len + 2;
+    }
+    return NULL;
+}
+
+static void check_request(const char *name, const struct mc_s3_signer *signer,
+                          const struct mc_s3_request *req, const char *url, const char *auth)
+{
+    struct mc_s3_wire wire;
+    struct mc_err err;
+
+    is_int(mc_s3_request_sign(&wire, signer, req, S3_DATE, &err), 0, "%s: made and signed", name);
+    is_str(mc_buf_str(&wire.url), url, "%s: URL", name);
+    is_str(line_of(&wire, "Authorization"), auth, "%s: Authorization", name);
+    ok(wire.line_count && strncmp(wire.lines[wire.line_count - 1], "Authorization: ", 15) == 0,
+       "%s: Authorization last", name);
+    mc_s3_wire_free(&wire);
+}
+
+/* The same S3 examples, as whole requests: what request.c adds (host,
+ * x-amz-date, x-amz-content-sha256 of the body) signs as AWS did. */
+static void test_requests(void)
+{
+    struct mc_s3_endpoint ep = { "https://examplebucket.s3.amazonaws.com",
+                                 "examplebucket.s3.amazonaws.com", "", 0 };
+    struct mc_aws_creds creds = { (char *)s3_key.access_key, (char *)s3_key.secret_key, NULL,
+                                  NULL };
+    struct mc_s3_signer signer = { &ep, "examplebucket", "us-east-1", &creds };
+    struct mc_pair range[] = { { "range", "bytes=0-9" } };
+    struct mc_pair put_headers[] = { { "date", "Fri, 24 May 2013 00:00:00 GMT" },
+                                     { "x-amz-storage-class", "REDUCED_REDUNDANCY" } };
+    struct mc_pair lifecycle[] = { { "lifecycle", NULL } };
+    struct mc_pair listing[] = { { "prefix", "J" }, { "max-keys", "2" } };
+    static const char body[] = "Welcome to Amazon S3.";
+    struct mc_s3_request req = { "GET", "test.txt", NULL, 0, range, 1, MC_S3_PAYLOAD_NONE,
+                                 NULL, 0 };
+    struct mc_s3_wire wire;
+    struct mc_err err;
+    char long_key[MC_S3_KEY_MAX * 20];
+
+    check_request("request GET Object", &signer, &req,
+                  "https://examplebucket.s3.amazonaws.com/test.txt",
+                  S3_AUTH("host;range;x-amz-content-sha256;x-amz-date",
+                          "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"));
+    req = (struct mc_s3_request){ "PUT", "test$file.text", NULL, 0, put_headers, 2,
+                                  MC_S3_PAYLOAD_BYTES, body, strlen(body) };
+    check_request("request PUT Object (the body's hash)", &signer, &req,
+                  "https://examplebucket.s3.amazonaws.com/test%24file.text",
+                  S3_AUTH("date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class",
+                          "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"));
+    req = (struct mc_s3_request){ "GET", "", lifecycle, 1, NULL, 0, MC_S3_PAYLOAD_NONE, NULL, 0 };
+    check_request("request GET ?lifecycle", &signer, &req,
+                  "https://examplebucket.s3.amazonaws.com/?lifecycle=",
+                  S3_AUTH("host;x-amz-content-sha256;x-amz-date",
+                          "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"));
+    req.query = listing;
+    req.query_count = 2;
+    check_request("request GET Bucket, query in canonical order in the URL", &signer, &req,
+                  "https://examplebucket.s3.amazonaws.com/?max-keys=2&prefix=J",
+                  S3_AUTH("host;x-amz-content-sha256;x-amz-date",
+                          "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"));
+
+    req = (struct mc_s3_request){ "PUT", "big", NULL, 0, NULL, 0, MC_S3_PAYLOAD_STREAM, NULL, 0 };
+    creds.session_token = "token";
+    is_int(mc_s3_request_sign(&wire, &signer, &req, S3_DATE, &err), 0, "a streamed body");
+    is_str(line_of(&wire, "x-amz-content-sha256"), MC_SIGV4_UNSIGNED, "... UNSIGNED-PAYLOAD");
+    is_str(line_of(&wire, "x-amz-security-token"), "token", "... a session token is sent");
+    ok(strstr(mc_buf_str(&wire.url), "big") && line_of(&wire, "Authorization") &&
+       strstr(line_of(&wire, "Authorization"),
+              "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,"),
+       "... and signed");
+    is_str(line_of(&wire, "host"), "examplebucket.s3.amazonaws.com", "... host: the endpoint's");
+    is_int(wire.line_count, 5, "... five lines: host, date, sha256, token, Authorization");
+    mc_s3_wire_free(&wire);
+    ep = (struct mc_s3_endpoint){ "http://127.0.0.1:9000/base", "127.0.0.1:9000", "/base", 1 };
+    req = (struct mc_s3_request){ "GET", "a b/c+d", NULL, 0, NULL, 0, MC_S3_PAYLOAD_NONE, NULL,
+                                  0 };
+    is_int(mc_s3_request_sign(&wire, &signer, &req, S3_DATE, &err), 0, "path style");
+    is_str(mc_buf_str(&wire.url), "http://127.0.0.1:9000/base/examplebucket/a%20b/c%2Bd",
+           "... the endpoint's path, the bucket, the key encoded");
+    mc_s3_wire_free(&wire);
+    memset(long_key, 'k', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = '\0';
+    req.key = long_key;
+    is_int(mc_s3_request_sign(&wire, &signer, &req, S3_DATE, &err), -1, "a key too long");
+    ok(strncmp(err.msg, "S3: key too long: kkk", 21) == 0, "... says so");
+    mc_s3_wire_free(&wire);
+    req.key = "k";
+    is_int(mc_s3_request_sign(&wire, &signer, &req, "20130524", &err), -1, "a bad date");
+    is_str(err.msg, "S3: cannot sign the request", "... cannot be signed");
+    mc_s3_wire_free(&wire);
+}
+
 int main(void)
 {
     test_suite();
     test_s3_examples();
     test_encoding();
+    test_requests();
     return done_testing();
 }

@@ -27,19 +27,6 @@
 #define NAME_MAX_TEXT 32
 #define CONTENT_MAX 64
 
-static int make_file(int dir_fd, const char *name, const char *content)
-{
-    size_t len = strlen(content);
-    int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, FILE_MODE);
-    int rc;
-
-    if (fd < 0)
-        return -1;
-    rc = write(fd, content, len) == (ssize_t)len ? 0 : -1;
-    close(fd);
-    return rc;
-}
-
 /* Makes dir_fd/name and opens it. */
 static int make_dir(int dir_fd, const char *name)
 {
@@ -90,11 +77,11 @@ static void test_nested(int base_fd)
     int empty = make_dir(tree, "empty");
     struct stat st;
 
-    make_file(tree, "top", "1");
-    make_file(a, "f1", "2");
-    make_file(a, ".hidden", "3");
-    make_file(b, "f2", "4");
-    make_file(c, "f3", "5");
+    scratch_write_text(tree, "top", "1");
+    scratch_write_text(a, "f1", "2");
+    scratch_write_text(a, ".hidden", "3");
+    scratch_write_text(b, "f2", "4");
+    scratch_write_text(c, "f3", "5");
     mkfifoat(b, "fifo", FILE_MODE);
     ok(tree >= 0 && a >= 0 && b >= 0 && c >= 0 && empty >= 0, "built a nested tree");
     check_wipe(tree, "a nested tree", &stats);
@@ -125,8 +112,8 @@ static void test_symlinks(int base_fd, const char *base)
 
     snprintf(outside_dir, sizeof(outside_dir), "%s/outside", base);
     snprintf(outside_file, sizeof(outside_file), "%s/outside/keep", base);
-    make_file(outside, "keep", "precious");
-    make_file(inner, "deep", "also precious");
+    scratch_write_text(outside, "keep", "precious");
+    scratch_write_text(inner, "deep", "also precious");
     symlinkat(outside_dir, tree, "to-dir");
     symlinkat("../outside", tree, "to-dir-relative");
     symlinkat(outside_dir, sub, "to-dir-again");
@@ -162,11 +149,11 @@ static void test_locked_dirs(int base_fd)
     int readonly_inner = make_dir(readonly, "inner");
     int top = make_dir(base_fd, "readonly-top");
 
-    make_file(closed, "f1", "1");
-    make_file(closed_inner, "f2", "2");
-    make_file(readonly, "f3", "3");
-    make_file(readonly, "f4", "4");
-    make_file(readonly_inner, "f5", "5");
+    scratch_write_text(closed, "f1", "1");
+    scratch_write_text(closed_inner, "f2", "2");
+    scratch_write_text(readonly, "f3", "3");
+    scratch_write_text(readonly, "f4", "4");
+    scratch_write_text(readonly_inner, "f5", "5");
     fchmod(closed_inner, 0);
     fchmod(closed, 0);
     fchmod(readonly_inner, 0500);
@@ -183,8 +170,8 @@ static void test_locked_dirs(int base_fd)
     close(readonly);
     close(tree);
 
-    make_file(top, "f1", "1");
-    make_file(top, "f2", "2");
+    scratch_write_text(top, "f1", "1");
+    scratch_write_text(top, "f2", "2");
     fchmod(top, 0500);
     mc_err_clear(&err);
     is_int(mc_wipe_contents(top, "a 0500 top directory", NULL, &err), 0,
@@ -204,7 +191,7 @@ static void test_wide(int base_fd)
 
     for (i = 0; i < WIDE_FILES; i++) {
         snprintf(name, sizeof(name), "file-%04d", i);
-        if (make_file(tree, name, "x") == 0 && make_file(sub, name, "y") == 0)
+        if (scratch_write_text(tree, name, "x") == 0 && scratch_write_text(sub, name, "y") == 0)
             made++;
     }
     is_int(made, WIDE_FILES, "made %d files at the top and %d in a subdirectory", WIDE_FILES,
@@ -228,7 +215,7 @@ static void test_deep(int base_fd)
     while (dir_fd >= 0 && depth < DEEP_LEVELS) {
         int next = make_dir(dir_fd, "d");
 
-        make_file(dir_fd, "f", "x");
+        scratch_write_text(dir_fd, "f", "x");
         close(dir_fd);
         dir_fd = next;
         if (next >= 0)
@@ -257,7 +244,7 @@ static void test_open_beneath(int base_fd)
     int sub = make_dir(tree, "sub");
     int fd;
 
-    make_file(tree, "file", "x");
+    scratch_write_text(tree, "file", "x");
     symlinkat("sub", tree, "link");
     symlinkat("/", tree, "root-link");
 

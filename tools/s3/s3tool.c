@@ -17,6 +17,7 @@
 #include "host/proto.h"
 #include "s3/creds.h"
 #include "s3/common.h"
+#include "s3/http.h"
 #include "s3/sync.h"
 
 #include <cjson/cJSON.h>
@@ -360,7 +361,9 @@ static int cmd_check(const char *url)
         mc_log_always(MC_LOG_ERROR, "out of memory");
         rc = MC_S3_EXIT_FAILED;
     } else if (mc_s3_run_one(s.client, op, &err) != 0) {
-        if (op->status >= 400 && op->status < 500 && op->status != 408 && op->status != 429) {
+        long status = mc_s3_op_status(op);
+
+        if (status >= 400 && status < 500 && status != 408 && status != 429) {
             mc_log_always(MC_LOG_ERROR, "%s", err.msg);
             rc = MC_S3_EXIT_SETTINGS;
         } else {
