@@ -40,7 +40,7 @@ DIR_OBJ = $(O)/shim/helper.o $(O)/tools/shared/install_dirs.o
 # the preloaded object, which runs inside programs built without sanitizers
 # (so AddressSanitizer, which must be loaded first, is not an option there).
 ALL_CFLAGS = $(BASE_CFLAGS) $(TOOL_INCLUDES) $(SANITIZE)
-SHIM_CFLAGS = $(BASE_CFLAGS) $(SHIM_INCLUDES) $(SHIM_SANITIZE)
+SHIM_CFLAGS = $(BASE_CFLAGS) $(SHIM_INCLUDES) -include shim/glibc.h $(SHIM_SANITIZE)
 LDFLAGS ?=
 
 # What runs where (README "Where the code runs"):
@@ -141,7 +141,8 @@ $(O)/%.o: %.c
 # preloaded into would otherwise bind all of its imports at start-up.
 $(OUT)/$(LIB_FILE): $(SHIM_OBJ) shim/exports.map $(FLAGS_LD)
 	$(CC) $(SHIM_CFLAGS) -shared -Wl,--version-script=shim/exports.map \
-		-Wl,--no-undefined -Wl,-soname,$(LIB_SONAME) -o $@ $(SHIM_OBJ) $(LDFLAGS) -Wl,-z,lazy
+		-Wl,--no-undefined -Wl,-soname,$(LIB_SONAME) -nostartfiles -o $@ $(SHIM_OBJ) $(LDFLAGS) \
+		-Wl,-z,lazy
 
 $(OUT)/$(LIB_SONAME): $(OUT)/$(LIB_FILE)
 	ln -sfn $(LIB_FILE) $@

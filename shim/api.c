@@ -113,7 +113,7 @@ static int run_tool(char *const args[], struct output *out, char *err, size_t er
         return -1;
     }
     env = mc_shim_helper_env();
-    if (!env || pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+    if (!env || mc_sys_pipe2(out_pipe, O_CLOEXEC) != 0 || mc_sys_pipe2(err_pipe, O_CLOEXEC) != 0) {
         set_error(err, err_size, "monocache: out of resources to run the monocache tool");
         goto out;
     }

@@ -21,7 +21,7 @@ int mc_shim_is_hold(int fd)
 {
     struct stat st;
 
-    return fd >= 0 && fstat(fd, &st) == 0 && (unsigned long long)st.st_dev == mc_shim_hold_dev &&
+    return fd >= 0 && mc_sys_fstat(fd, &st) == 0 && (unsigned long long)st.st_dev == mc_shim_hold_dev &&
            (unsigned long long)st.st_ino == mc_shim_hold_ino;
 }
 

@@ -2,7 +2,7 @@
  *
  * Runs inside someone else's process, before its main. The common case — a
  * process that inherited a live cache from its parent — costs one pass over
- * the environment and one fstat(): nothing else. Only a process that must
+ * the environment and one mc_sys_fstat(): nothing else. Only a process that must
  * create or attach a cache (the first of a tree) starts the watcher and waits
  * for its answer. */
 #include "shim.h"
@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,7 +76,7 @@ MC_HOT static int inherited_fd(const char *hold_text, struct mc_hold *hold)
 
     if (!hold_text || mc_hold_parse(hold_text, hold) != 0)
         return -1;
-    if (fstat(hold->fd, &st) != 0 || (unsigned long long)st.st_dev != hold->dev ||
+    if (mc_sys_fstat(hold->fd, &st) != 0 || (unsigned long long)st.st_dev != hold->dev ||
         (unsigned long long)st.st_ino != hold->ino)
         return -1;
     return hold->fd;
@@ -151,7 +150,7 @@ static int find_moved_hold(const struct mc_hold *hold)
 
         if (*end || end == entry->d_name || fd == dirfd(dir))
             continue;
-        if (fstat((int)fd, &st) == 0 && (unsigned long long)st.st_dev == hold->dev &&
+        if (mc_sys_fstat((int)fd, &st) == 0 && (unsigned long long)st.st_dev == hold->dev &&
             (unsigned long long)st.st_ino == hold->ino)
             found = (int)fd;
     }
@@ -266,7 +265,7 @@ static void slow_path(const struct scan *scan)
     errno = saved_errno;
 }
 
-/* The fast path touches no errno: a successful fstat() leaves it alone, and
+/* The fast path touches no errno: a successful mc_sys_fstat() leaves it alone, and
  * reading errno would itself cost a symbol lookup in every process. It reads
  * the environment glibc passes to initialisers (the `environ` symbol would
  * cost a lookup at load time). */
@@ -276,7 +275,7 @@ __attribute__((constructor)) MC_HOT static void mc_shim_init(int argc, char **ar
 
     (void)argc;
     (void)argv;
-    if (getauxval(AT_SECURE))
+    if (mc_sys_secure())
         return;     /* set-uid/set-gid: do nothing (the descriptor still holds) */
     scan_environment(env, &scan);
     if (scan.hold && !scan.new_cache && !scan.existing &&

@@ -8,6 +8,7 @@
  * such a signal dies of it here, after letting go — as the program would
  * have died without us. Every other wait is glibc's, untouched. */
 #include "shim.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -20,7 +21,8 @@ static void fatal_while_waiting(const sigset_t *set, sigset_t *fatal)
     int sig;
 
     sigemptyset(fatal);
-    if (!set || pthread_sigmask(SIG_BLOCK, NULL, &blocked) != 0)
+    sigemptyset(&blocked);
+    if (!set || mc_sys_sigmask(SIG_BLOCK, NULL, &blocked) != 0)
         return;
     for (sig = 1; sig < NSIG; sig++) {
         if (sigismember(set, sig) == 1 && sigismember(&blocked, sig) == 0 &&

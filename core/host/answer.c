@@ -15,7 +15,7 @@ int mc_hold_publish(int fd, const char *lock_path, struct mc_hold *hold)
     char text[MC_HOLD_TEXT_MAX];
     struct stat st;
 
-    if (fstat(fd, &st) != 0 ||
+    if (mc_sys_fstat(fd, &st) != 0 ||
         mc_hold_format(text, sizeof(text), fd, (unsigned long long)st.st_dev,
                        (unsigned long long)st.st_ino, lock_path) != 0 ||
         setenv(MC_ENV_HOLD, text, 1) != 0 || mc_hold_parse(getenv(MC_ENV_HOLD), hold) != 0) {

@@ -21,10 +21,20 @@ static char *join3(const char *a, const char *b, const char *c)
     return out;
 }
 
+/* realpath() into a malloc'd copy (the preloaded library binds the
+ * oldest realpath, which needs a buffer). */
+static char *resolved(const char *path)
+{
+    char buffer[PATH_MAX];
+    char *real = realpath(path, buffer);
+
+    return real ? strdup(real) : NULL;
+}
+
 /* dir (resolved) + "/" + the first of names that passes access(mode). */
 static char *first_in(const char *dir, const char *const names[], int mode)
 {
-    char *real = realpath(dir, NULL);
+    char *real = resolved(dir);
     char *path = NULL;
     size_t i;
 
@@ -42,7 +52,7 @@ static char *first_in(const char *dir, const char *const names[], int mode)
 char *mc_find_installed(const char *from, const char *const rels[], const char *const names[],
                         int mode, const char *fallback_dir)
 {
-    char *self = from ? realpath(from, NULL) : NULL;
+    char *self = from ? resolved(from) : NULL;
     char *slash = self ? strrchr(self, '/') : NULL;
     char *path = NULL;
     size_t i;

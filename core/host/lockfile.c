@@ -36,7 +36,7 @@ MC_HOT int mc_lock_header_ok(int fd)
     long i = 1;
     int numbers = 0;
 
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != mc_sys_geteuid())
+    if (mc_sys_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != mc_sys_geteuid())
         return 0;
     got = mc_sys_pread(fd, text, sizeof(text), 0L);
     if (got < 2 || (text[0] != MC_STATE_HELD && text[0] != MC_STATE_RELEASING))
@@ -65,7 +65,7 @@ int mc_lock_file_ours(int fd)
 {
     struct stat st;
 
-    return mc_lock_header_ok(fd) && fstat(fd, &st) == 0 && st.st_nlink == 1;
+    return mc_lock_header_ok(fd) && mc_sys_fstat(fd, &st) == 0 && st.st_nlink == 1;
 }
 
 enum mc_join mc_lock_join(const char *lock_path, int *fd_out)
@@ -95,7 +95,7 @@ enum mc_join mc_lock_join(const char *lock_path, int *fd_out)
         *fd_out = fd;
         return MC_JOIN_BUSY;
     }
-    if (fstat(fd, &st) != 0) {
+    if (mc_sys_fstat(fd, &st) != 0) {
         mc_sys_close(fd);
         return MC_JOIN_ERROR;
     }
@@ -175,7 +175,7 @@ MC_HOT static int is_file(int fd, unsigned long long dev, unsigned long long ino
 {
     struct stat st;
 
-    return fstat(fd, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+    return mc_sys_fstat(fd, &st) == 0 && (unsigned long long)st.st_dev == dev &&
            (unsigned long long)st.st_ino == ino;
 }
 
@@ -197,8 +197,8 @@ MC_HOT static int reopen_hold(int hold_fd, unsigned long long dev, unsigned long
         return -1;
     }
     /* No /proc: by path, and check both ends (the path may have been written
-     * over in memory by a program setting its process title). */
-    if (!lock_path || !is_file(hold_fd, dev, ino))
+     * over in memory by a program setting its process title, or forged). */
+    if (!lock_path || !mc_path_is_lock(lock_path) || !is_file(hold_fd, dev, ino))
         return -1;
     fd = mc_sys_open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd >= 0 && !is_file(fd, dev, ino)) {

@@ -9,13 +9,13 @@
 static int open_regular(int dir_fd, const char *name, int flags, struct stat *st)
 {
     struct stat own;
-    int fd = openat(dir_fd, name, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    int fd = mc_sys_openat(dir_fd, name, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
 
     if (!st)
         st = &own;
     if (fd < 0)
         return -1;
-    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+    if (mc_sys_fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
         mc_sys_close(fd);
         errno = EINVAL;
         return -1;
