@@ -26,7 +26,8 @@ WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 	-Wpointer-arith -Wformat=2
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARNINGS) \
-	-DMC_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS)
+	-DMC_VERSION='"$(VERSION)"' -DMC_HIREDIS_SONAME='"$(or $(HIREDIS_SONAME),libhiredis.so.0.14)"' \
+	$(CPPFLAGS) $(CFLAGS)
 # Where each kind of code may include from. The preloaded library sees only
 # its own folder, the libc-only core/host and the public header: an include
 # of anything else fails to compile.
@@ -51,9 +52,9 @@ LDFLAGS ?=
 #   tools/cli/   the monocache command;  tools/watch/  its watcher (monocache __watch)
 #   tools/shared/ what both share;      tools/s3/     monocache-s3
 HOST = names hold safeopen lockfile launch reply ask answer install
-COMMON = err buf file config log ids root dirlock meta jsontext
+COMMON = err buf file config log ids utc root dirlock meta jsontext
 LOCAL = session cache wipe release gc procs pullguard
-REDIS = redisconf conn register
+REDIS = redisconf hiredis conn register
 SHIM = init exit signals sigwait fds spawn helper api real
 CLI_FILES = main args opts usage cmd_run run_env run_nested supervise cmd_ls cmd_holders cmd_meta cmd_gc cmd_s3
 WATCH = watch watch_share upload busy
@@ -77,11 +78,15 @@ LIB_SONAME = libmonocache.so.$(ABI)
 LIB_FILE = libmonocache.so.$(VERSION)
 CLI = $(OUT)/monocache
 S3_TOOL = $(OUT)/monocache-s3
-CORE_LIBS = -lcjson -luuid -lhiredis -lpthread
+# hiredis is loaded with dlopen() when a register is used (core/redis/hiredis.c):
+# the watcher of a tree without Redis never maps it. Its soname, as built:
+HIREDIS_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir hiredis 2>/dev/null)/libhiredis.so" \
+	2>/dev/null | sed -n 's/^ *SONAME *//p')
+CORE_LIBS = -lcjson -lpthread
 S3_LIBS = -lcurl -lcrypto -lexpat
 
 UNIT_TESTS = test_hold test_config test_buf test_file test_ids test_meta test_root test_wipe test_reply \
-	test_jsontext test_redisconf
+	test_jsontext test_redisconf test_utc
 S3_UNIT_TESTS = test_sigv4 test_s3url test_s3xml test_s3tree test_s3plan test_s3retry test_creds
 UNIT_BIN = $(UNIT_TESTS:%=$(O)/tests/unit/%) $(S3_UNIT_TESTS:%=$(O)/tests/unit/%)
 HELPERS = probe waitstatus apiuser spawnloop static_sleeper noopenat2

@@ -24,7 +24,7 @@ is "... and asked apt nothing" "$(cat "$T/refuse/calls" 2> /dev/null)" ""
 # known-after-update (what fresh lists hold), conflicts ("pkg reason").
 # $S/bin: the stubs, and node/npm when "installed". $S/calls: what ran.
 build="build-essential pkg-config libhiredis-dev libcjson-dev libcurl4-openssl-dev libssl-dev
-uuid-dev libexpat1-dev"
+libexpat1-dev"
 tests=$(sed -n '/^test_packages="/,/"$/p' "$script" | tr -d '"' | sed 's/^test_packages=//')
 
 make_stubs() {

@@ -1,5 +1,6 @@
 /* log.c — levelled diagnostics to stderr or MONOCACHE_LOG_FILE (see log.h). */
 #include "log.h"
+#include "utc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,14 +113,10 @@ static void emit(int fd, enum mc_log_level level, const char *message)
 {
     char line[MC_LOG_LINE_MAX * 2 + 128];
     char escaped[MC_LOG_LINE_MAX * 2];
-    char stamp[32];
-    struct tm tm;
-    time_t now;
+    char stamp[MC_UTC_STAMP_MAX];
     int len;
 
-    now = time(NULL);
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    mc_utc_stamp(time(NULL), stamp, sizeof(stamp));
     if (log_format == MC_LOG_JSON) {
         json_escape(message, escaped, sizeof(escaped));
         len = snprintf(line, sizeof(line),

@@ -1,5 +1,6 @@
 /* meta.c — meta.json reading, checking and locked atomic updates (see meta.h). */
 #include "meta.h"
+#include "utc.h"
 #include "dirlock.h"
 #include "file.h"
 #include "jsontext.h"
@@ -24,13 +25,11 @@ cJSON *mc_meta_new(const char *id, time_t created, int locked, const cJSON *extr
 {
     cJSON *meta = cJSON_CreateObject();
     const cJSON *item;
-    char stamp[32];
-    struct tm tm;
+    char stamp[MC_UTC_STAMP_MAX];
 
     if (!meta)
         return NULL;
-    gmtime_r(&created, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    mc_utc_stamp(created, stamp, sizeof(stamp));
     cJSON_AddStringToObject(meta, "id", id);
     cJSON_AddStringToObject(meta, "created", stamp);
     cJSON_AddBoolToObject(meta, MC_META_LOCKED, locked);

@@ -223,6 +223,25 @@ int mc_launch_wait(struct mc_launch *launch, int *status)
     return 0;
 }
 
+/* Waits up to wait_ms for the go-between to end, exactly (its pidfd turns
+ * readable when it does). 0, or -1: no pidfds here (before Linux 5.3). */
+static int wait_for_end(pid_t go_between, int wait_ms)
+{
+    struct timespec until = { wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L };
+    struct pollfd ready;
+    int fd = mc_sys_pidfd_open(go_between);
+
+    if (fd < 0)
+        return -1;
+    ready.fd = fd;
+    ready.events = POLLIN;
+    ready.revents = 0;
+    while (mc_sys_ppoll(&ready, 1, &until) < 0 && errno == EINTR)
+        ;
+    mc_sys_close(fd);
+    return 0;
+}
+
 /* Async-signal-safe. */
 void mc_launch_reap(pid_t go_between, int wait_ms)
 {
@@ -232,6 +251,10 @@ void mc_launch_reap(pid_t go_between, int wait_ms)
 
     if (go_between <= 0)
         return;
+    if (wait_for_end(go_between, wait_ms) == 0) {
+        mc_sys_wait4(go_between, NULL, __WCLONE | WNOHANG);
+        return;
+    }
     for (waited = 0; waited <= wait_ms; waited++) {
         done = mc_sys_wait4(go_between, NULL, __WCLONE | WNOHANG);
         if (done != 0 && !(done < 0 && errno == EINTR))

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/stat.h>
@@ -214,6 +215,24 @@ static inline int mc_sys_execve(const char *path, char *const argv[], char *cons
 static inline int mc_sys_nanosleep(const struct timespec *pause)
 {
     return (int)mc_syscall(SYS_nanosleep, pause, NULL);
+}
+
+/* A descriptor that turns readable when the process ends (Linux 5.3). */
+static inline int mc_sys_pidfd_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)mc_syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/* ppoll(2); `until` is updated with the time left, as the kernel does. */
+static inline int mc_sys_ppoll(struct pollfd *fds, unsigned long count, struct timespec *until)
+{
+    return (int)mc_syscall(SYS_ppoll, fds, count, until, NULL, MC_SYS_SIGSET_BYTES);
 }
 
 /* The calling thread's signal mask, as sigprocmask(2). */

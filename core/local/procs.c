@@ -1,5 +1,6 @@
 /* procs.c — finding lock files' holders through /proc (see procs.h). */
 #include "procs.h"
+#include "common/utc.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -191,7 +192,6 @@ static void start_time(long pid, char *out, size_t size)
     unsigned long long ticks;
     long long boot = boot_time();
     const char *p;
-    struct tm tm;
     time_t when;
     size_t len;
     FILE *file;
@@ -212,8 +212,7 @@ static void start_time(long pid, char *out, size_t size)
     if (!p || boot < 0 || sscanf(p + 1, "%llu", &ticks) != 1)
         return;
     when = (time_t)(boot + (long long)(ticks / (unsigned long long)sysconf(_SC_CLK_TCK)));
-    gmtime_r(&when, &tm);
-    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    mc_utc_stamp(when, out, size);
 }
 
 void mc_process_describe(long pid, char *cmdline, size_t cmdline_size, char *started,

@@ -1,5 +1,6 @@
 /* conn.c — a Redis connection with whole-step deadlines (see conn.h). */
 #include "conn.h"
+#include "hiredis.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 
 struct mc_redis_conn {
     const struct mc_redis_config *rc;
+    const struct mc_hiredis *lib;
     int fd;
     redisReader *reader;
     int broken;
@@ -182,7 +184,7 @@ static redisReply *read_reply(struct mc_redis_conn *conn, long long deadline, st
     int ready;
 
     for (;;) {
-        if (redisReaderGetReply(conn->reader, &reply) != REDIS_OK) {
+        if (conn->lib->reader_get_reply(conn->reader, &reply) != REDIS_OK) {
             failed(err, conn->rc, MC_ERR_FAILED, "not a Redis answer", conn->reader->errstr);
             return NULL;
         }
@@ -201,7 +203,7 @@ static redisReply *read_reply(struct mc_redis_conn *conn, long long deadline, st
                    got == 0 ? "the server closed the connection" : strerror(errno));
             return NULL;
         }
-        redisReaderFeed(conn->reader, chunk, (size_t)got);
+        conn->lib->reader_feed(conn->reader, chunk, (size_t)got);
     }
 }
 
@@ -216,7 +218,7 @@ static redisReply *command_until(struct mc_redis_conn *conn, int argc, const cha
         failed(err, conn->rc, MC_ERR_FAILED, "no answer", "the connection broke");
         return NULL;
     }
-    len = redisFormatCommandArgv(&text, argc, argv, NULL);
+    len = conn->lib->format_command_argv(&text, argc, argv, NULL);
     if (len < 0) {
         failed(err, conn->rc, MC_ERR_FAILED, "out of memory", NULL);
         return NULL;
@@ -251,10 +253,10 @@ static int setup(struct mc_redis_conn *conn, int argc, const char **argv, const 
                     conn->rc->display, what, reply->str,
                     auth ? " (the password: in the URL, MONOCACHE_REDIS_PASSWORD or "
                            "REDISCLI_AUTH)" : "");
-        freeReplyObject(reply);
+        mc_redis_free_reply(reply);
         return -1;
     }
-    freeReplyObject(reply);
+    mc_redis_free_reply(reply);
     return 0;
 }
 
@@ -262,16 +264,21 @@ int mc_redis_connect(const struct mc_redis_config *rc, struct mc_redis_conn **ou
                      struct mc_err *err)
 {
     long long deadline = now_ms() + rc->timeout_ms;
-    struct mc_redis_conn *conn = calloc(1, sizeof(*conn));
+    const struct mc_hiredis *lib = mc_hiredis(err);
+    struct mc_redis_conn *conn;
     char db[16];
     int gai_error = 0;
 
     *out = NULL;
-    if (!conn || !(conn->reader = redisReaderCreate())) {
+    if (!lib)
+        return -1;
+    conn = calloc(1, sizeof(*conn));
+    if (!conn || !(conn->reader = lib->reader_create())) {
         free(conn);
         mc_err_set(err, "%s: out of memory", rc->source);
         return -1;
     }
+    conn->lib = lib;
     conn->rc = rc;
     conn->fd = rc->socket_path ? connect_unix(rc->socket_path, deadline)
                                : connect_tcp(rc->host, rc->port, deadline, &gai_error);
@@ -320,6 +327,6 @@ void mc_redis_close(struct mc_redis_conn *conn)
     if (conn->fd >= 0)
         close(conn->fd);
     if (conn->reader)
-        redisReaderFree(conn->reader);
+        conn->lib->reader_free(conn->reader);
     free(conn);
 }

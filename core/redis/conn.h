@@ -25,7 +25,7 @@ void mc_redis_close(struct mc_redis_conn *conn);
 int mc_redis_broken(const struct mc_redis_conn *conn);
 
 /* Sends one command (binary-safe arguments) and reads its reply. The reply
- * (freeReplyObject it; a server error is a REDIS_REPLY_ERROR reply), or
+ * (mc_redis_free_reply it; a server error is a REDIS_REPLY_ERROR reply), or
  * NULL with err: MC_ERR_TIMEOUT if no whole reply came in time (the
  * connection is then broken: a late reply must not pass for the next). */
 redisReply *mc_redis_command(struct mc_redis_conn *conn, int argc, const char **argv,

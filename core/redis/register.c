@@ -5,6 +5,7 @@
  * the watcher renews its lease from a thread of its own. */
 #include "register.h"
 #include "conn.h"
+#include "hiredis.h"
 #include "common/buf.h"
 #include "host/proto.h"
 
@@ -217,7 +218,7 @@ static redisReply *eval(struct mc_register *reg, const char *field, int argc, co
             mc_err_setc(err, MC_ERR_WIPING, "%s: being wiped by another host", field);
         else
             where_failed(err, reg->rc, "refused", reply->str);
-        freeReplyObject(reply);
+        mc_redis_free_reply(reply);
         return NULL;
     }
     return reply;
@@ -253,7 +254,7 @@ static int pair_of(redisReply *reply, long long *first, int *second, struct mc_e
         mc_err_set(err, "%s: unexpected answer from Redis", field);
         rc = -1;
     }
-    freeReplyObject(reply);
+    mc_redis_free_reply(reply);
     return rc;
 }
 
@@ -277,7 +278,7 @@ int mc_register_join(struct mc_register *reg, const char *field, long long *coun
     if (!reply)
         return err->code == MC_ERR_WIPING ? MC_REGISTER_WIPING : -1;
     *count = number_of(reply);
-    freeReplyObject(reply);
+    mc_redis_free_reply(reply);
     return 0;
 }
 
@@ -300,7 +301,7 @@ int mc_register_renew(struct mc_register *reg, const char *field, struct mc_err 
     if (!reply)
         return -1;
     renewed = number_of(reply);
-    freeReplyObject(reply);
+    mc_redis_free_reply(reply);
     if (renewed == 1)
         return 0;
     /* Our lease ran out (we were stopped, or cut off): count us again. */
@@ -337,7 +338,7 @@ int mc_register_leave(struct mc_register *reg, const char *field, int flags,
         mc_err_set(err, "%s: unexpected answer from Redis", field);
         rc = -1;
     }
-    freeReplyObject(reply);
+    mc_redis_free_reply(reply);
     return rc;
 }
 
@@ -354,7 +355,7 @@ int mc_register_wiped(struct mc_register *reg, const char *field, struct mc_err 
     reply = eval(reg, field, 5, argv, err);
     if (!reply)
         return -1;
-    freeReplyObject(reply);
+    mc_redis_free_reply(reply);
     return 0;
 }
 
@@ -414,7 +415,7 @@ int mc_register_count(struct mc_register *reg, const char *field, long long *cou
                    reply->type == REDIS_REPLY_STRING ? reply->str : "?");
         rc = -1;
     }
-    freeReplyObject(reply);
+    mc_redis_free_reply(reply);
     return rc;
 }
 
@@ -439,7 +440,7 @@ static int scan_page(struct mc_register *reg, char *cursor, size_t cursor_size, 
         reply->element[1]->type != REDIS_REPLY_ARRAY) {
         where_failed(err, reg->rc, "unexpected answer to HSCAN",
                      reply->type == REDIS_REPLY_ERROR ? reply->str : NULL);
-        freeReplyObject(reply);
+        mc_redis_free_reply(reply);
         return -1;
     }
     snprintf(cursor, cursor_size, "%s", reply->element[0]->str);
@@ -451,7 +452,7 @@ static int scan_page(struct mc_register *reg, char *cursor, size_t cursor_size, 
         if (name->type == REDIS_REPLY_STRING)
             fn(name->str, count, ctx);
     }
-    freeReplyObject(reply);
+    mc_redis_free_reply(reply);
     return 0;
 }
 
