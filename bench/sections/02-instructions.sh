@@ -6,35 +6,6 @@
 # (no watcher was asked). Deterministic: the noise-free view of section 1.
 # Sourced by bench/run.sh (which defines what it uses); runs the section.
 
-# self Ir per object of a callgrind output file: "<Ir> <object>" lines and a
-# "<Ir> TOTAL" line. Cost lines after calls= are inclusive costs of calls and
-# are skipped; object names are compressed as "(n) name" on first use.
-callgrind_objects() {
-    awk '
-        function obj(s,   id, rest) {
-            if (match(s, /^\([0-9]+\)/)) {
-                id = substr(s, RSTART, RLENGTH)
-                rest = substr(s, RLENGTH + 2)
-                if (rest != "") name[id] = rest
-                return name[id]
-            }
-            return s
-        }
-        /^ob=/ { current = obj(substr($0, 4)); next }
-        /^cob=/ { obj(substr($0, 5)); next }
-        /^calls=/ { skip = 1; next }
-        /^[0-9+*-]/ { if (skip) { skip = 0; next } self[current] += $2; total += $2; next }
-        END { for (o in self) print self[o], o; print total + 0, "TOTAL" }' "$1"
-}
-
-# Ir of one object (by the end of its path) or TOTAL, from a callgrind file.
-callgrind_part() {
-    callgrind_objects "$1" | awk -v want="$2" '
-        want == "TOTAL" && $2 == "TOTAL" { n += $1 }
-        want != "TOTAL" && index($2, want) && substr($2, length($2) - length(want) + 1) == want { n += $1 }
-        END { print n + 0 }'
-}
-
 # Runs inside one cache tree (so every configuration sees the same
 # environment and the inherited descriptor); LD_PRELOAD alone differs.
 CALLGRIND_SCRIPT='

@@ -47,5 +47,46 @@ measure_create() {
         " (informative: once per tree)"
 }
 
+# The watcher's instructions for one tree of one /bin/true: it is started
+# as the `monocache` next to the library, here a script that runs the real
+# one under callgrind. (The program's own side cannot be counted so:
+# valgrind's launcher, preloaded too, would be the process that creates the
+# cache; it is the slow path of the shim, a few thousand instructions.)
+measure_watcher_instructions() {
+    local dir=$tmp/watcher-ir
+    local r file total
+
+    mkdir -p "$dir/lib"
+    cp "$MC_LIB" "$dir/lib/libmonocache.so"
+    cat > "$dir/lib/monocache" <<SCRIPT
+#!/bin/sh
+exec valgrind --tool=callgrind --callgrind-out-file="$dir/watcher.\$\$" "$MC_BIN" "\$@" 2>/dev/null
+SCRIPT
+    chmod +x "$dir/lib/monocache"
+    for ((r = 0; r < CALLGRIND_ROUNDS; r++)); do
+        rm -f "$dir"/watcher.*
+        if ! LD_PRELOAD=$dir/lib/libmonocache.so /bin/true; then
+            failed "creation under callgrind: the program failed"
+            return
+        fi
+        total=0
+        for file in "$dir"/watcher.*; do
+            [ -f "$file" ] && total=$((total + $(callgrind_part "$file" TOTAL)))
+        done
+        add ir.watcher "$total"
+    done
+    if [ "$(sample ir.watcher min)" = 0 ]; then
+        failed "creation under callgrind: no count from the watcher"
+        return
+    fi
+    printf 'instructions of the watcher of one tree (callgrind, create + release): %s [%s] (%s rounds)\n' \
+        "$(sample ir.watcher median)" "$(range ir.watcher 1 0)" "$CALLGRIND_ROUNDS"
+}
+
 section "6. creation: a process that creates (and wipes) a cache"
 measure_create
+if have valgrind; then
+    measure_watcher_instructions
+else
+    echo "instructions of the watcher: skipped, valgrind is not installed"
+fi
