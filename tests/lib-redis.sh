@@ -17,30 +17,19 @@ free_port() {
     "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# A server is a child of this shell (not daemonized: it stays in the test's
-# process group, which a harness may kill whole), disowned (a plain `wait`
-# does not wait for it), and where setpriv can, killed by the kernel if
-# this shell dies without running its atexit commands (SIGKILL).
-if setpriv --help 2> /dev/null | grep -q -- --pdeathsig; then
-    with_parent() { setpriv --pdeathsig KILL "$@"; }
-else
-    with_parent() { "$@"; }
-fi
-
 # start_redis DIR PORT [server options...]: a private server on loopback,
-# answering on DIR/redis.sock too; stopped at the end of the file. Call it
-# from the file's own shell, not a subshell (the server dies with its parent).
+# answering on DIR/redis.sock too; stopped at the end of the file. Not
+# daemonized: a server of this file (see server in lib.sh).
 redis_dirs=" "
 start_redis() {
     local dir=$1 port=$2
     shift 2
     mkdir -p "$dir"
     rm -f "$dir/redis.pid"
-    with_parent redis-server --port "$port" --bind 127.0.0.1 --unixsocket "$dir/redis.sock" \
+    server redis-server --port "$port" --bind 127.0.0.1 --unixsocket "$dir/redis.sock" \
         --unixsocketperm 700 --save '' --appendonly no --daemonize no \
         --pidfile "$dir/redis.pid" --dir "$dir" --enable-debug-command local "$@" \
-        > "$dir/redis.log" 2>&1 &
-    disown
+        > "$dir/redis.log" 2>&1
     case $redis_dirs in
         *" $dir "*) ;;
         *) redis_dirs="$redis_dirs$dir "

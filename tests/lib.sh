@@ -95,6 +95,22 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# server COMMAND...: starts a server of this file in the background, its
+# pid in $!, disowned (a plain `wait` does not wait for it). It is a child
+# of this shell, in the test's process group (which a harness may kill
+# whole), and where setpriv can, the kernel kills it if this shell dies
+# without running its atexit commands (SIGKILL). Call it from the file's
+# own shell, not a subshell: the server dies with its parent.
+if setpriv --help 2> /dev/null | grep -q -- --pdeathsig; then
+    dies_with_parent="setpriv --pdeathsig KILL"
+else
+    dies_with_parent=
+fi
+server() {
+    $dies_with_parent "$@" &
+    disown
+}
+
 # The library as installed next to the tool (run and preload-path find this
 # one), whichever copy the tests preload.
 # (its soname beside the real file, as the tool names it in LD_PRELOAD).
