@@ -203,10 +203,13 @@ is "a bad MONOCACHE_LOG_FORMAT is refused, named" "$out" \
     "monocache: MONOCACHE_LOG_FORMAT=yaml: expected text or json"
 
 # --- Why is my cache still here? holders, ls --verbose.
-with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; exec sleep 300' "$T/held" 2> /dev/null &
+with_cache sh -c 'echo $$ > "$0.pid"; echo "$MONOCACHE_ID" > "$0"; exec sleep 300' "$T/held" \
+    2> /dev/null &
 disown
 eventually 10 test -s "$T/held"
 id=$(cat "$T/held")
+held_pid=$(cat "$T/held.pid")
+atexit '[ -z "$held_pid" ] || kill "$held_pid"'
 eventually 10 sh -c "'$MC_BIN' holders '$id' | grep -q 'sleep 300'"
 out=$(mc holders "$id")
 like "holders: pid, start time, command line of each" "$(echo "$out" | grep 'sleep 300')" \
@@ -219,7 +222,8 @@ row = [r for r in json.loads(sys.argv[1]) if r["id"] == sys.argv[2]][0]
 procs = row["holder_processes"]
 assert row["holders"] == 1 and any(p["command"] == "sleep 300" for p in procs), row
 assert any(p["watcher"] for p in procs), row' "$(mc ls --json --verbose)" "$id"
-pkill -f '^sleep 300$'
+kill "$held_pid"
+held_pid=
 eventually 10 no_caches
 
 # --- Output for scripts and people: no tabs; ls --json has the meta.

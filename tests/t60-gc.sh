@@ -17,8 +17,10 @@ fi
 
 # Starts a preloaded tree in its own pid namespace (extra environment in
 # the arguments) and waits until its cache exists; prints nothing. Its id is
-# in $T/id.<name>; the namespace dies, watcher included, with kill_namespaces.
+# in $T/id.<name>; the namespace dies, watcher included, with kill_namespaces
+# (or when the file ends).
 ns_pids=""
+ns_ids=()
 tree_in_namespace() {
     name=$1
     shift
@@ -26,25 +28,43 @@ tree_in_namespace() {
         "$T/id.$name" &
     ns_pids="$ns_pids $!"
     eventually 10 test -s "$T/id.$name"
+    # (unshare's child is the namespace's pid 1.)
+    ns_ids+=("$(readlink "/proc/$(pgrep -P "$!" | head -1)/ns/pid")")
+}
+atexit 'kill_namespaces'
+
+# No process is left in the namespaces killed (a zombie has no namespace).
+namespaces_empty() {
+    local ns listing
+    listing=$(ls -l /proc/[0-9]*/ns/pid 2> /dev/null)
+    for ns in "${ns_ids[@]}"; do
+        grep -qF -- "$ns" <<< "$listing" && return 1
+    done
+    return 0
 }
 
+# unshare --kill-child: its child, the namespace's pid 1, dies with it, and
+# the kernel kills every other process of the namespace.
 kill_namespaces() {
     for pid in $ns_pids; do
         kill -9 "$pid"
         wait "$pid" 2>/dev/null
     done
     ns_pids=""
-    eventually 10 sh -c "! pgrep -f '^sleep 600$' > /dev/null"
+    eventually 10 namespaces_empty
+    ns_ids=()
 }
 
 watcher_of() {
     awk '{print $4}' "$ROOT/run/$1.lock" 2>/dev/null
 }
 
-with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; exec sleep 601' "$T/held" 2> /dev/null &
+with_cache sh -c 'echo $$ > "$0.pid"; echo "$MONOCACHE_ID" > "$0"; exec sleep 601' "$T/held" 2> /dev/null &
 disown
 eventually 10 test -s "$T/held"
 held=$(cat "$T/held")
+held_pid=$(cat "$T/held.pid")
+atexit '[ -z "$held_pid" ] || kill "$held_pid"'
 tree_in_namespace dead
 tree_in_namespace locked MONOCACHE_LOCK=1
 dead=$(cat "$T/id.dead")
@@ -99,7 +119,8 @@ is "gc reclaims it" "$(mc gc)" "wiped $id"
 # Held caches are never touched, however often gc runs.
 for i in 1 2 3; do mc gc > /dev/null; done
 ok "a held cache survives repeated gc" test -d "$ROOT/cache/$held"
-pkill -f "^sleep 601$"
+kill "$held_pid"
+held_pid=
 eventually 10 no_caches && pass "released when its holder ended" || fail "released when its holder ended"
 
 finish
