@@ -23,7 +23,12 @@ out=$(with_cache sh -c "$chain" "$chain" 1)
 is "30 execs in a row: all files in one cache" "$(echo $out)" "30 1"
 ok "released after the chain" no_caches
 
-out=$(with_cache bash -c 'sh -c "exec sh -c \"exec sleep 3\"" & sleep 0.1; exit 0'; sleep 0.1; cache_count)
+# (The parent leaves once the chain has reached its last image, which says so.)
+out=$(with_cache bash -c '
+    sh -c "exec sh -c \"\$0\"" "touch \"\$MONOCACHE_PATH/chained\"; exec sleep 3" > /dev/null &
+    n=0
+    while [ ! -e "$MONOCACHE_PATH/chained" ] && [ $n -lt 1000 ]; do sleep 0.01; n=$((n + 1)); done
+    exit 0'; cache_count)
 is "exec chain in a child keeps holding after its parent left" "$out" 1
 eventually 10 no_caches && pass "released when the exec chain ended" || fail "released when the exec chain ended"
 
@@ -42,7 +47,7 @@ ok "all released" no_caches
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 with_cache "$PYTHON" -c '
 import subprocess, sys
-subprocess.Popen(["sh", "-c", "sleep 0.3; ls /proc/$$/fd | grep -qx 1000 && touch \"$MONOCACHE_PATH/py\"; sleep 2"], close_fds=True)
+subprocess.Popen(["sh", "-c", "while kill -0 $PPID 2>/dev/null; do sleep 0.01; done; ls /proc/$$/fd | grep -qx 1000 && touch \"$MONOCACHE_PATH/py\"; sleep 2"], close_fds=True)
 '
 is "Python parent gone, its close_fds child holds" "$(cache_count)" 1
 id=$(caches)

@@ -92,8 +92,9 @@ is "... and a SIGHUP sent to run neither kills it nor reaches the program" "$?" 
 eventually 10 no_caches
 
 # Outside a terminal's foreground the program has its own process group: a
-# signal sent to run's group reaches it once (through run), not twice.
-setsid sh -c 'echo $$ > "$0"; exec "$1" run -- "$2" count-term sleep 1 count-term' \
+# signal sent to run's group reaches it once (through run), not twice. The
+# program waits for the first (up to 30 s), then half a second for another.
+setsid sh -c 'echo $$ > "$0"; exec "$1" run -- "$2" count-term sleep 30 sleep 0.5 count-term' \
     "$T/pgid" "$MC_BIN" "$P" > "$T/out" &
 eventually 10 test -s "$T/pgid"
 eventually 20 sh -c "ls '$ROOT'/cache/*/counting" > /dev/null

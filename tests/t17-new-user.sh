@@ -89,7 +89,21 @@ if unshare --pid --fork --mount-proc true 2>/dev/null; then
 import os, subprocess, sys, time
 for _ in range(5):
     subprocess.run(["/bin/true"], env=dict(os.environ, LD_PRELOAD=sys.argv[1]))
-time.sleep(0.3)
+# Until every watcher has released and ended (at most 20 s): no process is
+# left in the namespace but this one and the zombies it never reaps.
+def running_others():
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] != "Z":
+                        return True
+            except OSError:
+                pass
+    return False
+deadline = time.time() + 20
+while running_others() and time.time() < deadline:
+    time.sleep(0.02)
 os.system("ps -eo stat=,args= | grep -c ^Z")' "$PRELOAD")
     if [ "${MC_VALGRIND:-0}" = 1 ]; then
         # The creator waits 20 ms for its go-between; a watcher under memcheck
@@ -98,9 +112,15 @@ os.system("ps -eo stat=,args= | grep -c ^Z")' "$PRELOAD")
     else
         is "pid 1 that never reaps: five trees leave no zombie" "$out" 0
     fi
+    # (Until the orphans have ended and none is left unreaped, at most 20 s.)
     out=$(unshare --pid --fork --mount-proc "$MC_BIN" run -- sh -c '
         for i in 1 2 3; do (sleep 0.1 &); LD_PRELOAD=$0 sh -c "sleep 0.2 &"; done
-        sleep 0.8; ps -eo stat=,args= | grep -c "^Z"' "$PRELOAD")
+        n=0
+        while ps -eo stat=,args= | grep -Eq "^Z|sleep 0\.[12]\$" && [ $n -lt 1000 ]; do
+            sleep 0.02
+            n=$((n + 1))
+        done
+        ps -eo stat=,args= | grep -c "^Z"' "$PRELOAD")
     is "monocache run as pid 1 reaps every orphan" "$out" 0
     unshare --pid --fork --mount-proc "$MC_BIN" run -- "$P" sigaction 15 write started sleep 20 \
         > "$T/ns.out" &
@@ -113,7 +133,13 @@ os.system("ps -eo stat=,args= | grep -c ^Z")' "$PRELOAD")
 else
     for i in 1 2 3; do echo "ok $((tap_count += 1)) # SKIP no pid namespace here"; done
 fi
-out=$("$MC_BIN" run --init -- sh -c '(sleep 0.2 &); sleep 0.6; ps -o stat= --ppid "$PPID" | grep -c Z')
+out=$("$MC_BIN" run --init -- sh -c '(sleep 0.2 &)
+    n=0
+    while ps -o stat=,args= --ppid "$PPID" | grep -Eq "^Z|sleep 0\.2\$" && [ $n -lt 1000 ]; do
+        sleep 0.02
+        n=$((n + 1))
+    done
+    ps -o stat= --ppid "$PPID" | grep -c Z')
 is "run --init (a child subreaper) reaps orphans too" "$out" 0
 eventually 10 no_caches
 

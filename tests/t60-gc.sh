@@ -70,7 +70,6 @@ tree_in_namespace locked MONOCACHE_LOCK=1
 dead=$(cat "$T/id.dead")
 locked=$(cat "$T/id.locked")
 kill_namespaces
-sleep 0.3
 ok "a tree killed with its watcher leaves its cache behind" test -d "$ROOT/cache/$dead"
 ok "... and its lock file" test -e "$ROOT/run/$dead.lock"
 is "gc --dry-run: what it would do, in any order" "$(mc gc --dry-run | sort)" \
@@ -94,11 +93,21 @@ eventually 10 sh -c 'LD_PRELOAD=$0 /bin/true; test ! -e "$1"' "$PRELOAD" "$ROOT/
     && pass "the watchers of the next trees reclaimed it within seconds" \
     || fail "the watchers of the next trees reclaimed it within seconds"
 # They look at lock files only: an unlocked cache with none waits for gc.
+# A watcher sweeps at most once per MC_SWEEP_INTERVAL_MS (1 s) per root,
+# from the mtime of <root>/run/.sweep.lock, under its flock: with no sweep
+# running and that mtime set back an hour, the next tree's watcher sweeps,
+# and has swept once the mtime is new and the flock free.
 id=$(MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID"')
 mc unlock "$id"
-sleep 1.1
+sweep_lock=$ROOT/run/.sweep.lock
+eventually 10 flock -n "$sweep_lock" true
+touch -d '1 hour ago' "$sweep_lock"
+swept() {
+    [ "$(stat -c %Y "$sweep_lock")" -gt $(( $(date +%s) - 600 )) ] && flock -n "$sweep_lock" true
+}
 with_cache /bin/true
-sleep 0.3
+eventually 10 swept
+ok "the next tree's watcher swept the root (its sweep lock new, its flock free)" swept
 ok "a tree's sweep never reads the meta of caches nobody holds" test -d "$ROOT/cache/$id"
 is "... gc reclaims it" "$(mc gc)" "wiped $id"
 

@@ -53,6 +53,7 @@ gc_loop=$!
 for i in $(seq 1 $TREES); do
     LD_PRELOAD=$PRELOAD bash -c '
         echo start > "$MONOCACHE_PATH/start"
+        : > "${0%/*}/started.$1"
         sleep "0.$((RANDOM % 9))$((RANDOM % 9))"
         if [ -e "$MONOCACHE_PATH/start" ] && echo end > "$MONOCACHE_PATH/end"; then
             echo ok > "$0.$1"
@@ -61,7 +62,8 @@ for i in $(seq 1 $TREES); do
         fi' "$T/tree" "$i" &
     echo $! >> "$T/tree.pids"
 done
-sleep 0.3
+# A quarter killed once every tree has its cache and is in its pause.
+eventually 30 sh -c '[ "$(ls "$0"/started.* 2> /dev/null | wc -l)" -ge "$1" ]' "$T" "$TREES"
 for pid in $(shuf -n $((TREES / 4)) "$T/tree.pids"); do
     kill -9 "$pid" 2>/dev/null
 done
