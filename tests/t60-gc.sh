@@ -59,7 +59,7 @@ watcher_of() {
     awk '{print $4}' "$ROOT/run/$1.lock" 2>/dev/null
 }
 
-with_cache sh -c 'echo $$ > "$0.pid"; echo "$MONOCACHE_ID" > "$0"; exec sleep 601' "$T/held" 2> /dev/null &
+with_cache sh -c 'echo $$ > "$0.pid"; echo "$MONOCACHE_ID" > "$0"; exec sleep 601' "$T/held" > /dev/null 2>&1 &
 disown
 eventually 10 test -s "$T/held"
 held=$(cat "$T/held")
