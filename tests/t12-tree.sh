@@ -1,7 +1,8 @@
 #!/bin/bash
 # t12-tree.sh — every process of a tree holds the cache: forked, exec'd,
 # spawned, threaded, children outliving their parent, children started with
-# all descriptors closed, programs the preload cannot enter.
+# all descriptors closed, programs the preload cannot enter, posix_spawn
+# file actions that close descriptors.
 . "$(dirname "$0")/lib.sh"
 P=$MC_HELPERS/probe
 S=$MC_HELPERS/static_sleeper
@@ -92,5 +93,14 @@ is "monocache run of a static binary: its status, cache released before run retu
 with_cache sh -c 'env -u LD_PRELOAD sleep 3 & exit 0'
 is "a child without LD_PRELOAD holds the cache" "$(cache_count)" 1
 eventually 10 no_caches && pass "released when it ended" || fail "released when it ended"
+
+# posix_spawn file actions keep the holder descriptor in the child.
+out=$(with_cache "$P" spawn-closefrom 'fd=${MONOCACHE_HOLD%%:*}; test -e /proc/$$/fd/$fd && echo holds')
+is "posix_spawn with addclosefrom_np(3): the child still holds" "$out" holds
+out=$(with_cache "$P" spawn-close-hold 'fd=${MONOCACHE_HOLD%%:*}; test -e /proc/$$/fd/$fd && echo holds')
+is "posix_spawn with addclose of our descriptor: the child still holds" "$out" holds
+out=$(with_cache "$P" spawn-closefrom 'test -e /proc/$$/fd/77 || echo closed')
+is "... and the others were closed" "$out" closed
+eventually 10 no_caches
 
 finish

@@ -1,7 +1,7 @@
 /* test_sigv4.c — the SigV4 signer against the published AWS test vectors:
  * the aws-sig-v4-test-suite cases that apply to S3 (S3 encodes paths once
  * and never normalizes them), and the worked examples of the S3 API
- * reference. botocore is the second oracle (tests/t95-s3.sh). */
+ * reference. botocore is the second oracle (tests/t98-s3-settings.sh). */
 #include "s3/sigv4.h"
 #include "s3/url.h"
 #include "tap.h"
