@@ -3,7 +3,10 @@
 # Each test is a short named block that sets up, acts and checks, with real
 # processes and no mocks. A failing check prints what it expected and what it
 # got. Every test file gets its own temporary directory ($T) and cache root
-# ($ROOT), and cleans up its watchers at the end.
+# ($ROOT), and cleans up its watchers at the end, however it ends (atexit).
+# A test waits for events (eventually, a FIFO, a file written when ready),
+# never for a guessed time, and ends only the processes it started: by pid
+# or process group, never by name (pkill would take anyone's).
 #
 # Set by make check: MC_BIN (the tool), MC_LIB (the library), MC_HELPERS
 # (tests/helpers binaries). MC_VALGRIND=1 runs every monocache process under
@@ -46,6 +49,67 @@ ROOT=$T/root
 export MONOCACHE_ROOT=$ROOT
 tap_count=0
 tap_failed=0
+
+# --- Cleanup, however the file ends (as git's test_atexit) ----------------
+# atexit COMMAND: COMMAND (shell text) runs once when this file ends: from
+# finish, or from the EXIT trap when the file dies first (an unset variable
+# under set -u, a signal, an exit). The last registered runs first, so a
+# server goes after what uses it. Its output is discarded. What it ends must
+# be what this file started (a pid, a process group), never found by name.
+atexit_commands=()
+atexit() {
+    atexit_commands=("$1" "${atexit_commands[@]}")
+}
+
+run_atexit() {
+    local command
+    local commands=("${atexit_commands[@]}")
+    atexit_commands=()
+    for command in "${commands[@]}"; do
+        eval "$command" > /dev/null 2>&1
+    done
+}
+
+# The watchers of caches still held are ended with the file, and $T goes.
+remove_test_dir() {
+    kill_watchers
+    chmod -R u+rwx "$T" 2>/dev/null
+    rm -rf "$T" 2>/dev/null
+}
+
+on_exit() {
+    local status=$?
+    trap - EXIT
+    if [ -d "$T" ]; then
+        [ "$status" = 0 ] || echo "# $(basename "$0") ended before finish (status $status); cleaning up"
+        run_atexit
+        remove_test_dir
+    fi
+    exit "$status"
+}
+trap on_exit EXIT
+# A signal ends the file through the EXIT trap (bash runs it on exit, not on
+# a fatal signal). Background jobs of a script ignore INT and QUIT: the
+# servers a file starts do not see a Ctrl-C; its atexit commands end them.
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# server COMMAND...: starts a server of this file in the background, its
+# pid in $!, disowned (a plain `wait` does not wait for it). It is a child
+# of this shell, in the test's process group (which a harness may kill
+# whole), and where setpriv can, the kernel kills it if this shell dies
+# without running its atexit commands (SIGKILL). Call it from the file's
+# own shell, not a subshell: the server dies with its parent.
+if setpriv --help 2> /dev/null | grep -q -- --pdeathsig; then
+    dies_with_parent="setpriv --pdeathsig KILL"
+else
+    dies_with_parent=
+fi
+server() {
+    $dies_with_parent "$@" &
+    disown
+}
 
 # The library as installed next to the tool (run and preload-path find this
 # one), whichever copy the tests preload.
@@ -184,6 +248,38 @@ gone() {
     [ ! -e "$1" ]
 }
 
+# alive PID...: one of these processes is still running. A zombie is not:
+# it holds no descriptor, and its pid only waits for its parent's wait().
+alive() {
+    local pid stat
+    for pid in "$@"; do
+        read -r stat 2> /dev/null < "/proc/$pid/stat" || continue
+        stat=${stat##*) }
+        [ "${stat%% *}" != Z ] && return 0
+    done
+    return 1
+}
+
+# ended PID...: none of these processes is running (for eventually).
+ended() {
+    ! alive "$@"
+}
+
+# has_open PID PATH: process PID has PATH open (what fuser says, for one pid).
+has_open() {
+    local fd
+    for fd in /proc/"$1"/fd/*; do
+        [ "$(readlink "$fd" 2> /dev/null)" = "$2" ] && return 0
+    done
+    return 1
+}
+
+# No process but this shell has a file under $T open: every process of this
+# test has ended (under valgrind, each has closed its log).
+test_dir_quiet() {
+    ! find /proc/[0-9]*/fd -maxdepth 1 -lname "$T/*" 2> /dev/null | grep -qv "^/proc/$$/"
+}
+
 # The caches under $ROOT (ids), one per line.
 caches() {
     ls -A "$ROOT/cache" 2>/dev/null | grep -E '^[0-9a-f-]{36}$' || true
@@ -236,9 +332,13 @@ sanitizer_reports() {
     return $found
 }
 
+# The end of every test file: what it started goes (atexit), then, under
+# valgrind or a sanitizer, every report is read once the processes that
+# write them have ended; then the plan.
 finish() {
+    run_atexit
     if [ "${MC_VALGRIND:-0}" = 1 ] || [ "$MC_SANITIZED" = 1 ]; then
-        sleep 0.3
+        eventually 10 test_dir_quiet
         if out=$(sanitizer_reports); then
             pass "no memcheck or sanitizer reports"
         else
@@ -246,9 +346,7 @@ finish() {
             echo "$out"
         fi
     fi
-    kill_watchers
-    chmod -R u+rwx "$T" 2>/dev/null
-    rm -rf "$T" 2>/dev/null
+    remove_test_dir
     echo "1..$tap_count"
     [ "$tap_failed" = 0 ]
 }

@@ -1,8 +1,11 @@
 #!/bin/bash
 # t10-basics.sh — a preloaded program gets a cache: environment, layout, meta,
-# permissions; the cache is gone when it ends; children share it.
+# permissions; the cache is gone when it ends; children share it; what a
+# tree is told (MONOCACHE_LOCK, MONOCACHE_META) is not told to its nested
+# caches.
 . "$(dirname "$0")/lib.sh"
 P=$MC_HELPERS/probe
+PY=$(command -v /usr/bin/python3 || command -v python3)
 
 out=$(with_cache sh -c 'echo "$MONOCACHE_PATH|$MONOCACHE_ID|$MONOCACHE_ROOT"; cat "$MONOCACHE_PATH/meta.json"; stat -c %a "$MONOCACHE_PATH"; stat -c %a "'"$ROOT"'"')
 path=$(echo "$out" | sed -n 1p | cut -d'|' -f1)
@@ -57,5 +60,17 @@ plain=$("$P" fds | sed 's/^fd //' | sort -n | tr '\n' ' ')
 is "descriptors 0-2 untouched, one of ours at 1000" "$fds" "${plain}1000 "
 out=$(with_cache sh -c 'ls -l /proc/self/fd/1000')
 like "our descriptor names the lock file" "$out" "$ROOT/run/[0-9a-f-]{36}\.lock\$"
+
+# MONOCACHE_LOCK and MONOCACHE_META are the tree's orders: not its descendants'.
+out=$(MONOCACHE_LOCK=1 MONOCACHE_META='{"job":"outer"}' with_cache sh -c \
+      'MONOCACHE_NEW=1 sh -c "cat \$MONOCACHE_PATH/meta.json"; echo; echo "$MONOCACHE_ID"')
+ok "a fresh cache inside a locked tree is neither locked nor given its meta" "$PY" -c '
+import json, sys
+m = json.loads(sys.argv[1])
+assert m["locked"] is False and "job" not in m, m' "$(echo "$out" | head -1)"
+mc rm --force "$(echo "$out" | tail -1)" > /dev/null
+out=$(MONOCACHE_META='{"locked": false, "locked": true}' with_cache sh -c 'echo ran' 2>&1)
+like "MONOCACHE_META with \"locked\" twice is refused" "$out" \
+    '^monocache: MONOCACHE_META: key "locked" must appear once'
 
 finish

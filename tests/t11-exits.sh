@@ -70,16 +70,16 @@ mc rm --force "$out" >/dev/null
 LD_PRELOAD=$PRELOAD "$P" sleep 111 &
 pid=$!
 disown    # (bash would report the SIGKILL on stderr)
-eventually 10 test "$(cache_count)" = 1
+eventually 10 has_caches 1
 kill -9 "$pid"
 eventually 10 no_caches && pass "released after SIGKILL" || fail "released after SIGKILL" "left: $(caches)"
 
-# A whole process group killed at once (the watcher is in its own session).
-setsid sh -c 'echo $$ > "$1"; LD_PRELOAD=$2 sh -c "\"$3\" sleep 111 & \"$3\" sleep 111 & wait"' \
+# A whole process group killed at once (the watcher is in its own session),
+# once both holders are there (each writes a file into the cache).
+setsid sh -c 'echo $$ > "$1"; LD_PRELOAD=$2 sh -c "\"$3\" write a sleep 111 & \"$3\" write b sleep 111 & wait"' \
     sh "$T/group" "$PRELOAD" "$P" &
 disown    # (bash would report the job's SIGKILL on stderr)
-eventually 10 test "$(cache_count)" = 1
-sleep 0.2
+eventually 10 sh -c 'test -s "$0" && ls "$1"/cache/*/a "$1"/cache/*/b' "$T/group" "$ROOT" > /dev/null
 pgid=$(cat "$T/group")
 kill -9 -- "-$pgid"
 eventually 10 no_caches && pass "released after the whole process group was SIGKILLed" \

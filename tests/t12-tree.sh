@@ -1,7 +1,8 @@
 #!/bin/bash
 # t12-tree.sh — every process of a tree holds the cache: forked, exec'd,
 # spawned, threaded, children outliving their parent, children started with
-# all descriptors closed, programs the preload cannot enter.
+# all descriptors closed, programs the preload cannot enter, posix_spawn
+# file actions that close descriptors.
 . "$(dirname "$0")/lib.sh"
 P=$MC_HELPERS/probe
 S=$MC_HELPERS/static_sleeper
@@ -23,7 +24,12 @@ out=$(with_cache sh -c "$chain" "$chain" 1)
 is "30 execs in a row: all files in one cache" "$(echo $out)" "30 1"
 ok "released after the chain" no_caches
 
-out=$(with_cache bash -c 'sh -c "exec sh -c \"exec sleep 3\"" & sleep 0.1; exit 0'; sleep 0.1; cache_count)
+# (The parent leaves once the chain has reached its last image, which says so.)
+out=$(with_cache bash -c '
+    sh -c "exec sh -c \"\$0\"" "touch \"\$MONOCACHE_PATH/chained\"; exec sleep 3" > /dev/null &
+    n=0
+    while [ ! -e "$MONOCACHE_PATH/chained" ] && [ $n -lt 1000 ]; do sleep 0.01; n=$((n + 1)); done
+    exit 0'; cache_count)
 is "exec chain in a child keeps holding after its parent left" "$out" 1
 eventually 10 no_caches && pass "released when the exec chain ended" || fail "released when the exec chain ended"
 
@@ -42,7 +48,7 @@ ok "all released" no_caches
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 with_cache "$PYTHON" -c '
 import subprocess, sys
-subprocess.Popen(["sh", "-c", "sleep 0.3; ls /proc/$$/fd | grep -qx 1000 && touch \"$MONOCACHE_PATH/py\"; sleep 2"], close_fds=True)
+subprocess.Popen(["sh", "-c", "while kill -0 $PPID 2>/dev/null; do sleep 0.01; done; ls /proc/$$/fd | grep -qx 1000 && touch \"$MONOCACHE_PATH/py\"; sleep 2"], close_fds=True)
 '
 is "Python parent gone, its close_fds child holds" "$(cache_count)" 1
 id=$(caches)
@@ -87,5 +93,14 @@ is "monocache run of a static binary: its status, cache released before run retu
 with_cache sh -c 'env -u LD_PRELOAD sleep 3 & exit 0'
 is "a child without LD_PRELOAD holds the cache" "$(cache_count)" 1
 eventually 10 no_caches && pass "released when it ended" || fail "released when it ended"
+
+# posix_spawn file actions keep the holder descriptor in the child.
+out=$(with_cache "$P" spawn-closefrom 'fd=${MONOCACHE_HOLD%%:*}; test -e /proc/$$/fd/$fd && echo holds')
+is "posix_spawn with addclosefrom_np(3): the child still holds" "$out" holds
+out=$(with_cache "$P" spawn-close-hold 'fd=${MONOCACHE_HOLD%%:*}; test -e /proc/$$/fd/$fd && echo holds')
+is "posix_spawn with addclose of our descriptor: the child still holds" "$out" holds
+out=$(with_cache "$P" spawn-closefrom 'test -e /proc/$$/fd/77 || echo closed')
+is "... and the others were closed" "$out" closed
+eventually 10 no_caches
 
 finish

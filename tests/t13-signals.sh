@@ -1,10 +1,12 @@
 #!/bin/bash
 # t13-signals.sh — the program's own signal handlers run as they would
 # without monocache, whether installed before or after us, with signal() or
-# sigaction(); monocache run passes signals on and ends as the program did.
+# sigaction(); monocache run passes signals on and ends as the program did;
+# a tiny alternate signal stack and sigwait() die as without us.
 . "$(dirname "$0")/lib.sh"
 P=$MC_HELPERS/probe
 E=$MC_HELPERS/early_handler.so
+W=$MC_HELPERS/waitstatus
 
 # Installed after us, in the process that created the cache (the one whose
 # signals we hook).
@@ -93,8 +95,9 @@ is "... and a SIGHUP sent to run neither kills it nor reaches the program" "$?" 
 eventually 10 no_caches
 
 # Outside a terminal's foreground the program has its own process group: a
-# signal sent to run's group reaches it once (through run), not twice.
-setsid sh -c 'echo $$ > "$0"; exec "$1" run -- "$2" count-term sleep 1 count-term' \
+# signal sent to run's group reaches it once (through run), not twice. The
+# program waits for the first (up to 30 s), then half a second for another.
+setsid sh -c 'echo $$ > "$0"; exec "$1" run -- "$2" count-term sleep 30 sleep 0.5 count-term' \
     "$T/pgid" "$MC_BIN" "$P" > "$T/out" &
 eventually 10 test -s "$T/pgid"
 eventually 20 sh -c "ls '$ROOT'/cache/*/counting" > /dev/null
@@ -103,5 +106,13 @@ wait
 is "a SIGTERM to run's whole process group reaches the program once" "$(cat "$T/out")" \
     "terms 1"
 eventually 10 no_caches
+
+# A tiny alternate signal stack: the program dies as it would without us.
+out=$("$W" --check-root "$ROOT" --preload "$PRELOAD" "$P" tiny-altstack raise 15)
+is "2 KiB sigaltstack, then SIGTERM: same death as without us" "$out" "$("$W" "$P" tiny-altstack raise 15) left=0"
+
+# sigwait for an unblocked signal whose action is the default.
+out=$("$W" --check-root "$ROOT" --preload "$PRELOAD" "$P" sigwait-term)
+is "sigwait on an unblocked SIGTERM: dies of it, as without us" "$out" "$("$W" "$P" sigwait-term) left=0"
 
 finish

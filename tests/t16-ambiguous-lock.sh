@@ -2,7 +2,8 @@
 # t16-ambiguous-lock.sh — meta.json is shared with the Python package and
 # with people's editors: a cache is wiped (by its release, gc, or rm without
 # --force) only when "locked" is absent, or exactly false and there once.
-# Anything Python and cJSON could read differently keeps the cache.
+# Anything Python and cJSON could read differently keeps the cache; what
+# Python writes (big integers, NaN) survives our edits.
 . "$(dirname "$0")/lib.sh"
 PY=$(command -v /usr/bin/python3 || command -v python3)
 
@@ -74,5 +75,28 @@ assert len(keys) == len(set(keys)) and dict(pairs)[\"k\"] == 3, pairs
 ' '$ROOT/cache/$id/meta.json'"
 mc rm --force "$id" > /dev/null
 ok "nothing left" no_caches
+
+# meta.json as Python writes it: big integers, NaN, Infinity.
+id=$(with_cache sh -c '"$0" lock "$MONOCACHE_ID" && echo "$MONOCACHE_ID"
+    "$1" -c "
+import json, os
+p = os.environ[\"MONOCACHE_PATH\"] + \"/meta.json\"
+m = json.load(open(p))
+m.update(t_ns=1795877821410322777, score=float(\"nan\"), low=-float(\"inf\"))
+json.dump(m, open(p, \"w\"))"' "$MC_BIN" "$PY")
+ok "a locked cache whose meta Python filled with NaN and big integers: kept" test -d "$ROOT/cache/$id"
+ok "meta edits keep Python's integers and NaN exactly" sh -c "'$MC_BIN' meta '$id' step=2 && '$PY' -c '
+import json, math, sys
+m = json.load(open(sys.argv[1]))
+assert m[\"t_ns\"] == 1795877821410322777 and math.isnan(m[\"score\"]) and m[\"low\"] == -math.inf, m
+assert m[\"step\"] == 2 and m[\"locked\"] is True, m' '$ROOT/cache/$id/meta.json'"
+is "meta --get prints a big integer as written" "$(mc meta "$id" --get t_ns)" 1795877821410322777
+mc rm --force "$id" > /dev/null
+
+# A cache whose meta cannot be read is kept, whatever wipes it would.
+id=$(with_cache sh -c '"$0" lock "$MONOCACHE_ID" >/dev/null; echo "$MONOCACHE_ID"
+    printf "{\"locked\": true, \"s\": \"\\\\ud800\"}" > "$MONOCACHE_PATH/meta.json"' "$MC_BIN")
+ok "a meta cJSON cannot read (a lone surrogate): the release keeps the cache" test -d "$ROOT/cache/$id"
+mc rm --force "$id" > /dev/null
 
 finish

@@ -1,9 +1,12 @@
 #!/bin/bash
-# t20-run.sh — monocache run: options, exit statuses, LD_PRELOAD composition,
-# nested runs, our own failures.
+# t20-run.sh — monocache run: options (--meta and --export add to the
+# variables; errors name the options), exit statuses, LD_PRELOAD
+# composition, nested runs, our own failures, run as a container's pid 1
+# or a subreaper (--init) reaping orphans.
 . "$(dirname "$0")/lib.sh"
 P=$MC_HELPERS/probe
 EMPTY=$MC_HELPERS/empty.so
+PY=$(command -v /usr/bin/python3 || command -v python3)
 
 mc run -- sh -c 'test -d "$MONOCACHE_PATH" && exit 7'
 is "exit status is the program's" "$?" 7
@@ -126,5 +129,59 @@ out=$(mc run 2>&1)
 is "no program: 125" "$?" 125
 out=$(mc run --bogus -- true 2>&1)
 is "unknown option: 125" "$?" 125
+
+# monocache run as a container's pid 1, or as a child subreaper (--init):
+# it reaps every orphan.
+if unshare --pid --fork --mount-proc true 2>/dev/null; then
+    # (Until the orphans have ended and none is left unreaped, at most 20 s.)
+    out=$(unshare --pid --fork --mount-proc "$MC_BIN" run -- sh -c '
+        for i in 1 2 3; do (sleep 0.1 &); LD_PRELOAD=$0 sh -c "sleep 0.2 &"; done
+        n=0
+        while ps -eo stat=,args= | grep -Eq "^Z|sleep 0\.[12]\$" && [ $n -lt 1000 ]; do
+            sleep 0.02
+            n=$((n + 1))
+        done
+        ps -eo stat=,args= | grep -c "^Z"' "$PRELOAD")
+    is "monocache run as pid 1 reaps every orphan" "$out" 0
+    unshare --pid --fork --mount-proc "$MC_BIN" run -- "$P" sigaction 15 write started sleep 20 \
+        > "$T/ns.out" &
+    ns=$!
+    eventually 10 sh -c "ls '$ROOT'/cache/*/started" > /dev/null
+    kill -TERM "$(pgrep -P "$ns" | head -1)"
+    wait "$ns"
+    is "... and passes SIGTERM on to the program (its handler decides the status)" \
+        "$? $(cat "$T/ns.out")" "42 handled 15"
+else
+    for i in 1 2; do echo "ok $((tap_count += 1)) # SKIP no pid namespace here"; done
+fi
+out=$("$MC_BIN" run --init -- sh -c '(sleep 0.2 &)
+    n=0
+    while ps -o stat=,args= --ppid "$PPID" | grep -Eq "^Z|sleep 0\.2\$" && [ $n -lt 1000 ]; do
+        sleep 0.02
+        n=$((n + 1))
+    done
+    ps -o stat= --ppid "$PPID" | grep -c Z')
+is "run --init (a child subreaper) reaps orphans too" "$out" 0
+eventually 10 no_caches
+
+# run: --meta adds to MONOCACHE_META, --export to MONOCACHE_EXPORT.
+out=$(MONOCACHE_META='{"a":1,"b":2}' mc run --meta b=3 --meta c=4 -- sh -c 'cat "$MONOCACHE_PATH/meta.json"')
+ok "--meta adds to MONOCACHE_META" "$PY" -c '
+import json, sys
+m = json.loads(sys.argv[1])
+assert (m["a"], m["b"], m["c"]) == (1, 3, 4), m' "$out"
+out=$(MONOCACHE_EXPORT=XDG_CACHE_HOME mc run --export TMPDIR -- sh -c 'echo "$TMPDIR|$XDG_CACHE_HOME|$MONOCACHE_PATH"')
+is "--export adds to MONOCACHE_EXPORT" "$(echo "$out" | cut -d'|' -f1,2)" \
+    "$(echo "$out" | cut -d'|' -f3)|$(echo "$out" | cut -d'|' -f3)"
+# ... and its errors name the options, not variables.
+like "run --meta id=3: names --meta" "$(mc run --meta id=3 -- true 2>&1 | head -1)" '^monocache: run: --meta id=3: '
+like "run --new --existing: names both" "$(mc run --new --existing x -- true 2>&1 | head -1)" \
+    '^monocache: run: --new and --existing do not go together$'
+like "run --export 'A B': names --export" "$(mc run --export 'A B' -- true 2>&1 | head -1)" \
+    '^monocache: run: --export A B: "A B" is not a variable name$'
+is "--root=DIR and --meta=K=V work as --root DIR, --meta K=V" \
+    "$(mc run --root="$T/r2" --meta=k=v -- sh -c '"$0" meta "$MONOCACHE_ID" --get k; echo "$MONOCACHE_ROOT"' "$MC_BIN")" \
+    "v
+$T/r2"
 
 finish

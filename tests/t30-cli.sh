@@ -1,6 +1,8 @@
 #!/bin/bash
-# t30-cli.sh — ls, meta, lock, unlock, rm, gc, help and version, checked with
-# independent readers (python3's json, the file system).
+# t30-cli.sh — ls, meta, lock, unlock, rm, gc, holders, help and version,
+# checked with independent readers (python3's json, the file system):
+# output for scripts and people, several caches at once, and gc removing
+# only the names we make, only in a root of ours.
 . "$(dirname "$0")/lib.sh"
 PY=$(command -v /usr/bin/python3 || command -v python3)
 
@@ -110,5 +112,92 @@ is "ls of the default root before any cache: empty" \
 ok "a missing root is not created by ls" test ! -e "$T/nothing"
 
 ok "the man page renders" sh -c "MANWIDTH=80 man -l '$top/docs/monocache.1' | grep -q MONOCACHE_ROOT"
+
+# Why is my cache still here? holders, ls --verbose.
+with_cache sh -c 'echo $$ > "$0.pid"; echo "$MONOCACHE_ID" > "$0"; exec sleep 300' "$T/holder" \
+    > /dev/null 2>&1 &
+disown
+eventually 10 test -s "$T/holder"
+id=$(cat "$T/holder")
+holder_pid=$(cat "$T/holder.pid")
+atexit '[ -z "$holder_pid" ] || kill "$holder_pid"'
+eventually 10 sh -c "'$MC_BIN' holders '$id' | grep -q 'sleep 300'"
+out=$(mc holders "$id")
+like "holders: pid, start time, command line of each" "$(echo "$out" | grep 'sleep 300')" \
+    '^[0-9]+ +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z +sleep 300$'
+like "... the watcher last, marked" "$(echo "$out" | tail -1)" 'monocache __watch  \(watcher\)$'
+like "ls --verbose lists them under the cache" "$(mc ls --verbose | grep -A3 "^$id")" 'pid [0-9]+ +started .* sleep 300'
+ok "ls --json --verbose has them too" "$PY" -c '
+import json, sys
+row = [r for r in json.loads(sys.argv[1]) if r["id"] == sys.argv[2]][0]
+procs = row["holder_processes"]
+assert row["holders"] == 1 and any(p["command"] == "sleep 300" for p in procs), row
+assert any(p["watcher"] for p in procs), row' "$(mc ls --json --verbose)" "$id"
+kill "$holder_pid"
+holder_pid=
+eventually 10 no_caches
+
+# Output for scripts and people: no tabs; ls --json has the meta.
+id=$(MONOCACHE_META='{"team":"ml","deep":{"a":[1,2]}}' MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID"')
+out=$(mc meta "$id")
+ok "meta prints no tab" sh -c "! printf '%s' \"\$0\" | grep -q \"\$(printf '\\t')\"" "$out"
+like "... two-space indentation" "$(echo "$out" | sed -n 2p)" '^  "id": '
+is "meta --json: one line" "$(mc meta "$id" --json | wc -l)" 1
+ok "ls --json has the user's meta keys, one cache per line" "$PY" -c '
+import json, sys
+text = sys.argv[1]
+rows = json.loads(text)
+assert rows[0]["meta"]["team"] == "ml" and rows[0]["meta"]["deep"] == {"a": [1, 2]}, rows
+assert "\t" not in text and len(text.splitlines()) == 3, text' "$(mc ls --json)"
+mc rm --force "$id" > /dev/null
+
+# Several caches at once; keys that start with -.
+a=$(MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID"')
+b=$(MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID"')
+ok "unlock A B" mc unlock "$a" "$b"
+ok "meta ID -- -x=1 sets a key starting with -" mc meta "$a" -- -x=1
+is "... read back" "$(mc meta "$a" --get -x)" 1
+ok "rm A B" mc rm "$a" "$b"
+ok "... both gone" test ! -e "$ROOT/cache/$a" -a ! -e "$ROOT/cache/$b"
+
+# ls inside a tree does not count itself.
+out=$(with_cache sh -c '"$0" ls --json' "$MC_BIN")
+ok "ls inside a tree counts its holders, not itself" "$PY" -c '
+import json, sys
+rows = json.loads(sys.argv[1])
+assert rows[0]["holders"] == 1, rows' "$out"
+eventually 10 no_caches
+
+# gc removes only names we make, only in a root of ours; dry run lists them.
+with_cache /bin/true
+uuid=12345678-1234-4234-8234-123456789abc
+for name in foo.tmp "$uuid.lock.42.tmp" "$uuid.lock.x.tmp" notes.lock; do
+    echo keep > "$ROOT/run/$name"
+    touch -d '2 hours ago' "$ROOT/run/$name"
+done
+mkdir -p "$ROOT/cache/.wipe-foo" "$ROOT/cache/.wipe-$uuid.42" "$ROOT/cache/.wipe-$uuid"
+out=$(mc gc --dry-run | sort)
+is "gc --dry-run lists the stale temporary file and the tombstone it would finish" "$out" \
+    "$(printf 'would finish wiping %s\nwould remove %s.lock.42.tmp' "$uuid" "$uuid")"
+ok "... and removes nothing" test -e "$ROOT/run/$uuid.lock.42.tmp" -a -d "$ROOT/cache/.wipe-$uuid.42"
+mc gc > /dev/null
+ok "gc removed exactly our names" test ! -e "$ROOT/run/$uuid.lock.42.tmp" -a ! -e "$ROOT/cache/.wipe-$uuid.42"
+ok "... and nothing that only looks like ours" test -e "$ROOT/run/foo.tmp" -a -e "$ROOT/run/$uuid.lock.x.tmp" \
+    -a -e "$ROOT/run/notes.lock" -a -d "$ROOT/cache/.wipe-foo" -a -d "$ROOT/cache/.wipe-$uuid"
+rm -rf "$ROOT/run/foo.tmp" "$ROOT/run/$uuid.lock.x.tmp" "$ROOT/run/notes.lock" "$ROOT/cache/.wipe-foo" \
+    "$ROOT/cache/.wipe-$uuid"
+
+# A directory that is not a monocache root (like / with its /run) is left alone.
+mkdir -p "$T/sys/run" "$T/sys/cache" && chmod 700 "$T/sys" "$T/sys/run" "$T/sys/cache"
+echo keep > "$T/sys/run/$uuid.lock.7.tmp" && touch -d '2 hours ago' "$T/sys/run/$uuid.lock.7.tmp"
+mc gc --root "$T/sys" > "$T/out" 2> "$T/err"
+is "gc of a directory that is not a monocache root: fails" "$?" 1
+like "... saying so" "$(cat "$T/err")" 'not a monocache root'
+ok "... and removes nothing there" test -e "$T/sys/run/$uuid.lock.7.tmp"
+mkdir -p "$T/plain"
+mc meta "$T/plain/cache/$uuid" > /dev/null 2>&1
+mc rm "$T/plain/cache/$uuid" > /dev/null 2>&1
+mc lock "$T/plain/cache/$uuid" > /dev/null 2>&1
+is "meta, rm, lock of a cache path that does not exist create nothing" "$(ls -A "$T/plain")" ""
 
 finish

@@ -2,7 +2,10 @@
 # t40-bad-input.sh — bad input gives one line on stderr naming the variable
 # or file and what is wrong, exit status 125, the program not run, and
 # nothing touched; MONOCACHE_ON_ERROR=continue runs the program without a
-# cache instead. A stale MONOCACHE_PATH never makes a program fail.
+# cache instead. A stale MONOCACHE_PATH never makes a program fail; a
+# squatted default root has a fallback; forged or odd values in our
+# variables (a newline in TMPDIR, MONOCACHE_HOLD naming a file) change
+# nothing outside.
 . "$(dirname "$0")/lib.sh"
 
 # refused NAME PATTERN ENV...: a preloaded program must not run.
@@ -116,5 +119,76 @@ if [ ! -x /usr/local/bin/monocache ]; then
     is "no monocache executable: 125" "$?" 125
     like "... one line" "$out" '^monocache: cannot find the monocache executable'
 fi
+
+# A default root squatted by another user: a fallback, not a refusal.
+mkdir -p "$T/sq" "$T/xdg" && chmod 700 "$T/xdg"
+if [ "$(id -u)" = 0 ]; then
+    mkdir "$T/sq/monocache-0" && chown 65534 "$T/sq/monocache-0"
+    how="owned by another user"
+else
+    ln -s "$T/sq-target" "$T/sq/monocache-$(id -u)"
+    how="a symlink"
+fi
+out=$(env -u MONOCACHE_ROOT TMPDIR="$T/sq" XDG_RUNTIME_DIR="$T/xdg" LD_PRELOAD="$PRELOAD" \
+      sh -c 'echo "$MONOCACHE_ROOT"' 2> "$T/err")
+is "default root squatted ($how): the program runs, under \$XDG_RUNTIME_DIR/monocache" "$out" "$T/xdg/monocache"
+like "... with one warning naming both" "$(cat "$T/err")" "^monocache: warning: the default root $T/sq/monocache-[0-9]+ is (owned by uid [0-9]+|a symbolic link) \(squatted\?\); using $T/xdg/monocache\$"
+out=$(env -u MONOCACHE_ROOT TMPDIR="$T/sq" XDG_RUNTIME_DIR="$T/xdg" "$MC_BIN" ls --json 2>/dev/null)
+is "... and ls looks there too" "$out" "[]"
+out=$(MONOCACHE_ROOT="$T/sq/monocache-$(id -u)" LD_PRELOAD="$PRELOAD" sh -c 'echo ran' 2>&1)
+like "an explicit MONOCACHE_ROOT of someone else's is still refused" "$out" '^monocache: MONOCACHE_ROOT=.*(owned by uid|symbolic link)'
+
+# Newlines in what the watcher sends back.
+evil="$T/x
+set LD_PRELOAD=/evil.so"
+mkdir -p "$evil"
+out=$(env -u MONOCACHE_ROOT TMPDIR="$evil" LD_PRELOAD="$PRELOAD" sh -c 'printf "%s|%s" "$LD_PRELOAD" "$MONOCACHE_PATH"')
+is "TMPDIR with a newline: LD_PRELOAD untouched" "${out%%|*}" "$PRELOAD"
+like "... MONOCACHE_PATH is the whole path" "${out#*|}" "^$T/x
+set LD_PRELOAD=/evil.so/monocache-[0-9]+/cache/[0-9a-f-]{36}\$"
+
+# A forged MONOCACHE_HOLD never writes into the file it names.
+printf 'Hello, precious\n' > "$T/victim"
+set -- $(stat -c '%d %i' "$T/victim")
+out=$(bash -c 'exec 1000<>"$0"; MONOCACHE_HOLD="1000:$1:$2:$0" LD_PRELOAD=$3 sh -c "echo \$MONOCACHE_PATH"' \
+      "$T/victim" "$1" "$2" "$PRELOAD" 2>/dev/null)
+like "forged hold with the descriptor open: not taken for a hold, the program gets a cache" \
+    "$out" "^$ROOT/cache/[0-9a-f-]{36}\$"
+is "... and the file it names is untouched" "$(cat "$T/victim")" "Hello, precious"
+MONOCACHE_HOLD="1000:1:1:$T/victim" LD_PRELOAD=$PRELOAD sh -c 'true' 2>/dev/null
+is "forged hold by path only: untouched too" "$(cat "$T/victim")" "Hello, precious"
+eventually 10 no_caches
+
+# MONOCACHE_EXPORT: blanks around commas; variables that would break the tree.
+out=$(MONOCACHE_EXPORT="TMPDIR, XDG_CACHE_HOME" with_cache sh -c 'echo "$TMPDIR|$XDG_CACHE_HOME|$MONOCACHE_PATH"')
+is "MONOCACHE_EXPORT='TMPDIR, XDG_CACHE_HOME' sets both" "$(echo "$out" | cut -d'|' -f1,2)" \
+    "$(echo "$out" | cut -d'|' -f3)|$(echo "$out" | cut -d'|' -f3)"
+for name in PATH LD_LIBRARY_PATH MONOCACHE_ROOT; do
+    out=$(MONOCACHE_EXPORT="TMPDIR,$name" with_cache sh -c 'echo ran' 2>&1)
+    is "MONOCACHE_EXPORT with $name is refused" "$out" \
+        "monocache: MONOCACHE_EXPORT=TMPDIR,$name: $name cannot be set to the cache path"
+done
+
+# Too few descriptors: the message says how to run anyway.
+if [ "${MC_VALGRIND:-0}" = 0 ]; then
+    out=$(bash -c 'ulimit -n 10; LD_PRELOAD=$0 /bin/echo ran' "$PRELOAD" 2>&1)
+    like "ulimit -n 10: the error names MONOCACHE_ON_ERROR=continue" "$out" \
+        'Too many open files \(MONOCACHE_ON_ERROR=continue runs the program without a cache\)$'
+else
+    echo "ok $((tap_count += 1)) # SKIP ulimit -n 10: valgrind needs descriptors itself"
+fi
+eventually 10 no_caches
+
+# The stale-path warning names the path once.
+stale=$ROOT/cache/bbbbbbbb-2222-4333-8444-555555555555
+out=$(MONOCACHE_PATH=$stale with_cache /bin/true 2>&1)
+is "the stale-path warning names the path once" "$(echo "$out" | grep -o "$stale" | wc -l)" 1
+eventually 10 no_caches
+
+# A mistyped root is an error, not a new tree of directories.
+out=$(MONOCACHE_ROOT=$T/no/such/root with_cache /bin/true 2>&1)
+like "MONOCACHE_ROOT whose parent does not exist: refused, saying which" "$out" \
+    "MONOCACHE_ROOT=$T/no/such/root: $T/no/such does not exist"
+ok "... nothing made" test ! -e "$T/no"
 
 finish

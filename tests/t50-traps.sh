@@ -1,8 +1,10 @@
 #!/bin/bash
 # t50-traps.sh — the program may do anything inside its cache; the release
 # still works and never reaches outside it: symlinks, hard links, a deleted or
-# rewritten meta.json, a replaced cache directory, unreadable directories,
-# mount points.
+# rewritten meta.json, a replaced cache directory, unreadable directories
+# (another user's too), a flock() on its own cache, FIFOs where files are
+# expected, a tree deeper than the open-file limit, hard links planted at
+# our temporary and lock file names, mount points.
 . "$(dirname "$0")/lib.sh"
 
 victim=$T/victim
@@ -67,6 +69,96 @@ with_cache sh -c 'mkdir -p "$MONOCACHE_PATH/closed/inner" "$MONOCACHE_PATH/reado
                   touch "$MONOCACHE_PATH/closed/inner/f" "$MONOCACHE_PATH/readonly/f"
                   chmod 000 "$MONOCACHE_PATH/closed"; chmod 500 "$MONOCACHE_PATH/readonly"'
 ok "unreadable and read-only directories inside: wiped" no_caches
+
+# A program that holds a flock on its own cache directory ends.
+# (timeout itself is not preloaded: flock is the tree's last holder.)
+out=$(timeout 20 env LD_PRELOAD="$PRELOAD" sh -c 'exec flock "$MONOCACHE_PATH" true'; echo "status $?")
+is "flock on its own cache directory at exit: the program ends" "$(echo "$out" | tail -1)" "status 0"
+eventually 15 no_caches && pass "... and the cache is released once that lock is gone" \
+    || fail "... and the cache is released once that lock is gone" "left: $(caches)"
+
+# FIFOs where files are expected never block.
+uuid=12345678-1234-4234-8234-123456789abc
+id=$(timeout 20 env LD_PRELOAD="$PRELOAD" sh -c 'rm "$MONOCACHE_PATH/meta.json"; mkfifo "$MONOCACHE_PATH/meta.json"; echo "$MONOCACHE_ID"')
+is "meta.json replaced by a FIFO: the program's exit does not block" "$?" 0
+ok "... and the cache is kept (a meta that cannot be read may say locked)" test -p "$ROOT/cache/$id/meta.json"
+mc rm --force "$id" > /dev/null
+MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"' "$T/id"
+id=$(cat "$T/id")
+rm "$ROOT/cache/$id/meta.json" && mkfifo "$ROOT/cache/$id/meta.json"
+mkfifo "$ROOT/run/$uuid.lock.9.tmp" "$ROOT/run/$uuid.lock" "$ROOT/run/x.tmp"
+ok "ls with a FIFO for meta.json and lock files: returns" timeout 10 "$MC_BIN" ls
+ok "gc: returns" timeout 10 "$MC_BIN" gc
+timeout 10 "$MC_BIN" rm "$id" 2> "$T/err"
+is "rm (no --force): returns, refusing a cache whose meta cannot be read" "$?" 1
+like "... saying why" "$(cat "$T/err")" 'meta.json: not a regular file; rm --force removes it'
+ok "rm --force: returns and removes it" timeout 10 "$MC_BIN" rm --force "$id"
+rm -rf "$ROOT/run/$uuid.lock.9.tmp" "$ROOT/run/$uuid.lock" "$ROOT/run/x.tmp"
+ok "nothing left" no_caches
+
+# Deeper than the open-file limit: wiped like rm -rf does.
+deep='import os
+os.chdir(os.environ["MONOCACHE_PATH"])
+for i in range(3000):
+    os.mkdir("d"); os.chdir("d")
+open("f", "w").close()'
+PY=$(command -v /usr/bin/python3 || command -v python3)
+bash -c 'ulimit -n 1024; ulimit -Hn 1024; LD_PRELOAD=$0 "$1" -c "$2"' "$PRELOAD" "$PY" "$deep"
+eventually 20 no_caches && pass "a tree 3000 deep under ulimit -n 1024: wiped at the end" \
+    || fail "a tree 3000 deep under ulimit -n 1024: wiped at the end" "left: $(ls -A "$ROOT/cache")"
+MONOCACHE_LOCK=1 LD_PRELOAD=$PRELOAD "$PY" -c "$deep"
+id=$(caches)
+ok "... and by rm --force under the same limit" bash -c 'ulimit -n 1024; ulimit -Hn 1024; "$0" rm --force "$1"' "$MC_BIN" "$id"
+ok "... nothing left" no_caches
+
+# The meta temporary file cannot be planted.
+MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"' "$T/id"
+id=$(cat "$T/id")
+echo precious > "$T/target"
+for pid in $(seq $$ $(($$ + 400))); do ln "$T/target" "$ROOT/cache/$id/.meta.json.$pid.tmp" 2>/dev/null; done
+mc meta "$id" k=v
+is "hard links planted at the old temporary names: their target untouched" "$(cat "$T/target")" precious
+is "... and the meta written" "$(mc meta "$id" --get k)" v
+mc rm --force "$id" > /dev/null
+
+# A hard link planted under a lock file's name is never written.
+with_cache /bin/true
+uuid=11111111-2222-4333-8444-555555555555
+echo "Hello, important" > "$T/important"
+ln "$T/important" "$ROOT/run/$uuid.lock"
+mc gc > "$T/out" 2>&1
+is "gc: a hard link named like a lock file is left untouched" "$(cat "$T/important")" "Hello, important"
+like "... and reported" "$(cat "$T/out")" 'not a lock file of ours'
+mkdir -p "$ROOT/cache/$uuid" && printf '{"id":"%s","locked":false}' "$uuid" > "$ROOT/cache/$uuid/meta.json"
+mc rm "$uuid" > "$T/out" 2>&1
+is "rm: untouched too" "$(cat "$T/important")" "Hello, important"
+rm -rf "$ROOT/run/$uuid.lock" "$ROOT/cache/$uuid"
+
+# Another user's program makes its cache unreadable to itself: still wiped.
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null && [ "${MC_VALGRIND:-0}" = 0 ] &&
+    [ "$MC_SANITIZED" = 0 ]; then
+    nobody_dir=$(mktemp -d /tmp/mc-nobody.XXXXXX)
+    chown 65534:65534 "$nobody_dir"
+    # nobody runs copies of the tool and library, in a directory it can reach.
+    cp "$MC_REAL_LIB" "$MC_BIN" "$nobody_dir/"
+    chmod 755 "$nobody_dir"/* && chown 65534:65534 "$nobody_dir"/*
+    as_nobody() {
+        setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin \
+            MONOCACHE_ROOT="$nobody_dir/root" LD_PRELOAD="$nobody_dir/$(basename "$MC_REAL_LIB")" "$@"
+    }
+    made=$(as_nobody sh -c 'cd "$MONOCACHE_PATH" && mkdir -p a/b && touch a/b/f && chmod 600 a &&
+        echo "$MONOCACHE_PATH"')
+    made=$made,$(as_nobody sh -c 'touch "$MONOCACHE_PATH/x" && chmod 000 "$MONOCACHE_PATH" &&
+        echo "$MONOCACHE_PATH"')
+    like "nobody's two programs had their caches" "$made" \
+        "^$nobody_dir/root/cache/[0-9a-f-]{36},$nobody_dir/root/cache/[0-9a-f-]{36}\$"
+    left=$(ls -A "$nobody_dir/root/cache")
+    is "a directory without search permission, and a cache of mode 000: wiped" "$left" ""
+    rm -rf "$nobody_dir"
+else
+    echo "ok $((tap_count += 1)) # SKIP another user's permissions: needs root and setpriv, no valgrind or sanitizer"
+    echo "ok $((tap_count += 1)) # SKIP another user's permissions: needs root and setpriv, no valgrind or sanitizer"
+fi
 
 # Mount points: a bind mount of a directory outside, and a tmpfs. Needs a
 # private mount namespace (root, or unprivileged user namespaces).

@@ -17,8 +17,10 @@ fi
 
 # Starts a preloaded tree in its own pid namespace (extra environment in
 # the arguments) and waits until its cache exists; prints nothing. Its id is
-# in $T/id.<name>; the namespace dies, watcher included, with kill_namespaces.
+# in $T/id.<name>; the namespace dies, watcher included, with kill_namespaces
+# (or when the file ends).
 ns_pids=""
+ns_ids=()
 tree_in_namespace() {
     name=$1
     shift
@@ -26,31 +28,48 @@ tree_in_namespace() {
         "$T/id.$name" &
     ns_pids="$ns_pids $!"
     eventually 10 test -s "$T/id.$name"
+    # (unshare's child is the namespace's pid 1.)
+    ns_ids+=("$(readlink "/proc/$(pgrep -P "$!" | head -1)/ns/pid")")
+}
+atexit 'kill_namespaces'
+
+# No process is left in the namespaces killed (a zombie has no namespace).
+namespaces_empty() {
+    local ns listing
+    listing=$(ls -l /proc/[0-9]*/ns/pid 2> /dev/null)
+    for ns in "${ns_ids[@]}"; do
+        grep -qF -- "$ns" <<< "$listing" && return 1
+    done
+    return 0
 }
 
+# unshare --kill-child: its child, the namespace's pid 1, dies with it, and
+# the kernel kills every other process of the namespace.
 kill_namespaces() {
     for pid in $ns_pids; do
         kill -9 "$pid"
         wait "$pid" 2>/dev/null
     done
     ns_pids=""
-    eventually 10 sh -c "! pgrep -f '^sleep 600$' > /dev/null"
+    eventually 10 namespaces_empty
+    ns_ids=()
 }
 
 watcher_of() {
     awk '{print $4}' "$ROOT/run/$1.lock" 2>/dev/null
 }
 
-with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; exec sleep 601' "$T/held" 2> /dev/null &
+with_cache sh -c 'echo $$ > "$0.pid"; echo "$MONOCACHE_ID" > "$0"; exec sleep 601' "$T/held" > /dev/null 2>&1 &
 disown
 eventually 10 test -s "$T/held"
 held=$(cat "$T/held")
+held_pid=$(cat "$T/held.pid")
+atexit '[ -z "$held_pid" ] || kill "$held_pid"'
 tree_in_namespace dead
 tree_in_namespace locked MONOCACHE_LOCK=1
 dead=$(cat "$T/id.dead")
 locked=$(cat "$T/id.locked")
 kill_namespaces
-sleep 0.3
 ok "a tree killed with its watcher leaves its cache behind" test -d "$ROOT/cache/$dead"
 ok "... and its lock file" test -e "$ROOT/run/$dead.lock"
 is "gc --dry-run: what it would do, in any order" "$(mc gc --dry-run | sort)" \
@@ -74,11 +93,21 @@ eventually 10 sh -c 'LD_PRELOAD=$0 /bin/true; test ! -e "$1"' "$PRELOAD" "$ROOT/
     && pass "the watchers of the next trees reclaimed it within seconds" \
     || fail "the watchers of the next trees reclaimed it within seconds"
 # They look at lock files only: an unlocked cache with none waits for gc.
+# A watcher sweeps at most once per MC_SWEEP_INTERVAL_MS (1 s) per root,
+# from the mtime of <root>/run/.sweep.lock, under its flock: with no sweep
+# running and that mtime set back an hour, the next tree's watcher sweeps,
+# and has swept once the mtime is new and the flock free.
 id=$(MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID"')
 mc unlock "$id"
-sleep 1.1
+sweep_lock=$ROOT/run/.sweep.lock
+eventually 10 flock -n "$sweep_lock" true
+touch -d '1 hour ago' "$sweep_lock"
+swept() {
+    [ "$(stat -c %Y "$sweep_lock")" -gt $(( $(date +%s) - 600 )) ] && flock -n "$sweep_lock" true
+}
 with_cache /bin/true
-sleep 0.3
+eventually 10 swept
+ok "the next tree's watcher swept the root (its sweep lock new, its flock free)" swept
 ok "a tree's sweep never reads the meta of caches nobody holds" test -d "$ROOT/cache/$id"
 is "... gc reclaims it" "$(mc gc)" "wiped $id"
 
@@ -99,7 +128,8 @@ is "gc reclaims it" "$(mc gc)" "wiped $id"
 # Held caches are never touched, however often gc runs.
 for i in 1 2 3; do mc gc > /dev/null; done
 ok "a held cache survives repeated gc" test -d "$ROOT/cache/$held"
-pkill -f "^sleep 601$"
+kill "$held_pid"
+held_pid=
 eventually 10 no_caches && pass "released when its holder ended" || fail "released when its holder ended"
 
 finish

@@ -6,8 +6,11 @@ HOLDERS=200
 TREES=40
 
 # One cache, 200 holder processes (children and grandchildren), killed in a
-# random order; some end by themselves meanwhile.
-with_cache bash -c '
+# random order; some end by themselves meanwhile. They are a session and
+# process group of their own: the test looks for holders, and kills what
+# is left, in that group only.
+setsid -w env LD_PRELOAD="$PRELOAD" bash -c '
+    echo $$ > "$0.pgid"
     for i in $(seq 1 '"$HOLDERS"'); do
         if [ $((i % 4)) = 0 ]; then
             (sleep 701) &           # a grandchild under a subshell
@@ -20,19 +23,21 @@ with_cache bash -c '
     done
     echo "$MONOCACHE_ID" > "$0.id"' "$T/pids"
 id=$(cat "$T/pids.id")
+holders=$(cat "$T/pids.pgid")
+atexit 'kill -9 -- "-$holders"'
 cache=$ROOT/cache/$id
 lost=0
 alive_seen=0
 for pid in $(shuf "$T/pids"); do
     # While any holder is alive, the cache must be there. (Look at the cache
     # first: a holder found alive afterwards was alive when it was missing.)
-    if [ ! -d "$cache" ] && pgrep -f '^sleep 701$' > /dev/null; then
+    if [ ! -d "$cache" ] && alive $(pgrep -g "$holders"); then
         lost=1
         break
     fi
     kill -9 "$pid" 2>/dev/null && alive_seen=$((alive_seen + 1))
 done
-pkill -9 -f '^sleep 701$'
+kill -9 -- "-$holders" 2> /dev/null
 is "with $HOLDERS holders killed one by one, the cache existed until the last" "$lost" 0
 [ "$alive_seen" -ge $((HOLDERS * 3 / 4)) ] && pass "... and at least 3/4 of them were alive when killed ($alive_seen)" \
     || fail "... and at least 3/4 of them were alive when killed" "alive when killed: $alive_seen"
@@ -48,6 +53,7 @@ gc_loop=$!
 for i in $(seq 1 $TREES); do
     LD_PRELOAD=$PRELOAD bash -c '
         echo start > "$MONOCACHE_PATH/start"
+        : > "${0%/*}/started.$1"
         sleep "0.$((RANDOM % 9))$((RANDOM % 9))"
         if [ -e "$MONOCACHE_PATH/start" ] && echo end > "$MONOCACHE_PATH/end"; then
             echo ok > "$0.$1"
@@ -56,7 +62,8 @@ for i in $(seq 1 $TREES); do
         fi' "$T/tree" "$i" &
     echo $! >> "$T/tree.pids"
 done
-sleep 0.3
+# A quarter killed once every tree has its cache and is in its pause.
+eventually 30 sh -c '[ "$(ls "$0"/started.* 2> /dev/null | wc -l)" -ge "$1" ]' "$T" "$TREES"
 for pid in $(shuf -n $((TREES / 4)) "$T/tree.pids"); do
     kill -9 "$pid" 2>/dev/null
 done

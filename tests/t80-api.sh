@@ -1,6 +1,7 @@
 #!/bin/bash
 # t80-api.sh — the C API of include/monocache.h, from a program linked with
-# -lmonocache (which gets a cache without LD_PRELOAD) and from a preloaded one.
+# -lmonocache (which gets a cache without LD_PRELOAD) and from a preloaded one;
+# keys starting with -, NULL values.
 . "$(dirname "$0")/lib.sh"
 A=$MC_HELPERS/apiuser
 PY=$(command -v /usr/bin/python3 || command -v python3)
@@ -40,6 +41,10 @@ is "no cache: monocache_path() and monocache_id() are NULL" "$out" "path (none)
 id (none)"
 out=$(MONOCACHE_ON_ERROR=continue MONOCACHE_LOCK=bad "$A" lock 2>&1 >/dev/null | tail -1)
 is "no cache: monocache_lock() fails with a reason" "$out" "monocache: this process has no cache"
+
+out=$(with_cache sh -c '"$0" set -k "\"v\"" && "$0" get -k; "$0" set-null v' "$A" 2>&1)
+is "C API: a key starting with -, and a NULL value refused" "$out" '"v"
+monocache: the value is NULL (give JSON text, e.g. "null")'
 
 eventually 20 no_caches
 ok "all released" no_caches

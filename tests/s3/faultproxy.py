@@ -1,5 +1,5 @@
 """faultproxy.py — an HTTP proxy in front of s3rver that logs every request
-and injects faults on demand, for the S3 fault tests (t95-s3.sh).
+and injects faults on demand, for the S3 tests (tests/lib-s3.sh starts it).
 
 usage: faultproxy.py UPSTREAM_PORT PORT_FILE CONTROL_FILE LOG_FILE [LISTEN_PORT]
 
@@ -11,6 +11,8 @@ The control file holds one order, re-read when it changes:
   drop N          the next N requests: connection closed without an answer
   slow MS         every request waits MS milliseconds first
   forbid          every request gets 403 AccessDenied
+  hold METHOD...  requests with one of these methods wait, unanswered, until
+                  the order changes; the order then in force applies to them
   (empty)         pass everything through
 Each request is logged as "METHOD PATH?QUERY STATUS".
 """
@@ -77,6 +79,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     def relay(self):
         order = current_order()
         data = self.body()
+        while order and order[0] == "hold" and self.command in order[1:]:
+            time.sleep(0.02)
+            order = current_order()
         if order and order[0] == "slow":
             time.sleep(int(order[1]) / 1000)
         if order and order[0] == "drop":

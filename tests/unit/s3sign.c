@@ -1,7 +1,8 @@
 /* s3sign.c — prints the URL and headers monocache-s3 would send for one
- * request, signed at a given time, without sending it: t95-s3.sh signs the
- * same request with botocore and compares the Authorization headers. The
- * request is made by request.c, as the engine makes every attempt.
+ * request, signed at a given time, without sending it: t98-s3-settings.sh
+ * signs the same request with botocore and compares the Authorization
+ * headers. The request is made by request.c, as the engine makes every
+ * attempt.
  *
  *   s3sign ENDPOINT BUCKET METHOD KEY YYYYMMDDTHHMMSSZ [-q name[=value]]... [-h name:value]...
  *

@@ -1,6 +1,6 @@
 /* test_creds.c — where AWS credentials and the region come from: the
  * environment, profile files, container credentials and IMDSv2 (through a
- * fake HTTP function: the HTTP itself is tested in t95-s3.sh against a
+ * fake HTTP function: the HTTP itself is tested in t95-t98 (tests/lib-s3.sh) against a
  * local server), and that secrets never reach a message. */
 #include "s3/creds.h"
 #include "fakeenv.h"

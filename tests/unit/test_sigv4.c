@@ -3,7 +3,7 @@
  * and never normalizes them), and the worked examples of the S3 API
  * reference, signed alone and as whole requests made by request.c (URL,
  * header lines, payload hash), as the engine sends them. botocore is the
- * second oracle (tests/t95-s3.sh). */
+ * second oracle (tests/t98-s3-settings.sh). */
 #include "s3/request.h"
 #include "s3/sigv4.h"
 #include "s3/url.h"

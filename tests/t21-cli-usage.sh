@@ -1,0 +1,46 @@
+#!/bin/bash
+# t21-cli-usage.sh — what a new user types: --help of every command (full
+# usage on stdout, status 0), usage errors that say what is wrong, relative
+# paths wherever a path is taken, a root that does not exist.
+. "$(dirname "$0")/lib.sh"
+
+# --- 1. Help on stdout with status 0; usage errors say what is wrong.
+for command in run ls meta lock unlock holders gc rm preload-path; do
+    out=$(mc "$command" --help 2> "$T/err")
+    status=$?
+    if [ "$status" = 0 ] && [ -s /dev/null ] || { [ "$status" = 0 ] &&
+        echo "$out" | head -1 | grep -q "^usage: monocache $command" && [ ! -s "$T/err" ] &&
+        [ "$(echo "$out" | wc -l)" -ge 3 ]; }; then
+        pass "$command --help: its full usage on stdout, status 0"
+    else
+        fail "$command --help: its full usage on stdout, status 0" "status $status" "out: $out" \
+            "err: $(cat "$T/err")"
+    fi
+done
+is "help run is the same as run --help" "$(mc help run)" "$(mc run --help)"
+out=$(mc run --frob -- true 2>&1)
+is "run --frob: status 125" "$?" 125
+like "... says which option" "$(echo "$out" | head -1)" '^monocache: run: unknown option --frob$'
+out=$(mc run --root 2>&1)
+like "run --root without its argument says so" "$(echo "$out" | head -1)" '^monocache: run: --root needs an argument$'
+out=$(mc gc --dry 2>&1)
+is "gc --dry: status 2" "$?" 2
+like "... says which option" "$(echo "$out" | head -1)" '^monocache: gc: unknown option --dry$'
+
+# --- 2. Relative paths, wherever a path is taken.
+id=$(MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID"')
+is "meta ./<id> from <root>/cache" "$(cd "$ROOT/cache" && mc meta "./$id" --get id)" "$id"
+is "meta cache/<id>/ from <root>" "$(cd "$ROOT" && mc meta "cache/$id/" --get locked)" true
+is "run --existing ../cache/<id> from <root>/run" \
+    "$(cd "$ROOT/run" && mc run --existing "../cache/$id" -- sh -c 'echo "$MONOCACHE_ID"')" "$id"
+ok "rm --force of a relative path" sh -c "cd '$ROOT' && '$MC_BIN' rm --force 'cache/$id'"
+ok "... gone" test ! -e "$ROOT/cache/$id"
+
+# --- 3. ls of a root that does not exist.
+out=$(mc ls --root "$T/nonexistent" 2>&1)
+is "ls --root /nonexistent: status 1" "$?" 1
+is "... and one line naming it" "$out" "monocache: ls: --root $T/nonexistent: no such directory"
+out=$(MONOCACHE_ROOT=$T/nonexistent mc gc 2>&1)
+is "gc with MONOCACHE_ROOT missing: named too" "$out" "monocache: gc: MONOCACHE_ROOT=$T/nonexistent: no such directory"
+
+finish

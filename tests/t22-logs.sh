@@ -1,0 +1,33 @@
+#!/bin/bash
+# t22-logs.sh — logs that help: what info and debug say (the cache made, by
+# which pid and program; its release, how and how fast; the watcher),
+# MONOCACHE_LOG_FORMAT=json, and a log file that cannot be opened.
+. "$(dirname "$0")/lib.sh"
+PY=$(command -v /usr/bin/python3 || command -v python3)
+
+# Info and debug; json.
+MONOCACHE_LOG=info MONOCACHE_LOG_FILE=$T/info.log with_cache sh -c 'exit 0'
+MONOCACHE_LOG=debug MONOCACHE_LOG_FILE=$T/debug.log with_cache sh -c 'exit 0'
+like "info: the cache created, by which pid and program" "$(cat "$T/info.log")" \
+    'monocache\[[0-9]+\] info: cache [0-9a-f-]{36} created at .* \(root .*\) for pid [0-9]+ \(sh\)'
+like "info: the release, how it ended, how long it took" "$(cat "$T/info.log")" \
+    'info: cache [0-9a-f-]{36} released: wiped in [0-9]+ ms \(the last holder let go\)'
+[ "$(wc -l < "$T/debug.log")" -gt "$(wc -l < "$T/info.log")" ] && pass "debug says more than info" \
+    || fail "debug says more than info" "$(cat "$T/debug.log")"
+like "... the watcher, by pid" "$(cat "$T/debug.log")" 'debug: watcher [0-9]+ watching cache'
+(MONOCACHE_LOG=info MONOCACHE_LOG_FORMAT=json MONOCACHE_LOG_FILE=$T/json.log with_cache sh -c "kill -9 \$\$") 2>/dev/null
+eventually 10 no_caches
+ok "MONOCACHE_LOG_FORMAT=json: one JSON object per line" "$PY" -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert lines and all({"time", "pid", "level", "message"} <= set(l) for l in lines), lines
+assert any("holders ended without letting go" in l["message"] for l in lines), lines' "$T/json.log"
+out=$(MONOCACHE_LOG_FORMAT=yaml with_cache /bin/true 2>&1)
+is "a bad MONOCACHE_LOG_FORMAT is refused, named" "$out" \
+    "monocache: MONOCACHE_LOG_FORMAT=yaml: expected text or json"
+
+# A log file that cannot be opened: said once per run, not twice.
+out=$(MONOCACHE_LOG_FILE=$T/no/such/log mc run -- true 2>&1)
+is "run with a bad MONOCACHE_LOG_FILE: one warning" "$(echo "$out" | grep -c 'MONOCACHE_LOG_FILE')" 1
+
+finish

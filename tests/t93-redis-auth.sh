@@ -1,0 +1,58 @@
+#!/bin/bash
+# t93-redis-auth.sh — passwords and settings of the Redis register, against
+# real redis-servers started here (one with requirepass): the password from
+# MONOCACHE_REDIS_PASSWORD, REDISCLI_AUTH or the URL, never shown in a
+# command line, a log or a message; a wrong one, and bad settings, stop
+# the program before main.
+. "$(dirname "$0")/lib.sh"
+. "$here/lib-redis.sh"
+redis_main
+
+# --- 4. Passwords: requirepass, REDISCLI_AUTH, URL; never shown.
+SECRET=pw-$$-s3cret
+RD2=$T/redis2
+PORT2=$(free_port)
+REDIS_AUTH=$SECRET start_redis "$RD2" "$PORT2" --requirepass "$SECRET"
+auth_count='REDISCLI_AUTH=$1 redis-cli -s "$0" HGET CACHE_REGISTER "$MONOCACHE_PATH/"'
+out=$(env MONOCACHE_REDIS=redis://127.0.0.1:$PORT2 MONOCACHE_REDIS_PASSWORD="$SECRET" \
+    "$MC_BIN" run -- sh -c "$auth_count" "$RD2/redis.sock" "$SECRET")
+is "requirepass, MONOCACHE_REDIS_PASSWORD: counted" "$out" 1
+out=$(env MONOCACHE_REDIS=redis://127.0.0.1:$PORT2 REDISCLI_AUTH="$SECRET" \
+    "$MC_BIN" run -- sh -c "$auth_count" "$RD2/redis.sock" "$SECRET")
+is "... REDISCLI_AUTH: counted" "$out" 1
+out=$(MONOCACHE_LOG=debug "$MC_BIN" run --redis "redis://:$SECRET@127.0.0.1:$PORT2" -- \
+    sh -c 'tr "\0" " " < /proc/$PPID/cmdline
+           for f in /proc/[0-9]*/cmdline; do tr "\0" " " < "$f"; echo; done > "$0"' \
+    "$T/cmdlines" 2> "$T/log")
+if [ "${MC_VALGRIND:-0}" = 1 ]; then
+    # valgrind shows the command line it was given, not the one run rewrites.
+    echo "ok $((tap_count += 1)) # SKIP ps and run --redis: under valgrind, ps shows valgrind's copy"
+    echo "ok $((tap_count += 1)) # SKIP ps and run --redis: under valgrind, ps shows valgrind's copy"
+else
+    like "run --redis with a password in the URL: ps shows it starred" "$out" "redis://:?\*+@127"
+    refute "... no process's command line has it" grep -q -- "$SECRET" "$T/cmdlines"
+fi
+refute "... no log line has it" grep -q -- "$SECRET" "$T/log"
+like "... and the logs were written" "$(cat "$T/log")" "counted in CACHE_REGISTER"
+out=$(env MONOCACHE_REDIS="redis://:wrong-$SECRET@127.0.0.1:$PORT2" "$MC_BIN" run -- \
+    touch "$T/ran" 2>&1)
+status=$?
+is "wrong password: exit 125" "$status" 125
+like "... one line naming MONOCACHE_REDIS, the password starred" "$out" \
+    '^monocache: MONOCACHE_REDIS=redis://:\*\*\*@127.0.0.1:[0-9]+: authentication failed'
+is "... only one line" "$(printf '%s\n' "$out" | wc -l)" 1
+refute "... the program did not run" test -e "$T/ran"
+refute "... the message does not have the password" grep -q -- "$SECRET" <<< "$out"
+past_lease -s "$RD2/redis.sock" --no-auth-warning -a "$SECRET"   # the trees above found this fresh server's register young: kept
+MONOCACHE_REDIS=redis://127.0.0.1:$PORT2 MONOCACHE_REDIS_PASSWORD=$SECRET mc gc > /dev/null
+eventually 10 no_caches
+ok "... and nothing is left once gc has run on that register" no_caches
+stop_redis "$RD2"
+
+refused_before_main "" \
+    "MONOCACHE_REDIS=http://127.0.0.1" "MONOCACHE_REDIS=redis://127.0.0.1:70000" \
+    "MONOCACHE_REDIS=redis://127.0.0.1/abc" "MONOCACHE_REDIS=unix:///x.sock?db=z" \
+    "MONOCACHE_REDIS=redis://127.0.0.1:$PORT/99" "MONOCACHE_REDIS_TIMEOUT_MS=soon" \
+    "MONOCACHE_REDIS_LEASE_S=0" "MONOCACHE_REDIS_PORT=-1"
+
+finish

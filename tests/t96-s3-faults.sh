@@ -1,0 +1,170 @@
+#!/bin/bash
+# t96-s3-faults.sh — S3 that misbehaves, against s3rver behind a proxy that
+# injects faults on order (lib-s3.sh): 503s and dropped connections retried,
+# 403 and a bucket gone kept here with one clear line and finished by push
+# or gc, the server gone mid-upload, caches in S3 that are incomplete or
+# hostile (an index naming a path twice, modes no one should get), a local
+# copy with changes not uploaded, downloads whose puller died.
+. "$(dirname "$0")/lib.sh"
+. "$here/lib-s3.sh"
+start_s3
+export MONOCACHE_S3=s3://testbucket/t
+
+# --- 6. Faults: retried, or a clear error and nothing lost.
+order fail 4 503
+with_cache sh -c 'echo r > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id" 2> "$T/err"
+id=$(cat "$T/id")
+like "503 at the start: the bucket check only warns, the program runs" "$(cat "$T/err")" \
+    "warning: s3://testbucket/t: not reachable now .*503.*the program runs"
+like "503 SlowDown four times: retried" "$(requests)" "503"
+ok "... and uploaded in the end" awsq s3api head-object --bucket testbucket --key "t/$id/f"
+order drop 3
+with_cache sh -c 'echo d > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id" 2> /dev/null
+id=$(cat "$T/id")
+like "dropped connections: retried" "$(requests)" "dropped"
+ok "... uploaded in the end" awsq s3api head-object --bucket testbucket --key "t/$id/f"
+# 403 from the moment the program runs (the check before it passed).
+order
+with_cache sh -c 'echo forbid > "$1"; echo f > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"; exit 7' \
+    "$T/id" "$T/control" 2> "$T/err"
+status=$?
+out=$(cat "$T/err")
+id=$(cat "$T/id")
+is "403 at the release: the program's status kept" "$status" 7
+like "... one clear line" "$out" "access denied \(HTTP 403"
+is "... not retried (one request, the listing)" "$(grep -c 403 "$T/requests")" 1
+ok "... the cache kept here" test -f "$ROOT/cache/$id/f"
+like "... marked pending" "$(cat "$ROOT/cache/$id/meta.json")" '"s3_pending":true'
+order
+like "gc finishes the upload" "$(mc gc)" "uploaded $id to s3://testbucket/t/$id/"
+ok "... and wipes it" gone "$ROOT/cache/$id"
+ok "... it is in S3" awsq s3api head-object --bucket testbucket --key "t/$id/f"
+refute "... without the pending mark" sh -c "aws --endpoint-url http://127.0.0.1:$S3_PORT s3 cp s3://testbucket/t/$id/meta.json - | grep -q s3_pending"
+
+rm -f "$T/ran"
+out=$(MONOCACHE_S3=s3://nobucket/x with_cache sh -c ': > "$0"' "$T/ran" 2>&1)
+is "a bucket that does not exist: the tree does not start (125)" "$?" 125
+like "... one clear line" "$out" "^monocache: MONOCACHE_S3=s3://nobucket/x: .*NoSuchBucket"
+is "... one line" "$(printf '%s\n' "$out" | wc -l)" 1
+refute "... the program never ran" test -e "$T/ran"
+
+# The bucket gone between the start and the end: one line, the cache kept.
+awsq s3 mb s3://goneb > /dev/null
+MONOCACHE_S3=s3://goneb/x with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; aws --endpoint-url "$1" s3 rb s3://goneb > /dev/null' \
+    "$T/id" "http://127.0.0.1:$S3_PORT" 2> "$T/err"
+out=$(cat "$T/err")
+id=$(cat "$T/id")
+like "a bucket gone before the release: a clear error" "$out" "NoSuchBucket"
+is "... in one line" "$(printf '%s\n' "$out" | wc -l)" 1
+like "... saying what was kept and how to finish" "$out" "^monocache: cache $id: upload to s3://goneb/x failed: .*; kept here, marked s3_pending: monocache push \(or gc\) finishes it$"
+ok "... nothing wiped" test -d "$ROOT/cache/$id"
+out=$(mc rm "$id" 2>&1)
+is "rm of a cache whose upload did not complete: refused" "$?" 1
+like "... saying how to finish it" "$out" "upload to S3 did not complete; monocache push $id finishes it, rm --force"
+ok "rm --force wipes it" mc rm --force "$id"
+ok "... gone" gone "$ROOT/cache/$id"
+
+# The server gone in the middle of an upload (a slow proxy, then the proxy
+# killed: connections reset, then refused). Killing s3rver itself would
+# also do, but can leave its own store half written.
+order slow 300
+with_cache sh -c 'for i in $(seq 40); do echo $i > "$MONOCACHE_PATH/f$i"; done; echo "$MONOCACHE_ID" > "$0"' \
+    "$T/id" 2> "$T/err" &
+tree=$!
+eventually 20 grep -q "PUT" "$T/requests"
+stop_proxy
+wait "$tree"
+id=$(cat "$T/id")
+ok "server gone mid-upload: the cache is kept" test -f "$ROOT/cache/$id/f40"
+like "... one line" "$(cat "$T/err")" "upload to s3://testbucket/t failed"
+order
+start_proxy "${PROXY##*:}"
+out=$(mc pull "s3://testbucket/t/$id" 2>&1)
+like "... meanwhile, no pull takes the incomplete copy in S3" "$out" \
+    "not a complete cache|held by a tree|changes not uploaded yet"
+ok "monocache push completes it" mc push "$id"
+is "... every file there" "$(awsq s3 ls "s3://testbucket/t/$id/" | grep -c ' f[0-9]')" 40
+refute "... and the pending mark is gone" grep -q s3_pending "$ROOT/cache/$id/meta.json"
+mc gc > /dev/null
+
+# An incomplete cache in S3 (no meta.json): refused.
+echo x | awsq s3 cp --quiet - "s3://testbucket/t/0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05/f"
+out=$(mc pull s3://testbucket/t/0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05 2>&1)
+is "pull of a cache without meta.json: fails" "$?" 1
+like "... saying so" "$out" "not a complete cache \(no meta.json"
+ok "... nothing made here" gone "$ROOT/cache/0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05"
+
+
+# --- 6c. A hostile cache in S3: nothing outside the cache is ever changed.
+# "x" a link to a file outside, then "x" a setuid file: an index naming it
+# twice is refused; "d" a directory of mode 0, files 06777: permission bits
+# only, and always ours to update and wipe.
+hid=11111111-1111-4111-8111-111111111111
+put_hostile() {
+    printf '{"id":"%s","created":"2026-01-01T00:00:00Z","s3":"s3://testbucket/exfil","s3_pending":true}\n' "$hid" |
+        awsq s3 cp --quiet - "s3://testbucket/t/$hid/meta.json"
+    printf '%s' "$1" | awsq s3 cp --quiet - "s3://testbucket/t/.monocache/$hid.json"
+}
+echo s > "$T/victim"
+chmod 600 "$T/victim"
+echo data | awsq s3 cp --quiet - "s3://testbucket/t/$hid/x"
+put_hostile '{"version":1,"id":"'$hid'","entries":[{"path":"x","type":"link","mode":511,"mtime":"0","target":"'"$T/victim"'"},{"path":"x","type":"file","mode":3583,"mtime":"0","size":5}]}'
+mc pull "s3://testbucket/t/$hid" > /dev/null 2>&1
+is "an index naming a path twice: the victim outside keeps its mode" "$(stat -c %a "$T/victim")" 600
+rm -rf "${ROOT:?}/cache/$hid"
+echo data | awsq s3 cp --quiet - "s3://testbucket/t/$hid/d/f"
+put_hostile '{"version":1,"id":"'$hid'","entries":[{"path":"d","type":"dir","mode":0,"mtime":"0"},{"path":"d/f","type":"file","mode":4095,"mtime":"1.5","size":5},{"path":"x","type":"file","mode":3583,"mtime":"0","size":5}]}'
+out=$(mc pull "s3://testbucket/t/$hid" 2>&1)
+is "modes from a stranger's index: no setuid, setgid or sticky" "$(stat -c %a "$ROOT/cache/$hid/x")" 777
+is "... a directory of mode 0 stays ours (u+rwx)" "$(stat -c %a "$ROOT/cache/$hid/d")" 700
+is "... a fraction of a second is one (.5 = 500 ms)" "$(stat -c %y "$ROOT/cache/$hid/d/f")" \
+    "$(date -d @1.5 '+%Y-%m-%d %H:%M:%S.500000000 %z')"
+like "... the pulled meta names where it came from, not the uploader's choice" \
+    "$(cat "$ROOT/cache/$hid/meta.json")" '"s3":"s3://testbucket/t"'
+refute "... and carries no pending mark" grep -q s3_pending "$ROOT/cache/$hid/meta.json"
+mc rm "$hid" > /dev/null
+
+# A local copy with changes not uploaded (its upload failed): never replaced.
+echo data | awsq s3 cp --quiet - "s3://testbucket/t/$hid/x"
+put_hostile '{"version":1,"id":"'$hid'","entries":[]}'
+mc pull "s3://testbucket/t/$hid" > /dev/null 2>&1
+echo precious > "$ROOT/cache/$hid/work"
+mc meta "$hid" s3_pending=true > /dev/null
+out=$(mc pull "s3://testbucket/t/$hid" 2>&1)
+is "pull over a copy with changes not uploaded: refused" "$?" 1
+like "... saying what to do" "$out" "changes not uploaded yet.*monocache push $hid first"
+out=$(with_cache env MONOCACHE_EXISTING="s3://testbucket/t/$hid" MONOCACHE_LOCK=1 sh -c 'cat "$MONOCACHE_PATH/work"' 2>&1)
+like "MONOCACHE_EXISTING=s3://... over it: the copy here is used as it is" "$out" "precious"
+like "... with a warning" "$out" "has changes not uploaded yet.*using it as it is"
+mc unlock "$hid" > /dev/null
+mc gc > /dev/null
+
+
+# --- 7a. Downloads whose puller died: gc removes them, and only them.
+stale=.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999999
+mkdir -p "$ROOT/cache/$stale/d" "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999998" \
+    "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999997" "$ROOT/cache/.pull-junk.1"
+echo x > "$ROOT/cache/$stale/d/f"
+touch -d '-2 minutes' "$ROOT/cache/$stale" "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999997" \
+    "$ROOT/cache/.pull-junk.1"
+# The live puller: a shell that flock()s the download, then becomes the
+# sleep that holds it (one pid, which kill ends, and the lock with it).
+rm -f "$T/locked"
+sh -c 'exec 9< "$1" && flock 9 && : > "$0" && exec sleep 30' "$T/locked" \
+    "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999997" &
+holder=$!
+atexit '[ -z "$holder" ] || kill "$holder"'
+eventually 10 test -e "$T/locked"
+like "gc --dry-run: would remove a dead puller's download" "$(mc gc --dry-run)" "would remove $stale"
+ok "... still there" test -f "$ROOT/cache/$stale/d/f"
+like "gc removes it" "$(mc gc)" "removed $stale"
+ok "... gone" gone "$ROOT/cache/$stale"
+ok "... not a fresh one (its puller may be starting)" test -d "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999998"
+ok "... not one whose puller lives (flock)" test -d "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999997"
+ok "... not a name that is not ours" test -d "$ROOT/cache/.pull-junk.1"
+kill "$holder" 2> /dev/null
+wait "$holder" 2> /dev/null
+holder=
+rm -rf "$ROOT/cache/.pull-"*
+
+finish
