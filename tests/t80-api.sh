@@ -75,7 +75,7 @@ bound=$(readelf -rW "$MC_REAL_LIB" | awk '$3 ~ /JUMP_SLOT|GLOB_DAT|64$/ {print $
 is "no relocation of the library binds to a symbol it exports" \
     "$(comm -12 <(printf '%s\n' $bound) <(printf '%s\n' $exported) | tr '\n' ' ')" ""
 is "... the relocations were read (readelf found the imports)" \
-    "$(printf '%s\n' $bound | grep -cx 'syscall')" 1
+    "$(printf '%s\n' $bound | grep -cx 'getenv')" 1
 is "the library needs libc only" "$(readelf -d "$MC_REAL_LIB" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')" \
     "libc.so.6"
 like "the version is 0.2.0" "$(mc --version)" '^monocache 0\.2\.0$'

@@ -32,10 +32,36 @@ MC_HOT static const char *parse_number(const char *p, unsigned long long *out)
     return p + 1;
 }
 
-/* The lock path is not walked here: it is used only where a descriptor
- * cannot be (no /proc, a hold to join again by name), and there it must
- * be a lock file's name, checked then (mc_path_is_lock) along with the
- * file's identity. */
+/* 1 if path ends with "/<36 id characters>.lock": a lock file's name, not
+ * any file a forged MONOCACHE_HOLD could point at. Our own loop, no libc
+ * (this runs at every exec). The id's exact form is checked where a lock
+ * file is opened by name (mc_lock_join). */
+MC_HOT static int ends_like_lock(const char *path)
+{
+    static const char suffix[] = MC_LOCK_SUFFIX;
+    const char *end = path;
+    const char *p;
+    size_t i;
+
+    while (*end)
+        end++;
+    if (end - path < (long)(1 + MC_ID_LEN + sizeof(suffix) - 1))
+        return 0;
+    p = end - (sizeof(suffix) - 1);
+    for (i = 0; i < sizeof(suffix) - 1; i++) {
+        if (p[i] != suffix[i])
+            return 0;
+    }
+    p -= MC_ID_LEN;
+    for (i = 0; i < MC_ID_LEN; i++) {
+        char c = p[i];
+
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-'))
+            return 0;
+    }
+    return p[-1] == '/';
+}
+
 MC_HOT int mc_hold_parse(const char *text, struct mc_hold *hold)
 {
     unsigned long long fd;
@@ -48,7 +74,7 @@ MC_HOT int mc_hold_parse(const char *text, struct mc_hold *hold)
     if (!p)
         return -1;
     p = parse_number(p, &hold->ino);
-    if (!p || *p != '/')
+    if (!p || *p != '/' || !ends_like_lock(p))
         return -1;
     hold->fd = (int)fd;
     hold->lock_path = p;

@@ -15,9 +15,9 @@ struct mc_hold {
     const char *lock_path;      /* points into the parsed text */
 };
 
-/* 0 if `text` is "<fd>:<dev>:<ino>:<absolute path>", -1 otherwise. The
- * path is not checked: whoever opens it by name checks it is a lock
- * file's (mc_path_is_lock). */
+/* 0 if `text` is "<fd>:<dev>:<ino>:<absolute path of a lock file>", -1
+ * otherwise: a descriptor open on any other file, named in a forged
+ * MONOCACHE_HOLD, is never taken for a hold. */
 int mc_hold_parse(const char *text, struct mc_hold *hold);
 /* Moves a holder descriptor out of the program's way and makes it survive
  * exec: the first free number from MC_HOLD_FD_WANTED, or from half the
