@@ -48,7 +48,10 @@ ok "all released" no_caches
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 with_cache "$PYTHON" -c '
 import subprocess, sys
-subprocess.Popen(["sh", "-c", "while kill -0 $PPID 2>/dev/null; do sleep 0.01; done; ls /proc/$$/fd | grep -qx 1000 && touch \"$MONOCACHE_PATH/py\"; sleep 2"], close_fds=True)
+# The child waits until it is an orphan (its parent in /proc/self/stat is no
+# longer the Python that started it; kill -0 would also succeed on a zombie),
+# for at most 10 s, away from the TAP output so that prove never waits for it.
+subprocess.Popen(["sh", "-c", "n=0; while [ \"$(cut -d\\  -f4 /proc/$$/stat)\" = $PPID ] && [ $n -lt 1000 ]; do n=$((n + 1)); sleep 0.01; done; ls /proc/$$/fd | grep -qx 1000 && touch \"$MONOCACHE_PATH/py\"; sleep 2"], close_fds=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 '
 is "Python parent gone, its close_fds child holds" "$(cache_count)" 1
 id=$(caches)
