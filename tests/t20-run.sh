@@ -151,8 +151,20 @@ if unshare --pid --fork --mount-proc true 2>/dev/null; then
     wait "$ns"
     is "... and passes SIGTERM on to the program (its handler decides the status)" \
         "$? $(cat "$T/ns.out")" "42 handled 15"
+    # The program ends and leaves a background job: as pid 1, run ends it
+    # (SIGTERM, then SIGKILL for one that ignores it) and releases the
+    # cache, instead of ending with it still held (the kernel would SIGKILL
+    # it with the watcher, and the cache would be left for gc).
+    unshare --pid --fork --mount-proc "$MC_BIN" run -- sh -c '
+        echo "$MONOCACHE_PATH" > "$0/ns.path"
+        (sleep 300 < /dev/null > /dev/null 2>&1 &)
+        (trap "" TERM; exec sleep 301 < /dev/null > /dev/null 2>&1) &
+        exit 3' "$T"
+    is "pid 1: the program's status, though it left two background jobs" "$?" 3
+    like "... it had a cache" "$(cat "$T/ns.path")" "^$ROOT/cache/"
+    ok "... released before run ended: the jobs were ended first" gone "$(cat "$T/ns.path")"
 else
-    for i in 1 2; do echo "ok $((tap_count += 1)) # SKIP no pid namespace here"; done
+    for i in 1 2 3 4 5; do echo "ok $((tap_count += 1)) # SKIP no pid namespace here"; done
 fi
 out=$("$MC_BIN" run --init -- sh -c '(sleep 0.2 &)
     n=0

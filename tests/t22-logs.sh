@@ -26,6 +26,24 @@ out=$(MONOCACHE_LOG_FORMAT=yaml with_cache /bin/true 2>&1)
 is "a bad MONOCACHE_LOG_FORMAT is refused, named" "$out" \
     "monocache: MONOCACHE_LOG_FORMAT=yaml: expected text or json"
 
+# A FIFO nobody reads as the log file: never waited on, one warning.
+mkfifo "$T/log.fifo"
+out=$(MONOCACHE_LOG=info MONOCACHE_LOG_FILE=$T/log.fifo timeout 20 "$MC_BIN" ls 2>&1 > /dev/null)
+is "ls with a FIFO nobody reads as MONOCACHE_LOG_FILE: not blocked" "$?" 0
+like "... one line saying so" "$out" "MONOCACHE_LOG_FILE=$T/log.fifo: a FIFO or socket nobody reads"
+out=$(MONOCACHE_LOG=info MONOCACHE_LOG_FILE=$T/log.fifo timeout 20 "$MC_BIN" run -- echo ran 2>&1)
+is "run with it: the program runs, not blocked" "$(echo "$out" | grep -c '^ran$')" 1
+# A reader (read-write, so that opening it never waits) is there first.
+exec 8<> "$T/log.fifo"
+out=$(MONOCACHE_LOG=info MONOCACHE_LOG_FILE=$T/log.fifo timeout 20 "$MC_BIN" run -- true 2>&1)
+is "... with a reader, no warning" "$out" ""
+lines=""
+while IFS= read -r -t 2 -u 8 line; do
+    lines="$lines$line;"
+done
+exec 8<&-
+like "... and the reader got the lines" "$lines" "cache .* created"
+
 # A log file that cannot be opened: said once per run, not twice.
 out=$(MONOCACHE_LOG_FILE=$T/no/such/log mc run -- true 2>&1)
 is "run with a bad MONOCACHE_LOG_FILE: one warning" "$(echo "$out" | grep -c 'MONOCACHE_LOG_FILE')" 1

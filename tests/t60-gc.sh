@@ -125,6 +125,16 @@ wait "$tree"
 ok "watcher killed: the cache outlives its tree" test -d "$ROOT/cache/$id"
 is "gc reclaims it" "$(mc gc)" "wiped $id"
 
+# A root nothing was made in yet (a cron job on a new machine): gc succeeds
+# quietly; a root whose run directory holds things not ours still fails.
+mkdir -m 700 "$T/fresh"
+out=$(mc gc --root "$T/fresh" 2>&1)
+is "gc of a new, empty root: exit 0" "$?" 0
+is "... nothing said" "$out" ""
+mkdir -m 700 "$T/fresh/cache"
+mc gc --root "$T/fresh" > /dev/null 2>&1
+is "... with an empty cache/ too" "$?" 0
+
 # Held caches are never touched, however often gc runs.
 for i in 1 2 3; do mc gc > /dev/null; done
 ok "a held cache survives repeated gc" test -d "$ROOT/cache/$held"
