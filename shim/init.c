@@ -49,6 +49,25 @@ MC_HOT static const char *after(const char *text, const char *prefix)
     return text;
 }
 
+/* A boolean's false spellings (config.c MC_BOOLEAN_SPELLINGS): empty, 0,
+ * false, no, off, in any case. Anything else is an order; a bad value is
+ * the watcher's to report. */
+MC_HOT static int says_false(const char *v)
+{
+    char c = (char)(v[0] | 0x20);
+
+    if (v[0] == '\0' || (v[0] == '0' && v[1] == '\0'))
+        return 1;
+    if (c == 'n')
+        return (v[1] | 0x20) == 'o' && v[2] == '\0';
+    if (c == 'o')
+        return (v[1] | 0x20) == 'f' && (v[2] | 0x20) == 'f' && v[3] == '\0';
+    if (c == 'f')
+        return (v[1] | 0x20) == 'a' && (v[2] | 0x20) == 'l' && (v[3] | 0x20) == 's' &&
+               (v[4] | 0x20) == 'e' && v[5] == '\0';
+    return 0;
+}
+
 /* One pass over the environment for the three variables the fast path needs. */
 MC_HOT static void scan_environment(char **env, struct scan *scan)
 {
@@ -63,7 +82,7 @@ MC_HOT static void scan_environment(char **env, struct scan *scan)
         if ((value = after(text, &MC_ENV_HOLD[sizeof("MONOCACHE_") - 1])) && *value == '=')
             scan->hold = value + 1;
         else if ((value = after(text, "NEW=")))
-            scan->new_cache = value[0] != '\0' && !(value[0] == '0' && value[1] == '\0');
+            scan->new_cache = !says_false(value);
         else if ((value = after(text, "EXISTING=")))
             scan->existing = value[0] != '\0';
     }

@@ -99,7 +99,7 @@ eventually 10 no_caches && pass "released when the orphan ended" || fail "releas
 out=$(MONOCACHE_LOCK=maybe mc run -- echo ran 2>&1)
 is "bad variable: status 125" "$?" 125
 is "... one line naming the variable, program not run" "$out" \
-    "monocache: MONOCACHE_LOCK=maybe: expected 1 or 0"
+    "monocache: MONOCACHE_LOCK=maybe: expected 1, true, yes, on, or 0, false, no, off"
 if [ "${MC_VALGRIND:-0}" = 0 ]; then
     out=$(bash -c 'ulimit -n 6; "$0" run -- echo ran' "$MC_BIN" 2>&1)
     is "out of descriptors: status 125, not a silent 0" "$?" 125

@@ -47,8 +47,20 @@ is "default root that is a symlink: not followed; the fallback is used" "$out" "
 is "... with one warning" "$(cat "$T/err")" "monocache: warning: the default root $T/tmp2/monocache-$(id -u) is a symbolic link (squatted?); using $T/runtime/monocache"
 ok "... and nothing made in the link's target" test -z "$(ls -A "$T/elsewhere")"
 
-refused "MONOCACHE_LOCK=yes" '^monocache: MONOCACHE_LOCK=yes: expected 1 or 0$' MONOCACHE_LOCK=yes
-refused "MONOCACHE_NEW=2" '^monocache: MONOCACHE_NEW=2: expected 1 or 0$' MONOCACHE_NEW=2
+refused "MONOCACHE_LOCK=maybe" '^monocache: MONOCACHE_LOCK=maybe: expected 1, true, yes, on, or 0, false, no, off$' MONOCACHE_LOCK=maybe
+# Booleans: the usual spellings, in any case (CI systems write true/false).
+out=$(MONOCACHE_LOCK=true LD_PRELOAD=$PRELOAD sh -c 'cat "$MONOCACHE_PATH/meta.json"; echo; echo "$MONOCACHE_ID"')
+like "MONOCACHE_LOCK=true locks the cache" "$(echo "$out" | head -1)" '"locked":true'
+mc rm --force "$(echo "$out" | tail -1)" > /dev/null
+for spelling in 0 false FALSE no Off ""; do
+    out=$(MONOCACHE_LOCK=$spelling LD_PRELOAD=$PRELOAD sh -c 'cat "$MONOCACHE_PATH/meta.json"')
+    like "MONOCACHE_LOCK='$spelling' does not" "$out" '"locked":false'
+done
+out=$(LD_PRELOAD=$PRELOAD sh -c 'outer=$MONOCACHE_ID; MONOCACHE_NEW=false sh -c "echo \$MONOCACHE_ID"; echo "$outer"; MONOCACHE_NEW=Yes sh -c "echo \$MONOCACHE_ID"')
+is "MONOCACHE_NEW=false inside a tree: the same cache" "$(echo "$out" | sed -n 1p)" "$(echo "$out" | sed -n 2p)"
+refute "... MONOCACHE_NEW=Yes: a fresh one" test "$(echo "$out" | sed -n 3p)" = "$(echo "$out" | sed -n 2p)"
+eventually 10 no_caches
+refused "MONOCACHE_NEW=2" '^monocache: MONOCACHE_NEW=2: expected 1, true, yes, on, or 0, false, no, off$' MONOCACHE_NEW=2
 refused "MONOCACHE_LOG=loud" 'MONOCACHE_LOG=loud: expected error, warn, info or debug' MONOCACHE_LOG=loud
 refused "MONOCACHE_ON_ERROR=maybe" 'MONOCACHE_ON_ERROR=maybe: expected fail or continue' MONOCACHE_ON_ERROR=maybe
 refused "MONOCACHE_META not JSON" '^monocache: MONOCACHE_META: not valid JSON$' MONOCACHE_META='{nope'
@@ -77,17 +89,17 @@ refused "EXISTING: neither id nor path" 'not a cache id or path' MONOCACHE_EXIST
 rm -rf "$fake"
 
 # MONOCACHE_ON_ERROR=continue: the program runs without a cache, once warned.
-out=$(MONOCACHE_ON_ERROR=continue MONOCACHE_LOCK=yes LD_PRELOAD=$PRELOAD \
+out=$(MONOCACHE_ON_ERROR=continue MONOCACHE_LOCK=maybe LD_PRELOAD=$PRELOAD \
       sh -c 'sh -c "echo child \${MONOCACHE_PATH:-none}"; exit 3' 2> "$T/err")
 is "continue: the program runs, its status kept" "$?" 3
 is "continue: without a cache (children do not retry)" "$out" "child none"
 is "continue: one warning line" "$(cat "$T/err")" \
-    "monocache: warning: MONOCACHE_LOCK=yes: expected 1 or 0; running without a cache"
+    "monocache: warning: MONOCACHE_LOCK=maybe: expected 1, true, yes, on, or 0, false, no, off; running without a cache"
 
 # Logs: MONOCACHE_LOG_FILE gets them; errors also reach stderr.
-MONOCACHE_LOG_FILE=$T/log MONOCACHE_LOCK=yes LD_PRELOAD=$PRELOAD /bin/true 2> "$T/err"
-like "log file gets the error" "$(cat "$T/log")" 'monocache\[[0-9]+\] error: MONOCACHE_LOCK=yes'
-is "the error also on stderr" "$(cat "$T/err")" "monocache: MONOCACHE_LOCK=yes: expected 1 or 0"
+MONOCACHE_LOG_FILE=$T/log MONOCACHE_LOCK=maybe LD_PRELOAD=$PRELOAD /bin/true 2> "$T/err"
+like "log file gets the error" "$(cat "$T/log")" 'monocache\[[0-9]+\] error: MONOCACHE_LOCK=maybe'
+is "the error also on stderr" "$(cat "$T/err")" "monocache: MONOCACHE_LOCK=maybe: expected 1, true, yes, on, or 0, false, no, off"
 out=$(MONOCACHE_LOG_FILE=$T/log3 MONOCACHE_PATH=$ROOT/cache/cccccccc-2222-4333-8444-555555555555 \
       LD_PRELOAD=$PRELOAD /bin/true 2>&1)
 like "a warning users must see reaches stderr even with a log file" "$out" 'warning: MONOCACHE_PATH=.*using a fresh cache'

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static char *dup_or_null(const char *value)
 {
@@ -19,15 +20,22 @@ static char *dup_or_null(const char *value)
 
 int mc_parse_flag(const char *name, const char *value, int *flag, struct mc_err *err)
 {
-    if (!value || !*value || strcmp(value, "0") == 0) {
-        *flag = 0;
+    static const char *const yes[] = { "1", "true", "yes", "on" };
+    static const char *const no[] = { "0", "false", "no", "off" };
+    size_t i;
+
+    *flag = 0;
+    if (!value || !*value)
         return 0;
+    for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(value, yes[i]) == 0) {
+            *flag = 1;
+            return 0;
+        }
+        if (strcasecmp(value, no[i]) == 0)
+            return 0;
     }
-    if (strcmp(value, "1") == 0) {
-        *flag = 1;
-        return 0;
-    }
-    mc_err_set(err, "%s=%s: expected 1 or 0", name, value);
+    mc_err_set(err, "%s=%s: expected " MC_BOOLEAN_SPELLINGS, name, value);
     return -1;
 }
 

@@ -52,6 +52,9 @@ int mc_config_load(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc
 void mc_config_free(struct mc_config *cfg);
 
 /* Single-variable parsers, shared with the CLI's options. */
+/* A boolean variable: true as 1, true, yes, on; false as 0, false, no, off
+ * or empty (any case). */
+#define MC_BOOLEAN_SPELLINGS "1, true, yes, on, or 0, false, no, off"
 int mc_parse_flag(const char *name, const char *value, int *flag, struct mc_err *err);
 int mc_parse_log_level(const char *value, enum mc_log_level *level, struct mc_err *err);
 int mc_parse_on_error(const char *value, enum mc_on_error *on_error, struct mc_err *err);
