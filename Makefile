@@ -52,7 +52,7 @@ LDFLAGS ?=
 #   tools/cli/   the monocache command;  tools/watch/  its watcher (monocache __watch)
 #   tools/shared/ what both share;      tools/s3/     monocache-s3
 HOST = names hold safeopen lockfile launch reply ask answer install
-COMMON = err buf file config log ids utc root dirlock meta jsontext
+COMMON = err buf file config log ids utc setting root dirlock meta jsontext
 LOCAL = session cache wipe release gc procs pullguard
 REDIS = redisconf hiredis conn register
 SHIM = init exit signals sigwait fds spawn helper api real

@@ -43,4 +43,42 @@ is "... and one line naming it" "$out" "monocache: ls: --root $T/nonexistent: no
 out=$(MONOCACHE_ROOT=$T/nonexistent mc gc 2>&1)
 is "gc with MONOCACHE_ROOT missing: named too" "$out" "monocache: gc: MONOCACHE_ROOT=$T/nonexistent: no such directory"
 
+# --- 4. --root wherever a cache is named; errors name what was typed.
+other=$T/other-root
+mkdir -m 700 "$other"
+id=$(MONOCACHE_ROOT=$other MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID"')
+is "meta --root DIR ID" "$(mc meta --root "$other" "$id" --get locked)" true
+ok "unlock --root DIR ID" mc unlock --root "$other" "$id"
+ok "lock --root=DIR ID" mc lock --root="$other" "$id"
+like "holders --root DIR ID (nobody holds it: the heading alone)" \
+    "$(mc holders --root "$other" "$id")" '^PID +STARTED +COMMAND$'
+is "holders --json: an empty array" "$(mc holders --json --root "$other" "$id")" "[]"
+ok "rm --force --root DIR ID" mc rm --force --root "$other" "$id"
+ok "... gone from that root" test ! -e "$other/cache/$id"
+out=$(mc holders "$id" --bogus 2>&1)
+is "holders ID --bogus: status 2" "$?" 2
+like "... unknown option, not 'one cache at a time'" "$(echo "$out" | head -1)" \
+    '^monocache: holders: unknown option --bogus$'
+out=$(mc run --existing nosuch -- true 2>&1)
+like "run --existing nosuch: the option is named, not a variable" "$out" '^monocache: --existing nosuch: '
+out=$(MONOCACHE_EXISTING=nosuch mc run -- true 2>&1)
+like "MONOCACHE_EXISTING=nosuch: the variable is named" "$out" '^monocache: MONOCACHE_EXISTING=nosuch: '
+out=$(mc ls --redis unix:///no/such.sock 2>&1 > /dev/null)
+like "ls --redis URL: the option is named" "$out" '^monocache: --redis unix:///no/such.sock: '
+out=$(mc rm --s3 s3://bucket/tty 2>&1)
+is "rm --s3 with no cache id: named as typed" "$out" \
+    "monocache: rm --s3 s3://bucket/tty: expected s3://bucket/prefix/<cache id>"
+out=$(mc run -- sh -c 'echo "${MONOCACHE_OPTIONS-unset}"')
+is "the note of options for the watcher is not the program's" "$out" unset
+
+# --- 5. gc --json: one object per thing done, in an array.
+PY=$(command -v /usr/bin/python3 || command -v python3)
+id=$(MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID"')
+mc unlock "$id"
+ok "gc --json: an array naming what it wiped" "$PY" -c '
+import json, sys
+done = json.loads(sys.argv[1])
+assert done == [{"action": "wiped", "id": sys.argv[2]}], done' "$(mc gc --json)" "$id"
+is "... and [] when there is nothing to do" "$(mc gc --json)" "[]"
+
 finish

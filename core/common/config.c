@@ -1,5 +1,6 @@
 /* config.c — parsing and checking the MONOCACHE_* variables (see config.h). */
 #include "config.h"
+#include "setting.h"
 #include "buf.h"
 #include "s3/url.h"
 #include "jsontext.h"
@@ -35,7 +36,7 @@ int mc_parse_flag(const char *name, const char *value, int *flag, struct mc_err 
         if (strcasecmp(value, no[i]) == 0)
             return 0;
     }
-    mc_err_set(err, "%s=%s: expected " MC_BOOLEAN_SPELLINGS, name, value);
+    mc_err_set(err, "%s: expected " MC_BOOLEAN_SPELLINGS, mc_setting(name, value));
     return -1;
 }
 
@@ -54,7 +55,7 @@ int mc_parse_log_level(const char *value, enum mc_log_level *level, struct mc_er
             return 0;
         }
     }
-    mc_err_set(err, MC_ENV_LOG "=%s: expected error, warn, info or debug", value);
+    mc_err_set(err, "%s: expected error, warn, info or debug", mc_setting(MC_ENV_LOG, value));
     return -1;
 }
 
@@ -68,7 +69,7 @@ int mc_parse_on_error(const char *value, enum mc_on_error *on_error, struct mc_e
         *on_error = MC_ON_ERROR_CONTINUE;
         return 0;
     }
-    mc_err_set(err, MC_ENV_ON_ERROR "=%s: expected fail or continue", value);
+    mc_err_set(err, "%s: expected fail or continue", mc_setting(MC_ENV_ON_ERROR, value));
     return -1;
 }
 
@@ -81,7 +82,7 @@ int mc_parse_log_format(const char *value, int *json, struct mc_err *err)
         *json = 1;
         return 0;
     }
-    mc_err_set(err, MC_ENV_LOG_FORMAT "=%s: expected text or json", value);
+    mc_err_set(err, "%s: expected text or json", mc_setting(MC_ENV_LOG_FORMAT, value));
     return -1;
 }
 
@@ -270,8 +271,8 @@ static int load_s3(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc
             return -1;
         if (mc_s3_split_cache(&loc, cfg->existing_s3_id) != 0) {
             mc_s3_location_free(&loc);
-            mc_err_set(err, MC_ENV_EXISTING "=%s: expected s3://bucket/prefix/<cache id>",
-                       cfg->existing);
+            mc_err_set(err, "%s: expected s3://bucket/prefix/<cache id>",
+                       mc_setting(MC_ENV_EXISTING, cfg->existing));
             return -1;
         }
         cfg->existing_s3 = mc_s3_location_url(&loc);
@@ -284,11 +285,18 @@ static int load_s3(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc
     return 0;
 }
 
+/* "MONOCACHE_EXPORT=" or "--export ", before the value in messages. */
+static const char *export_label(void)
+{
+    return mc_setting_name(MC_ENV_EXPORT)[0] == '-' ? "--export " : MC_ENV_EXPORT "=";
+}
+
 int mc_config_load(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc_err *err)
 {
     const char *meta;
 
     memset(cfg, 0, sizeof(*cfg));
+    mc_settings_from_text(get(MC_ENV_OPTIONS, ctx));
     if (load_text(cfg, get, ctx, err) != 0)
         goto fail;
     if (mc_parse_on_error(get(MC_ENV_ON_ERROR, ctx), &cfg->on_error, err) != 0)
@@ -306,7 +314,7 @@ int mc_config_load(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc
         goto fail;
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cfg->meta, "locked")))
         cfg->lock = 1;
-    if (mc_parse_exports(MC_ENV_EXPORT "=", get(MC_ENV_EXPORT, ctx), &cfg->exports,
+    if (mc_parse_exports(export_label(), get(MC_ENV_EXPORT, ctx), &cfg->exports,
                          &cfg->export_count, err) != 0)
         goto fail;
     cfg->redis = calloc(1, sizeof(*cfg->redis));

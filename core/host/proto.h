@@ -35,6 +35,10 @@
 /* Internal, set by us: "<fd>:<dev>:<ino>:<lock path>" of the holder lock the
  * tree shares, or MC_HOLD_DISABLED when the tree runs without a cache. */
 #define MC_ENV_HOLD "MONOCACHE_HOLD"
+/* Internal, from monocache run to its watcher: which variables came from
+ * run's options, "MONOCACHE_EXISTING=--existing,...", so that messages
+ * name what was typed (setting.h). */
+#define MC_ENV_OPTIONS "MONOCACHE_OPTIONS"
 #define MC_HOLD_DISABLED "-"
 
 /* Exit statuses of our own failures (the same as env(1) and timeout(1)). */

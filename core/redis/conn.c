@@ -1,6 +1,7 @@
 /* conn.c — a Redis connection with whole-step deadlines (see conn.h). */
 #include "conn.h"
 #include "hiredis.h"
+#include "common/setting.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,8 +38,8 @@ static long long now_ms(void)
 static void failed(struct mc_err *err, const struct mc_redis_config *rc, enum mc_err_code code,
                    const char *what, const char *detail)
 {
-    mc_err_setc(err, code, "%s=%s: %s%s%s", rc->source, rc->display, what, detail ? ": " : "",
-                detail ? detail : "");
+    mc_err_setc(err, code, "%s: %s%s%s", mc_setting(rc->source, rc->display), what,
+                detail ? ": " : "", detail ? detail : "");
 }
 
 static void too_slow(struct mc_err *err, const struct mc_redis_config *rc, const char *step)
@@ -249,8 +250,8 @@ static int setup(struct mc_redis_conn *conn, int argc, const char **argv, const 
     if (reply->type == REDIS_REPLY_ERROR) {
         auth = strncmp(reply->str, "NOAUTH", 6) == 0 || strncmp(reply->str, "WRONGPASS", 9) == 0 ||
                strncmp(reply->str, "ERR invalid password", 20) == 0;
-        mc_err_setc(err, auth ? MC_ERR_AUTH : MC_ERR_FAILED, "%s=%s: %s: %s%s", conn->rc->source,
-                    conn->rc->display, what, reply->str,
+        mc_err_setc(err, auth ? MC_ERR_AUTH : MC_ERR_FAILED, "%s: %s: %s%s",
+                    mc_setting(conn->rc->source, conn->rc->display), what, reply->str,
                     auth ? " (the password: in the URL, MONOCACHE_REDIS_PASSWORD or "
                            "REDISCLI_AUTH)" : "");
         mc_redis_free_reply(reply);

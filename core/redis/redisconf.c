@@ -1,5 +1,6 @@
 /* redisconf.c — the Redis settings, parsed and checked (see redisconf.h). */
 #include "redisconf.h"
+#include "common/setting.h"
 #include "common/buf.h"
 #include "host/proto.h"
 
@@ -63,7 +64,7 @@ static int whole_number(const char *text, size_t len, long min, long max, long *
 
 static int bad_url(struct mc_err *err, const char *name, const char *display, const char *why)
 {
-    mc_err_set(err, "%s=%s: %s", name, display, why);
+    mc_err_set(err, "%s: %s", mc_setting(name, display), why);
     return -1;
 }
 
@@ -267,7 +268,7 @@ static int positive(const char *name, const char *value, long deflt, long max, i
         return 0;
     }
     if (whole_number(value, strlen(value), 1, max, &parsed) != 0) {
-        mc_err_set(err, "%s=%s: expected a whole number from 1 to %ld", name, value, max);
+        mc_err_set(err, "%s: expected a whole number from 1 to %ld", mc_setting(name, value), max);
         return -1;
     }
     *out = (int)parsed;

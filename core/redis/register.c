@@ -5,6 +5,7 @@
  * the watcher renews its lease from a thread of its own. */
 #include "register.h"
 #include "conn.h"
+#include "common/setting.h"
 #include "hiredis.h"
 #include "common/buf.h"
 #include "host/proto.h"
@@ -116,7 +117,7 @@ static void where_failed(struct mc_err *err, const struct mc_redis_config *rc, c
 {
     int auth = detail && (strncmp(detail, "NOAUTH", 6) == 0 || strncmp(detail, "WRONGPASS", 9) == 0);
 
-    mc_err_set(err, "%s=%s: %s%s%s%s", rc->source, rc->display, what, detail ? ": " : "",
+    mc_err_set(err, "%s: %s%s%s%s", mc_setting(rc->source, rc->display), what, detail ? ": " : "",
                detail ? detail : "",
                auth ? " (the password: in the URL, MONOCACHE_REDIS_PASSWORD or REDISCLI_AUTH)"
                     : "");

@@ -1,5 +1,6 @@
 /* url.c — S3 locations and endpoints (see url.h). */
 #include "url.h"
+#include "common/setting.h"
 #include "host/names.h"
 #include "host/proto.h"
 
@@ -80,13 +81,14 @@ static const char *joiner(const char *name)
 int mc_s3_parse_location(const char *name, const char *url, struct mc_s3_location *loc,
                          struct mc_err *err)
 {
-    const char *sep = joiner(name);
-
+    const char *sep;
     const char *bucket;
     const char *slash;
     size_t bucket_len;
     size_t prefix_len;
 
+    name = mc_setting_name(name);
+    sep = joiner(name);
     memset(loc, 0, sizeof(*loc));
     if (strncmp(url, MC_S3_SCHEME, strlen(MC_S3_SCHEME)) != 0) {
         mc_err_set(err, "%s%s%s: expected s3://bucket/prefix", name, sep, url);

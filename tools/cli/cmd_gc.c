@@ -23,9 +23,54 @@
 
 #define MC_RM_RELEASE_POLL_MS 10
 
+/* What gc did, one word each (gc --json "action"). */
+static const char *action_word(enum mc_gc_action action)
+{
+    static const char *const words[] = {
+        [MC_GC_WIPED] = "wiped", [MC_GC_KEPT] = "kept", [MC_GC_CLEARED] = "cleared",
+        [MC_GC_WOULD] = "would-wipe", [MC_GC_TOMBSTONE] = "finished-wipe",
+        [MC_GC_WOULD_TOMBSTONE] = "would-finish-wipe", [MC_GC_TEMP] = "removed",
+        [MC_GC_WOULD_TEMP] = "would-remove", [MC_GC_BUSY] = "busy", [MC_GC_LEFT] = "left",
+        [MC_GC_SHARED] = "shared", [MC_GC_EXPIRED] = "expired", [MC_GC_UPLOADED] = "uploaded",
+        [MC_GC_LATER] = "later", [MC_GC_NOT_ASKED] = "not-asked", [MC_GC_FAILED] = "failed",
+    };
+
+    return (size_t)action < sizeof(words) / sizeof(words[0]) && words[action] ? words[action]
+                                                                              : "?";
+}
+
+struct gc_output {
+    int json;
+    int printed;
+};
+
+/* gc --json: one object per thing done or left, in an array. */
+static void print_gc_json(struct gc_output *out, enum mc_gc_action action, const char *id,
+                          const char *message)
+{
+    cJSON *item = cJSON_CreateObject();
+    char *text;
+
+    cJSON_AddStringToObject(item, "action", action_word(action));
+    cJSON_AddStringToObject(item, "id", id);
+    if (message)
+        cJSON_AddStringToObject(item, "message", message);
+    text = cJSON_PrintUnformatted(item);
+    printf("%s%s", out->printed++ ? ",\n" : "\n", text ? text : "{}");
+    free(text);
+    cJSON_Delete(item);
+    if (action == MC_GC_FAILED)
+        mc_log_always(MC_LOG_ERROR, "gc: %s: %s", id, message);
+}
+
 static void print_gc(enum mc_gc_action action, const char *id, const char *message, void *ctx)
 {
-    (void)ctx;
+    struct gc_output *out = ctx;
+
+    if (out && out->json) {
+        print_gc_json(out, action, id, message);
+        return;
+    }
     switch (action) {
     case MC_GC_WIPED:
         printf("wiped %s\n", id);
@@ -99,12 +144,14 @@ int cmd_gc(int argc, char **argv)
     struct cli_share cs;
     struct mc_root root;
     struct mc_err err;
+    struct gc_output out = { 0, 0 };
     int dry_run = 0;
     int failures;
     int rest;
     int rc;
     const struct cli_opt opts[] = {
         { "--dry-run", 'n', &dry_run, NULL, NULL },
+        { "--json", 0, &out.json, NULL, NULL },
         { "--root", 0, NULL, &root_option, NULL },
         { "--redis", 0, NULL, NULL, cli_take_redis },
         { NULL, 0, NULL, NULL, NULL },
@@ -114,6 +161,8 @@ int cmd_gc(int argc, char **argv)
     if (!cli_parse(&parse, argc, argv, &rest, &rc))
         return rc;
     rc = cli_open_root("gc", root_option, &root);
+    if (rc == 1 && out.json)
+        printf("[]\n");        /* the default root not made yet: nothing to do */
     if (rc != 0)
         return rc < 0 ? MC_EXIT_FAILED : 0;
     /* Without the register nothing counted in it may be wiped: no guess. */
@@ -124,7 +173,12 @@ int cmd_gc(int argc, char **argv)
     cs.share.quiet_s = cs.rc.lease_s;
     options.share = &cs.share;
     options.dry_run = dry_run;
+    options.ctx = &out;
+    if (out.json)
+        printf("[");
     failures = mc_gc(&root, &options, &err);
+    if (out.json)
+        printf("%s]\n", out.printed ? "\n" : "");
     if (failures < 0)
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
     cli_close_share(&cs);

@@ -11,6 +11,7 @@
 #include "run.h"
 #include "supervise.h"
 #include "opts.h"
+#include "common/setting.h"
 #include "shared/tool.h"
 #include "host/answer.h"
 #include "host/ask.h"
@@ -95,6 +96,22 @@ static int take_redis(const char *option, const char *url, void *ctx)
     return 0;
 }
 
+/* The variables run sets from its options, so that messages (its own and
+ * its watcher's) name the options that were typed. */
+static void note_options(const struct run_options *options)
+{
+    if (options->root)
+        mc_setting_from_option(MC_ENV_ROOT, "--root");
+    if (options->existing)
+        mc_setting_from_option(MC_ENV_EXISTING, "--existing");
+    if (options->exports)
+        mc_setting_from_option(MC_ENV_EXPORT, "--export");
+    if (options->redis)
+        mc_setting_from_option(MC_ENV_REDIS, "--redis");
+    if (options->s3)
+        mc_setting_from_option(MC_ENV_S3, "--s3");
+}
+
 /* 0, MC_RUN_HELP (usage printed on stdout), or -1 (reported). */
 static int parse_options(int argc, char **argv, struct run_options *options)
 {
@@ -128,6 +145,7 @@ static int parse_options(int argc, char **argv, struct run_options *options)
                                              &err) != 0)
         return run_usage("%s", err.msg);
     mc_free_names(names, count);
+    note_options(options);
     options->program = argv + 1;
     return 0;
 }

@@ -165,12 +165,31 @@ int cli_s3_ls(const char *url, int json)
     return tool_status(mc_s3_tool_run(args, &err), &err);
 }
 
+/* check_location, for a URL that must name one cache (.../<cache id>). */
+static int check_cache_location(const char *name, const char *url)
+{
+    struct mc_s3_location loc;
+    char id[MC_ID_LEN + 1];
+    struct mc_err err;
+    int rc;
+
+    if (mc_s3_parse_location(name, url, &loc, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+        return -1;
+    }
+    rc = mc_s3_split_cache(&loc, id);
+    mc_s3_location_free(&loc);
+    if (rc != 0)
+        mc_log_always(MC_LOG_ERROR, "%s %s: expected s3://bucket/prefix/<cache id>", name, url);
+    return rc;
+}
+
 int cli_s3_rm(const char *url)
 {
     const char *args[3] = { "rm", url, NULL };
     struct mc_err err;
 
-    if (check_location("rm --s3", url) != 0)
+    if (check_cache_location("rm --s3", url) != 0)
         return MC_EXIT_USAGE;
     return tool_status(mc_s3_tool_run(args, &err), &err);
 }

@@ -2,6 +2,7 @@
 #include "opts.h"
 #include "cli.h"
 
+#include "common/setting.h"
 #include "host/proto.h"
 
 #include <stdio.h>
@@ -36,9 +37,9 @@ static int takes_value(const struct cli_opt *opt)
 
 int cli_take_redis(const char *option, const char *url, void *ctx)
 {
-    (void)option;
     (void)ctx;
     setenv(MC_ENV_REDIS, url, 1);
+    mc_setting_from_option(MC_ENV_REDIS, option);
     unsetenv(MC_ENV_REDIS_HOST);
     unsetenv(MC_ENV_REDIS_PORT);
     return 0;

@@ -7,6 +7,7 @@
 #include "common/jsontext.h"
 #include "common/log.h"
 #include "common/meta.h"
+#include "common/setting.h"
 #include "host/hold.h"
 #include "host/proto.h"
 #include "redis/redisconf.h"
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #define PRELOAD_ASSIGNMENT "LD_PRELOAD="
+#define MC_OPTIONS_TEXT_MAX 1024
 
 int run_env_flag(const char *name)
 {
@@ -82,6 +84,16 @@ static int set_or_unset(const char *name, const char *value)
     return value ? setenv(name, value, 1) : 0;
 }
 
+/* MONOCACHE_OPTIONS for the watcher: which variables came from options. */
+static int set_options_note(void)
+{
+    char text[MC_OPTIONS_TEXT_MAX];
+
+    if (mc_settings_text(text, sizeof(text)) != 0)
+        return -1;
+    return text[0] ? setenv(MC_ENV_OPTIONS, text, 1) : 0;
+}
+
 /* --export adds to MONOCACHE_EXPORT, as --meta adds to MONOCACHE_META. */
 static int add_exports(const char *exports)
 {
@@ -139,6 +151,7 @@ char **run_watcher_env(const struct run_options *options)
         unsetenv(MC_ENV_REDIS_PORT);
     }
     rc |= add_exports(options->exports);
+    rc |= set_options_note();
     if (options->lock)
         rc |= setenv(MC_ENV_LOCK, "1", 1);
     if (options->new_cache)
@@ -161,6 +174,7 @@ char **run_watcher_env(const struct run_options *options)
     }
     /* What the program sees: only what the watcher's answer sets. */
     unsetenv(MC_ENV_LOCK);
+    unsetenv(MC_ENV_OPTIONS);
     unsetenv(MC_ENV_META);
     if (options->new_cache)
         unsetenv(MC_ENV_NEW);

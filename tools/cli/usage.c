@@ -13,14 +13,15 @@ const char cli_usage_main[] =
     "  run [options] [--] PROGRAM [ARGS...]   run PROGRAM with a cache ($MONOCACHE_PATH)\n"
     "  ls [--json] [--size] [--verbose] [--root DIR] [--redis URL]\n"
     "                                         list caches\n"
-    "  meta ID|PATH [--json] [--get KEY] [KEY=VALUE...]\n"
+    "  meta ID|PATH [--json] [--get KEY] [--root DIR] [KEY=VALUE...]\n"
     "                                         print a cache's meta, or set keys\n"
-    "  lock ID|PATH...                        keep the cache when its last holder ends\n"
-    "  unlock ID|PATH...                      wipe it when its last holder ends\n"
-    "  holders ID|PATH                        the processes holding a cache\n"
-    "  gc [--dry-run] [--root DIR] [--redis URL]\n"
+    "  lock [--root DIR] ID|PATH...           keep the cache when its last holder ends\n"
+    "  unlock [--root DIR] ID|PATH...         wipe it when its last holder ends\n"
+    "  holders [--json] [--root DIR] ID|PATH  the processes holding a cache\n"
+    "  gc [--dry-run] [--json] [--root DIR] [--redis URL]\n"
     "                                         reclaim caches whose holders are all gone\n"
-    "  rm [--force] ID|PATH...                wipe caches now\n"
+    "  rm [--force] [--root DIR] [--redis URL] ID|PATH...\n"
+    "                                         wipe caches now\n"
     "  push ID|PATH [--s3 s3://bucket/prefix] [--root DIR]\n"
     "                                         upload a cache to S3 (what changed)\n"
     "  pull s3://bucket/prefix/ID [--root DIR]\n"
@@ -81,7 +82,7 @@ const char cli_usage_ls[] =
     "  --s3 URL     list the caches in S3 under s3://bucket/prefix instead\n";
 
 const char cli_usage_meta[] =
-    "usage: monocache meta ID|PATH [--json] [--get KEY] [--] [KEY=VALUE...]\n"
+    "usage: monocache meta ID|PATH [--json] [--get KEY] [--root DIR] [--] [KEY=VALUE...]\n"
     "\n"
     "Prints a cache's meta.json, or one key of it, or sets keys. A value is\n"
     "JSON if it parses as JSON (n=3, flag=true, obj='{\"a\":1}'), a string\n"
@@ -89,29 +90,33 @@ const char cli_usage_meta[] =
     "After --, every KEY=VALUE is a pair, even one starting with -.\n"
     "\n"
     "  --get KEY    print that key's value (a string raw, unless --json)\n"
-    "  --json       print compact JSON; take values as JSON only\n";
+    "  --json       print compact JSON; take values as JSON only\n"
+    "  --root DIR   the root of an ID (default $MONOCACHE_ROOT, else the default)\n";
 
 const char cli_usage_lock[] =
-    "usage: monocache lock ID|PATH...\n"
+    "usage: monocache lock [--root DIR] ID|PATH...\n"
     "\n"
     "Keeps the cache when its last holder ends. Fails, saying so, if the\n"
     "cache was released first.\n";
 
 const char cli_usage_unlock[] =
-    "usage: monocache unlock ID|PATH...\n"
+    "usage: monocache unlock [--root DIR] ID|PATH...\n"
     "\n"
     "Lets the cache be wiped when its last holder ends; one nobody holds is\n"
     "reclaimed by the next gc.\n";
 
 const char cli_usage_holders[] =
-    "usage: monocache holders ID|PATH\n"
+    "usage: monocache holders [--json] [--root DIR] ID|PATH\n"
     "\n"
     "Lists the processes on this host holding the cache (found, as fuser does,\n"
     "by their descriptors on its lock file): pid, start time, command line.\n"
-    "The watcher is listed last, marked (watcher).\n";
+    "The watcher is listed last, marked (watcher).\n"
+    "\n"
+    "  --json       a JSON array of {pid, started, command, watcher}\n"
+    "  --root DIR   the root of an ID\n";
 
 const char cli_usage_gc[] =
-    "usage: monocache gc [--dry-run] [--root DIR] [--redis URL]\n"
+    "usage: monocache gc [--dry-run] [--json] [--root DIR] [--redis URL]\n"
     "\n"
     "Reclaims caches whose holders are all gone (a tree killed with its\n"
     "watcher, a cache unlocked after its end), finishes interrupted wipes and\n"
@@ -121,11 +126,12 @@ const char cli_usage_gc[] =
     "is counted anywhere (\"later\": not sure yet; run gc again later).\n"
     "\n"
     "  -n, --dry-run   say what would be done, do nothing\n"
+    "  --json          a JSON array of {action, id, message} on stdout\n"
     "  --root DIR      the root to sweep\n"
     "  --redis URL     the Redis register to ask (default $MONOCACHE_REDIS)\n";
 
 const char cli_usage_rm[] =
-    "usage: monocache rm [--force] [--redis URL] ID|PATH...\n"
+    "usage: monocache rm [--force] [--root DIR] [--redis URL] ID|PATH...\n"
     "       monocache rm --s3 s3://bucket/prefix/ID\n"
     "\n"
     "Wipes a cache now. Refuses a locked cache, one held by running processes,\n"

@@ -8,6 +8,7 @@
  * releases the cache and exits. Its exit is what a last holder waits for. */
 #include "watch.h"
 #include "shared/tool.h"
+#include "common/setting.h"
 #include "common/config.h"
 #include "common/root.h"
 #include "local/cache.h"
@@ -227,9 +228,9 @@ static int s3_ready(const char *url, struct mc_err *err)
     int rc = mc_s3_tool_run_quiet(args, said, sizeof(said), &why);
 
     if (rc < 0)
-        mc_err_set(err, MC_ENV_S3 "=%s: %s", url, why.msg);
+        mc_err_set(err, "%s: %s", mc_setting(MC_ENV_S3, url), why.msg);
     else if (rc != 0)
-        mc_err_set(err, MC_ENV_S3 "=%s: %s", url, said[0] ? said : "not usable");
+        mc_err_set(err, "%s: %s", mc_setting(MC_ENV_S3, url), said[0] ? said : "not usable");
     return rc == 0 ? 0 : -1;
 }
 
@@ -248,7 +249,7 @@ static int attach_from_s3(struct mc_config *cfg, struct answer *answer, struct m
     char *path = NULL;
     int rc;
 
-    snprintf(label, sizeof(label), MC_ENV_EXISTING "=%s", cfg->existing);
+    snprintf(label, sizeof(label), "%s", mc_setting(MC_ENV_EXISTING, cfg->existing));
     if (mc_root_open(cfg->root, cfg->tmpdir, MC_ROOT_CREATE, &answer->root, err) != 0)
         return -1;
     args[2] = answer->root.cache_dir;
@@ -307,7 +308,7 @@ static int obtain(struct mc_config *cfg, struct answer *answer, struct mc_err *e
     if (cfg->existing_s3)
         return attach_from_s3(cfg, answer, err);
     if (cfg->existing) {
-        snprintf(label, sizeof(label), MC_ENV_EXISTING "=%s", cfg->existing);
+        snprintf(label, sizeof(label), "%s", mc_setting(MC_ENV_EXISTING, cfg->existing));
         return attach(label, cfg->existing, 1, cfg, answer, err);
     }
     if (cfg->inherited_path) {
@@ -358,6 +359,7 @@ static int compose(struct mc_config *cfg, struct answer *answer, struct mc_err *
     mc_reply_add(text, "unset", MC_ENV_EXISTING);
     mc_reply_add(text, "unset", MC_ENV_LOCK);
     mc_reply_add(text, "unset", MC_ENV_META);
+    mc_reply_add(text, "unset", MC_ENV_OPTIONS);
     mc_reply_add_hold(text, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
                       answer->cache.lock_path);
     if (text->overflow) {
