@@ -81,4 +81,24 @@ done = json.loads(sys.argv[1])
 assert done == [{"action": "wiped", "id": sys.argv[2]}], done' "$(mc gc --json)" "$id"
 is "... and [] when there is nothing to do" "$(mc gc --json)" "[]"
 
+# --- 6. A unique prefix of an id names the cache; an ambiguous one lists them.
+for i in 1 2 3; do
+    MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID"' >> "$T/made"
+done
+first=$(head -1 "$T/made")
+is "meta <8-character prefix> --get id" "$(mc meta "${first:0:8}" --get id)" "$first"
+mkdir -p "$ROOT/cache/abcd0000-0000-4000-8000-000000000001" "$ROOT/cache/abcd0000-0000-4000-8000-000000000002"
+out=$(mc meta abcd0000 2>&1)
+is "an ambiguous prefix: status 1" "$?" 1
+like "... the candidates listed" "$out" \
+    '^monocache: abcd0000: ambiguous, 2 caches start so: abcd0000-0000-4000-8000-00000000000[12], abcd0000'
+rmdir "$ROOT/cache/abcd0000-0000-4000-8000-000000000001" "$ROOT/cache/abcd0000-0000-4000-8000-000000000002"
+out=$(mc meta abc 2>&1)
+like "a prefix too short: what an id may be, said" "$out" 'unique prefix of one of at least 4 characters'
+
+# --- 7. ls lists the oldest cache first (not in directory order).
+is "ls: in the order they were made" "$(mc ls | awk 'NR > 1 { print $1 }' | grep -Fx -f "$T/made")" \
+    "$(cat "$T/made")"
+for id in $(cat "$T/made"); do mc rm --force "$id" > /dev/null; done
+
 finish

@@ -2,13 +2,21 @@
  * MONOCACHE_ROOT, the default), one cache by id or path, and the Redis
  * register when configured. Each prints its error and returns -1. */
 #include "cli.h"
+#include "common/buf.h"
+#include "common/ids.h"
 #include "common/log.h"
 #include "host/proto.h"
 #include "redis/register.h"
 #include "shared/tool.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A prefix names a cache from this many characters; an ambiguous one lists
+ * at most MC_PREFIX_SHOWN of the caches it matches. */
+#define MC_PREFIX_MIN 4
+#define MC_PREFIX_SHOWN 8
 
 int cli_open_root(const char *command, const char *root_option, struct mc_root *root)
 {
@@ -58,6 +66,54 @@ void cli_close_share(struct cli_share *cs)
     memset(cs, 0, sizeof(*cs));
 }
 
+/* An id's unique prefix (as git and docker take one): the full id into
+ * `id`, 0; -1 with err if none or several match (several: listed). */
+static int expand_prefix(const char *prefix, const char *given_root, char *id,
+                         struct mc_err *err)
+{
+    char found[MC_PREFIX_SHOWN][MC_ID_LEN + 1];
+    size_t len = strlen(prefix);
+    struct dirent *entry;
+    struct mc_root root;
+    struct mc_buf listed;
+    int matches = 0;
+    int i;
+    DIR *dir;
+
+    if (len < MC_PREFIX_MIN || strchr(prefix, '/') ||
+        mc_root_open(given_root, getenv("TMPDIR"), MC_ROOT_EXISTING, &root, err) != 0) {
+        mc_err_set(err, "%s: not a cache id or path (an id, a unique prefix of one of at least "
+                   "%d characters, or <root>/cache/<id>)", prefix, MC_PREFIX_MIN);
+        return -1;
+    }
+    dir = opendir(root.cache_dir);
+    while (dir && (entry = readdir(dir)) != NULL) {
+        if (mc_id_valid(entry->d_name) && strncmp(entry->d_name, prefix, len) == 0) {
+            if (matches < MC_PREFIX_SHOWN)
+                memcpy(found[matches], entry->d_name, MC_ID_LEN + 1);
+            matches++;
+        }
+    }
+    if (dir)
+        closedir(dir);
+    mc_root_free(&root);
+    if (matches == 1) {
+        memcpy(id, found[0], MC_ID_LEN + 1);
+        return 0;
+    }
+    if (matches == 0) {
+        mc_err_set(err, "%s: no cache id starts so under the root (nor is it a path)", prefix);
+        return -1;
+    }
+    mc_buf_init(&listed, MC_ERR_MAX);
+    for (i = 0; i < matches && i < MC_PREFIX_SHOWN; i++)
+        mc_buf_printf(&listed, "%s%s", i ? ", " : "", found[i]);
+    mc_err_set(err, "%s: ambiguous, %d caches start so: %s%s", prefix, matches,
+               mc_buf_str(&listed), matches > MC_PREFIX_SHOWN ? ", ..." : "");
+    mc_buf_free(&listed);
+    return -1;
+}
+
 int cli_open_cache(const char *arg, const char *root_option, struct mc_cache *cache)
 {
     const char *given = root_option ? root_option : getenv(MC_ENV_ROOT);
@@ -68,6 +124,13 @@ int cli_open_cache(const char *arg, const char *root_option, struct mc_cache *ca
 
     if (given && !*given)
         given = NULL;
+    if (!mc_id_valid(arg) && !strchr(arg, '/')) {
+        if (expand_prefix(arg, given, id, &err) != 0) {
+            mc_log_always(MC_LOG_ERROR, "%s", err.msg);
+            return -1;
+        }
+        arg = id;
+    }
     if (mc_cache_resolve(arg, arg, given, getenv("TMPDIR"), &root, id, &err) != 0) {
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
         return -1;

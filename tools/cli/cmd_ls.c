@@ -39,6 +39,8 @@ struct counted {
     long long users;        /* -1: the field holds no count */
 };
 
+#define MC_LS_FIRST_CAP 256
+
 struct listing {
     const struct mc_root *root;
     int redis;                      /* Redis configured: a USERS column */
@@ -447,9 +449,70 @@ static void list_one(struct listing *ls, const char *id)
     free(path);
 }
 
+/* A cache directory and when it was made: its birth time where the file
+ * system keeps one, else its status change (a kept cache's is its
+ * creation's, unless renamed), so that ls lists oldest first without
+ * reading every meta.json before its first line. */
+struct entry {
+    long long born_ns;
+    char name[MC_ID_LEN + 1];
+};
+
+static long long born_ns(int dir_fd, const char *name)
+{
+    struct statx st;
+
+    if (statx(dir_fd, name, AT_SYMLINK_NOFOLLOW, STATX_BTIME | STATX_CTIME, &st) != 0)
+        return 0;
+    if (st.stx_mask & STATX_BTIME)
+        return st.stx_btime.tv_sec * 1000000000LL + st.stx_btime.tv_nsec;
+    return st.stx_ctime.tv_sec * 1000000000LL + st.stx_ctime.tv_nsec;
+}
+
+static int by_birth(const void *a, const void *b)
+{
+    const struct entry *x = a;
+    const struct entry *y = b;
+
+    if (x->born_ns != y->born_ns)
+        return x->born_ns < y->born_ns ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* The caches under the root, oldest first; NULL with *count 0 if none
+ * (out of memory: those found so far). */
+static struct entry *entries_of(DIR *dir, int dir_fd, size_t *count)
+{
+    struct entry *all = NULL;
+    struct dirent *entry;
+    size_t cap = 0;
+
+    *count = 0;
+    while ((entry = readdir(dir)) != NULL) {
+        if (!mc_id_valid(entry->d_name))
+            continue;
+        if (*count == cap) {
+            struct entry *grown = realloc(all, (cap ? cap * 2 : MC_LS_FIRST_CAP) * sizeof(*all));
+
+            if (!grown)
+                break;
+            all = grown;
+            cap = cap ? cap * 2 : MC_LS_FIRST_CAP;
+        }
+        all[*count].born_ns = born_ns(dir_fd, entry->d_name);
+        memcpy(all[*count].name, entry->d_name, MC_ID_LEN + 1);
+        (*count)++;
+    }
+    if (*count)
+        qsort(all, *count, sizeof(*all), by_birth);
+    return all;
+}
+
 static int list(struct listing *ls)
 {
-    struct dirent *entry;
+    struct entry *all;
+    size_t count;
+    size_t i;
     DIR *dir;
 
     find_locks(ls);
@@ -462,10 +525,10 @@ static int list(struct listing *ls)
         mc_log_always(MC_LOG_ERROR, "%s: %s", ls->root->cache_dir, strerror(errno));
         return MC_EXIT_FAILED;
     }
-    while (dir && (entry = readdir(dir)) != NULL) {
-        if (mc_id_valid(entry->d_name))
-            list_one(ls, entry->d_name);
-    }
+    all = dir ? entries_of(dir, ls->cache_fd, &count) : NULL;
+    for (i = 0; all && i < count; i++)
+        list_one(ls, all[i].name);
+    free(all);
     if (dir)
         closedir(dir);
     if (ls->json)
