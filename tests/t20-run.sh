@@ -196,4 +196,20 @@ is "--root=DIR and --meta=K=V work as --root DIR, --meta K=V" \
     "v
 $T/r2"
 
+# Helper processes say what they are in ps: the watcher names its cache, and
+# its go-between (a copy of run) no longer shows run's command line.
+out=$(mc run -- sh -c 'w=$(cut -d" " -f4 "$MONOCACHE_ROOT/run/$MONOCACHE_ID.lock")
+    gb=$(cut -d" " -f4 "/proc/$w/stat")
+    echo "$MONOCACHE_ID"; tr "\0" " " < "/proc/$w/cmdline"; echo
+    tr "\0" " " < "/proc/$gb/cmdline"; echo; cat "/proc/$gb/comm"')
+id=$(echo "$out" | sed -n 1p)
+if [ "${MC_VALGRIND:-0}" = 1 ]; then
+    for i in 1 2 3; do echo "ok $((tap_count += 1)) # SKIP process titles: under valgrind the watcher is valgrind's"; done
+else
+    like "ps: the watcher names its cache" "$(echo "$out" | sed -n 2p)" "monocache __watch of $id *\$"
+    is "... its go-between says what it is, not run's command line" "$(echo "$out" | sed -n 3p)" \
+        "monocache: go-between of a watcher "
+    is "... and its name" "$(echo "$out" | sed -n 4p)" "monocache-gb"
+fi
+
 finish

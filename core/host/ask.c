@@ -25,7 +25,8 @@ static long no_answer(struct mc_asked *asked, int errnum, const char *what, cons
 long mc_ask_watcher(const char *helper, char *const envp[], char *buf, size_t size,
                     struct mc_asked *asked)
 {
-    char *argv[] = { "monocache", "__watch", NULL };
+    /* Room for the watcher to write its cache's name in, for ps. */
+    char *argv[] = { "monocache", "__watch", MC_ASK_TITLE_ROOM, NULL };
     int fds[4] = { MC_LAUNCH_NONE, MC_LAUNCH_NONE, 2, -1 };
     struct mc_launch launch;
     int pair[2];

@@ -16,6 +16,10 @@
 #endif
 
 #define MC_ASK_WHY_MAX (MC_PATH_MAX + 128)
+/* The watcher's third argument, which it overwrites with "of <cache id>"
+ * (a title for ps): as many blanks as the longest. */
+#define MC_ASK_TITLE_ROOM "                                                                " \
+    "                                                                      "
 
 /* What came with the answer, or why there was none. */
 struct mc_asked {

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -31,6 +32,11 @@
 #define MC_REPORT_EXEC_FAILED 'E'
 #define MC_REPORT_STATUS 'S'
 #define MC_LAUNCH_REAP_PAUSE_NS 1000000L   /* 1 ms */
+#define MC_LAUNCH_STAT_MAX 1024
+#define MC_STAT_ARG_START 48                /* proc(5): arg_start, arg_end */
+#define MC_STAT_ARG_END 49
+#define MC_LAUNCH_GO_BETWEEN_TITLE "monocache: go-between of a watcher"
+#define MC_LAUNCH_GO_BETWEEN_NAME "monocache-gb"
 
 /* glibc's sigaction without our wrapper in front (the shim interposes it):
  * the system call alone would lack glibc's signal-return trampoline. */
@@ -102,6 +108,62 @@ failed:
     mc_sys_exit_group(MC_LAUNCH_EXIT_EXEC_FAILED);
 }
 
+/* Field `n` (1-based) of /proc/self/stat as a number, from the text after
+ * the command name's closing ')' (field 3 on). Async-signal-safe. */
+static unsigned long stat_field(const char *after_name, int n)
+{
+    const char *p = after_name;
+    unsigned long value = 0;
+    int field = 3;
+
+    while (*p && field < n) {
+        if (*p++ == ' ')
+            field++;
+    }
+    while (*p >= '0' && *p <= '9')
+        value = value * 10 + (unsigned long)(*p++ - '0');
+    return value;
+}
+
+/* The go-between is a copy of the program: without a title of its own, ps
+ * shows the program's command line (`monocache run ...`) as long as the
+ * cache lives, as if the program still ran. Writes `title` over its copy of
+ * the argument strings (arg_start..arg_end in /proc/self/stat), and the
+ * process name. Async-signal-safe: system calls and stores. */
+static void retitle(const char *title)
+{
+    char text[MC_LAUNCH_STAT_MAX];
+    const char *close_paren = NULL;
+    unsigned long start, end, i;
+    long got = -1;
+    int fd = mc_sys_open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    char *args;
+
+    mc_sys6(SYS_prctl, PR_SET_NAME, (long)MC_LAUNCH_GO_BETWEEN_NAME, 0, 0, 0, 0);
+    if (fd >= 0) {
+        got = mc_sys_read(fd, text, sizeof(text) - 1);
+        mc_sys_close(fd);
+    }
+    if (got <= 0)
+        return;
+    text[got] = '\0';
+    for (i = 0; i < (unsigned long)got; i++) {
+        if (text[i] == ')')
+            close_paren = text + i;
+    }
+    if (!close_paren)
+        return;
+    start = stat_field(close_paren + 2, MC_STAT_ARG_START);
+    end = stat_field(close_paren + 2, MC_STAT_ARG_END);
+    if (!start || end <= start)
+        return;
+    args = (char *)start;
+    for (i = 0; i + 1 < end - start && title[i]; i++)
+        args[i] = title[i];
+    for (; i < end - start; i++)
+        args[i] = '\0';
+}
+
 /* In the go-between: start the helper, wait for it, report. All signals are
  * blocked here (the program's handlers must not run in our process), and
  * SIGCHLD is set to its default: if the program ignores it, the kernel would
@@ -117,6 +179,7 @@ static void go_between(const char *path, char *const argv[], char *const envp[],
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
     __sigaction(SIGCHLD, &dfl, NULL);
+    retitle(MC_LAUNCH_GO_BETWEEN_TITLE);
     helper = mc_sys_clone(SIGCHLD);
     if (helper == 0)
         become_helper(path, argv, envp, fds, report_fd, program_mask);

@@ -619,6 +619,22 @@ static int mark_counted(struct mc_config *cfg, struct mc_err *err)
     return 0;
 }
 
+/* Where ps shows what this watcher watches: the blanks its starter gave
+ * as the last argument, overwritten with "of <cache id>". */
+static char *title_room;
+static size_t title_room_size;
+
+static void set_title(const char *id)
+{
+    size_t i;
+
+    if (!title_room)
+        return;
+    snprintf(title_room, title_room_size, "of %s", id);
+    for (i = strlen(title_room); i < title_room_size; i++)
+        title_room[i] = '\0';
+}
+
 static int serve(int reply_fd)
 {
     struct answer answer = { .hold_fd = -1, .watch_fd = -1, .dir_fd = -1 };
@@ -682,6 +698,7 @@ static int serve(int reply_fd)
         }
     }
     log_starter(&answer, reply_fd);
+    set_title(answer.cache.id);
     if (claimed == 0)
         mc_session_record(answer.watch_fd, &answer.cache.dir, (long)getpid(),
                           answer.cache.lock_path, &err);
@@ -712,8 +729,10 @@ out:
 
 int watch_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc >= 2 && argv[argc - 1][0] == ' ') {
+        title_room = argv[argc - 1];
+        title_room_size = strlen(title_room);
+    }
     if (fcntl(MC_WATCH_REPLY_FD, F_SETFD, FD_CLOEXEC) != 0) {
         fprintf(stderr, "monocache: __watch is internal: it is started by libmonocache.so and "
                 "monocache run\n");
