@@ -229,7 +229,7 @@ check-valgrind: all helpers $(UNIT_BIN)
 # cache's index, AWS profile files), with ASan and UBSan: make fuzz runs
 # each for FUZZ_SECONDS; make check, FUZZ_RUNS inputs each from the corpus.
 FUZZ_TARGETS = fuzz_s3xml fuzz_s3url fuzz_s3index
-FUZZ_SRC = core/common/buf.c core/common/err.c core/common/file.c core/host/names.c \
+FUZZ_SRC = core/common/buf.c core/common/err.c core/common/setting.c core/common/file.c core/host/names.c \
 	core/host/safeopen.c core/s3/url.c core/s3/xml.c core/s3/tree.c core/s3/creds.c
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60

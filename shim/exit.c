@@ -27,10 +27,11 @@ int mc_shim_is_hold(int fd)
 
 /* Async-signal-safe. May change errno: callers that return to the program
  * keep it. */
-MC_HOT void mc_shim_let_go(void)
+MC_HOT void mc_shim_let_go(int how)
 {
     if (mc_shim_hold_fd >= 0 &&
-        mc_lock_let_go(mc_shim_hold_fd, mc_shim_hold_dev, mc_shim_hold_ino, mc_shim_lock_path) &&
+        mc_lock_let_go(mc_shim_hold_fd, mc_shim_hold_dev, mc_shim_hold_ino, mc_shim_lock_path,
+                       how) &&
         mc_shim_go_between > 0)
         mc_launch_reap(mc_shim_go_between, MC_REAP_WAIT_MS);
 }
@@ -42,7 +43,7 @@ MC_HOT void mc_shim_let_go(void)
  * locks, which another thread may hold for ever, e.g. in fgets(stdin).) */
 __attribute__((destructor)) MC_HOT static void mc_shim_fini(void)
 {
-    mc_shim_let_go();
+    mc_shim_let_go(MC_END_UNKNOWN);
 }
 
 /* _exit skips destructors; releasing here keeps "the last holder's parent
@@ -52,7 +53,7 @@ static __attribute__((noreturn)) void exit_now(int status)
     /* A vfork child shares its parent's errno: leave it as it was. */
     int saved_errno = errno;
 
-    mc_shim_let_go();
+    mc_shim_let_go(status & 0xff);
     errno = saved_errno;
     mc_sys_exit_group(status);
 }

@@ -47,6 +47,23 @@ const char *mc_shim_helper_path(void)
 const char mc_shim_helper_missing[] = "cannot find the monocache executable: not next to "
     "libmonocache.so, in ../bin or ../../bin from it, or in " MC_BINDIR;
 
+const char *mc_shim_program;
+
+/* MONOCACHE_STARTER=<the program's name>, printable characters only. */
+static const char *starter_entry(void)
+{
+    static char entry[sizeof(MC_ENV_STARTER "=") + MC_STARTER_MAX];
+    const char *name = mc_shim_program ? strrchr(mc_shim_program, '/') : NULL;
+    size_t used = sizeof(MC_ENV_STARTER "=") - 1;
+
+    name = name ? name + 1 : mc_shim_program ? mc_shim_program : "?";
+    memcpy(entry, MC_ENV_STARTER "=", used);
+    for (; *name && used + 1 < sizeof(entry); name++)
+        entry[used++] = *name >= ' ' && *name < 0x7f ? *name : '?';
+    entry[used] = '\0';
+    return entry;
+}
+
 /* Our helpers must not load us again. */
 char **mc_shim_helper_env(void)
 {
@@ -59,13 +76,14 @@ char **mc_shim_helper_env(void)
 
     while (environ_now && environ_now[count])
         count++;
-    env = malloc((count + 1) * sizeof(*env));
+    env = malloc((count + 2) * sizeof(*env));
     if (!env)
         return NULL;
     for (i = 0; i < count; i++) {
         if (strncmp(environ_now[i], preload, sizeof(preload) - 1) != 0)
             env[kept++] = environ_now[i];
     }
+    env[kept++] = (char *)starter_entry();
     env[kept] = NULL;
     return env;
 }

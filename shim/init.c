@@ -293,7 +293,6 @@ __attribute__((constructor)) MC_HOT static void mc_shim_init(int argc, char **ar
     struct scan scan = { NULL, 0, 0 };
 
     (void)argc;
-    (void)argv;
     if (mc_sys_secure())
         return;     /* set-uid/set-gid: do nothing (the descriptor still holds) */
     scan_environment(env, &scan);
@@ -301,5 +300,6 @@ __attribute__((constructor)) MC_HOT static void mc_shim_init(int argc, char **ar
         ((scan.hold[0] == MC_HOLD_DISABLED[0] && scan.hold[1] == '\0') ||
          adopt_inherited(scan.hold)))
         return;
+    mc_shim_program = argv ? argv[0] : NULL;
     slow_path(&scan);
 }

@@ -30,9 +30,9 @@ extern pid_t mc_shim_go_between;
 /* 1 if fd is still the holder descriptor we were given. Async-signal-safe. */
 int mc_shim_is_hold(int fd);
 
-/* Lets go of this process's hold (see mc_lock_let_go). Async-signal-safe.
- * May change errno. */
-void mc_shim_let_go(void);
+/* Lets go of this process's hold (see mc_lock_let_go), noting `how` it
+ * ends (proto.h MC_END_*). Async-signal-safe. May change errno. */
+void mc_shim_let_go(int how);
 
 /* In the process that created or attached the cache: hook the signals whose
  * default action kills, so that its crash releases before its parent sees it. */
@@ -52,6 +52,9 @@ int mc_real_sigwaitinfo(const sigset_t *set, siginfo_t *info);
 int mc_real_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout);
 int mc_real_addclose(posix_spawn_file_actions_t *actions, int fd);
 int mc_real_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+
+/* The program's argv[0] as it started (for the watcher's log line). */
+extern const char *mc_shim_program;
 
 /* Path of the monocache executable for helpers; NULL if none was found. */
 const char *mc_shim_helper_path(void);

@@ -11,6 +11,7 @@
  * queries report the default. A program that later restores the default gets
  * our hook back. */
 #include "shim.h"
+#include "proto.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -65,7 +66,7 @@ static void crash_handler(int sig, siginfo_t *info, void *context)
     int saved_errno = errno;
 
     (void)context;
-    mc_shim_let_go();
+    mc_shim_let_go(MC_END_SIGNAL(sig));
     hooked[sig] = 0;
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;

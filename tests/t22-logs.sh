@@ -11,7 +11,7 @@ MONOCACHE_LOG=debug MONOCACHE_LOG_FILE=$T/debug.log with_cache sh -c 'exit 0'
 like "info: the cache created, by which pid and program" "$(cat "$T/info.log")" \
     'monocache\[[0-9]+\] info: cache [0-9a-f-]{36} created at .* \(root .*\) for pid [0-9]+ \(sh\)'
 like "info: the release, how it ended, how long it took" "$(cat "$T/info.log")" \
-    'info: cache [0-9a-f-]{36} released: wiped in [0-9]+ ms \(the last holder let go\)'
+    'info: cache [0-9a-f-]{36} released: wiped in [0-9]+ ms \(the last holder let go: exit status 0\)'
 [ "$(wc -l < "$T/debug.log")" -gt "$(wc -l < "$T/info.log")" ] && pass "debug says more than info" \
     || fail "debug says more than info" "$(cat "$T/debug.log")"
 like "... the watcher, by pid" "$(cat "$T/debug.log")" 'debug: watcher [0-9]+ watching cache'
@@ -25,6 +25,34 @@ assert any("holders ended without letting go" in l["message"] for l in lines), l
 out=$(MONOCACHE_LOG_FORMAT=yaml with_cache /bin/true 2>&1)
 is "a bad MONOCACHE_LOG_FORMAT is refused, named" "$out" \
     "monocache: MONOCACHE_LOG_FORMAT=yaml: expected text or json"
+
+# Each line about a cache carries its event, id and path as JSON fields; the
+# lines name the program that asked (run names its program) and how the
+# tree ended.
+# (A log file: the watcher keeps no pipe open, so its release line goes only
+# there when stderr is one.)
+id=$(MONOCACHE_LOG=info MONOCACHE_LOG_FORMAT=json MONOCACHE_LOG_FILE=$T/ev.log \
+    with_cache sh -c 'echo "$MONOCACHE_ID"; exit 4')
+eventually 10 no_caches
+ok "JSON lines: created and released, with event, id and path fields" "$PY" -c '
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+cache_id = sys.argv[2]
+assert [e["event"] for e in events] == ["created", "released"], events
+assert all(e["id"] == cache_id and e["path"].endswith("/" + cache_id) for e in events), events
+assert events[0]["message"].endswith("(sh)"), events[0]
+assert events[1]["message"].endswith("(the last holder let go: exit status 4)"), events[1]
+' "$T/ev.log" "$id"
+MONOCACHE_LOG=info MONOCACHE_LOG_FILE=$T/run.log mc run -- sh -c 'exit 3'
+eventually 10 no_caches
+like "run: the line names run's program" "$(cat "$T/run.log")" \
+    'created at .* for pid [0-9]+ \(monocache run of sh\)'
+like "... and the release, its status" "$(cat "$T/run.log")" \
+    'released: wiped in [0-9]+ ms \(the last holder let go: exit status 3\)'
+MONOCACHE_LOG=info MONOCACHE_LOG_FILE=$T/term.log with_cache sh -c 'kill -TERM $$'
+eventually 10 no_caches
+like "a tree killed by SIGTERM: said so" "$(cat "$T/term.log")" \
+    'the last holder let go: killed by signal 15'
 
 # A FIFO nobody reads as the log file: never waited on, one warning.
 mkfifo "$T/log.fifo"

@@ -37,7 +37,7 @@ ok "... while the program's own are readable to it" setpriv --reuid=65534 --regi
     --clear-groups cat "/proc/$holder/environ"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin \
     MONOCACHE_ROOT="$nobody_dir/root" "$nobody_dir/monocache" holders "$id" 2>&1)
-like "holders, run by the user, still names the watcher" "$out" "^$watcher .*__watch  \(watcher\)$"
+like "holders, run by the user, still names the watcher" "$out" "^$watcher .*__watch of $id  \(watcher\)$"
 like "... and the holder" "$out" "sleep 30"
 kill "$holder"
 eventually 10 test ! -e "$nobody_dir/root/cache/$id" && pass "released when its holder ended" ||

@@ -125,7 +125,7 @@ eventually 10 sh -c "'$MC_BIN' holders '$id' | grep -q 'sleep 300'"
 out=$(mc holders "$id")
 like "holders: pid, start time, command line of each" "$(echo "$out" | grep 'sleep 300')" \
     '^[0-9]+ +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z +sleep 300$'
-like "... the watcher last, marked" "$(echo "$out" | tail -1)" 'monocache __watch  \(watcher\)$'
+like "... the watcher last, marked" "$(echo "$out" | tail -1)" 'monocache __watch of [0-9a-f-]+  \(watcher\)$'
 like "ls --verbose lists them under the cache" "$(mc ls --verbose | grep -A3 "^$id")" 'pid [0-9]+ +started .* sleep 300'
 ok "ls --json --verbose has them too" "$PY" -c '
 import json, sys

@@ -109,19 +109,52 @@ static void json_escape(const char *message, char *out, size_t size)
     out[used] = '\0';
 }
 
-static void emit(int fd, enum mc_log_level level, const char *message)
+/* What a line is about (mc_log_event), for the JSON form. */
+struct about {
+    const char *event;
+    const char *id;
+    const char *path;
+};
+
+/* ,"name":"value" for each field set, into out. */
+static void about_fields(const struct about *about, char *out, size_t size)
 {
-    char line[MC_LOG_LINE_MAX * 2 + 128];
+    const char *names[] = { "event", "id", "path" };
+    const char *values[3];
+    char escaped[MC_LOG_LINE_MAX];
+    size_t used = 0;
+    int i;
+
+    out[0] = '\0';
+    if (!about)
+        return;
+    values[0] = about->event;
+    values[1] = about->id;
+    values[2] = about->path;
+    for (i = 0; i < 3 && used < size; i++) {
+        if (!values[i])
+            continue;
+        json_escape(values[i], escaped, sizeof(escaped));
+        used += (size_t)snprintf(out + used, size - used, ",\"%s\":\"%s\"", names[i], escaped);
+    }
+}
+
+static void emit(int fd, enum mc_log_level level, const char *message, const struct about *about)
+{
+    char line[MC_LOG_LINE_MAX * 4 + 128];
     char escaped[MC_LOG_LINE_MAX * 2];
+    char fields[MC_LOG_LINE_MAX * 2];
     char stamp[MC_UTC_STAMP_MAX];
     int len;
 
     mc_utc_stamp(time(NULL), stamp, sizeof(stamp));
     if (log_format == MC_LOG_JSON) {
         json_escape(message, escaped, sizeof(escaped));
+        about_fields(about, fields, sizeof(fields));
         len = snprintf(line, sizeof(line),
-                       "{\"time\":\"%s\",\"pid\":%ld,\"level\":\"%s\",\"program\":\"monocache\","
-                       "\"message\":\"%s\"}\n", stamp, (long)getpid(), level_word(level), escaped);
+                       "{\"time\":\"%s\",\"pid\":%ld,\"level\":\"%s\",\"program\":\"monocache\"%s,"
+                       "\"message\":\"%s\"}\n", stamp, (long)getpid(), level_word(level), fields,
+                       escaped);
     } else if (fd == STDERR_FILENO && level == MC_LOG_ERROR) {
         len = snprintf(line, sizeof(line), "monocache: %s\n", message);
     } else if (fd == STDERR_FILENO) {
@@ -137,8 +170,9 @@ static void emit(int fd, enum mc_log_level level, const char *message)
     write_all(fd, line, (size_t)len);
 }
 
-__attribute__((format(printf, 3, 0)))
-static void vlog(enum mc_log_level level, int also_stderr, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0)))
+static void vlog(enum mc_log_level level, int also_stderr, const struct about *about,
+                 const char *fmt, va_list ap)
 {
     char message[MC_LOG_LINE_MAX];
     int saved_errno = errno;
@@ -150,9 +184,9 @@ static void vlog(enum mc_log_level level, int also_stderr, const char *fmt, va_l
             *p = ' ';
     }
     if (log_fd >= 0)
-        emit(log_fd, level, message);
+        emit(log_fd, level, message, about);
     if (log_fd < 0 || also_stderr)
-        emit(STDERR_FILENO, level, message);
+        emit(STDERR_FILENO, level, message, about);
     errno = saved_errno;
 }
 
@@ -163,7 +197,20 @@ void mc_log(enum mc_log_level level, const char *fmt, ...)
     if (level > log_level)
         return;
     va_start(ap, fmt);
-    vlog(level, 0, fmt, ap);
+    vlog(level, 0, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void mc_log_event(enum mc_log_level level, const char *event, const char *id, const char *path,
+                  const char *fmt, ...)
+{
+    struct about about = { event, id, path };
+    va_list ap;
+
+    if (level > log_level)
+        return;
+    va_start(ap, fmt);
+    vlog(level, 0, &about, fmt, ap);
     va_end(ap);
 }
 
@@ -172,6 +219,6 @@ void mc_log_always(enum mc_log_level level, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vlog(level, 1, fmt, ap);
+    vlog(level, 1, NULL, fmt, ap);
     va_end(ap);
 }

@@ -19,6 +19,10 @@ int mc_log_setup(enum mc_log_level level, const char *file, struct mc_err *err);
 void mc_log_close(void);
 void mc_log(enum mc_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* mc_log, for a line about one cache: in JSON the object also carries
+ * "event", "id" and "path" (any may be NULL), for log collectors. */
+void mc_log_event(enum mc_log_level level, const char *event, const char *id, const char *path,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Unfiltered: for the few lines a user must see whatever MONOCACHE_LOG says
  * (a failure that stops a program, a cache replaced by a fresh one). They go
  * to stderr even when a log file is set, and to the file too. */

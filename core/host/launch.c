@@ -179,7 +179,6 @@ static void go_between(const char *path, char *const argv[], char *const envp[],
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
     __sigaction(SIGCHLD, &dfl, NULL);
-    retitle(MC_LAUNCH_GO_BETWEEN_TITLE);
     helper = mc_sys_clone(SIGCHLD);
     if (helper == 0)
         become_helper(path, argv, envp, fds, report_fd, program_mask);
@@ -187,6 +186,9 @@ static void go_between(const char *path, char *const argv[], char *const envp[],
         send_report(report_fd, MC_REPORT_EXEC_FAILED, errno);
         mc_sys_exit_group(MC_LAUNCH_EXIT_EXEC_FAILED);
     }
+    /* Only now: the helper's arguments may point into the program's own
+     * argument strings, which the title overwrites (in our copy). */
+    retitle(MC_LAUNCH_GO_BETWEEN_TITLE);
     /* We may live as long as the helper (a watcher: the cache's whole life):
      * keep nothing of the program's open, or a pipe it had would stay open
      * and `out=$(program)` would wait for us. */

@@ -58,7 +58,9 @@ MC_HOT int mc_lock_header_ok(int fd)
             return 0;
         numbers++;
     }
-    return numbers == MC_LOCK_RECORD_NUMBERS && i + 1 == got && text[i] == '\n';
+    /* After the record: nothing, or zeros up to the end note. */
+    return numbers == MC_LOCK_RECORD_NUMBERS && i < got && text[i] == '\n' &&
+           (i + 1 == got || text[i + 1] == '\0');
 }
 
 int mc_lock_file_ours(int fd)
@@ -208,8 +210,45 @@ MC_HOT static int reopen_hold(int hold_fd, unsigned long long dev, unsigned long
     return fd;
 }
 
+/* "E <how>\n" at MC_LOCK_END_OFFSET. Async-signal-safe. */
+static void note_end(int fd, int how)
+{
+    char note[24];
+    char digits[16];
+    int len = 0;
+    int count = 0;
+    unsigned int value = how < 0 ? 0 : (unsigned int)how;
+
+    note[len++] = 'E';
+    note[len++] = ' ';
+    if (how < 0)
+        note[len++] = '-';
+    do {
+        digits[count++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value && how >= 0);
+    while (count)
+        note[len++] = digits[--count];
+    note[len++] = '\n';
+    mc_sys_pwrite(fd, note, (size_t)len, MC_LOCK_END_OFFSET);
+}
+
+int mc_lock_end_of(int fd)
+{
+    char note[24];
+    long got = mc_sys_pread(fd, note, sizeof(note) - 1, MC_LOCK_END_OFFSET);
+    int how = 0;
+    long i;
+
+    if (got < 3 || note[0] != 'E' || note[1] != ' ' || note[2] == '-')
+        return MC_END_UNKNOWN;
+    for (i = 2; i < got && note[i] >= '0' && note[i] <= '9'; i++)
+        how = how * 10 + (note[i] - '0');
+    return i > 2 && i < got && note[i] == '\n' ? how : MC_END_UNKNOWN;
+}
+
 MC_HOT int mc_lock_let_go(int hold_fd, unsigned long long dev, unsigned long long ino,
-                          const char *lock_path)
+                          const char *lock_path, int how)
 {
     const char releasing = MC_STATE_RELEASING;
     int fd = reopen_hold(hold_fd, dev, ino, lock_path);
@@ -232,6 +271,7 @@ MC_HOT int mc_lock_let_go(int hold_fd, unsigned long long dev, unsigned long lon
         mc_sys_close(fd);
         return 0;
     }
+    note_end(fd, how);
     if (mc_sys_pwrite(fd, &releasing, 1, 0) != 1) {
         /* Cannot mark it: the watcher will still release when it gets the
          * lock, it just cannot tell this from a crash. Nothing else to do. */

@@ -47,10 +47,14 @@ void mc_lock_wait_watcher(int fd);
  * leaves the cache unheld, it marks the lock 'R', hands the release to the
  * watcher and waits until the watcher has finished; if a release is already
  * running, it waits for that. `dev`/`ino` identify the lock file: nothing is
- * done unless hold_fd is still that file. Leaves a descriptor for the process
+ * done unless hold_fd is still that file. The last holder notes `how` it
+ * ended (MC_LOCK_END_OFFSET) before marking. Leaves a descriptor for the process
  * end to close. Returns 1 if it waited for a release to end (the watcher is
  * gone or going), 0 otherwise. Async-signal-safe. */
 int mc_lock_let_go(int hold_fd, unsigned long long dev, unsigned long long ino,
-                   const char *lock_path);
+                   const char *lock_path, int how);
+/* How the last holder ended (MC_LOCK_END_OFFSET): the `how` it let go
+ * with, or MC_END_UNKNOWN if none was noted. */
+int mc_lock_end_of(int fd);
 
 #endif

@@ -39,6 +39,10 @@
  * run's options, "MONOCACHE_EXISTING=--existing,...", so that messages
  * name what was typed (setting.h). */
 #define MC_ENV_OPTIONS "MONOCACHE_OPTIONS"
+/* Internal, in the watcher's environment only: the program that asked for
+ * the cache, for its log line (its /proc may not be the watcher's). */
+#define MC_ENV_STARTER "MONOCACHE_STARTER"
+#define MC_STARTER_MAX 64
 #define MC_HOLD_DISABLED "-"
 
 /* Exit statuses of our own failures (the same as env(1) and timeout(1)). */
@@ -71,6 +75,13 @@
 #define MC_STATE_HELD 'H'
 #define MC_STATE_RELEASING 'R'
 #define MC_WATCH_BYTE 0
+/* At this offset the last holder to let go notes how it ended, for the
+ * release's log line: "E <how>\n", how = exit status (0-255), 256 + the
+ * signal that killed it, or MC_END_UNKNOWN (ended by exit(): a destructor
+ * is not told the status). Before the record's end, the rest is zeros. */
+#define MC_LOCK_END_OFFSET 128
+#define MC_END_UNKNOWN (-1)
+#define MC_END_SIGNAL(sig) (256 + (sig))
 
 /* Code every wrapped process runs (start-up fast path, exit hook): kept
  * together so that it costs as few page faults as possible. */

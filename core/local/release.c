@@ -14,6 +14,8 @@
 #include "session.h"
 #include "wipe.h"
 
+#define MC_END_TEXT_MAX 128
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -404,9 +406,25 @@ static void mark_later(const struct mc_cache *cache)
     free(path);
 }
 
+/* How the tree ended, as the release's log line says it. */
+static void describe_end(int state, int how, char *out, size_t size)
+{
+    if (state != MC_STATE_RELEASING)
+        snprintf(out, size, "its holders ended without letting go (SIGKILL, or a crash "
+                 "of the whole tree)");
+    else if (how == MC_END_UNKNOWN)
+        snprintf(out, size, "the last holder let go: it ended");
+    else if (how >= MC_END_SIGNAL(0))
+        snprintf(out, size, "the last holder let go: killed by signal %d (%s)",
+                 how - MC_END_SIGNAL(0), strsignal(how - MC_END_SIGNAL(0)));
+    else
+        snprintf(out, size, "the last holder let go: exit status %d", how);
+}
+
 int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd,
                const struct mc_release_opts *opts, struct mc_err *err)
 {
+    char how[MC_END_TEXT_MAX];
     const char releasing = MC_STATE_RELEASING;
     struct mc_lock_record record;
     long long start = now_us();
@@ -424,10 +442,10 @@ int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd,
     outcome = mc_cache_dispose(cache, &record.dir, held_dir_fd, MC_KEEP_LOCKED, opts, err);
     /* 'R' before we marked it: the last holder let go and handed over;
      * 'H': the holders died without that (SIGKILL, a crash, a raw exit). */
-    mc_log(outcome < 0 ? MC_LOG_WARN : MC_LOG_INFO, "cache %s released: %s in %lld ms (%s)",
-           cache->id, outcome_words(outcome), (now_us() - start + 500) / 1000,
-           record.state == MC_STATE_RELEASING ? "the last holder let go"
-                                               : "its holders ended without letting go");
+    describe_end(record.state, mc_lock_end_of(lock_fd), how, sizeof(how));
+    mc_log_event(outcome < 0 ? MC_LOG_WARN : MC_LOG_INFO, "released", cache->id, cache->path,
+                 "cache %s released: %s in %lld ms (%s)", cache->id, outcome_words(outcome),
+                 (now_us() - start + 500) / 1000, how);
     /* The hold is over either way; a directory left behind is reported and
      * reclaimed by gc (a busy one, or a tombstone). */
     unlink_if_same(cache->lock_path, lock_fd);

@@ -115,7 +115,22 @@ static void test_flag(const char *name)
     is_int(load_one(name, "", &cfg, &err), 0, "%s= (empty) loads", name);
     is_int(flag_of(&cfg, name), 0, "%s= (empty) is 0", name);
     mc_config_free(&cfg);
-    check_refused(name, "yes", "yes");
+    {
+        static const char *const trues[] = { "true", "TRUE", "yes", "Yes", "on", "ON" };
+        static const char *const falses[] = { "false", "False", "no", "NO", "off", "Off" };
+        size_t i;
+
+        for (i = 0; i < sizeof(trues) / sizeof(trues[0]); i++) {
+            is_int(load_one(name, trues[i], &cfg, &err), 0, "%s=%s loads", name, trues[i]);
+            is_int(flag_of(&cfg, name), 1, "%s=%s sets the flag", name, trues[i]);
+            mc_config_free(&cfg);
+            is_int(load_one(name, falses[i], &cfg, &err), 0, "%s=%s loads", name, falses[i]);
+            is_int(flag_of(&cfg, name), 0, "%s=%s clears it", name, falses[i]);
+            mc_config_free(&cfg);
+        }
+    }
+    check_refused(name, "maybe", "maybe");
+    check_refused(name, "yess", "yess");
     check_refused(name, "2", "2");
     check_refused(name, "1 ", "'1 '");
 }

@@ -211,7 +211,7 @@ static char *watcher_path(const char *lib)
 }
 
 /* Our hold ends with the program: if the tree is gone, wait for the release. */
-static void let_go(int hold_fd, const char *lock_path, pid_t go_between)
+static void let_go(int hold_fd, const char *lock_path, pid_t go_between, int how)
 {
     struct stat held;
 
@@ -222,7 +222,7 @@ static void let_go(int hold_fd, const char *lock_path, pid_t go_between)
         return;
     }
     if (mc_lock_let_go(hold_fd, (unsigned long long)held.st_dev, (unsigned long long)held.st_ino,
-                       lock_path))
+                       lock_path, how))
         mc_launch_reap(go_between, MC_RUN_REAP_WAIT_MS);
 }
 
@@ -281,13 +281,14 @@ static int run_with_watcher(struct run_options *options, const char *lib)
     if (getpid() == MC_INIT_PID)
         supervise_end_the_rest(go_between);
     supervise_forwarding(0);
-    let_go(hold_fd, lock_path, go_between);
+    let_go(hold_fd, lock_path, go_between,
+           WIFSIGNALED(status) ? MC_END_SIGNAL(WTERMSIG(status)) : WEXITSTATUS(status));
     if (reap_all)
         supervise_reap_ended();
     return supervise_exit_like(status);
 release:
     supervise_forwarding(0);
-    let_go(hold_fd, lock_path, go_between);
+    let_go(hold_fd, lock_path, go_between, rc);
     return rc;
 }
 

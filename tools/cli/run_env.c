@@ -84,6 +84,14 @@ static int set_or_unset(const char *name, const char *value)
     return value ? setenv(name, value, 1) : 0;
 }
 
+/* MONOCACHE_STARTER=run of <program> for the watcher's log line. */
+static char *starter_entry(const char *program)
+{
+    const char *name = strrchr(program, '/');
+
+    return mc_concat(MC_ENV_STARTER "=monocache run of ", name ? name + 1 : program, NULL);
+}
+
 /* MONOCACHE_OPTIONS for the watcher: which variables came from options. */
 static int set_options_note(void)
 {
@@ -165,13 +173,14 @@ char **run_watcher_env(const struct run_options *options)
         return NULL;
     while (environ[count])
         count++;
-    env = calloc(count + 1, sizeof(*env));
+    env = calloc(count + 2, sizeof(*env));
     if (!env)
         return NULL;
     for (i = 0, count = 0; environ[i]; i++) {
         if (strncmp(environ[i], PRELOAD_ASSIGNMENT, sizeof(PRELOAD_ASSIGNMENT) - 1) != 0)
             env[count++] = strdup(environ[i]);
     }
+    env[count++] = starter_entry(options->program[0]);
     /* What the program sees: only what the watcher's answer sets. */
     unsetenv(MC_ENV_LOCK);
     unsetenv(MC_ENV_OPTIONS);

@@ -133,7 +133,8 @@ void upload_at_release(const struct upload_target *target)
     rc = mc_s3_tool_run_quiet(args, said, sizeof(said), &err);
     if (rc == 0 &&
         mc_meta_update(target->dir_fd, cache->path, cache->id, clear_pending, NULL, &err) == 0)
-        mc_log(MC_LOG_INFO, "cache %s: uploaded to %s/%s/", cache->id, home, cache->id);
+        mc_log_event(MC_LOG_INFO, "uploaded", cache->id, cache->path, "cache %s: uploaded to %s/%s/",
+                     cache->id, home, cache->id);
     else if (rc != 0)
         mc_log_always(MC_LOG_ERROR, "cache %s: upload to %s failed: %s; kept here, marked "
                       "s3_pending: monocache push (or gc) finishes it", cache->id, home,

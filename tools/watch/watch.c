@@ -372,23 +372,17 @@ static int compose(struct mc_config *cfg, struct answer *answer, struct mc_err *
 /* Who asked: pid and program name of the process at the other end. */
 static void log_starter(const struct answer *answer, int reply_fd)
 {
-    char comm[64] = "?";
-    char path[64];
+    const char *starter = getenv(MC_ENV_STARTER);
     struct ucred peer;
     socklen_t len = sizeof(peer);
-    FILE *file;
 
     if (getsockopt(reply_fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0)
         peer.pid = 0;
-    snprintf(path, sizeof(path), "/proc/%ld/comm", (long)peer.pid);
-    file = peer.pid > 0 ? fopen(path, "re") : NULL;
-    if (file && fgets(comm, sizeof(comm), file))
-        comm[strcspn(comm, "\n")] = '\0';
-    if (file)
-        fclose(file);
-    mc_log(MC_LOG_INFO, "cache %s %s at %s (root %s) for pid %ld (%s)", answer->cache.id,
-           answer->attached ? "attached" : "created", answer->cache.path, answer->cache.root,
-           (long)peer.pid, comm);
+    mc_log_event(MC_LOG_INFO, answer->attached ? "attached" : "created", answer->cache.id,
+                 answer->cache.path, "cache %s %s at %s (root %s) for pid %ld (%.*s)",
+                 answer->cache.id, answer->attached ? "attached" : "created", answer->cache.path,
+                 answer->cache.root, (long)peer.pid, MC_STARTER_MAX + 32,
+                 starter && *starter ? starter : "?");
     mc_log(MC_LOG_DEBUG, "watcher %ld watching cache %s through %s", (long)getpid(),
            answer->cache.id, answer->cache.lock_path);
 }
