@@ -13,6 +13,9 @@ BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+BASH_COMPLETION_DIR ?= $(DATADIR)/bash-completion/completions
+ZSH_COMPLETION_DIR ?= $(DATADIR)/zsh/vendor-completions
 
 # Objects go to $(O); the library and the tool to $(OUT) (the top of the tree
 # by default, so that LD_PRELOAD=$PWD/libmonocache.so works after make).
@@ -290,6 +293,9 @@ install: all
 	install -m 644 include/monocache.h $(DESTDIR)$(INCLUDEDIR)/monocache.h
 	install -m 644 docs/monocache.1 $(DESTDIR)$(MANDIR)/man1/monocache.1
 	install -m 644 docs/monocache-s3.1 $(DESTDIR)$(MANDIR)/man1/monocache-s3.1
+	install -d $(DESTDIR)$(BASH_COMPLETION_DIR) $(DESTDIR)$(ZSH_COMPLETION_DIR)
+	install -m 644 completion/monocache.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/monocache
+	install -m 644 completion/_monocache $(DESTDIR)$(ZSH_COMPLETION_DIR)/_monocache
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
 		'Name: monocache' \
 		'Description: C API of monocache (a private scratch directory per process tree)' \
@@ -301,7 +307,8 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libmonocache.so $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
 		$(DESTDIR)$(LIBDIR)/$(LIB_FILE) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/monocache.pc $(DESTDIR)$(INCLUDEDIR)/monocache.h \
-		$(DESTDIR)$(MANDIR)/man1/monocache.1 $(DESTDIR)$(MANDIR)/man1/monocache-s3.1
+		$(DESTDIR)$(MANDIR)/man1/monocache.1 $(DESTDIR)$(MANDIR)/man1/monocache-s3.1 \
+		$(DESTDIR)$(BASH_COMPLETION_DIR)/monocache $(DESTDIR)$(ZSH_COMPLETION_DIR)/_monocache
 
 clean:
 	rm -rf build build-asan dist libmonocache.so libmonocache.so.* monocache monocache-s3

@@ -29,7 +29,8 @@ for want in /usr/bin/monocache /usr/bin/monocache-s3 "$lib/libmonocache.so.$vers
     "$lib/libmonocache.so.0" "$lib/libmonocache.so" /usr/include/monocache.h \
     "$lib/pkgconfig/monocache.pc" /usr/share/man/man1/monocache.1.gz \
     /usr/share/man/man1/monocache-s3.1.gz /usr/share/doc/monocache/README.md.gz \
-    /usr/share/doc/monocache/copyright; do
+    /usr/share/doc/monocache/copyright /usr/share/bash-completion/completions/monocache \
+    /usr/share/zsh/vendor-completions/_monocache; do
     ok "the package holds $want" grep -qxF "$want" <(printf '%s\n' "$files")
 done
 is "... the Apache-2.0 license in its copyright file" \

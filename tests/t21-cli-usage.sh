@@ -101,4 +101,18 @@ is "ls: in the order they were made" "$(mc ls | awk 'NR > 1 { print $1 }' | grep
     "$(cat "$T/made")"
 for id in $(cat "$T/made"); do mc rm --force "$id" > /dev/null; done
 
+# --- 8. Shell completion (bash): commands, options from --help, ids.
+complete_words() {
+    PATH=$(dirname "$MC_BIN"):$PATH bash -c '
+        . "$0"
+        COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=()
+        _monocache
+        printf "%s\n" "${COMPREPLY[@]}"' "$top/completion/monocache.bash" "$@"
+}
+is "bash completion: commands" "$(complete_words monocache lo | tr '\n' ' ')" "lock "
+like "... a command's options, as its --help lists them" "$(complete_words monocache gc --j)" '^--json$'
+id=$(MONOCACHE_LOCK=1 with_cache sh -c 'echo "$MONOCACHE_ID"')
+is "... cache ids where one is named" "$(complete_words monocache meta "${id:0:6}")" "$id"
+mc rm --force "$id" > /dev/null
+
 finish
