@@ -34,7 +34,7 @@ pid_t mc_shim_go_between;
 struct scan {
     const char *hold;       /* MONOCACHE_HOLD value */
     int new_cache;          /* MONOCACHE_NEW set and not "0" */
-    int existing;           /* MONOCACHE_EXISTING set and not empty */
+    int existing;           /* MONOCACHE_EXISTING or MONOCACHE_NAME set, not empty */
 };
 
 /* The rest of `text` after `prefix`, or NULL. Our own loop rather than
@@ -83,8 +83,8 @@ MC_HOT static void scan_environment(char **env, struct scan *scan)
             scan->hold = value + 1;
         else if ((value = after(text, "NEW=")))
             scan->new_cache = !says_false(value);
-        else if ((value = after(text, "EXISTING=")))
-            scan->existing = value[0] != '\0';
+        else if ((value = after(text, "EXISTING=")) || (value = after(text, "NAME=")))
+            scan->existing |= value[0] != '\0';
     }
 }
 

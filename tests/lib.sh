@@ -280,9 +280,10 @@ test_dir_quiet() {
     ! find /proc/[0-9]*/fd -maxdepth 1 -lname "$T/*" 2> /dev/null | grep -qv "^/proc/$$/"
 }
 
-# The caches under $ROOT (ids), one per line.
+# The caches under $ROOT (ids: names of [A-Za-z0-9][A-Za-z0-9._-]*, not the
+# dot files of wipes and pulls), one per line.
 caches() {
-    ls -A "$ROOT/cache" 2>/dev/null | grep -E '^[0-9a-f-]{36}$' || true
+    ls -A "$ROOT/cache" 2>/dev/null | grep -E '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' || true
 }
 
 cache_count() {

@@ -65,9 +65,9 @@ out=$(MONOCACHE_EXISTING=nosuch mc run -- true 2>&1)
 like "MONOCACHE_EXISTING=nosuch: the variable is named" "$out" '^monocache: MONOCACHE_EXISTING=nosuch: '
 out=$(mc ls --redis unix:///no/such.sock 2>&1 > /dev/null)
 like "ls --redis URL: the option is named" "$out" '^monocache: --redis unix:///no/such.sock: '
-out=$(mc rm --s3 s3://bucket/tty 2>&1)
+out=$(mc rm --s3 s3://bucket/_tty 2>&1)
 is "rm --s3 with no cache id: named as typed" "$out" \
-    "monocache: rm --s3 s3://bucket/tty: expected s3://bucket/prefix/<cache id>"
+    "monocache: rm --s3 s3://bucket/_tty: expected s3://bucket/prefix/<cache id>"
 out=$(mc run -- sh -c 'echo "${MONOCACHE_OPTIONS-unset}"')
 is "the note of options for the watcher is not the program's" "$out" unset
 
@@ -91,7 +91,7 @@ mkdir -p "$ROOT/cache/abcd0000-0000-4000-8000-000000000001" "$ROOT/cache/abcd000
 out=$(mc meta abcd0000 2>&1)
 is "an ambiguous prefix: status 1" "$?" 1
 like "... the candidates listed" "$out" \
-    '^monocache: abcd0000: ambiguous, 2 caches start so: abcd0000-0000-4000-8000-00000000000[12], abcd0000'
+    '^monocache: meta: abcd0000: ambiguous, 2 caches start so: abcd0000-0000-4000-8000-00000000000[12], abcd0000'
 rmdir "$ROOT/cache/abcd0000-0000-4000-8000-000000000001" "$ROOT/cache/abcd0000-0000-4000-8000-000000000002"
 out=$(mc meta abc 2>&1)
 like "a prefix too short: what an id may be, said" "$out" 'unique prefix of one of at least 4 characters'

@@ -176,11 +176,16 @@ for name in foo.tmp "$uuid.lock.42.tmp" "$uuid.lock.x.tmp" notes.lock; do
     touch -d '2 hours ago' "$ROOT/run/$name"
 done
 mkdir -p "$ROOT/cache/.wipe-foo" "$ROOT/cache/.wipe-$uuid.42" "$ROOT/cache/.wipe-$uuid"
-out=$(mc gc --dry-run | sort)
+out=$(mc gc --dry-run 2> "$T/dry.err" | sort)
 is "gc --dry-run lists the stale temporary file and the tombstone it would finish" "$out" \
     "$(printf 'would finish wiping %s\nwould remove %s.lock.42.tmp' "$uuid" "$uuid")"
+# notes.lock is the name of cache "notes"'s lock, but not a lock file of ours.
+like "... and says it would leave notes.lock alone, as gc does" "$(cat "$T/dry.err")" \
+    '^monocache: gc: notes: .*/run/notes.lock: not a lock file of ours .*; left alone$'
+
 ok "... and removes nothing" test -e "$ROOT/run/$uuid.lock.42.tmp" -a -d "$ROOT/cache/.wipe-$uuid.42"
-mc gc > /dev/null
+mc gc > /dev/null 2> "$T/gc.err"
+is "gc says the same of notes.lock" "$(cat "$T/gc.err")" "$(cat "$T/dry.err")"
 ok "gc removed exactly our names" test ! -e "$ROOT/run/$uuid.lock.42.tmp" -a ! -e "$ROOT/cache/.wipe-$uuid.42"
 ok "... and nothing that only looks like ours" test -e "$ROOT/run/foo.tmp" -a -e "$ROOT/run/$uuid.lock.x.tmp" \
     -a -e "$ROOT/run/notes.lock" -a -d "$ROOT/cache/.wipe-foo" -a -d "$ROOT/cache/.wipe-$uuid"

@@ -85,7 +85,7 @@ ok "... the directory and its files untouched" test "$(cat "$fake/data")" = prec
 ok "... and not removed by gc either" sh -c "'$MC_BIN' gc >/dev/null; test -e '$fake/data'"
 refused "EXISTING: no such cache id" 'no such cache' MONOCACHE_EXISTING=aaaaaaaa-2222-4333-8444-555555555555
 refused "EXISTING: not <root>/cache/<id>" 'not a cache \(expected <root>/cache/<id>\)' MONOCACHE_EXISTING="$T"
-refused "EXISTING: neither id nor path" 'not a cache id or path' MONOCACHE_EXISTING=garbage
+refused "EXISTING: neither id nor path" 'not a cache id or path \(an id is a name of' MONOCACHE_EXISTING='gar bage'
 rm -rf "$fake"
 
 # MONOCACHE_ON_ERROR=continue: the program runs without a cache, once warned.

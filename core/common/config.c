@@ -6,6 +6,7 @@
 #include "jsontext.h"
 #include "meta.h"
 #include "redis/redisconf.h"
+#include "host/names.h"
 #include "host/proto.h"
 
 #include <stdlib.h>
@@ -221,6 +222,16 @@ int mc_parse_exports(const char *label, const char *value, char ***names_out, si
     return 0;
 }
 
+int mc_check_name(const char *value, struct mc_err *err)
+{
+    if (mc_id_valid(value))
+        return 0;
+    mc_err_set(err, "%s: not a cache name (expected " MC_ID_RULE ": a letter or digit, then up "
+               "to %d letters, digits, '.', '_' or '-')", mc_setting(MC_ENV_NAME, value),
+               MC_ID_MAX - 1);
+    return -1;
+}
+
 static int load_text(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc_err *err)
 {
     const char *root = get(MC_ENV_ROOT, ctx);
@@ -229,6 +240,9 @@ static int load_text(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct 
     cfg->root = dup_or_null(root);
     cfg->tmpdir = dup_or_null(get("TMPDIR", ctx));
     cfg->existing = dup_or_null(get(MC_ENV_EXISTING, ctx));
+    cfg->name = dup_or_null(get(MC_ENV_NAME, ctx));
+    if (cfg->name && mc_check_name(cfg->name, err) != 0)
+        return -1;
     cfg->inherited_path = dup_or_null(get(MC_ENV_PATH, ctx));
     cfg->log_file = dup_or_null(get(MC_ENV_LOG_FILE, ctx));
     if (cfg->root) {
@@ -335,6 +349,7 @@ void mc_config_free(struct mc_config *cfg)
     free(cfg->root);
     free(cfg->tmpdir);
     free(cfg->existing);
+    free(cfg->name);
     free(cfg->inherited_path);
     free(cfg->log_file);
     cJSON_Delete(cfg->meta);

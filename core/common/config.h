@@ -7,6 +7,7 @@
 #define MC_CONFIG_H
 
 #include "err.h"
+#include "host/proto.h"
 
 #include <cjson/cJSON.h>
 
@@ -30,6 +31,7 @@ struct mc_config {
     char *root;             /* MONOCACHE_ROOT, or NULL for the default */
     char *tmpdir;           /* TMPDIR, used for the default root */
     char *existing;         /* MONOCACHE_EXISTING: a path or an id */
+    char *name;             /* MONOCACHE_NAME: the id of the cache, made if not there */
     char *inherited_path;   /* MONOCACHE_PATH: a cache this process inherited */
     int lock;               /* MONOCACHE_LOCK=1, or "locked": true in the meta */
     int new_cache;          /* MONOCACHE_NEW=1 */
@@ -44,7 +46,7 @@ struct mc_config {
     char *s3;               /* MONOCACHE_S3: "s3://bucket/prefix", checked, or NULL */
     int s3_async;           /* MONOCACHE_S3_ASYNC=1: the last holder does not wait */
     char *existing_s3;      /* MONOCACHE_EXISTING=s3://bucket/prefix/<id>: its prefix */
-    char existing_s3_id[40];
+    char existing_s3_id[MC_ID_MAX + 1];
 };
 
 /* Reads and checks every variable; on failure *cfg holds nothing to free. */
@@ -67,6 +69,8 @@ int mc_parse_meta_object(const char *name, const char *text, cJSON **meta, struc
 int mc_parse_exports(const char *label, const char *value, char ***names, size_t *count,
                      struct mc_err *err);
 void mc_free_names(char **names, size_t count);
+/* MONOCACHE_NAME (or run --name): an id, as names.h has it. */
+int mc_check_name(const char *value, struct mc_err *err);
 /* 1 if name is a shell variable name we may set to the cache path. */
 int mc_export_name_ok(const char *name);
 

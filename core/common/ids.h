@@ -6,7 +6,7 @@
 
 #include "host/names.h"
 
-/* Writes a fresh id and its NUL into out (MC_ID_LEN + 1 bytes). */
+/* Writes a fresh id and its NUL into out (MC_UUID_LEN + 1 bytes at least). */
 void mc_id_new(char *out);
 
 #endif

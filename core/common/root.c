@@ -372,13 +372,15 @@ int mc_root_split_cache_path(const char *cache_path, char **root, char *id, stru
 
     while (len > 1 && cache_path[len - 1] == '/')
         len--;
-    if (len < MC_ID_LEN + cache_part_len) {
+    for (name = cache_path + len; name > cache_path && name[-1] != '/'; name--)
+        ;
+    if ((size_t)(name - cache_path) < cache_part_len) {
         mc_err_set(err, "%s: not a cache path (expected <root>/cache/<id>)", cache_path);
         return -1;
     }
-    name = cache_path + len - MC_ID_LEN;
     parent_end = name - cache_part_len;
-    if (memcmp(parent_end, cache_part, cache_part_len) != 0 || !mc_id_valid_n(name, MC_ID_LEN)) {
+    if (memcmp(parent_end, cache_part, cache_part_len) != 0 ||
+        !mc_id_valid_n(name, (size_t)(cache_path + len - name))) {
         mc_err_set(err, "%s: not a cache path (expected <root>/cache/<id>)", cache_path);
         return -1;
     }
@@ -390,7 +392,7 @@ int mc_root_split_cache_path(const char *cache_path, char **root, char *id, stru
         mc_err_set(err, "%s: out of memory", cache_path);
         return -1;
     }
-    memcpy(id, name, MC_ID_LEN);
-    id[MC_ID_LEN] = '\0';
+    memcpy(id, name, (size_t)(cache_path + len - name));
+    id[cache_path + len - name] = '\0';
     return 0;
 }

@@ -1,6 +1,7 @@
 /* hold.c — MONOCACHE_HOLD text form (see hold.h). No stdio: this runs before
  * main in every wrapped process. */
 #include "hold.h"
+#include "names.h"
 #include "proto.h"
 #include "sys.h"
 
@@ -32,34 +33,31 @@ MC_HOT static const char *parse_number(const char *p, unsigned long long *out)
     return p + 1;
 }
 
-/* 1 if path ends with "/<36 id characters>.lock": a lock file's name, not
- * any file a forged MONOCACHE_HOLD could point at. Our own loop, no libc
- * (this runs at every exec). The id's exact form is checked where a lock
- * file is opened by name (mc_lock_join). */
+/* 1 if path ends with "/<id>.lock": a lock file's name, not any file a
+ * forged MONOCACHE_HOLD could point at. Our own loop, no libc (this runs
+ * at every exec). */
 MC_HOT static int ends_like_lock(const char *path)
 {
     static const char suffix[] = MC_LOCK_SUFFIX;
     const char *end = path;
+    const char *name;
     const char *p;
     size_t i;
 
     while (*end)
         end++;
-    if (end - path < (long)(1 + MC_ID_LEN + sizeof(suffix) - 1))
+    if (end - path < (long)(sizeof(suffix) + 1))
         return 0;
     p = end - (sizeof(suffix) - 1);
     for (i = 0; i < sizeof(suffix) - 1; i++) {
         if (p[i] != suffix[i])
             return 0;
     }
-    p -= MC_ID_LEN;
-    for (i = 0; i < MC_ID_LEN; i++) {
-        char c = p[i];
-
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-'))
+    for (name = p; name > path && name[-1] != '/'; name--) {
+        if (!mc_id_char_ok(name[-1], 0))
             return 0;
     }
-    return p[-1] == '/';
+    return name > path && p > name && p - name <= MC_ID_MAX && mc_id_char_ok(name[0], 1);
 }
 
 MC_HOT int mc_hold_parse(const char *text, struct mc_hold *hold)

@@ -5,71 +5,106 @@
 
 #include <string.h>
 
+MC_HOT int mc_id_char_ok(char c, int first)
+{
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+        return 1;
+    return !first && (c == '.' || c == '_' || c == '-');
+}
+
 int mc_id_valid_n(const char *text, size_t len)
 {
     size_t i;
 
-    if (len != MC_ID_LEN)
+    if (len == 0 || len > MC_ID_MAX)
         return 0;
     for (i = 0; i < len; i++) {
-        char c = text[i];
-
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-')
-                return 0;
-        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        if (!mc_id_char_ok(text[i], i == 0))
             return 0;
-        }
     }
     return 1;
 }
 
+void mc_id_copy(char *dst, const char *src)
+{
+    size_t len = strnlen(src, MC_ID_MAX);
+
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
 int mc_id_valid(const char *text)
 {
-    return mc_id_valid_n(text, strlen(text));
+    return mc_id_valid_n(text, strnlen(text, MC_ID_MAX + 1));
 }
 
-/* 1 if text starts with a non-empty run of digits followed by `rest`. */
-static int digits_then(const char *text, const char *rest)
+/* 1 if text[0..len) is a non-empty run of digits. */
+static int digits_n(const char *text, size_t len)
 {
-    const char *p = text;
+    size_t i;
 
-    while (*p >= '0' && *p <= '9')
-        p++;
-    return p > text && strcmp(p, rest) == 0;
+    for (i = 0; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return 0;
+    }
+    return len > 0;
 }
 
-static int id_then(const char *name, char *id, const char *suffix, size_t suffix_len)
+/* text[0..len) as the id, if it is one. */
+static int take_id(const char *text, size_t len, char *id)
 {
-    if (strlen(name) < MC_ID_LEN + suffix_len || !mc_id_valid_n(name, MC_ID_LEN) ||
-        memcmp(name + MC_ID_LEN, suffix, suffix_len) != 0)
+    if (!mc_id_valid_n(text, len))
         return 0;
-    memcpy(id, name, MC_ID_LEN);
-    id[MC_ID_LEN] = '\0';
+    memcpy(id, text, len);
+    id[len] = '\0';
     return 1;
+}
+
+/* <id><suffix> */
+static int id_then(const char *name, char *id, const char *suffix)
+{
+    size_t len = strlen(name);
+    size_t suffix_len = strlen(suffix);
+
+    return len > suffix_len && strcmp(name + len - suffix_len, suffix) == 0 &&
+           take_id(name, len - suffix_len, id);
 }
 
 int mc_name_is_lock(const char *name, char *id)
 {
-    return strlen(name) == MC_ID_LEN + sizeof(MC_LOCK_SUFFIX) - 1 &&
-           id_then(name, id, MC_LOCK_SUFFIX, sizeof(MC_LOCK_SUFFIX) - 1);
+    return id_then(name, id, MC_LOCK_SUFFIX);
 }
 
+/* <id>.lock.<pid>.tmp, read from its end: an id may hold ".lock." too. */
 int mc_name_is_lock_temp(const char *name, char *id)
 {
     static const char middle[] = MC_LOCK_SUFFIX ".";
+    static const char tail[] = ".tmp";
+    size_t len = strlen(name);
+    size_t end;
+    size_t dot;
 
-    return id_then(name, id, middle, sizeof(middle) - 1) &&
-           digits_then(name + MC_ID_LEN + sizeof(middle) - 1, ".tmp");
+    if (len < sizeof(tail) || strcmp(name + len - (sizeof(tail) - 1), tail) != 0)
+        return 0;
+    end = len - (sizeof(tail) - 1);
+    for (dot = end; dot > 0 && name[dot - 1] >= '0' && name[dot - 1] <= '9'; dot--)
+        ;
+    if (dot == end || dot < sizeof(middle) ||
+        memcmp(name + dot - (sizeof(middle) - 1), middle, sizeof(middle) - 1) != 0)
+        return 0;
+    return take_id(name, dot - (sizeof(middle) - 1), id);
 }
 
-/* prefix<id>.<pid> */
+/* prefix<id>.<pid>, the pid after the last dot. */
 static int prefixed_id_pid(const char *name, const char *prefix, char *id)
 {
     size_t prefix_len = strlen(prefix);
+    const char *dot = strrchr(name, '.');
 
-    return strncmp(name, prefix, prefix_len) == 0 && id_then(name + prefix_len, id, ".", 1) &&
-           digits_then(name + prefix_len + MC_ID_LEN + 1, "");
+    if (strncmp(name, prefix, prefix_len) != 0 || !dot || dot < name + prefix_len)
+        return 0;
+    return digits_n(dot + 1, strlen(dot + 1)) &&
+           take_id(name + prefix_len, (size_t)(dot - name) - prefix_len, id);
 }
 
 int mc_name_is_tombstone(const char *name, char *id)
@@ -79,14 +114,12 @@ int mc_name_is_tombstone(const char *name, char *id)
 
 int mc_name_is_pull_guard(const char *name, char *id)
 {
-    return strlen(name) == MC_ID_LEN + sizeof(MC_PULL_GUARD_SUFFIX) - 1 &&
-           id_then(name, id, MC_PULL_GUARD_SUFFIX, sizeof(MC_PULL_GUARD_SUFFIX) - 1);
+    return id_then(name, id, MC_PULL_GUARD_SUFFIX);
 }
 
 int mc_name_is_later(const char *name, char *id)
 {
-    return strlen(name) == MC_ID_LEN + sizeof(MC_LATER_SUFFIX) - 1 &&
-           id_then(name, id, MC_LATER_SUFFIX, sizeof(MC_LATER_SUFFIX) - 1);
+    return id_then(name, id, MC_LATER_SUFFIX);
 }
 
 int mc_name_is_pull_temp(const char *name, char *id)
@@ -97,7 +130,7 @@ int mc_name_is_pull_temp(const char *name, char *id)
 int mc_path_is_lock(const char *path)
 {
     const char *base = strrchr(path, '/');
-    char id[MC_ID_LEN + 1];
+    char id[MC_ID_MAX + 1];
 
     return path[0] == '/' && base && mc_name_is_lock(base + 1, id);
 }

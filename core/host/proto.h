@@ -16,6 +16,7 @@
 #define MC_ENV_META "MONOCACHE_META"
 #define MC_ENV_EXPORT "MONOCACHE_EXPORT"
 #define MC_ENV_NEW "MONOCACHE_NEW"
+#define MC_ENV_NAME "MONOCACHE_NAME"
 #define MC_ENV_LOG "MONOCACHE_LOG"
 #define MC_ENV_LOG_FILE "MONOCACHE_LOG_FILE"
 #define MC_ENV_LOG_FORMAT "MONOCACHE_LOG_FORMAT"
@@ -87,7 +88,12 @@
  * together so that it costs as few page faults as possible. */
 #define MC_HOT __attribute__((hot, section(".text.hot.monocache")))
 
-#define MC_ID_LEN 36
+/* A cache's id is its name: [A-Za-z0-9][A-Za-z0-9._-]{0,127} (names.h);
+ * those monocache makes are UUID v4 text, as the Python package's. */
+#define MC_ID_MAX 128
+#define MC_UUID_LEN 36
+/* Room for a file name made of an id and a prefix, suffix or pid. */
+#define MC_ID_NAME_MAX (MC_ID_MAX + 64)
 #define MC_PATH_MAX 4096
 #define MC_REPLY_MAX 65536
 

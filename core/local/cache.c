@@ -28,10 +28,10 @@ int mc_cache_init(struct mc_cache *cache, const struct mc_root *root, const char
 {
     memset(cache, 0, sizeof(*cache));
     if (!mc_id_valid(id)) {
-        mc_err_set(err, "%s: not a cache id", id);
+        mc_err_set(err, "%s: not a cache id (a name of " MC_ID_RULE ")", id);
         return -1;
     }
-    memcpy(cache->id, id, MC_ID_LEN + 1);
+    mc_id_copy(cache->id, id);
     cache->root = strdup(root->path);
     cache->path = mc_concat(root->cache_dir, "/", id, NULL);
     cache->lock_path = mc_concat(root->run_dir, "/", id, MC_LOCK_SUFFIX, NULL);
@@ -106,11 +106,12 @@ int mc_cache_resolve(const char *label, const char *id_or_path, const char *give
     int rc;
 
     if (mc_id_valid(id_or_path)) {
-        memcpy(id, id_or_path, MC_ID_LEN + 1);
+        mc_id_copy(id, id_or_path);
         return open_existing_root(label, given_root, tmpdir, root, err);
     }
     if (strchr(id_or_path, '/') == NULL) {
-        mc_err_set(err, "%s: not a cache id or path", label);
+        mc_err_set(err, "%s: not a cache id or path (an id is a name of " MC_ID_RULE
+                   ", a path <root>/cache/<id>)", label);
         return -1;
     }
     path = normal_path(id_or_path);
@@ -141,7 +142,7 @@ int mc_cache_open_dir(const struct mc_cache *cache, int parent_fd, struct mc_err
     int fd;
 
     if (parent_fd < 0) {
-        char *cache_dir = strndup(cache->path, strlen(cache->path) - MC_ID_LEN - 1);
+        char *cache_dir = strndup(cache->path, strlen(cache->path) - strlen(cache->id) - 1);
 
         own_parent = cache_dir ? open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
         free(cache_dir);
@@ -198,10 +199,27 @@ static int record_dir(struct mc_cache *cache, int dir_fd, int hold_fd, struct mc
     return mc_session_record(hold_fd, &cache->dir, 0, cache->lock_path, err);
 }
 
-int mc_cache_create(struct mc_cache *cache, const struct mc_root *root, int locked,
-                    const cJSON *extra_meta, int *hold_fd, struct mc_err *err)
+/* A named cache's lock file, left without its directory by a tree that
+ * died before it made it, or after its wipe: removed if nobody holds it. */
+static void drop_orphan_lock(const struct mc_cache *cache)
 {
-    char id[MC_ID_LEN + 1];
+    struct stat held, named;
+    int fd = open(cache->lock_path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+        return;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &held) == 0 && S_ISREG(held.st_mode) &&
+        lstat(cache->path, &named) != 0 && errno == ENOENT &&
+        lstat(cache->lock_path, &named) == 0 && named.st_ino == held.st_ino &&
+        named.st_dev == held.st_dev)
+        unlink(cache->lock_path);
+    close(fd);
+}
+
+int mc_cache_create(struct mc_cache *cache, const struct mc_root *root, const char *name,
+                    int locked, const cJSON *extra_meta, int *hold_fd, struct mc_err *err)
+{
+    char id[MC_ID_MAX + 1];
     cJSON *meta = NULL;
     int dir_fd = -1;
     int fd = -1;
@@ -209,16 +227,33 @@ int mc_cache_create(struct mc_cache *cache, const struct mc_root *root, int lock
     int rc;
 
     *hold_fd = -1;
-    mc_id_new(id);
+    if (name)
+        mc_id_copy(id, name);
+    else
+        mc_id_new(id);
     if (mc_cache_init(cache, root, id, err) != 0)
         return -1;
     rc = mc_session_create(cache->lock_path, &fd, err);
+    if (rc == 1 && name) {
+        drop_orphan_lock(cache);
+        rc = mc_session_create(cache->lock_path, &fd, err);
+    }
     if (rc == 1)
-        mc_err_set(err, "%s: exists already", cache->lock_path);
+        mc_err_set(err, "%s: exists already%s", cache->lock_path,
+                   name ? " (a tree holds the name, without its directory)" : "");
     if (rc != 0)
         goto fail;
     if (mkdir(cache->path, MC_CACHE_DIR_MODE) != 0) {
-        mc_err_sys(err, errno, "cannot create %s", cache->path);
+        int mkdir_errno = errno;
+
+        if (mkdir_errno == EEXIST && name) {
+            /* Made meanwhile by someone not under the guard: attach to it. */
+            unlink(cache->lock_path);
+            close(fd);
+            mc_cache_free(cache);
+            return 1;
+        }
+        mc_err_sys(err, mkdir_errno, "cannot create %s", cache->path);
         goto fail;
     }
     made_dir = 1;

@@ -13,7 +13,7 @@
 
 struct mc_cache {
     char *root;                 /* absolute root */
-    char id[MC_ID_LEN + 1];
+    char id[MC_ID_MAX + 1];
     char *path;                 /* <root>/cache/<id> */
     char *lock_path;            /* <root>/run/<id>.lock */
     struct mc_dir_id dir;       /* the directory we created or attached */
@@ -40,9 +40,11 @@ int mc_cache_open_in(const struct mc_cache *cache, int parent_fd, int *dir_fd, c
 int mc_cache_open_dir(const struct mc_cache *cache, int parent_fd, struct mc_err *err);
 
 /* Makes a new cache: lock file (held) first, then the directory, then meta.
- * Returns 0 with *hold_fd holding LOCK_SH. */
-int mc_cache_create(struct mc_cache *cache, const struct mc_root *root, int locked,
-                    const cJSON *extra_meta, int *hold_fd, struct mc_err *err);
+ * Its id is `name`, or a fresh UUID if name is NULL. Returns 0 with
+ * *hold_fd holding LOCK_SH; 1 if the named directory appeared meanwhile
+ * (attach to it instead); -1 with err. */
+int mc_cache_create(struct mc_cache *cache, const struct mc_root *root, const char *name,
+                    int locked, const cJSON *extra_meta, int *hold_fd, struct mc_err *err);
 
 /* A cache made by the Python package (a meta.json object without "id") gets
  * our keys ("id", "created"); the package still reads it as a dict. 1 if it

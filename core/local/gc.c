@@ -4,6 +4,7 @@
 #include "cache.h"
 #include "common/ids.h"
 #include "common/meta.h"
+#include "host/lockfile.h"
 #include "host/proto.h"
 #include "redis/register.h"
 #include "release.h"
@@ -31,12 +32,12 @@ struct sweep {
     const struct mc_gc_options *options;
     int dry_run;
     const char *except_id;
-    char (*lock_ids)[MC_ID_LEN + 1];    /* ids with a lock file, sorted */
+    char (*lock_ids)[MC_ID_MAX + 1];    /* ids with a lock file, sorted */
     size_t lock_count;
-    char (*counted_ids)[MC_ID_LEN + 1]; /* decided with the register already */
+    char (*counted_ids)[MC_ID_MAX + 1]; /* decided with the register already */
     size_t counted_count;
     size_t counted_cap;
-    char (*later_ids)[MC_ID_LEN + 1];   /* caches a release kept on a doubt */
+    char (*later_ids)[MC_ID_MAX + 1];   /* caches a release kept on a doubt */
     size_t later_count;
     size_t later_cap;
     enum mc_gc_action last_action;      /* the last said (of later_id's cache) */
@@ -62,14 +63,14 @@ static void remember_lock(struct sweep *sweep, size_t *cap, const char *id)
 {
     if (sweep->lock_count == *cap) {
         size_t grown_cap = *cap ? *cap * 2 : MC_GC_IDS_FIRST_CAP;
-        char (*grown)[MC_ID_LEN + 1] = realloc(sweep->lock_ids, grown_cap * sizeof(*grown));
+        char (*grown)[MC_ID_MAX + 1] = realloc(sweep->lock_ids, grown_cap * sizeof(*grown));
 
         if (!grown)
             return;     /* then that cache's lock file is found by its lstat */
         sweep->lock_ids = grown;
         *cap = grown_cap;
     }
-    memcpy(sweep->lock_ids[sweep->lock_count++], id, MC_ID_LEN + 1);
+    mc_id_copy(sweep->lock_ids[sweep->lock_count++], id);
 }
 
 /* 1 if the run directory had a lock file for id when it was read. A lock
@@ -110,7 +111,13 @@ static void release_locked(struct sweep *sweep, const char *id, int fd)
         return;
     }
     if (sweep->dry_run) {
-        say(sweep, is_locked(&cache) ? MC_GC_KEPT : MC_GC_WOULD, id, NULL);
+        /* What the release itself would refuse (mc_release), refused. */
+        if (!mc_lock_file_ours(fd)) {
+            mc_err_set(&err, "%s: " MC_NOT_OUR_LOCK, cache.lock_path);
+            say(sweep, MC_GC_FAILED, id, err.msg);
+        } else {
+            say(sweep, is_locked(&cache) ? MC_GC_KEPT : MC_GC_WOULD, id, NULL);
+        }
         mc_cache_free(&cache);
         return;
     }
@@ -172,21 +179,21 @@ static void remember_later(struct sweep *sweep, const char *id)
 {
     if (sweep->later_count == sweep->later_cap) {
         size_t cap = sweep->later_cap ? sweep->later_cap * 2 : MC_GC_IDS_FIRST_CAP;
-        char (*grown)[MC_ID_LEN + 1] = realloc(sweep->later_ids, cap * sizeof(*grown));
+        char (*grown)[MC_ID_MAX + 1] = realloc(sweep->later_ids, cap * sizeof(*grown));
 
         if (!grown)
             return;     /* decided by a later sweep */
         sweep->later_ids = grown;
         sweep->later_cap = cap;
     }
-    memcpy(sweep->later_ids[sweep->later_count++], id, MC_ID_LEN + 1);
+    mc_id_copy(sweep->later_ids[sweep->later_count++], id);
 }
 
 static int sweep_run_dir(struct sweep *sweep, struct mc_err *err)
 {
     DIR *dir = opendir(sweep->root->run_dir);
     struct dirent *entry;
-    char id[MC_ID_LEN + 1];
+    char id[MC_ID_MAX + 1];
     size_t cap = 0;
 
     if (!dir) {
@@ -269,14 +276,14 @@ static void remember_counted(struct sweep *sweep, const char *id)
 {
     if (sweep->counted_count == sweep->counted_cap) {
         size_t cap = sweep->counted_cap ? sweep->counted_cap * 2 : MC_GC_IDS_FIRST_CAP;
-        char (*grown)[MC_ID_LEN + 1] = realloc(sweep->counted_ids, cap * sizeof(*grown));
+        char (*grown)[MC_ID_MAX + 1] = realloc(sweep->counted_ids, cap * sizeof(*grown));
 
         if (!grown)
             return;     /* then it may be looked at twice: harmless */
         sweep->counted_ids = grown;
         sweep->counted_cap = cap;
     }
-    memcpy(sweep->counted_ids[sweep->counted_count], id, MC_ID_LEN + 1);
+    mc_id_copy(sweep->counted_ids[sweep->counted_count], id);
     sweep->counted_count++;
 }
 
@@ -433,7 +440,7 @@ static int sweep_cache_dir(struct sweep *sweep, struct mc_err *err)
 {
     DIR *dir = opendir(sweep->root->cache_dir);
     struct dirent *entry;
-    char id[MC_ID_LEN + 1];
+    char id[MC_ID_MAX + 1];
 
     if (!dir) {
         if (errno == ENOENT)
@@ -461,7 +468,7 @@ static void finish_tombstones_of(struct sweep *sweep, const char *id)
 {
     DIR *dir = opendir(sweep->root->cache_dir);
     struct dirent *entry;
-    char found[MC_ID_LEN + 1];
+    char found[MC_ID_MAX + 1];
 
     while (dir && (entry = readdir(dir)) != NULL) {
         if (mc_name_is_tombstone(entry->d_name, found) && strcmp(found, id) == 0)
@@ -476,7 +483,7 @@ static void finish_tombstones_of(struct sweep *sweep, const char *id)
 struct registered {
     const char *prefix;
     size_t prefix_len;
-    char (*ids)[MC_ID_LEN + 1];
+    char (*ids)[MC_ID_MAX + 1];
     size_t count;
     size_t cap;
 };
@@ -487,20 +494,22 @@ static void collect_registered(const char *field, long long count, void *ctx)
     const char *id = field + found->prefix_len;
 
     (void)count;
-    if (strncmp(field, found->prefix, found->prefix_len) != 0 || strlen(id) != MC_ID_LEN + 1 ||
-        id[MC_ID_LEN] != '/' || !mc_id_valid_n(id, MC_ID_LEN))
+    size_t len = strlen(id);
+
+    if (strncmp(field, found->prefix, found->prefix_len) != 0 || len < 2 ||
+        id[len - 1] != '/' || !mc_id_valid_n(id, len - 1))
         return;
     if (found->count == found->cap) {
         size_t cap = found->cap ? found->cap * 2 : MC_GC_IDS_FIRST_CAP;
-        char (*grown)[MC_ID_LEN + 1] = realloc(found->ids, cap * sizeof(*grown));
+        char (*grown)[MC_ID_MAX + 1] = realloc(found->ids, cap * sizeof(*grown));
 
         if (!grown)
             return;
         found->ids = grown;
         found->cap = cap;
     }
-    memcpy(found->ids[found->count], id, MC_ID_LEN);
-    found->ids[found->count++][MC_ID_LEN] = '\0';
+    memcpy(found->ids[found->count], id, len - 1);
+    found->ids[found->count++][len - 1] = '\0';
 }
 
 static int sweep_register(struct sweep *sweep, struct mc_err *err)
@@ -568,7 +577,7 @@ static void sweep_later(struct sweep *sweep)
     int run_fd = open(sweep->root->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int cache_fd = open(sweep->root->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int age_s = sweep->options->share ? sweep->options->share->quiet_s : 0;
-    char name[MC_ID_LEN + sizeof(MC_LATER_SUFFIX)];
+    char name[MC_ID_MAX + sizeof(MC_LATER_SUFFIX)];
     struct stat st;
     size_t i;
 

@@ -26,7 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MC_TOMB_NAME_MAX 96
 #define MC_WIPE_ATTEMPTS 3
 
 static int open_cache_parent(const struct mc_cache *cache, struct mc_err *err)
@@ -79,7 +78,7 @@ static int same_dir(int fd_a, int fd_b)
 static int wipe_proven(const struct mc_cache *cache, int parent_fd, int dir_fd,
                        struct mc_err *err)
 {
-    char tomb[MC_TOMB_NAME_MAX];
+    char tomb[MC_ID_NAME_MAX];
     char *display;
     int tomb_fd;
     int rc;
@@ -431,8 +430,7 @@ int mc_release(const struct mc_cache *cache, int lock_fd, int held_dir_fd,
     int outcome;
 
     if (!mc_lock_file_ours(lock_fd)) {
-        mc_err_set(err, "%s: not a lock file of ours (wrong owner, format, or more than one "
-                   "link); left alone", cache->lock_path);
+        mc_err_set(err, "%s: " MC_NOT_OUR_LOCK, cache->lock_path);
         return -1;
     }
     if (mc_session_read(lock_fd, &record) != 0)

@@ -67,6 +67,10 @@ int mc_cache_dispose(const struct mc_cache *cache, const struct mc_dir_id *known
                      enum mc_dispose_mode mode, const struct mc_release_opts *wait,
                      struct mc_err *err);
 
+/* Why mc_release() leaves a lock file alone, for gc --dry-run to say too. */
+#define MC_NOT_OUR_LOCK \
+    "not a lock file of ours (wrong owner, format, or more than one link); left alone"
+
 /* Releases a cache nobody holds: caller holds LOCK_EX on lock_fd. Marks the
  * lock 'R', disposes of the directory, unlinks the lock file. held_dir_fd as
  * for mc_cache_dispose, or -1. Returns the mc_dispose outcome, or -1. */

@@ -94,13 +94,14 @@ int mc_s3_list_caches(struct mc_s3_client *client, const struct mc_s3_location *
         const char *slash = strchr(rest, '/');
 
         /* Sorted by key: one cache's objects come together. */
-        if (!slash || slash - rest != MC_ID_LEN || !mc_id_valid_n(rest, MC_ID_LEN))
+        if (!slash || !mc_id_valid_n(rest, (size_t)(slash - rest)))
             continue;
-        if (strncmp(info.id, rest, MC_ID_LEN) != 0) {
+        if (strncmp(info.id, rest, (size_t)(slash - rest)) != 0 ||
+            info.id[slash - rest] != '\0') {
             if (info.id[0])
                 fn(&info, ctx);
             memset(&info, 0, sizeof(info));
-            memcpy(info.id, rest, MC_ID_LEN);
+            memcpy(info.id, rest, (size_t)(slash - rest));
         }
         info.objects++;
         info.bytes += all.objects[i].size;

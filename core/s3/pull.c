@@ -580,7 +580,7 @@ int mc_s3_pull(struct mc_s3_job *job, const char *cache_dir, struct mc_err *err)
     struct mc_tree local;
     char *prefix = mc_s3_cache_key(job->loc, job->id, "");
     char *meta_key = prefix ? mc_concat(prefix, MC_S3_META_FILE, NULL) : NULL;
-    char temp[96] = "";
+    char temp[MC_ID_NAME_MAX] = "";
     int cache_fd = -1;
     int rc;
 

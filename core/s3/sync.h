@@ -18,6 +18,7 @@
 #define MC_S3_SYNC_H
 
 #include "common/err.h"
+#include "host/proto.h"
 #include "transfer.h"
 #include "tree.h"
 #include "url.h"
@@ -57,7 +58,7 @@ int mc_s3_pull(struct mc_s3_job *job, const char *cache_dir, struct mc_err *err)
 int mc_s3_remove(struct mc_s3_job *job, struct mc_err *err);
 
 struct mc_s3_cache_info {
-    char id[40];
+    char id[MC_ID_MAX + 1];
     long long objects;
     long long bytes;
     int complete;               /* has meta.json */

@@ -142,7 +142,7 @@ int mc_s3_split_cache(struct mc_s3_location *loc, char *id_out)
 
     if (!mc_id_valid(id))
         return -1;
-    memcpy(id_out, id, MC_ID_LEN + 1);
+    mc_id_copy(id_out, id);
     if (last)
         *last = '\0';
     else

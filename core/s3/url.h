@@ -46,7 +46,7 @@ void mc_s3_location_free(struct mc_s3_location *loc);
 char *mc_s3_location_url(const struct mc_s3_location *loc);
 
 /* A cache's location "s3://bucket/prefix/<id>": the id (a UUID) is taken
- * off the prefix into id_out (MC_ID_LEN + 1). 0, or -1 if the last part is
+ * off the prefix into id_out (MC_ID_MAX + 1). 0, or -1 if the last part is
  * not a cache id. */
 int mc_s3_split_cache(struct mc_s3_location *loc, char *id_out);
 

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct mc_s3_endpoint ep;
     struct mc_buf path, url;
     struct mc_err err;
-    char id[MC_ID_LEN + 1];
+    char id[MC_ID_MAX + 1];
     char *key;
 
     if (!text)

@@ -74,8 +74,10 @@ static void test_rejects(void)
         "3:4:5:/p",
         "3:4:5:/home/me/.bashrc",
         "3:4:5:/tmp/12345678-aaaa-4bbb-8ccc-123456789abc.lockx",
-        "3:4:5:/tmp/x12345678-aaaa-4bbb-8ccc-123456789abc.lock",
-        "3:4:5:/tmp/12345678-AAAA-4bbb-8ccc-123456789abc.lock",
+        "3:4:5:/tmp/.x12345678-aaaa-4bbb-8ccc-123456789abc.lock",   /* not an id */
+        "3:4:5:/tmp/a b.lock",
+        "3:4:5:/tmp/.lock",
+        "3:4:5:/tmp/a/.lock",
         "3:4:5:12345678-aaaa-4bbb-8ccc-123456789abc.lock",
     };
     struct mc_hold hold;

@@ -311,21 +311,26 @@ static void test_other_owner(void)
                   "a root whose cache/ has another owner");
 }
 
-static void check_split(const char *path, const char *want_root)
+static void check_split_id(const char *path, const char *want_root, const char *want_id)
 {
-    char id[MC_ID_LEN + 1] = "";
+    char id[MC_ID_MAX + 1] = "";
     char *root = NULL;
     struct mc_err err;
 
     is_int(mc_root_split_cache_path(path, &root, id, &err), 0, "split %s", path);
     is_str(root, want_root, "root of %s", path);
-    is_str(id, ID, "id of %s", path);
+    is_str(id, want_id, "id of %s", path);
     free(root);
+}
+
+static void check_split(const char *path, const char *want_root)
+{
+    check_split_id(path, want_root, ID);
 }
 
 static void check_split_refused(const char *path)
 {
-    char id[MC_ID_LEN + 1] = "";
+    char id[MC_ID_MAX + 1] = "";
     char *root = NULL;
     struct mc_err err;
 
@@ -354,9 +359,11 @@ static void test_split(void)
     check_split_refused("/srv/mc/run/" ID);
     check_split_refused("/srv/mc/" ID);
     check_split_refused("/srv/mc/cache/" ID "/sub");
-    check_split_refused("/srv/mc/cache/" ID "x");
-    check_split_refused("/srv/mc/cache/123E4567-E89B-42D3-A456-426614174000");
-    check_split_refused("/srv/mc/cache/123e4567-e89b-42d3-a456_426614174000");
+    check_split_id("/srv/mc/cache/nightly-build", "/srv/mc", "nightly-build");
+    check_split_id("/srv/mc/cache/V1.2_x/", "/srv/mc", "V1.2_x");
+    check_split_refused("/srv/mc/cache/.wipe-" ID ".12");
+    check_split_refused("/srv/mc/cache/-x");
+    check_split_refused("/srv/mc/cache/a b");
     check_split_refused("/srv/mc/cache/../" ID);
 }
 

@@ -1,4 +1,5 @@
 /* test_s3url.c — S3 locations, cache keys and request URLs. */
+#include "host/proto.h"
 #include "s3/url.h"
 #include "tap.h"
 
@@ -9,7 +10,7 @@ static void test_locations(void)
 {
     struct mc_s3_location loc;
     struct mc_err err;
-    char id[40];
+    char id[MC_ID_MAX + 1];
 
     is_int(mc_s3_parse_location("X", "s3://bucket/a/b/", &loc, &err), 0, "s3://bucket/a/b/");
     is_str(loc.bucket, "bucket", "... bucket");
@@ -29,8 +30,15 @@ static void test_locations(void)
     is_str(id, "0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05", "... its id");
     is_str(loc.prefix, "p", "... and the prefix");
     mc_s3_location_free(&loc);
-    is_int(mc_s3_parse_location("X", "s3://bucket/p/notanid", &loc, &err), 0, "parses");
-    is_int(mc_s3_split_cache(&loc, id), -1, "... but is not a cache");
+    is_int(mc_s3_parse_location("X", "s3://bucket/p/nightly-1.2", &loc, &err), 0, "a named cache");
+    is_int(mc_s3_split_cache(&loc, id), 0, "... splits");
+    is_str(id, "nightly-1.2", "... its name");
+    mc_s3_location_free(&loc);
+    is_int(mc_s3_parse_location("X", "s3://bucket/p/_x", &loc, &err), 0, "parses");
+    is_int(mc_s3_split_cache(&loc, id), -1, "... but _x is not a cache name");
+    mc_s3_location_free(&loc);
+    is_int(mc_s3_parse_location("X", "s3://bucket", &loc, &err), 0, "parses");
+    is_int(mc_s3_split_cache(&loc, id), -1, "... but names no cache");
     mc_s3_location_free(&loc);
 }
 

@@ -52,10 +52,12 @@ void cli_close_share(struct cli_share *cs);
 #define MC_EXIT_FAILED 1
 #define MC_EXIT_USAGE 2
 
-/* Resolves an id or path argument into an initialised cache; `root_option`
- * is --root or NULL (then MONOCACHE_ROOT, then the default). Prints the
- * error and returns -1 on failure. */
-int cli_open_cache(const char *arg, const char *root_option, struct mc_cache *cache);
+/* Resolves an id, name, unique prefix or path argument into an initialised
+ * cache; `root_option` is --root or NULL (then MONOCACHE_ROOT, then the
+ * default). Prints the error, after "<command>: ", and returns -1 on
+ * failure. */
+int cli_open_cache(const char *command, const char *arg, const char *root_option,
+                   struct mc_cache *cache);
 /* The root from --root / MONOCACHE_ROOT / default, without creating it. 0,
  * 1 if the default root does not exist (no caches yet), -1 (printed) on
  * error — a root that was named but does not exist included. */

@@ -394,7 +394,7 @@ int cmd_rm(int argc, char **argv)
         return MC_EXIT_FAILED;
     rm_wait.share = &cs.share;
     for (i = 1; i <= targets; i++) {
-        if (cli_open_cache(argv[i], root_option, &cache) != 0) {
+        if (cli_open_cache("rm", argv[i], root_option, &cache) != 0) {
             failed = 1;
             continue;
         }

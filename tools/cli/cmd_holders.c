@@ -108,7 +108,7 @@ int cmd_holders(int argc, char **argv)
 
     if (!cli_parse(&parse, argc, argv, &targets, &rc))
         return rc;
-    if (cli_open_cache(argv[1], root_option, &cache) != 0)
+    if (cli_open_cache("holders", argv[1], root_option, &cache) != 0)
         return MC_EXIT_FAILED;
     if (lstat(cache.path, &st) != 0) {
         mc_log_always(MC_LOG_ERROR, "%s: no such cache", cache.path);

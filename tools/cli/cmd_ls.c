@@ -30,12 +30,12 @@
 #define MC_STAMP_MAX 32
 
 struct lock_file {
-    char id[MC_ID_LEN + 1];
+    char id[MC_ID_MAX + 1];
     unsigned long long ino;
 };
 
 struct counted {
-    char id[MC_ID_LEN + 1];
+    char id[MC_ID_MAX + 1];
     long long users;        /* -1: the field holds no count */
 };
 
@@ -111,8 +111,9 @@ static void collect_count(const char *field, long long users, void *ctx)
 {
     struct listing *ls = ctx;
     const char *id = field + ls->prefix_len;
+    size_t len = strlen(id);
 
-    if (strlen(id) != MC_ID_LEN + 1 || !mc_id_valid_n(id, MC_ID_LEN))
+    if (len < 2 || id[len - 1] != '/' || !mc_id_valid_n(id, len - 1))
         return;
     if (users < 0)
         mc_log_always(MC_LOG_WARN, MC_REGISTER_KEY " field %s holds something that is not a "
@@ -126,8 +127,8 @@ static void collect_count(const char *field, long long users, void *ctx)
         ls->counted = grown;
         ls->counted_cap = cap;
     }
-    memcpy(ls->counted[ls->counted_count].id, id, MC_ID_LEN);
-    ls->counted[ls->counted_count].id[MC_ID_LEN] = '\0';
+    memcpy(ls->counted[ls->counted_count].id, id, len - 1);
+    ls->counted[ls->counted_count].id[len - 1] = '\0';
     ls->counted[ls->counted_count++].users = users;
 }
 
@@ -197,7 +198,7 @@ static void find_locks(struct listing *ls)
     if (fstat(dirfd(dir), &st) == 0)
         ls->run_dev = (unsigned long long)st.st_dev;
     while ((entry = readdir(dir)) != NULL) {
-        char id[MC_ID_LEN + 1];
+        char id[MC_ID_MAX + 1];
 
         if (!mc_name_is_lock(entry->d_name, id))
             continue;
@@ -455,7 +456,7 @@ static void list_one(struct listing *ls, const char *id)
  * reading every meta.json before its first line. */
 struct entry {
     long long born_ns;
-    char name[MC_ID_LEN + 1];
+    char name[MC_ID_MAX + 1];
 };
 
 static long long born_ns(int dir_fd, const char *name)
@@ -500,7 +501,7 @@ static struct entry *entries_of(DIR *dir, int dir_fd, size_t *count)
             cap = cap ? cap * 2 : MC_LS_FIRST_CAP;
         }
         all[*count].born_ns = born_ns(dir_fd, entry->d_name);
-        memcpy(all[*count].name, entry->d_name, MC_ID_LEN + 1);
+        mc_id_copy(all[*count].name, entry->d_name);
         (*count)++;
     }
     if (*count)

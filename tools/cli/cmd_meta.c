@@ -165,7 +165,7 @@ int cmd_meta(int argc, char **argv)
     insertion.pairs = argv + 2;
     insertion.count = rest - 1;
     insertion.json_only = json;
-    if (cli_open_cache(argv[1], root_option, &cache) != 0)
+    if (cli_open_cache("meta", argv[1], root_option, &cache) != 0)
         return MC_EXIT_FAILED;
     if (insertion.count)
         rc = update(&cache, insert_pairs, &insertion);
@@ -196,7 +196,7 @@ static int lock_command(int argc, char **argv, int locked)
     if (!cli_parse(&parse, argc, argv, &targets, &rc))
         return rc;
     for (i = 1; i <= targets; i++) {
-        if (cli_open_cache(argv[i], root_option, &cache) != 0) {
+        if (cli_open_cache(command, argv[i], root_option, &cache) != 0) {
             failed = 1;
             continue;
         }

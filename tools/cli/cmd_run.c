@@ -42,8 +42,6 @@
 #define MC_INIT_PID 1
 
 
-
-
 #define MC_RUN_HELP 1
 
 #define run_usage(...) cli_bad_usage("run", cli_usage_run, -1, __VA_ARGS__)
@@ -104,6 +102,10 @@ static void note_options(const struct run_options *options)
         mc_setting_from_option(MC_ENV_ROOT, "--root");
     if (options->existing)
         mc_setting_from_option(MC_ENV_EXISTING, "--existing");
+    if (options->name)
+        mc_setting_from_option(MC_ENV_NAME, "--name");
+    if (options->new_cache)
+        mc_setting_from_option(MC_ENV_NEW, "--new");
     if (options->exports)
         mc_setting_from_option(MC_ENV_EXPORT, "--export");
     if (options->redis)
@@ -118,6 +120,7 @@ static int parse_options(int argc, char **argv, struct run_options *options)
     const struct cli_opt opts[] = {
         { "--root", 0, NULL, &options->root, NULL },
         { "--existing", 0, NULL, &options->existing, NULL },
+        { "--name", 0, NULL, &options->name, NULL },
         { "--export", 0, NULL, &options->exports, NULL },
         { "--redis", 0, NULL, NULL, take_redis },
         { "--s3", 0, NULL, &options->s3, NULL },
@@ -139,23 +142,20 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 
     if (!cli_parse(&parse, argc, argv, &rest, &rc))
         return rc == 0 ? MC_RUN_HELP : -1;
-    if (options->new_cache && options->existing)
-        return run_usage("--new and --existing do not go together");
+    if (!!options->new_cache + !!options->existing + !!options->name > 1)
+        return run_usage("%s do not go together", options->name
+                         ? (options->existing ? "--name and --existing" : "--name and --new")
+                         : "--new and --existing");
     if (options->exports && mc_parse_exports("--export ", options->exports, &names, &count,
                                              &err) != 0)
         return run_usage("%s", err.msg);
     mc_free_names(names, count);
     note_options(options);
+    if (options->name && mc_check_name(options->name, &err) != 0)
+        return run_usage("%s", err.msg);
     options->program = argv + 1;
     return 0;
 }
-
-
-
-
-
-
-
 
 
 /* Applies the answer to our own environment; returns the holder descriptor
@@ -179,19 +179,6 @@ static int apply_answer(char *text, size_t len, int received_fd, const char **lo
     *lock_path_out = hold.lock_path;
     return hold.fd;
 }
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 /* The watcher: the monocache next to the library if there is one (as the
@@ -312,8 +299,9 @@ int cmd_run(int argc, char **argv)
     } else if (!(lib = tool_find_library())) {
         mc_log_always(MC_LOG_ERROR, MC_LIB_NOT_FOUND);
         rc = MC_EXIT_OWN_ERROR;
-    } else if (!options.new_cache && !options.existing && !run_env_flag(MC_ENV_NEW) &&
-               !getenv(MC_ENV_EXISTING) && run_tree_hold_fd() >= 0) {
+    } else if (!options.new_cache && !options.existing && !options.name &&
+               !run_env_flag(MC_ENV_NEW) && !run_env_text(MC_ENV_EXISTING) &&
+               !run_env_text(MC_ENV_NAME) && run_tree_hold_fd() >= 0) {
         rc = run_nested(&options, lib);
     } else {
         rc = run_with_watcher(&options, lib);

@@ -65,7 +65,7 @@ int cmd_push(int argc, char **argv)
     if (!cli_parse(&parse, argc, argv, &targets, &rc))
         return rc;
     target = argv[1];
-    if (cli_open_cache(target, root, &cache) != 0)
+    if (cli_open_cache("push", target, root, &cache) != 0)
         return MC_EXIT_FAILED;
     home = mc_cache_s3_home(&cache, &pending);
     if (!url)
@@ -94,7 +94,7 @@ int cmd_pull(int argc, char **argv)
 {
     const char *root_option = NULL;
     const char *args[4] = { "pull", NULL, NULL, NULL };
-    char id[MC_ID_LEN + 1];
+    char id[MC_ID_MAX + 1];
     struct mc_s3_location loc;
     struct mc_root root;
     struct mc_err err;
@@ -169,7 +169,7 @@ int cli_s3_ls(const char *url, int json)
 static int check_cache_location(const char *name, const char *url)
 {
     struct mc_s3_location loc;
-    char id[MC_ID_LEN + 1];
+    char id[MC_ID_MAX + 1];
     struct mc_err err;
     int rc;
 

@@ -12,6 +12,7 @@ struct run_options {
     char *redis_copy;   /* the last --redis, before it was starred in argv */
     const char *root;
     const char *existing;
+    const char *name;   /* --name KEY */
     const char *exports;
     const char *redis;  /* --redis URL */
     const char *s3;     /* --s3 s3://bucket/prefix */
@@ -25,6 +26,8 @@ struct run_options {
 /* 1 if the flag variable is set (a bad value counts as set: the watcher,
  * which run then asks, reports it). */
 int run_env_flag(const char *name);
+/* 1 if the variable is set and not empty. */
+int run_env_text(const char *name);
 /* The descriptor holding the cache of the tree this process belongs to, or
  * -1 (not in a live tree). */
 int run_tree_hold_fd(void);

@@ -33,6 +33,13 @@ int run_env_flag(const char *name)
     return flag;
 }
 
+int run_env_text(const char *name)
+{
+    const char *value = getenv(name);
+
+    return value && *value;
+}
+
 /* The descriptor holding the cache of the tree this process belongs to, or
  * -1 (not in a live tree). */
 int run_tree_hold_fd(void)
@@ -151,6 +158,7 @@ char **run_watcher_env(const struct run_options *options)
 
     rc |= set_or_unset(MC_ENV_ROOT, options->root);
     rc |= set_or_unset(MC_ENV_EXISTING, options->existing);
+    rc |= set_or_unset(MC_ENV_NAME, options->name);
     rc |= set_or_unset(MC_ENV_REDIS, options->redis);
     rc |= set_or_unset(MC_ENV_S3, options->s3);
     if (options->redis) {

@@ -81,7 +81,7 @@ static int apply_to_tree_cache(const struct run_options *options)
     if (options->s3 && !same_s3_home(options->s3, getenv(MC_ENV_S3)))
         return -1;
     if (options->lock || options->meta) {
-        if (cli_open_cache(path, NULL, &cache) != 0)
+        if (cli_open_cache("run", path, NULL, &cache) != 0)
             return -1;
         rc = mc_cache_apply(&cache, options->lock, options->meta, &err);
         mc_cache_free(&cache);

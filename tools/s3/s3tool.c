@@ -172,7 +172,7 @@ struct session {
     struct mc_s3_client *client;
     struct mc_s3_job job;
     struct progress progress;
-    char id[MC_ID_LEN + 1];
+    char id[MC_ID_MAX + 1];
 };
 
 /* Parses url (a cache's when want_id), loads the settings, opens a client. */
@@ -250,7 +250,7 @@ static int cmd_push(const char *dir, const char *url)
     rc = open_session(&s, "MONOCACHE_S3", url, 0, "push");
     if (rc != 0)
         return rc;
-    memcpy(s.id, id, MC_ID_LEN + 1);
+    mc_id_copy(s.id, id);
     s.job.label = dir;
     dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dir_fd < 0) {

@@ -131,16 +131,31 @@ static int add_run_dir(cJSON *meta, void *ctx, struct mc_err *err)
     return rc;
 }
 
-static int create(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
+static int open_root(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
 {
     if (mc_root_open(cfg->root, cfg->tmpdir, MC_ROOT_CREATE, &answer->root, err) != 0)
         return -1;
     if (answer->root.note)
         mc_log_always(MC_LOG_WARN, "%s", answer->root.note);
+    return 0;
+}
+
+/* A new cache, under the root answer->root opened; named `name`, or a fresh
+ * UUID. 1: the named one appeared meanwhile. */
+static int create_in_root(struct mc_config *cfg, const char *name, struct answer *answer,
+                          struct mc_err *err)
+{
     if (note_run_dir(cfg, &answer->root, err) != 0)
         return -1;
-    return mc_cache_create(&answer->cache, &answer->root, cfg->lock, cfg->meta,
+    return mc_cache_create(&answer->cache, &answer->root, name, cfg->lock, cfg->meta,
                            &answer->hold_fd, err);
+}
+
+static int create(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
+{
+    if (open_root(cfg, answer, err) != 0)
+        return -1;
+    return create_in_root(cfg, NULL, answer, err);
 }
 
 /* "<label>: <reason>", without the cache path a second time when the label
@@ -159,7 +174,7 @@ static void say_once(struct mc_err *err, const char *label, const struct mc_err 
 static int attach(const char *label, const char *target, int adopt, struct mc_config *cfg,
                   struct answer *answer, struct mc_err *err)
 {
-    char id[MC_ID_LEN + 1];
+    char id[MC_ID_MAX + 1];
     struct mc_err inner;
     cJSON *meta = NULL;
     int dir_fd;
@@ -292,15 +307,84 @@ static int attach_from_s3(struct mc_config *cfg, struct answer *answer, struct m
     return rc;
 }
 
+#define MC_NAMED_ATTEMPTS 3
+
+/* NEW, EXISTING and NAME each choose the cache: one at a time. */
+static int choose_one(const struct mc_config *cfg, struct mc_err *err)
+{
+    const char *set[3];
+    int count = 0;
+
+    if (cfg->new_cache)
+        set[count++] = mc_setting_name(MC_ENV_NEW);
+    if (cfg->existing)
+        set[count++] = mc_setting_name(MC_ENV_EXISTING);
+    if (cfg->name)
+        set[count++] = mc_setting_name(MC_ENV_NAME);
+    if (count == 2)
+        mc_err_set(err, "%s and %s are both set; choose one", set[0], set[1]);
+    else if (count == 3)
+        mc_err_set(err, "%s, %s and %s are all set; choose one", set[0], set[1], set[2]);
+    return count > 1 ? -1 : 0;
+}
+
+/* MONOCACHE_NAME=KEY: the cache KEY under the root, attached if it is
+ * there, made with that id if not. Trees starting together on one name
+ * take turns under its pull guard: one makes it, the others attach; a
+ * cache wiped between the look and the attach is made again. */
+static int obtain_named(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
+{
+    char label[MC_PATH_MAX + 32];
+    struct mc_pull_guard guard;
+    struct stat st;
+    char *path;
+    int attempt;
+    int rc = -1;
+
+    snprintf(label, sizeof(label), "%s", mc_setting(MC_ENV_NAME, cfg->name));
+    if (open_root(cfg, answer, err) != 0)
+        return -1;
+    path = mc_concat(answer->root.cache_dir, "/", cfg->name, NULL);
+    if (!path) {
+        mc_err_set(err, "%s: out of memory", label);
+        return -1;
+    }
+    if (mc_pull_guard_take(&answer->root, cfg->name, &guard, err) != 0) {
+        free(path);
+        return -1;
+    }
+    for (attempt = 0; attempt < MC_NAMED_ATTEMPTS; attempt++) {
+        if (!answer->root.path &&
+            mc_root_open(cfg->root, cfg->tmpdir, MC_ROOT_CREATE, &answer->root, err) != 0)
+            break;
+        if (lstat(path, &st) != 0 && errno == ENOENT) {
+            rc = create_in_root(cfg, cfg->name, answer, err);
+            if (rc != 1)
+                break;
+        }
+        mc_root_free(&answer->root);
+        memset(&answer->root, 0, sizeof(answer->root));
+        rc = attach(label, path, 1, cfg, answer, err);
+        if (rc == 0 || lstat(path, &st) == 0 || errno != ENOENT)
+            break;
+        forget(answer);
+        memset(&answer->root, 0, sizeof(answer->root));
+        memset(&answer->cache, 0, sizeof(answer->cache));
+    }
+    if (rc == 1)
+        mc_err_set(err, "%s: made and wiped again and again by other trees meanwhile", label);
+    mc_pull_guard_drop(&guard);
+    free(path);
+    return rc == 0 ? 0 : -1;
+}
+
 static int obtain(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
 {
     char label[MC_PATH_MAX + 32];
     struct mc_err why;
 
-    if (cfg->new_cache && cfg->existing) {
-        mc_err_set(err, MC_ENV_NEW " and " MC_ENV_EXISTING " are both set; choose one");
+    if (choose_one(cfg, err) != 0)
         return -1;
-    }
     if (cfg->s3 && !cfg->existing_s3 && s3_ready(cfg->s3, err) != 0)
         return -1;
     if (cfg->new_cache)
@@ -311,6 +395,8 @@ static int obtain(struct mc_config *cfg, struct answer *answer, struct mc_err *e
         snprintf(label, sizeof(label), "%s", mc_setting(MC_ENV_EXISTING, cfg->existing));
         return attach(label, cfg->existing, 1, cfg, answer, err);
     }
+    if (cfg->name)
+        return obtain_named(cfg, answer, err);
     if (cfg->inherited_path) {
         snprintf(label, sizeof(label), MC_ENV_PATH "=%s", cfg->inherited_path);
         if (attach(label, cfg->inherited_path, 0, cfg, answer, &why) == 0)
@@ -357,6 +443,7 @@ static int compose(struct mc_config *cfg, struct answer *answer, struct mc_err *
      * for their own fresh caches (a locked one, kept for ever). */
     mc_reply_add(text, "unset", MC_ENV_NEW);
     mc_reply_add(text, "unset", MC_ENV_EXISTING);
+    mc_reply_add(text, "unset", MC_ENV_NAME);
     mc_reply_add(text, "unset", MC_ENV_LOCK);
     mc_reply_add(text, "unset", MC_ENV_META);
     mc_reply_add(text, "unset", MC_ENV_OPTIONS);
