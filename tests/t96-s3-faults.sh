@@ -143,10 +143,10 @@ mc gc > /dev/null
 # --- 7a. Downloads whose puller died: gc removes them, and only them.
 stale=.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999999
 mkdir -p "$ROOT/cache/$stale/d" "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999998" \
-    "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999997" "$ROOT/cache/.pull-junk.1"
+    "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999997" "$ROOT/cache/.pull-_junk.1"
 echo x > "$ROOT/cache/$stale/d/f"
 touch -d '-2 minutes' "$ROOT/cache/$stale" "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999997" \
-    "$ROOT/cache/.pull-junk.1"
+    "$ROOT/cache/.pull-_junk.1"
 # The live puller: a shell that flock()s the download, then becomes the
 # sleep that holds it (one pid, which kill ends, and the lock with it).
 rm -f "$T/locked"
@@ -161,7 +161,7 @@ like "gc removes it" "$(mc gc)" "removed $stale"
 ok "... gone" gone "$ROOT/cache/$stale"
 ok "... not a fresh one (its puller may be starting)" test -d "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999998"
 ok "... not one whose puller lives (flock)" test -d "$ROOT/cache/.pull-0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05.999997"
-ok "... not a name that is not ours" test -d "$ROOT/cache/.pull-junk.1"
+ok "... not a name that is not ours" test -d "$ROOT/cache/.pull-_junk.1"
 kill "$holder" 2> /dev/null
 wait "$holder" 2> /dev/null
 holder=

@@ -42,7 +42,7 @@ like "... and the comparison catches a wrong one (control)" "$out" "^DIFFER"
 # --- 8. Settings: one line naming the setting, 125 before main.
 refused_before_main '(MONOCACHE_S3=s3://[^:]*: )?' \
     "MONOCACHE_S3=http://bucket/x" "MONOCACHE_S3=s3://b" "MONOCACHE_S3_JOBS=0" \
-    "MONOCACHE_S3_ASYNC=maybe" "MONOCACHE_S3_MULTIPART_MB=4" "MONOCACHE_EXISTING=s3://testbucket/t/notanid" \
+    "MONOCACHE_S3_ASYNC=maybe" "MONOCACHE_S3_MULTIPART_MB=4" "MONOCACHE_EXISTING=s3://testbucket/t/_notaname" \
     "AWS_ENDPOINT_URL=ftp://x"
 out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$T" LD_PRELOAD="$PRELOAD" true 2>&1)
 is "no credentials: exit 125" "$?" 125
