@@ -49,7 +49,7 @@ like "run: the line names run's program" "$(cat "$T/run.log")" \
     'created at .* for pid [0-9]+ \(monocache run of sh\)'
 like "... and the release, its status" "$(cat "$T/run.log")" \
     'released: wiped in [0-9]+ ms \(the last holder let go: exit status 3\)'
-MONOCACHE_LOG=info MONOCACHE_LOG_FILE=$T/term.log with_cache sh -c 'kill -TERM $$'
+(MONOCACHE_LOG=info MONOCACHE_LOG_FILE=$T/term.log with_cache sh -c 'kill -TERM $$') 2>/dev/null
 eventually 10 no_caches
 like "a tree killed by SIGTERM: said so" "$(cat "$T/term.log")" \
     'the last holder let go: killed by signal 15'

@@ -20,8 +20,9 @@ as_nobody() {
         MONOCACHE_ROOT="$nobody_dir/root" MONOCACHE_REDIS_PASSWORD=s3cr3t-for-t24 \
         LD_PRELOAD="$nobody_dir/$(basename "$MC_REAL_LIB")" "$@"
 }
-as_nobody sh -c 'echo "$$" > "$MONOCACHE_PATH/../../pid"
-    echo "$MONOCACHE_ID" > "$MONOCACHE_PATH/../../id"; exec sleep 30' &
+# (2>/dev/null: the subshell would report the SIGTERM below on stderr)
+{ as_nobody sh -c 'echo "$$" > "$MONOCACHE_PATH/../../pid"
+    echo "$MONOCACHE_ID" > "$MONOCACHE_PATH/../../id"; exec sleep 30'; } 2> /dev/null &
 atexit kill "$!"
 eventually 10 test -s "$nobody_dir/root/id"
 id=$(cat "$nobody_dir/root/id")
