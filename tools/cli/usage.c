@@ -13,7 +13,7 @@ const char cli_usage_main[] =
     "  run [options] [--] PROGRAM [ARGS...]   run PROGRAM with a cache ($MONOCACHE_PATH)\n"
     "  ls [--json] [--size] [--verbose] [--root DIR] [--redis URL]\n"
     "                                         list caches\n"
-    "  meta ID|PATH [--json] [--get KEY] [--root DIR] [KEY=VALUE...]\n"
+    "  meta ID|PATH [--json] [--get KEY] [--root DIR] [--] [KEY=VALUE...]\n"
     "                                         print a cache's meta, or set keys\n"
     "  lock [--root DIR] ID|PATH...           keep the cache when its last holder ends\n"
     "  unlock [--root DIR] ID|PATH...         wipe it when its last holder ends\n"
@@ -31,13 +31,15 @@ const char cli_usage_main[] =
     "  preload-path                           print the path of libmonocache.so\n"
     "  --help, --version\n"
     "\n"
-    "ID is a cache id under the root; PATH is <root>/cache/<id>, absolute or\n"
-    "relative. Exit status: 0 success; 1 a command failed; 2 usage error;\n"
-    "run: the program's status, 125 monocache's own error, 126 not executable,\n"
-    "127 not found. See monocache(1).\n";
+    "ID is a cache's id or name under the root (or a unique prefix of one);\n"
+    "PATH is <root>/cache/<id>, absolute or relative. Exit status: 0 success;\n"
+    "1 a command failed; 2 usage error; run: the program's status, 125\n"
+    "monocache's own error, 126 not executable, 127 not found. See monocache(1).\n";
 
 const char cli_usage_run[] =
-    "usage: monocache run [options] [--] PROGRAM [ARGS...]\n"
+    "usage: monocache run [--root DIR] [--name KEY | --existing ID|PATH | --new]\n"
+    "                     [--lock] [--meta KEY=VALUE]... [--export VARS] [--init]\n"
+    "                     [--redis URL] [--s3 s3://bucket/prefix] [--] PROGRAM [ARGS...]\n"
     "\n"
     "Runs PROGRAM with a private cache directory ($MONOCACHE_PATH), shared with\n"
     "everything it starts and released when the last of them ends. Inside a\n"
@@ -100,13 +102,17 @@ const char cli_usage_lock[] =
     "usage: monocache lock [--root DIR] ID|PATH...\n"
     "\n"
     "Keeps the cache when its last holder ends. Fails, saying so, if the\n"
-    "cache was released first.\n";
+    "cache was released first.\n"
+    "\n"
+    "  --root DIR   the root of an ID (default $MONOCACHE_ROOT, else the default)\n";
 
 const char cli_usage_unlock[] =
     "usage: monocache unlock [--root DIR] ID|PATH...\n"
     "\n"
     "Lets the cache be wiped when its last holder ends; one nobody holds is\n"
-    "reclaimed by the next gc.\n";
+    "reclaimed by the next gc.\n"
+    "\n"
+    "  --root DIR   the root of an ID (default $MONOCACHE_ROOT, else the default)\n";
 
 const char cli_usage_holders[] =
     "usage: monocache holders [--json] [--root DIR] ID|PATH\n"
@@ -116,7 +122,7 @@ const char cli_usage_holders[] =
     "The watcher is listed last, marked (watcher).\n"
     "\n"
     "  --json       a JSON array of {pid, started, command, watcher}\n"
-    "  --root DIR   the root of an ID\n";
+    "  --root DIR   the root of an ID (default $MONOCACHE_ROOT, else the default)\n";
 
 const char cli_usage_gc[] =
     "usage: monocache gc [--dry-run] [--json] [--root DIR] [--redis URL]\n"
@@ -139,8 +145,13 @@ const char cli_usage_rm[] =
     "\n"
     "Wipes a cache now. Refuses a locked cache, one held by running processes,\n"
     "and one used on other hosts (counted in the Redis register), unless\n"
-    "--force (-f). With --s3, deletes the cache's objects and index from S3\n"
-    "instead (meta.json first, so a pull never takes a half-deleted copy).\n";
+    "--force. With --s3, deletes the cache's objects and index from S3\n"
+    "instead (meta.json first, so a pull never takes a half-deleted copy).\n"
+    "\n"
+    "  -f, --force   wipe it even so (locked, held, or counted elsewhere)\n"
+    "  --root DIR    the root of an ID (default $MONOCACHE_ROOT, else the default)\n"
+    "  --redis URL   the Redis register to ask (default $MONOCACHE_REDIS)\n"
+    "  --s3 URL      delete s3://bucket/prefix/ID from S3 instead\n";
 
 const char cli_usage_push[] =
     "usage: monocache push ID|PATH [--s3 s3://bucket/prefix] [--root DIR]\n"
@@ -150,14 +161,20 @@ const char cli_usage_push[] =
     "cache without it is incomplete, and no pull takes it). Where: --s3, else\n"
     "the cache's S3 home (meta \"s3\"), else $MONOCACHE_S3. Finishes an upload\n"
     "a release left pending (meta \"s3_pending\"). Credentials: the AWS\n"
-    "variables and files (AWS_ACCESS_KEY_ID..., AWS_PROFILE, AWS_ENDPOINT_URL).\n";
+    "variables and files (AWS_ACCESS_KEY_ID..., AWS_PROFILE, AWS_ENDPOINT_URL).\n"
+    "\n"
+    "  --s3 URL     where: s3://bucket/prefix\n"
+    "  --root DIR   the root of an ID (default $MONOCACHE_ROOT, else the default)\n";
 
 const char cli_usage_pull[] =
     "usage: monocache pull s3://bucket/prefix/ID [--root DIR]\n"
     "\n"
     "Brings a cache from S3 to <root>/cache/<id>: a new copy appears whole, an\n"
     "existing one (not held by a tree) gets only what changed. Refuses a cache\n"
-    "without meta.json (an upload cut short). Prints the local path.\n";
+    "without meta.json (an upload cut short). Prints the local path.\n"
+    "\n"
+    "  --root DIR   the root to bring it under (default $MONOCACHE_ROOT, else\n"
+    "               the default)\n";
 
 const char cli_usage_preload_path[] =
     "usage: monocache preload-path\n"
@@ -179,7 +196,8 @@ int cli_bad_usage(const char *command, const char *usage, int status, const char
 {
     va_list ap;
 
-    const char *end = strchr(usage, '\n');
+    /* The synopsis: the usage's first lines, up to the first blank one. */
+    const char *end = strstr(usage, "\n\n");
 
     fprintf(stderr, "monocache: %s: ", command);
     va_start(ap, fmt);
