@@ -13,9 +13,24 @@ The control file holds one order, re-read when it changes:
   forbid          every request gets 403 AccessDenied
   hold METHOD...  requests with one of these methods wait, unanswered, until
                   the order changes; the order then in force applies to them
+  silent METHOD...  requests with one of these methods are read and never
+                  answered (the connection stays open until the order changes)
+  trickle METHOD...  the answers to these methods go one byte every 300 ms
+  fake200 METHOD...  these get "200 OK" with an <Error> body and no ETag,
+                  and never reach s3rver
+  etag METHOD VALUE  the answers to METHOD carry ETag "VALUE" instead
+  inject KEY      every listing also names KEY (as if it were there)
+  biglist PREFIX N  listings of PREFIX (a cache's, "p/<id>/") first name N
+                  made-up objects PREFIXfNNNNNNN, 1000 a page, then what is
+                  really there; a GET of one of them answers its 4 bytes
+  listloop        every listing is truncated and names the same
+                  continuation token again
   (empty)         pass everything through
+A file CONTROL_FILE.conditional, while it exists, makes PUT honour
+If-Match and If-None-Match (answering 412), as AWS does and s3rver does not.
 Each request is logged as "METHOD PATH?QUERY STATUS".
 """
+import hashlib
 import http.client
 import http.server
 import os
@@ -23,6 +38,7 @@ import socketserver
 import sys
 import threading
 import time
+import urllib.parse
 
 UPSTREAM, PORT_FILE, CONTROL, LOG = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 LISTEN = int(sys.argv[5]) if len(sys.argv) > 5 else 0
@@ -31,7 +47,11 @@ lock = threading.Lock()
 
 ERROR_BODY = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
               '<Message>injected by faultproxy</Message></Error>')
-CODES = {500: "InternalError", 503: "SlowDown", 403: "AccessDenied", 429: "SlowDown"}
+CODES = {500: "InternalError", 503: "SlowDown", 403: "AccessDenied", 429: "SlowDown",
+         412: "PreconditionFailed"}
+PAGE = 1000
+FAKE_BODY = b"fake"
+FAKE_ETAG = hashlib.md5(FAKE_BODY).hexdigest()
 
 
 def current_order():
@@ -53,6 +73,17 @@ def current_order():
         return order
 
 
+def listing_page(prefix, keys, token):
+    contents = "".join("<Contents><Key>%s</Key><ETag>&quot;%s&quot;</ETag><Size>%d</Size>"
+                       "</Contents>" % (urllib.parse.quote(k, safe="/"), FAKE_ETAG,
+                                        len(FAKE_BODY)) for k in keys)
+    more = ("<IsTruncated>true</IsTruncated><NextContinuationToken>%s</NextContinuationToken>"
+            % token) if token else "<IsTruncated>false</IsTruncated>"
+    return ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>testbucket</Name>'
+            '<Prefix>%s</Prefix><EncodingType>url</EncodingType>%s%s</ListBucketResult>'
+            % (urllib.parse.quote(prefix, safe="/"), more, contents)).encode()
+
+
 class Proxy(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -67,14 +98,88 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def answer_error(self, status):
-        body = ERROR_BODY.format(code=CODES.get(status, "InternalError")).encode()
+    def answer(self, status, body, headers=(), trickle=False):
         self.log(status)
         self.send_response(status)
-        self.send_header("Content-Type", "application/xml")
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if trickle:
+            self.wfile.flush()
+            for i in range(len(body)):
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+                time.sleep(0.3)
+        elif self.command != "HEAD":
+            self.wfile.write(body)
+
+    def answer_error(self, status):
+        body = ERROR_BODY.format(code=CODES.get(status, "InternalError")).encode()
+        self.answer(status, body, [("Content-Type", "application/xml")])
+
+    def query(self):
+        parsed = urllib.parse.urlsplit(self.path)
+        return parsed.path, urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
+
+    def is_listing(self):
+        path, query = self.query()
+        return self.command == "GET" and query.get("list-type") == ["2"]
+
+    def upstream(self, method, path, body=b"", headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=60)
+        conn.request(method, path, body=body, headers=headers or {})
+        reply = conn.getresponse()
+        payload = reply.read()
+        conn.close()
+        return reply, payload
+
+    def precondition_failed(self):
+        """PUT If-Match / If-None-Match, checked against what s3rver has."""
+        if self.command != "PUT" or not os.path.exists(CONTROL + ".conditional"):
+            return False
+        want, none = self.headers.get("If-Match"), self.headers.get("If-None-Match")
+        if not want and not none:
+            return False
+        head, _ = self.upstream("HEAD", urllib.parse.urlsplit(self.path).path,
+                                headers={"Authorization": self.headers.get("Authorization", "")})
+        etag = head.getheader("ETag") if head.status == 200 else None
+        if none == "*" and etag:
+            return True
+        return bool(want) and want != etag
+
+    def biglist(self, order):
+        """Made-up objects first, then the real listing. True if answered."""
+        prefix, count = order[1], int(order[2])
+        path, query = self.query()
+        if self.command == "GET" and path.startswith("/testbucket/" + prefix + "f"):
+            self.answer(200, FAKE_BODY, [("ETag", '"%s"' % FAKE_ETAG)])
+            return True
+        if not self.is_listing() or query.get("prefix", [""])[0] != prefix:
+            return False
+        token = query.get("continuation-token", ["fake-0"])[0]
+        if not token.startswith("fake-"):
+            return False
+        first = int(token[5:])
+        keys = ["%sf%07d" % (prefix, i) for i in range(first, min(first + PAGE, count))]
+        nxt = first + PAGE
+        if nxt >= count:
+            # The real objects after the made-up ones: s3rver's first page.
+            reply, payload = self.upstream("GET", path + "?" + urllib.parse.urlencode(
+                {"list-type": "2", "prefix": prefix, "encoding-type": "url"}),
+                headers={"Authorization": self.headers.get("Authorization", "")})
+            text = payload.decode()
+            fake = listing_page(prefix, keys, None).decode()
+            fake = fake[fake.index("<Contents>"):fake.index("</ListBucketResult>")]
+            # Before the real ones, in key order (keys after "f" there).
+            at = text.find("<Contents>")
+            at = at if at >= 0 else text.index("</ListBucketResult>")
+            text = text[:at] + fake + text[at:]
+            self.answer(200, text.encode(), [("Content-Type", "application/xml")])
+            return True
+        self.answer(200, listing_page(prefix, keys, "fake-%d" % nxt),
+                    [("Content-Type", "application/xml")])
+        return True
 
     def relay(self):
         order = current_order()
@@ -82,6 +187,12 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         while order and order[0] == "hold" and self.command in order[1:]:
             time.sleep(0.02)
             order = current_order()
+        if order and order[0] == "silent" and self.command in order[1:]:
+            self.log("silent")
+            while current_order() == order:
+                time.sleep(0.05)
+            self.close_connection = True
+            return
         if order and order[0] == "slow":
             time.sleep(int(order[1]) / 1000)
         if order and order[0] == "drop":
@@ -93,21 +204,35 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             return self.answer_error(int(order[2]))
         if order and order[0] == "forbid":
             return self.answer_error(403)
-        upstream = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=60)
+        if order and order[0] == "fake200" and self.command in order[1:]:
+            return self.answer(200, ERROR_BODY.format(code="InternalError").encode(),
+                               [("Content-Type", "application/xml")])
+        if order and order[0] == "listloop" and self.is_listing():
+            path, query = self.query()
+            prefix = query.get("prefix", [""])[0]
+            return self.answer(200, listing_page(prefix, [prefix + "loop"], "again"),
+                               [("Content-Type", "application/xml")])
+        if order and order[0] == "biglist" and self.biglist(order):
+            return
+        if self.precondition_failed():
+            return self.answer_error(412)
         headers = {k: v for k, v in self.headers.items() if k.lower() != "expect"}
-        upstream.request(self.command, self.path, body=data, headers=headers)
-        reply = upstream.getresponse()
-        payload = reply.read()
-        self.log(reply.status)    # before the answer: once a client has it, it is logged
-        self.send_response(reply.status)
+        reply, payload = self.upstream(self.command, self.path, data, headers)
+        if order and order[0] == "inject" and self.is_listing():
+            extra = ("<Contents><Key>%s</Key><ETag>&quot;%s&quot;</ETag><Size>4</Size>"
+                     "</Contents>" % (urllib.parse.quote(order[1], safe="/"), FAKE_ETAG))
+            payload = payload.replace(b"</ListBucketResult>",
+                                      extra.encode() + b"</ListBucketResult>")
+        out = []
         for name, value in reply.getheaders():
-            if name.lower() not in ("transfer-encoding", "connection", "content-length"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
-        upstream.close()
+            if name.lower() in ("transfer-encoding", "connection", "content-length"):
+                continue
+            if (name.lower() == "etag" and order and order[0] == "etag" and
+                    self.command == order[1]):
+                value = '"%s"' % order[2]
+            out.append((name, value))
+        self.answer(reply.status, payload, out,
+                    trickle=bool(order and order[0] == "trickle" and self.command in order[1:]))
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = relay
 
