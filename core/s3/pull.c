@@ -672,6 +672,8 @@ static void drop_dir(int dir_fd, int cache_fd, const char *name)
     struct mc_err ignored;
 
     memset(&stats, 0, sizeof(stats));
+    /* A scan read it to its end: its offset is shared with any copy. */
+    lseek(dir_fd, 0, SEEK_SET);
     if (mc_wipe_contents(dir_fd, name, &stats, &ignored) == 0)
         unlinkat(cache_fd, name, AT_REMOVEDIR);
 }
