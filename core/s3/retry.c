@@ -23,8 +23,9 @@ int mc_s3_judge_status(const struct mc_s3_refusal *r, struct mc_err *err)
                    "credentials and the bucket's policy", r->bucket, r->key, what,
                    message[0] ? ": " : "", message);
     else
-        mc_err_set(err, "s3://%s/%s: %s %s: HTTP %ld (%s%s%s)", r->bucket, r->key, r->method,
-                   r->query_name, r->status, what, message[0] ? ": " : "", message);
+        mc_err_set(err, "s3://%s/%s: %s%s%s: HTTP %ld (%s%s%s)", r->bucket, r->key, r->method,
+                   r->query_name[0] ? " " : "", r->query_name, r->status, what,
+                   message[0] ? ": " : "", message);
     /* 501 Not Implemented: the server will not do it, however often asked. */
     return (r->status >= 500 && r->status != 501) || r->status == 429 ||
            strcmp(code, "RequestTimeout") == 0 ||

@@ -15,10 +15,16 @@ The control file holds one order, re-read when it changes:
                   the order changes; the order then in force applies to them
   silent METHOD...  requests with one of these methods are read and never
                   answered (the connection stays open until the order changes)
-  trickle METHOD...  the answers to these methods go one byte every 300 ms
-  fake200 METHOD...  these get "200 OK" with an <Error> body and no ETag,
-                  and never reach s3rver
+  trickle METHOD...  the answers to these methods (head and body) go one
+                  byte every 300 ms, until the order changes
+  fake200 METHOD...  these get "200 OK" with an <Error> body (InvalidRequest)
+                  and no ETag, and never reach s3rver
+  noetag METHOD...  these reach s3rver, and their answers lose their ETag
   etag METHOD VALUE  the answers to METHOD carry ETag "VALUE" instead
+  holdfirst METHOD TEXT  the first request with METHOD whose path holds TEXT
+                  waits, unanswered, until the order changes (logged "held"
+                  when it arrives); the others pass
+  failkey TEXT STATUS  requests whose path holds TEXT get STATUS
   inject KEY      every listing also names KEY (as if it were there)
   biglist PREFIX N  listings of PREFIX (a cache's, "p/<id>/") first name N
                   made-up objects PREFIXfNNNNNNN, 1000 a page, then what is
@@ -26,11 +32,15 @@ The control file holds one order, re-read when it changes:
   listloop        every listing is truncated and names the same
                   continuation token again
   (empty)         pass everything through
+Listings asked with encoding-type=url come back encoded as AWS encodes them
+(a space as '+', '+' as %2B), which s3rver does not do.
 A file CONTROL_FILE.conditional, while it exists, makes PUT honour
 If-Match and If-None-Match (answering 412), as AWS does and s3rver does not.
 Each request is logged as "METHOD PATH?QUERY STATUS".
 """
 import hashlib
+import html
+import re
 import http.client
 import http.server
 import os
@@ -42,7 +52,7 @@ import urllib.parse
 
 UPSTREAM, PORT_FILE, CONTROL, LOG = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 LISTEN = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-state = {"mtime": None, "order": [], "left": 0}
+state = {"mtime": None, "order": [], "left": 0, "held": False}
 lock = threading.Lock()
 
 ERROR_BODY = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
@@ -65,12 +75,29 @@ def current_order():
             text = open(CONTROL).read().split() if mtime else []
             state["order"] = text
             state["left"] = int(text[1]) if text and text[0] in ("fail", "drop") else 0
+            state["held"] = False
         order = state["order"]
         if order and order[0] in ("fail", "drop"):
             if state["left"] <= 0:
                 return []
             state["left"] -= 1
         return order
+
+
+def aws_encoded(payload):
+    """A listing as AWS answers encoding-type=url: keys and prefixes %XX,
+    a space as '+'. s3rver answers them raw, without EncodingType."""
+    text = payload.decode()
+    if "<EncodingType>" in text or "<ListBucketResult" not in text:
+        return payload
+
+    def encode(match):
+        raw = html.unescape(match.group(2))
+        return "<%s>%s</%s>" % (match.group(1), urllib.parse.quote_plus(raw, safe="/"),
+                                match.group(1))
+    text = re.sub(r"<(Key|Prefix)>([^<]*)</(?:Key|Prefix)>", encode, text)
+    text = text.replace("<Name>", "<EncodingType>url</EncodingType><Name>", 1)
+    return text.encode()
 
 
 def listing_page(prefix, keys, token):
@@ -100,18 +127,28 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def answer(self, status, body, headers=(), trickle=False):
         self.log(status)
+        if trickle:
+            # The whole answer, head included, a byte at a time, until the
+            # order changes (then the rest at once).
+            head = "HTTP/1.1 %d %s\r\n" % (status, self.responses.get(status, ("",))[0])
+            head += "".join("%s: %s\r\n" % (n, v) for n, v in headers)
+            head += "Content-Length: %d\r\n\r\n" % len(body)
+            data = head.encode() + (body if self.command != "HEAD" else b"")
+            order = current_order()
+            for i in range(len(data)):
+                if current_order() != order:
+                    self.wfile.write(data[i:])
+                    break
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                time.sleep(0.3)
+            return
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if trickle:
-            self.wfile.flush()
-            for i in range(len(body)):
-                self.wfile.write(body[i:i + 1])
-                self.wfile.flush()
-                time.sleep(0.3)
-        elif self.command != "HEAD":
+        if self.command != "HEAD":
             self.wfile.write(body)
 
     def answer_error(self, status):
@@ -141,8 +178,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         want, none = self.headers.get("If-Match"), self.headers.get("If-None-Match")
         if not want and not none:
             return False
-        head, _ = self.upstream("HEAD", urllib.parse.urlsplit(self.path).path,
-                                headers={"Authorization": self.headers.get("Authorization", "")})
+        # Unsigned: s3rver answers anyone (a signature is for one request).
+        head, _ = self.upstream("HEAD", urllib.parse.urlsplit(self.path).path)
         etag = head.getheader("ETag") if head.status == 200 else None
         if none == "*" and etag:
             return True
@@ -166,9 +203,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if nxt >= count:
             # The real objects after the made-up ones: s3rver's first page.
             reply, payload = self.upstream("GET", path + "?" + urllib.parse.urlencode(
-                {"list-type": "2", "prefix": prefix, "encoding-type": "url"}),
-                headers={"Authorization": self.headers.get("Authorization", "")})
-            text = payload.decode()
+                {"list-type": "2", "prefix": prefix, "encoding-type": "url"}))
+            text = aws_encoded(payload).decode()
             fake = listing_page(prefix, keys, None).decode()
             fake = fake[fake.index("<Contents>"):fake.index("</ListBucketResult>")]
             # Before the real ones, in key order (keys after "f" there).
@@ -181,9 +217,27 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                     [("Content-Type", "application/xml")])
         return True
 
+    def first_to_hold(self, order):
+        if not order or order[0] != "holdfirst" or self.command != order[1]:
+            return False
+        if order[2] not in self.path:
+            return False
+        with lock:
+            if state["held"]:
+                return False
+            state["held"] = True
+        return True
+
     def relay(self):
         order = current_order()
         data = self.body()
+        if self.first_to_hold(order):
+            self.log("held")
+            while current_order() == order:
+                time.sleep(0.02)
+            order = current_order()
+        if order and order[0] == "failkey" and order[1] in self.path:
+            return self.answer_error(int(order[2]))
         while order and order[0] == "hold" and self.command in order[1:]:
             time.sleep(0.02)
             order = current_order()
@@ -205,7 +259,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if order and order[0] == "forbid":
             return self.answer_error(403)
         if order and order[0] == "fake200" and self.command in order[1:]:
-            return self.answer(200, ERROR_BODY.format(code="InternalError").encode(),
+            return self.answer(200, ERROR_BODY.format(code="InvalidRequest").encode(),
                                [("Content-Type", "application/xml")])
         if order and order[0] == "listloop" and self.is_listing():
             path, query = self.query()
@@ -218,6 +272,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             return self.answer_error(412)
         headers = {k: v for k, v in self.headers.items() if k.lower() != "expect"}
         reply, payload = self.upstream(self.command, self.path, data, headers)
+        if self.is_listing() and self.query()[1].get("encoding-type") == ["url"]:
+            payload = aws_encoded(payload)
         if order and order[0] == "inject" and self.is_listing():
             extra = ("<Contents><Key>%s</Key><ETag>&quot;%s&quot;</ETag><Size>4</Size>"
                      "</Contents>" % (urllib.parse.quote(order[1], safe="/"), FAKE_ETAG))
@@ -230,6 +286,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             if (name.lower() == "etag" and order and order[0] == "etag" and
                     self.command == order[1]):
                 value = '"%s"' % order[2]
+            if (name.lower() == "etag" and order and order[0] == "noetag" and
+                    self.command in order[1:]):
+                continue
             out.append((name, value))
         self.answer(reply.status, payload, out,
                     trickle=bool(order and order[0] == "trickle" and self.command in order[1:]))
