@@ -52,7 +52,7 @@ LDFLAGS ?=
 #   tools/cli/   the monocache command;  tools/watch/  its watcher (monocache __watch)
 #   tools/shared/ what both share;      tools/s3/     monocache-s3
 HOST = names hold safeopen lockfile launch reply ask answer install
-COMMON = err buf file config log ids utc root dirlock meta jsontext
+COMMON = err buf file config log ids utc root dirlock meta jsontext shown
 LOCAL = session cache wipe release gc procs pullguard
 REDIS = redisconf hiredis conn register
 SHIM = init exit signals sigwait fds spawn helper api real
@@ -86,7 +86,7 @@ CORE_LIBS = -lcjson -lpthread
 S3_LIBS = -lcurl -lcrypto -lexpat
 
 UNIT_TESTS = test_hold test_config test_buf test_file test_ids test_meta test_root test_wipe test_reply \
-	test_jsontext test_redisconf test_utc
+	test_jsontext test_redisconf test_utc test_shown
 S3_UNIT_TESTS = test_sigv4 test_s3url test_s3xml test_s3tree test_s3plan test_s3retry test_s3header test_creds
 UNIT_BIN = $(UNIT_TESTS:%=$(O)/tests/unit/%) $(S3_UNIT_TESTS:%=$(O)/tests/unit/%)
 HELPERS = probe waitstatus apiuser spawnloop static_sleeper noopenat2

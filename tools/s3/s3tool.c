@@ -148,11 +148,8 @@ static int load_settings(struct mc_s3_settings *settings, struct mc_s3_tuning *t
         settings->endpoint_name = "AWS_ENDPOINT_URL";
     }
     settings->endpoint_url = endpoint && *endpoint ? endpoint : NULL;
-    settings->region = mc_aws_region(env_get, NULL);
-    if (!settings->region) {
-        mc_err_set(err, "out of memory");
+    if (mc_aws_region(env_get, NULL, &settings->region, err) != 0)
         return -1;
-    }
     if (mc_aws_creds_load(&settings->creds, env_get, NULL, mc_http_simple, NULL, err) != 0) {
         free(settings->region);
         return -1;
