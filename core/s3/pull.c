@@ -534,6 +534,8 @@ static int index_matches(struct pull *pull, const struct mc_s3_listing *remote,
 static int fetch_files(struct pull *pull, const struct mc_s3_listing *remote, struct mc_err *err)
 {
     size_t prefix_len = strlen(pull->prefix);
+    const char *first_stray = NULL;
+    size_t strays = 0;
     size_t i;
     int rc = 0;
 
@@ -545,8 +547,8 @@ static int fetch_files(struct pull *pull, const struct mc_s3_listing *remote, st
         if (strcmp(path, MC_S3_META_FILE) == 0 || (e && e->type == MC_ENTRY_LINK))
             continue;   /* meta.json last; links made from the index */
         if (pull->has_index && (!e || e->type != MC_ENTRY_FILE)) {
-            warn(pull, "s3 %s: not in the cache's index (no push of it made it); skipped",
-                 obj->key);
+            if (!strays++)
+                first_stray = obj->key;
             continue;
         }
         if (!mc_relative_path_ok(path)) {
@@ -555,6 +557,10 @@ static int fetch_files(struct pull *pull, const struct mc_s3_listing *remote, st
         }
         rc = fetch(pull, obj, path, e, err);
     }
+    if (strays)
+        warn(pull, "%zu object%s under s3 %s not in the cache's index (no push of it made "
+             "%s), the first %s; skipped", strays, strays > 1 ? "s" : "", pull->prefix,
+             strays > 1 ? "them" : "it", first_stray);
     if (mc_s3_run(pull->job->client, err) != 0)
         rc = -1;
     if (rc == 0 && pull->failed) {

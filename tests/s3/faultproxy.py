@@ -26,9 +26,10 @@ The control file holds one order, re-read when it changes:
                   when it arrives); the others pass
   failkey TEXT STATUS  requests whose path holds TEXT get STATUS
   inject KEY      every listing also names KEY (as if it were there)
-  biglist PREFIX N  listings of PREFIX (a cache's, "p/<id>/") first name N
-                  made-up objects PREFIXfNNNNNNN, 1000 a page, then what is
-                  really there; a GET of one of them answers its 4 bytes
+  biglist PREFIX N [PAGE]  listings of PREFIX (a cache's, "p/<id>/") or of a
+                  prefix of it also name N made-up objects PREFIXfNNNNNNN,
+                  among what is really there, in key order, PAGE (1000) a
+                  page; a GET of one of them answers its 4 bytes
   listloop        every listing is truncated and names the same
                   continuation token again
   (empty)         pass everything through
@@ -186,35 +187,44 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         return bool(want) and want != etag
 
     def biglist(self, order):
-        """Made-up objects first, then the real listing. True if answered."""
-        prefix, count = order[1], int(order[2])
+        """Made-up objects among the real ones, in key order. True if answered."""
+        fake_prefix, count = order[1], int(order[2])
+        size = int(order[3]) if len(order) > 3 else PAGE
         path, query = self.query()
-        if self.command == "GET" and path.startswith("/testbucket/" + prefix + "f"):
+        if self.command == "GET" and path.startswith("/testbucket/" + fake_prefix + "f"):
             self.answer(200, FAKE_BODY, [("ETag", '"%s"' % FAKE_ETAG)])
             return True
-        if not self.is_listing() or query.get("prefix", [""])[0] != prefix:
+        prefix = query.get("prefix", [""])[0]
+        if not self.is_listing() or not fake_prefix.startswith(prefix):
             return False
         token = query.get("continuation-token", ["fake-0"])[0]
-        if not token.startswith("fake-"):
-            return False
-        first = int(token[5:])
-        keys = ["%sf%07d" % (prefix, i) for i in range(first, min(first + PAGE, count))]
-        nxt = first + PAGE
-        if nxt >= count:
-            # The real objects after the made-up ones: s3rver's first page.
+        memo = (tuple(order), prefix)
+        if token == "fake-0" or state.get("biglist", (None,))[0] != memo:
+            # What is really there (a few objects: one page of s3rver's).
             reply, payload = self.upstream("GET", path + "?" + urllib.parse.urlencode(
-                {"list-type": "2", "prefix": prefix, "encoding-type": "url"}))
-            text = aws_encoded(payload).decode()
-            fake = listing_page(prefix, keys, None).decode()
-            fake = fake[fake.index("<Contents>"):fake.index("</ListBucketResult>")]
-            # Before the real ones, in key order (keys after "f" there).
-            at = text.find("<Contents>")
-            at = at if at >= 0 else text.index("</ListBucketResult>")
-            text = text[:at] + fake + text[at:]
-            self.answer(200, text.encode(), [("Content-Type", "application/xml")])
-            return True
-        self.answer(200, listing_page(prefix, keys, "fake-%d" % nxt),
-                    [("Content-Type", "application/xml")])
+                {"list-type": "2", "prefix": prefix}))
+            real = [(html.unescape(k), b) for b, k in re.findall(
+                r"(<Contents><Key>([^<]*)</Key>.*?</Contents>)", payload.decode())]
+            keys = sorted([k for k, _ in real] +
+                          ["%sf%07d" % (fake_prefix, i) for i in range(count)])
+            state["biglist"] = (memo, keys, dict(real))
+        keys, blocks = state["biglist"][1], state["biglist"][2]
+        first = int(token[5:])
+        page = keys[first:first + size]
+        contents = "".join(
+            blocks[k].replace("<Key>%s</Key>" % html.escape(k, quote=False),
+                              "<Key>%s</Key>" % urllib.parse.quote_plus(k, safe="/"))
+            if k in blocks else
+            "<Contents><Key>%s</Key><ETag>&quot;%s&quot;</ETag><Size>%d</Size></Contents>"
+            % (urllib.parse.quote_plus(k, safe="/"), FAKE_ETAG, len(FAKE_BODY)) for k in page)
+        more = ("<IsTruncated>true</IsTruncated><NextContinuationToken>fake-%d"
+                "</NextContinuationToken>" % (first + size)) if first + size < len(keys) \
+            else "<IsTruncated>false</IsTruncated>"
+        body = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>testbucket'
+                '</Name><EncodingType>url</EncodingType><Prefix>%s</Prefix>%s%s'
+                '</ListBucketResult>' % (urllib.parse.quote_plus(prefix, safe="/"), more,
+                                         contents))
+        self.answer(200, body.encode(), [("Content-Type", "application/xml")])
         return True
 
     def first_to_hold(self, order):

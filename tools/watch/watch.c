@@ -607,6 +607,14 @@ static void let_waiters_go(void *ctx)
         _exit(0);
 }
 
+/* The holders waiting for the release (not for the watcher's exit) go on. */
+static void let_holders_go(void *ctx)
+{
+    const struct answer *answer = ctx;
+
+    mc_session_drop_watcher(answer->watch_fd);
+}
+
 static int watch(struct answer *answer)
 {
     struct sweeping sweeping = { answer, -1, 0, 0 };
@@ -632,8 +640,10 @@ static int watch(struct answer *answer)
     watch_share_stop_renewing(&answer->share);
     if (answer->s3_async)
         mc_session_drop_watcher(answer->watch_fd);
-    upload_at_release(&(struct upload_target){ &answer->cache, answer->dir_fd,
-                                               answer->s3_home });
+    upload_at_release(&(struct upload_target){ &answer->cache, answer->dir_fd, answer->s3_home,
+                                               answer->s3_timeout_s,
+                                               answer->s3_async ? NULL : let_holders_go,
+                                               answer });
     outcome = mc_release(&answer->cache, answer->watch_fd, answer->dir_fd, &wait, &err);
     if (outcome == MC_DISPOSE_BUSY)
         mc_log_always(MC_LOG_WARN, "%s", err.msg);
