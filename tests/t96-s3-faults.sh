@@ -297,4 +297,15 @@ mc unlock "$id" > /dev/null
 mc rm --force "$id" > /dev/null
 rm -rf "$T/root2" "$T/root3"
 
+# --- Keys with escape sequences and newlines never reach the terminal raw.
+with_cache sh -c 'echo k > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id"
+id=$(cat "$T/id")
+echo x | awsq s3 cp --quiet - "s3://testbucket/t/$id/$(printf 'a\033[2Jb\nc')"
+out=$(mc pull "s3://testbucket/t/$id" 2>&1)
+like "an S3 key with ESC [2J and a newline, named by a pull's warning: escaped" "$out" \
+    'the first t/[-0-9a-f]+/a\\x1b\[2Jb\\x0ac; skipped'
+refute "... no raw escape byte on the terminal" grep -q $'\033' <<< "$out"
+is "... one line" "$(printf '%s\n' "$out" | grep -c .)" 2
+mc rm --force "$id" > /dev/null
+
 finish
