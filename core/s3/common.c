@@ -1,9 +1,11 @@
 /* common.c — shared by push, pull, ls and rm (see common.h). */
 #include "common.h"
+#include "header.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -158,6 +160,38 @@ const struct mc_s3_object *mc_s3_listing_find(const struct mc_s3_listing *listin
     if (!listing->count)
         return NULL;
     return bsearch(&probe, listing->objects, listing->count, sizeof(*listing->objects), by_key);
+}
+
+int mc_s3_get_small(struct mc_s3_client *client, const char *key, char **text, size_t *len,
+                    char *etag, struct mc_err *err)
+{
+    struct mc_s3_op *op = mc_s3_op_new("GET", key, NULL, NULL);
+    int rc;
+
+    *text = NULL;
+    *len = 0;
+    if (!op) {
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
+    mc_s3_op_allow_404(op);
+    rc = mc_s3_run_one(client, op, err);
+    if (rc == 0 && mc_s3_op_status(op) == 404) {
+        rc = 1;
+    } else if (rc == 0) {
+        if (etag)
+            snprintf(etag, MC_S3_ETAG_MAX, "%s", mc_s3_op_etag(op));
+        *len = mc_s3_op_answer(op)->len;
+        *text = mc_s3_op_take_answer(op);
+        if (!*text)
+            *text = strdup("");
+        if (!*text) {
+            mc_err_set(err, "out of memory");
+            rc = -1;
+        }
+    }
+    mc_s3_op_free(op);
+    return rc;
 }
 
 void mc_md5_of(const void *bytes, size_t len, unsigned char *out)

@@ -25,6 +25,13 @@ int mc_s3_list_all(struct mc_s3_client *client, const char *prefix, struct mc_s3
 const struct mc_s3_object *mc_s3_listing_find(const struct mc_s3_listing *listing,
                                               const char *key);
 
+/* A small object (an index, a meta.json) read whole into *text (malloc'd,
+ * NUL-terminated, *len bytes), its ETag into etag (MC_S3_ETAG_MAX bytes, ""
+ * if the answer had none; or NULL). 0; 1 if there is none (404); or -1
+ * with err. */
+int mc_s3_get_small(struct mc_s3_client *client, const char *key, char **text, size_t *len,
+                    char *etag, struct mc_err *err);
+
 /* MD5s of a file's parts (part_size 0: the whole file as one part).
  * *md5 is malloc'd, *parts its count. whole_md5 (or NULL) gets the MD5 of
  * the whole file: what some S3-compatible servers (s3rver) give a

@@ -414,39 +414,21 @@ static void restore_attributes(struct pull *pull)
 
 /* --- what is taken ------------------------------------------------------------ */
 
-/* A small object read whole into *text (malloc'd, NUL-terminated), which
- * must still be the one listed (etag). 404: 1. 0, or -1 with err. */
+/* A small object read whole (mc_s3_get_small), which must still be the
+ * one listed (etag, or NULL). */
 static int get_small(struct pull *pull, const char *key, const char *etag, char **text,
                      size_t *len, struct mc_err *err)
 {
-    struct mc_s3_op *op = mc_s3_op_new("GET", key, NULL, NULL);
-    int rc;
+    char got[MC_S3_ETAG_MAX];
+    int rc = mc_s3_get_small(pull->job->client, key, text, len, got, err);
 
-    *text = NULL;
-    if (!op) {
-        mc_err_set(err, "out of memory");
-        return -1;
-    }
-    mc_s3_op_allow_404(op);
-    rc = mc_s3_run_one(pull->job->client, op, err);
-    if (rc == 0 && mc_s3_op_status(op) == 404) {
-        rc = 1;
-    } else if (rc == 0 && etag && strcmp(mc_s3_op_etag(op), etag) != 0) {
+    if (rc == 0 && etag && strcmp(got, etag) != 0) {
         mc_err_setc(err, MC_ERR_CHANGED, "s3 %s: not the object listed (changed meanwhile?)",
                     key);
+        free(*text);
+        *text = NULL;
         rc = -1;
-    } else if (rc == 0) {
-        *len = mc_s3_op_answer(op)->len;
-        *text = mc_s3_op_take_answer(op);
-        if (!*text) {
-            *text = strdup("");
-            *len = 0;
-        }
-        rc = *text ? 0 : -1;
-        if (rc != 0)
-            mc_err_set(err, "out of memory");
     }
-    mc_s3_op_free(op);
     return rc;
 }
 

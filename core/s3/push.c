@@ -175,33 +175,29 @@ static int read_old_index(struct push *push, struct mc_tree *old, char **old_tex
 {
     struct mc_s3_job *job = push->job;
     char *key = mc_s3_index_key(job->loc, job->id);
-    struct mc_s3_op *op = key ? mc_s3_op_new("GET", key, NULL, NULL) : NULL;
     struct mc_err ignored;
+    size_t len;
     int rc;
 
     memset(old, 0, sizeof(*old));
     *old_text = NULL;
-    if (!op) {
+    if (!key) {
         mc_err_set(err, "out of memory");
-        free(key);
         return -1;
     }
-    mc_s3_op_allow_404(op);
-    rc = mc_s3_run_one(job->client, op, err);
-    if (rc == 0 && mc_s3_op_status(op) != 404) {
-        const struct mc_buf *answer = mc_s3_op_answer(op);
-
-        push->index_there = 1;
-        snprintf(push->index_etag, sizeof(push->index_etag), "%s", mc_s3_op_etag(op));
-        if (mc_index_read(answer->data, answer->len, old, &ignored) == 0)
-            *old_text = mc_s3_op_take_answer(op);
-        else if (job->warn)
+    rc = mc_s3_get_small(job->client, key, old_text, &len, push->index_etag, err);
+    free(key);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    push->index_there = 1;
+    if (mc_index_read(*old_text, len, old, &ignored) != 0) {
+        free(*old_text);
+        *old_text = NULL;
+        if (job->warn)
             job->warn("the cache's index in S3 is unreadable; every file is compared",
                       job->warn_ctx);
     }
-    mc_s3_op_free(op);
-    free(key);
-    return rc;
+    return 0;
 }
 
 /* meta.json as it goes to S3: the file, without "s3_pending" (a mark of
