@@ -150,6 +150,18 @@ like "(meta.json in S3 says locked)" "$(awsq s3 cp --quiet "s3://testbucket/t/$i
 mc rm --force "$id" > /dev/null
 mc pull "s3://testbucket/t/$id" > /dev/null
 is "a cache pushed locked comes back unlocked here" "$(mc meta "$id" --get locked)" false
+# Another host uses the copy (the Redis register counts it): never replaced.
+. "$here/lib-redis.sh"
+RPORT=$(free_port)
+start_redis "$T/redis" "$RPORT"
+redis-cli -s "$T/redis/redis.sock" HINCRBY CACHE_REGISTER "$ROOT/cache/$id/" 1 > /dev/null
+out=$(MONOCACHE_REDIS=redis://127.0.0.1:$RPORT mc pull "s3://testbucket/t/$id" 2>&1)
+is "pull over a copy the Redis register counts users of: refused" "$?" 1
+like "... saying so" "$out" "is in use elsewhere \(the Redis register counts its users"
+out=$(MONOCACHE_REDIS=redis://127.0.0.1:$RPORT with_cache env MONOCACHE_EXISTING="s3://testbucket/t/$id" \
+    MONOCACHE_S3_ASYNC=1 true 2>&1)
+like "... MONOCACHE_EXISTING=s3://... uses it as it is" "$out" "is in use elsewhere .*using it as it is"
+redis-cli -s "$T/redis/redis.sock" DEL CACHE_REGISTER > /dev/null
 mc gc > /dev/null
 rm -rf "$T/root2"
 

@@ -197,7 +197,9 @@ static int attach(const char *label, const char *target, int adopt, int guarded,
         return -1;
     if (mc_cache_init(&answer->cache, &answer->root, id, err) != 0)
         return -1;
-    if (guarded)
+    /* No run directory yet: no pull runs (it makes one for its guard), and
+     * an unproven cache gets none made here. */
+    if (guarded || access(answer->root.run_dir, F_OK) != 0)
         return attach_guarded(label, adopt, cfg, answer, err);
     if (mc_pull_guard_take(&answer->root, id, &guard, tell_busy, answer, err) != 0)
         return -1;
