@@ -459,8 +459,9 @@ static size_t write_answer(char *data, size_t size, size_t count, void *user)
     if (!op->sink.name || op->status / 100 != 2)
         return mc_buf_add(&op->answer, data, len) == 0 ? len : 0;
     if (op->received + (off_t)len > op->sink.len) {
-        mc_err_set(&op->err, "s3 %s: the server sent more than the %lld bytes listed", op->key,
-                   (long long)op->sink.len);
+        /* The object grew since it was listed: a pull reads it all again. */
+        mc_err_setc(&op->err, MC_ERR_CHANGED, "s3 %s: the server sent more than the %lld bytes "
+                    "listed (changed meanwhile?)", op->key, (long long)op->sink.len);
         return 0;
     }
     while (done < len) {
