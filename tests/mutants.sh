@@ -30,7 +30,7 @@ meta-json-not-last|core/s3/push.c|s/(    if \()put_index\(push, index_key, text,
 etag-mismatch-warned|core/s3/upload.c|s/(    else if \(mismatch\)\n)        fail_text\(up->uploads, up->key, problem\);\n    if \(ok && !mismatch\)/${1}        (void)problem;    \/* only noticed *\/\n    if (ok)/
 pull-over-held|core/local/pullguard.c|s/if \(lstat\(cache.lock_path, &st\) == 0\) \{/if (0) {/
 pull-over-held-late|core/s3/pull.c|s/\} else if \(lock_path && lstat\(lock_path, &st\) == 0\) \{/} else if (lock_path \&\& 0 \&\& lstat(lock_path, \&st) == 0) {/
-attach-no-pull-guard|tools/watch/watch.c|s/    if \(guarded \|\| access\(answer->root.run_dir, F_OK\) != 0\)\n/    if (1)\n/
+attach-no-pull-guard|tools/watch/watch.c|s/    if \(guarded \|\| access\(answer->root.run_dir, F_OK\) != 0\)\n/    if (guarded || 1)\n/
 url-decoded-plus|core/s3/xml.c|s/\*out\+\+ = \*in == '\+' \? ' ' : \*in;/*out++ = *in;/
 creds-profile-over-env|core/s3/creds.c|s/rc = from_env\(creds, get, get_ctx, err\);\n    if \(rc == 1\)\n        rc = from_profile\(creds, get, get_ctx, err\);/rc = from_profile(creds, get, get_ctx, err);\n    if (rc == 1)\n        rc = from_env(creds, get, get_ctx, err);/
 index-mtime-padding|core/s3/tree.c|s/"%lld.%09ld", e->mtime_s, e->mtime_ns/"%lld.%ld", e->mtime_s, e->mtime_ns/
@@ -51,7 +51,7 @@ while IFS='|' read -r name file expr; do
     fi
     copy=$scratch/$name
     mkdir -p "$copy"
-    (cd "$top" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$copy")
+    (cd "$top" && git ls-files -co --exclude-standard -z | xargs -0 cp -P --parents -t "$copy")
     before=$(md5sum < "$copy/$file")
     perl -0777 -pi -e "$expr" "$copy/$file"
     if [ "$(md5sum < "$copy/$file")" = "$before" ]; then

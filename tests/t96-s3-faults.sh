@@ -191,7 +191,8 @@ like "... saying S3's error" "$(cat "$T/err")" "InvalidRequest"
 bad_answer "no ETag in the answers" noetag PUT
 like "... saying so" "$(cat "$T/err")" "no usable ETag"
 bad_answer "an ETag of 90 characters" etag PUT "$(printf 'a%.0s' $(seq 90))"
-bad_answer "an ETag that does not match" etag PUT 0123456789abcdef0123456789abcdef
+bad_answer "a file's ETag that does not match (the index's and meta.json's do)" \
+    etag PUT 0123456789abcdef0123456789abcdef "/f"
 like "... saying so" "$(cat "$T/err")" "ETag does not match what was sent"
 ok "... gc finished them once S3 answered well" test -z "$(caches)"
 

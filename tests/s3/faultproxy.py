@@ -20,7 +20,8 @@ The control file holds one order, re-read when it changes:
   fake200 METHOD...  these get "200 OK" with an <Error> body (InvalidRequest)
                   and no ETag, and never reach s3rver
   noetag METHOD...  these reach s3rver, and their answers lose their ETag
-  etag METHOD VALUE  the answers to METHOD carry ETag "VALUE" instead
+  etag METHOD VALUE [TEXT]  the answers to METHOD (on paths holding TEXT)
+                  carry ETag "VALUE" instead
   holdfirst METHOD TEXT  the first request with METHOD whose path holds TEXT
                   waits, unanswered, until the order changes (logged "held"
                   when it arrives); the others pass
@@ -294,7 +295,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             if name.lower() in ("transfer-encoding", "connection", "content-length"):
                 continue
             if (name.lower() == "etag" and order and order[0] == "etag" and
-                    self.command == order[1]):
+                    self.command == order[1] and (len(order) < 4 or order[3] in self.path)):
                 value = '"%s"' % order[2]
             if (name.lower() == "etag" and order and order[0] == "noetag" and
                     self.command in order[1:]):
