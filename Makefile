@@ -55,7 +55,7 @@ LDFLAGS ?=
 #   tools/cli/   the monocache command;  tools/watch/  its watcher (monocache __watch)
 #   tools/shared/ what both share;      tools/s3/     monocache-s3
 HOST = names hold safeopen lockfile launch reply ask answer install
-COMMON = err buf file config log ids utc setting root dirlock meta jsontext
+COMMON = err buf file config log ids utc setting root dirlock meta jsontext shown
 LOCAL = session cache wipe release gc procs pullguard
 REDIS = redisconf hiredis conn register
 SHIM = init exit signals sigwait fds spawn helper api real
@@ -65,7 +65,7 @@ SHARED = tool install_dirs s3run
 # S3: only monocache-s3 links these (and libcurl, OpenSSL, expat); the
 # preloaded library, the watcher and the monocache command never load them.
 S3_PURE = url
-S3 = sigv4 request creds http xml retry transfer tree common plan upload push pull admin
+S3 = sigv4 request creds http xml retry header transfer tree common plan upload push pull admin
 
 CORE_OBJ = $(HOST:%=$(O)/core/host/%.o) $(COMMON:%=$(O)/core/common/%.o) \
 	$(LOCAL:%=$(O)/core/local/%.o) $(REDIS:%=$(O)/core/redis/%.o) \
@@ -89,8 +89,8 @@ CORE_LIBS = -lcjson -lpthread
 S3_LIBS = -lcurl -lcrypto -lexpat
 
 UNIT_TESTS = test_hold test_config test_buf test_file test_ids test_meta test_root test_wipe test_reply \
-	test_jsontext test_redisconf test_utc
-S3_UNIT_TESTS = test_sigv4 test_s3url test_s3xml test_s3tree test_s3plan test_s3retry test_creds
+	test_jsontext test_redisconf test_utc test_shown
+S3_UNIT_TESTS = test_sigv4 test_s3url test_s3xml test_s3tree test_s3plan test_s3retry test_s3header test_creds
 UNIT_BIN = $(UNIT_TESTS:%=$(O)/tests/unit/%) $(S3_UNIT_TESTS:%=$(O)/tests/unit/%)
 HELPERS = probe waitstatus apiuser spawnloop static_sleeper noopenat2
 HELPER_BIN = $(HELPERS:%=$(O)/tests/helpers/%)

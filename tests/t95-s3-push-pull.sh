@@ -17,6 +17,8 @@ out=$(MONOCACHE_S3_MULTIPART_MB=16 with_cache sh -c '
     echo hello > hello.txt; : > empty; mkdir -p deep/a/b/c/d/e empty-dir
     echo deep > deep/a/b/c/d/e/f; head -c 40000000 /dev/urandom > big
     chmod 640 hello.txt; chmod 711 deep; touch -d "2020-01-02 03:04:05.123456789" hello.txt
+    echo s > small; touch -d "2020-01-02 03:04:05.000000123" small
+    echo top > .monocache-pull.1; mkdir -p d; echo deep > d/.monocache-pull.2
     ln -s hello.txt link; ln -s /etc/passwd outside; mkfifo fifo
     cat deep/a/b/c/d/e/f; exit 3' "$T/id" 2> "$T/err"; echo "status $?")
 id=$(cat "$T/id")
@@ -24,8 +26,9 @@ is "the program's status is kept" "${out##*status }" 3
 ok "... the local copy is wiped after the upload" gone "$ROOT/cache/$id"
 like "... the FIFO skipped with a warning" "$(cat "$T/err")" "fifo: not a regular file.*skipped"
 listing=$(awsq s3api list-objects-v2 --bucket testbucket --prefix "t/$id/" --query 'Contents[].Key' --output text | tr '\t' '\n' | sort)
-is "aws sees the objects" "$(echo "$listing" | tr '\n' ' ')" \
-    "t/$id/big t/$id/deep/a/b/c/d/e/f t/$id/empty t/$id/hello.txt t/$id/link t/$id/meta.json t/$id/outside "
+is "aws sees the objects (files named .monocache-pull.* too, at any depth: they are the user's)" \
+    "$(echo "$listing" | tr '\n' ' ')" \
+    "t/$id/.monocache-pull.1 t/$id/big t/$id/d/.monocache-pull.2 t/$id/deep/a/b/c/d/e/f t/$id/empty t/$id/hello.txt t/$id/link t/$id/meta.json t/$id/outside t/$id/small "
 awsq s3 cp --quiet "s3://testbucket/t/$id/hello.txt" "$T/hello.aws"
 is "... its content (aws s3 cp)" "$(cat "$T/hello.aws")" hello
 like "... meta.json says where it lives" "$(awsq s3 cp --quiet "s3://testbucket/t/$id/meta.json" -)" \
@@ -33,17 +36,31 @@ like "... meta.json says where it lives" "$(awsq s3 cp --quiet "s3://testbucket/
 ok "... the index beside it" awsq s3api head-object --bucket testbucket --key "t/.monocache/$id.json"
 like "... the big file went in parts (multipart)" "$(requests)" "POST /testbucket/t/$id/big\?uploads="
 is "... of 8 MiB (5 of them)" "$(grep -c "PUT /testbucket/t/$id/big?partNumber=" "$T/requests")" 5
-like "... meta.json last" "$(grep PUT "$T/requests" | grep -v '\.monocache' | tail -1)" "meta.json"
+like "... meta.json last, after the index" \
+    "$(grep -E '^(PUT|POST) ' "$T/requests" | tail -2 | cut -d' ' -f2 | tr '\n' ' ')" \
+    "^/testbucket/t/\.monocache/$id\.json /testbucket/t/$id/meta\.json $"
+index=$(awsq s3 cp --quiet "s3://testbucket/t/.monocache/$id.json" -)
+meta=$(awsq s3 cp --quiet "s3://testbucket/t/$id/meta.json" -)
+"$PY" - "$index" "$meta" <<'PY' && pass "... of one generation, the index recording every object's ETag" || fail "index and meta.json of one generation"
+import json, sys
+index, meta = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+assert len(index["generation"]) == 32 and index["generation"] == meta["s3_generation"], (index, meta)
+files = [e for e in index["entries"] if e["type"] == "file" and e["path"] != "meta.json"]
+assert files and all(len(e["etag"]) >= 32 and "ctime" in e for e in files), files
+PY
 
 # --- 3. Brought back before main, and what pull restores.
 order
 out=$(with_cache env MONOCACHE_EXISTING="s3://testbucket/t/$id" sh -c '
     cd "$MONOCACHE_PATH" && cat deep/a/b/c/d/e/f && readlink link outside &&
-    stat -c "%a %y" hello.txt deep && test -d empty-dir && test -f empty && ! test -s empty &&
+    stat -c "%a %y" hello.txt deep small && test -d empty-dir && test -f empty && ! test -s empty &&
+    cat .monocache-pull.1 d/.monocache-pull.2 &&
     test ! -e fifo && md5sum < big' 2>&1)
 like "MONOCACHE_EXISTING=s3://...: the program sees it" "$out" "^deep"
 like "... links as links, never followed" "$out" $'hello.txt\n/etc/passwd'
 like "... modes and mtimes (to the nanosecond)" "$out" "640 2020-01-02 03:04:05.123456789"
+like "... 123 ns is 123 ns (the index pads to nine digits)" "$out" "[0-7]{3} 2020-01-02 03:04:05.000000123 "
+like "... files named .monocache-pull.* came back" "$out" $'top\ndeep'
 like "... directory modes" "$out" $'\n711 '
 awsq s3 cp --quiet "s3://testbucket/t/$id/big" "$T/big.aws"
 like "... the big file intact (md5 as aws fetched it)" "$out" "$(md5sum < "$T/big.aws" | cut -c1-32)"
@@ -64,6 +81,34 @@ ok "a push after a change" mc push "$id"
 like "... sends that file" "$(requests)" "PUT /testbucket/t/$id/hello.txt"
 refute "... not the big one" grep -q "t/$id/big" "$T/requests"
 like "... deletes what was deleted here" "$(requests)" "DELETE /testbucket/t/$id/empty "
+# Rewritten with its size and mtime put back (touch -r, tar, rsync -t):
+# only its ctime says so.
+f=$ROOT/cache/$id/hello.txt
+touch -r "$f" "$T/ref"
+printf 'CHANGED\n' > "$f"
+touch -r "$T/ref" "$f"
+order
+ok "a file rewritten, same size, its mtime put back: pushed" mc push "$id"
+like "... it is sent (its ctime changed)" "$(requests)" "PUT /testbucket/t/$id/hello.txt"
+is "... S3 has the new bytes (aws)" "$(awsq s3 cp --quiet "s3://testbucket/t/$id/hello.txt" -)" CHANGED
+# The other way round: an index whose ctime, size and ETag match the file
+# here but not its mtime (the bytes differ): it is read, and sent.
+printf 'AGAIN!!\n' > "$f"
+touch -d "2001-01-01 00:00:00" "$f"
+awsq s3 cp --quiet "s3://testbucket/t/.monocache/$id.json" "$T/index.json"
+"$PY" - "$T/index.json" "$(stat -c %.9Z "$f")" <<'PY'
+import json, sys
+path, ctime = sys.argv[1], sys.argv[2]
+index = json.load(open(path))
+for e in index["entries"]:
+    if e["path"] == "hello.txt":
+        e["ctime"] = ctime
+json.dump(index, open(path, "w"))
+PY
+awsq s3 cp --quiet "$T/index.json" "s3://testbucket/t/.monocache/$id.json"
+order
+ok "an index agreeing on ctime, size and ETag, not on mtime: pushed" mc push "$id"
+is "... S3 has the new bytes" "$(awsq s3 cp --quiet "s3://testbucket/t/$id/hello.txt" -)" 'AGAIN!!'
 mc unlock "$id"
 mc rm "$id"
 mkdir -p "$ROOT/cache"
@@ -72,8 +117,8 @@ echo local > "$ROOT/cache/$id/extra"
 echo stale > "$ROOT/cache/$id/deep/a/b/c/d/e/f"
 order
 mc pull "s3://testbucket/t/$id" > /dev/null
-is "a pull into a copy fetches only what changed" \
-    "$(grep '^GET' "$T/requests" | grep -c "/t/$id/")" 1
+is "a pull into a copy fetches only what changed (and meta.json, always read first)" \
+    "$(grep '^GET' "$T/requests" | grep "/t/$id/" | grep -vc "/meta.json ")" 1
 is "... the changed file" "$(cat "$ROOT/cache/$id/deep/a/b/c/d/e/f")" deep
 ok "... and removes what S3 does not have" gone "$ROOT/cache/$id/extra"
 mc rm --force "$id"

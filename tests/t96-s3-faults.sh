@@ -167,4 +167,146 @@ wait "$holder" 2> /dev/null
 holder=
 rm -rf "$ROOT/cache/.pull-"*
 
+# --- Answers that prove nothing: a 200 with S3's <Error> body and no ETag,
+# an answer without an ETag (the object was stored, unconfirmed), an ETag no
+# server gives (90 characters), and one that does not match: each fails the
+# upload, and the cache stays here, marked, nothing in S3 passing for it.
+bad_answer() {
+    local what=$1
+    shift
+    order "$@"
+    with_cache sh -c 'echo abc > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id" \
+        2> "$T/err"
+    id=$(cat "$T/id")
+    order
+    like "$what: the upload fails" "$(cat "$T/err")" "^monocache: cache $id: upload to s3://testbucket/t failed: .*; kept here, marked s3_pending"
+    is "... in one line" "$(wc -l < "$T/err")" 1
+    like "... the cache kept, marked" "$(cat "$ROOT/cache/$id/meta.json" 2> /dev/null)" '"s3_pending":true'
+    refute "... no meta.json in S3 (aws)" awsq s3api head-object --bucket testbucket --key "t/$id/meta.json"
+    mc push "$id" > /dev/null 2>&1
+    mc gc > /dev/null
+}
+bad_answer "200 with an <Error> body, no ETag" fake200 PUT
+like "... saying S3's error" "$(cat "$T/err")" "InvalidRequest"
+bad_answer "no ETag in the answers" noetag PUT
+like "... saying so" "$(cat "$T/err")" "no usable ETag"
+bad_answer "an ETag of 90 characters" etag PUT "$(printf 'a%.0s' $(seq 90))"
+bad_answer "a file's ETag that does not match (the index's and meta.json's do)" \
+    etag PUT 0123456789abcdef0123456789abcdef "/f"
+like "... saying so" "$(cat "$T/err")" "ETag does not match what was sent"
+ok "... gc finished them once S3 answered well" test -z "$(caches)"
+
+# --- A server that answers a key outside the prefix listed: never acted on.
+with_cache sh -c 'echo in > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id"
+id=$(cat "$T/id")
+echo precious | awsq s3 cp --quiet - "s3://testbucket/t/elsewhere/evil"
+order inject "t/elsewhere/evil"
+out=$(mc pull "s3://testbucket/t/$id" 2>&1)
+like "a listing naming a key outside its prefix: pull refuses" "$out" "a key outside it; refused"
+out=$(mc rm --s3 "s3://testbucket/t/$id" 2>&1)
+is "... rm --s3 refuses too" "$?" 1
+order
+is "... the object outside is still there (aws)" \
+    "$(awsq s3 cp --quiet "s3://testbucket/t/elsewhere/evil" -)" precious
+ok "... and the cache untouched" awsq s3api head-object --bucket testbucket --key "t/$id/meta.json"
+
+# --- A listing that goes round in circles (the same continuation token):
+# never taken for a whole one.
+order listloop
+out=$(mc pull "s3://testbucket/t/$id" 2>&1)
+is "a listing repeating its continuation token: pull fails" "$?" 1
+like "... saying so" "$out" "same continuation token twice"
+out=$(mc ls --s3 s3://testbucket/t 2>&1)
+like "... ls --s3 too" "$out" "same continuation token twice"
+order
+
+# --- A pull that fails leaves the copy here as it was: the index's GET
+# refused, or a file's.
+mc pull "s3://testbucket/t/$id" > /dev/null
+is "a pull into a copy here leaves no copy in the making" "$(ls -A "$ROOT/cache" | grep -c '^\.pull-')" 0
+echo mine > "$ROOT/cache/$id/extra"
+echo "not S3's" > "$ROOT/cache/$id/f"
+before=$(cd "$ROOT/cache/$id" && find . -printf '%p %s %m %T@\n' | sort | md5sum)
+order failkey "/t/.monocache/$id.json" 403
+out=$(mc pull "s3://testbucket/t/$id" 2>&1)
+is "the index's GET fails: the pull fails" "$?" 1
+like "... saying why" "$out" "access denied"
+is "... the copy here exactly as it was" \
+    "$(cd "$ROOT/cache/$id" && find . -printf '%p %s %m %T@\n' | sort | md5sum)" "$before"
+order failkey "/t/$id/f" 403
+mc pull "s3://testbucket/t/$id" > /dev/null 2>&1
+is "a file's GET fails: the pull fails" "$?" 1
+is "... the copy here as it was" \
+    "$(cd "$ROOT/cache/$id" && find . -printf '%p %s %m %T@\n' | sort | md5sum)" "$before"
+is "... no copy in the making left" "$(ls -A "$ROOT/cache" | grep -c '^\.pull-')" 0
+order
+mc rm --force "$id" > /dev/null
+
+# --- Two hosts push one cache at once. Here "host" 1 pushes its files and
+# waits at its index while "host" 2 pushes all of it; then host 1 goes on.
+with_cache sh -c 'echo one1 > "$MONOCACHE_PATH/a"; echo one1 > "$MONOCACHE_PATH/b"
+    echo "$MONOCACHE_ID" > "$0"; "$1" lock "$MONOCACHE_ID"' "$T/id" "$MC_BIN" 2> /dev/null
+id=$(cat "$T/id")
+mkdir -p "$T/root2"
+MONOCACHE_ROOT=$T/root2 mc pull "s3://testbucket/t/$id" > /dev/null
+two_pushes() {
+    printf '%s\n' "$1" > "$ROOT/cache/$id/a"
+    printf '%s\n' "$1" > "$ROOT/cache/$id/b"
+    printf '%s\n' "$2" > "$T/root2/cache/$id/a"
+    printf '%s\n' "$2" > "$T/root2/cache/$id/b"
+    order holdfirst PUT "/t/.monocache/$id.json"
+    mc push "$id" > "$T/push1.out" 2>&1 &
+    first=$!
+    eventually 20 grep -q "held" "$T/requests"
+    MONOCACHE_ROOT=$T/root2 mc push "$id" > "$T/push2.out" 2>&1
+    echo "$?" > "$T/push2.status"
+    order
+    wait "$first"
+    echo "$?" > "$T/push1.status"
+}
+contents() {
+    cat "$1/a" "$1/b" | tr '\n' ' '
+}
+two_pushes two1 two2
+is "without conditional writes (s3rver): both pushes report success" \
+    "$(cat "$T/push1.status" "$T/push2.status" | tr '\n' ' ')" "0 0 "
+rm -rf "$T/root3" && mkdir -p "$T/root3"
+out=$(MONOCACHE_ROOT=$T/root3 mc pull "s3://testbucket/t/$id" 2>&1)
+is "... the mix they left (host 2's files, host 1's index and meta.json): no pull takes it" "$?" 1
+like "... saying why" "$out" "not the object recorded in the index of the last push"
+ok "... a push again repairs it" mc push "$id"
+MONOCACHE_ROOT=$T/root3 mc pull "s3://testbucket/t/$id" > /dev/null
+is "... then it pulls, whole: host 1's" "$(contents "$T/root3/cache/$id")" "two1 two1 "
+: > "$T/control.conditional"
+two_pushes three1 three2
+rm -f "$T/control.conditional"
+is "with conditional writes (as AWS): host 2 done, host 1 fails" \
+    "$(cat "$T/push1.status" "$T/push2.status" | tr '\n' ' ')" "1 0 "
+like "... saying another push changed it" "$(cat "$T/push1.out")" "changed meanwhile by another push of this cache \(HTTP 412\); push again"
+rm -rf "$T/root3" && mkdir -p "$T/root3"
+MONOCACHE_ROOT=$T/root3 mc pull "s3://testbucket/t/$id" > /dev/null
+is "... S3 holds host 2's whole" "$(contents "$T/root3/cache/$id")" "three2 three2 "
+# meta.json of one push beside the index of another: refused.
+awsq s3 cp --quiet "s3://testbucket/t/$id/meta.json" "$T/meta.2"
+ok "host 1 pushes again" mc push "$id"
+awsq s3 cp --quiet "$T/meta.2" "s3://testbucket/t/$id/meta.json"
+rm -rf "$T/root3" && mkdir -p "$T/root3"
+out=$(MONOCACHE_ROOT=$T/root3 mc pull "s3://testbucket/t/$id" 2>&1)
+like "meta.json of one push, the index of the next: refused" "$out" "meta.json and the index are not of one push"
+ok "... nothing made" gone "$T/root3/cache/$id"
+mc unlock "$id" > /dev/null
+mc rm --force "$id" > /dev/null
+rm -rf "$T/root2" "$T/root3"
+
+# --- Keys with escape sequences and newlines never reach the terminal raw.
+with_cache sh -c 'echo k > "$MONOCACHE_PATH/f"; echo "$MONOCACHE_ID" > "$0"' "$T/id"
+id=$(cat "$T/id")
+echo x | awsq s3 cp --quiet - "s3://testbucket/t/$id/$(printf 'a\033[2Jb\nc')"
+out=$(mc pull "s3://testbucket/t/$id" 2>&1)
+like "an S3 key with ESC [2J and a newline, named by a pull's warning: escaped" "$out" \
+    'the first t/[-0-9a-f]+/a\\x1b\[2Jb\\x0ac; skipped'
+refute "... no raw escape byte on the terminal" grep -q $'\033' <<< "$out"
+is "... one line" "$(printf '%s\n' "$out" | grep -c .)" 2
+mc rm --force "$id" > /dev/null
+
 finish

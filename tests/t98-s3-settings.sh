@@ -53,4 +53,52 @@ out=$(AWS_SECRET_ACCESS_KEY=$SECRET MONOCACHE_LOG=debug with_cache sh -c '
 refute "secrets never in logs" grep -q -- "$SECRET" <<< "$out"
 refute "... nor in any process's command line" grep -q -- "$SECRET" "$T/cmdlines"
 
+# --- 8b. More settings, and secrets in URLs: never shown, wherever they are.
+refused_before_main '(MONOCACHE_S3=s3://[^:]*: )?' \
+    "MONOCACHE_S3_TIMEOUT_S=0" "AWS_REGION=us-east-1/../x"
+SECRET=pw-$$-hidden
+for bad in "MONOCACHE_S3=s3://user:$SECRET@testbucket/t" \
+    "AWS_ENDPOINT_URL=http://key:$SECRET@127.0.0.1:9" "AWS_ENDPOINT_URL=ftp://key:$SECRET@x" \
+    "MONOCACHE_META={\"s3\":\"s3://u:$SECRET@testbucket/t\"}"; do
+    out=$(env "$bad" LD_PRELOAD="$PRELOAD" true 2>&1)
+    is "${bad%%=*} with a password in a URL: exit 125" "$?" 125
+    like "... one line naming ${bad%%=*}" "$out" "^monocache: (MONOCACHE_S3=s3://[^:]*: )?${bad%%=*}[=:]"
+    refute "... the password hidden" grep -q -- "$SECRET" <<< "$out"
+done
+with_cache sh -c 'echo "$MONOCACHE_ID" > "$0"; "$1" lock "$MONOCACHE_ID"' "$T/id" "$MC_BIN"
+id=$(cat "$T/id")
+out=$(mc meta "$id" "s3=s3://u:$SECRET@testbucket/t" 2>&1)
+is "monocache meta s3=<a URL with a password>: refused" "$?" 1
+refute "... the password hidden" grep -q -- "$SECRET" <<< "$out"
+out=$( { mc push "$id" --s3 "s3://u:$SECRET@testbucket/t"
+         mc pull "s3://u:$SECRET@testbucket/t/$id"
+         mc ls --s3 "s3://u:$SECRET@testbucket/t"
+         mc rm --s3 "s3://u:$SECRET@testbucket/t/$id"; } 2>&1)
+like "push, pull, ls --s3 and rm --s3 of such a URL: refused" "$out" "not a bucket name"
+refute "... the password hidden everywhere" grep -q -- "$SECRET" <<< "$out"
+# A meta.json edited by hand: its release, ls and gc never show it.
+"$PY" - "$ROOT/cache/$id/meta.json" "s3://u:$SECRET@testbucket/t" <<'PY'
+import json, sys
+meta = json.load(open(sys.argv[1]))
+meta["s3"] = sys.argv[2]
+json.dump(meta, open(sys.argv[1], "w"))
+PY
+out=$( { mc ls --json; mc ls; mc push "$id"; mc unlock "$id"; mc gc; } 2>&1)
+like "a meta.json with such a home: ls --json shows it hidden" "$out" '"s3":"s3://\*\*\*@testbucket/t"'
+refute "... the password nowhere in ls, push or gc" grep -q -- "$SECRET" <<< "$out"
+mc rm --force "$id" > /dev/null 2>&1
+
+# --- 8c. Credentials: the environment's keys win over a profile, as the AWS
+# CLI has it (a broken profile is not even read).
+printf '[broken]\naws_access_key_id = ONLYKEY\n' > "$T/credentials"
+out=$(AWS_PROFILE=broken AWS_SHARED_CREDENTIALS_FILE=$T/credentials with_cache sh -c \
+    'echo "$MONOCACHE_ID" > "$0"' "$T/id" 2>&1)
+is "AWS_ACCESS_KEY_ID and a profile without a secret: the environment's keys, the tree runs" \
+    "$out" ""
+ok "... and its cache went to S3" awsq s3api head-object --bucket testbucket --key "t/$(cat "$T/id")/meta.json"
+out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_PROFILE=broken \
+    AWS_SHARED_CREDENTIALS_FILE=$T/credentials LD_PRELOAD="$PRELOAD" true 2>&1)
+like "... without them, the profile is read: refused, saying why" "$out" \
+    "profile \[broken\] has aws_access_key_id but not aws_secret_access_key"
+
 finish

@@ -267,6 +267,8 @@ static int load_s3(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc
 
     if (mc_parse_flag(MC_ENV_S3_ASYNC, get(MC_ENV_S3_ASYNC, ctx), &cfg->s3_async, err) != 0)
         return -1;
+    if (mc_s3_parse_timeout(get(MC_ENV_S3_TIMEOUT, ctx), &cfg->s3_timeout_s, err) != 0)
+        return -1;
     if (mc_s3_parse_tuning(get(MC_ENV_S3_JOBS, ctx), get(MC_ENV_S3_MULTIPART_MB, ctx), &tuning,
                            err) != 0)
         return -1;

@@ -45,6 +45,7 @@ struct mc_config {
     struct mc_redis_config *redis;  /* Redis settings (redis->enabled 0: none) */
     char *s3;               /* MONOCACHE_S3: "s3://bucket/prefix", checked, or NULL */
     int s3_async;           /* MONOCACHE_S3_ASYNC=1: the last holder does not wait */
+    int s3_timeout_s;       /* MONOCACHE_S3_TIMEOUT_S: how long the last holder waits */
     char *existing_s3;      /* MONOCACHE_EXISTING=s3://bucket/prefix/<id>: its prefix */
     char existing_s3_id[MC_ID_MAX + 1];
 };

@@ -19,7 +19,9 @@ enum mc_err_code {
                            server, so retrying the request cannot help */
     MC_ERR_WIPING,      /* the register: another host is wiping this cache */
     MC_ERR_TIMEOUT,     /* a server was too slow: it may still be there */
-    MC_ERR_AUTH         /* a server refused our credentials */
+    MC_ERR_AUTH,        /* a server refused our credentials */
+    MC_ERR_CHANGED      /* what was read changed meanwhile (S3: another push):
+                           reading it all again may succeed */
 };
 
 struct mc_err {

@@ -1,5 +1,6 @@
 /* log.c — levelled diagnostics to stderr or MONOCACHE_LOG_FILE (see log.h). */
 #include "log.h"
+#include "shown.h"
 #include "utc.h"
 
 #include <errno.h>
@@ -174,15 +175,14 @@ __attribute__((format(printf, 4, 0)))
 static void vlog(enum mc_log_level level, int also_stderr, const struct about *about,
                  const char *fmt, va_list ap)
 {
+    char raw[MC_LOG_LINE_MAX];
     char message[MC_LOG_LINE_MAX];
     int saved_errno = errno;
-    char *p;
 
-    vsnprintf(message, sizeof(message), fmt, ap);
-    for (p = message; *p; p++) {
-        if (*p == '\n')
-            *p = ' ';
-    }
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    /* One line, no secret of a URL, nothing a terminal would obey (an S3
+     * key, a file name). */
+    mc_shown(raw, message, sizeof(message));
     if (log_fd >= 0)
         emit(log_fd, level, message, about);
     if (log_fd < 0 || also_stderr)

@@ -1,5 +1,6 @@
 /* meta.c — meta.json reading, checking and locked atomic updates (see meta.h). */
 #include "meta.h"
+#include "shown.h"
 #include "utc.h"
 #include "dirlock.h"
 #include "file.h"
@@ -175,6 +176,12 @@ int mc_meta_key_check(const char *key, const cJSON *value, const char **why)
     if (strcmp(key, MC_META_LOCKED) == 0) {
         *why = "must be true or false (or use monocache lock/unlock)";
         return cJSON_IsBool(value) ? 0 : -1;
+    }
+    if (strcmp(key, MC_META_S3) == 0 && cJSON_IsString(value) &&
+        mc_has_credentials(value->valuestring)) {
+        *why = "must not hold a user or password (credentials come from the AWS variables "
+               "and files, never from meta.json)";
+        return -1;
     }
     if (mc_meta_nested_locked(value)) {
         *why = "a \"locked\" key inside a value would keep the cache for ever (see "

@@ -52,6 +52,10 @@ const char *mc_meta_register(const cJSON *meta);
  * complete: such a cache is never wiped (gc finishes the upload). */
 #define MC_META_S3 "s3"
 #define MC_META_S3_PENDING "s3_pending"
+/* "s3_generation": in the meta.json a push writes to S3 (last), the
+ * generation of the index it wrote just before; a pull takes the two only
+ * together. Never in a local copy's meta. */
+#define MC_META_S3_GENERATION "s3_generation"
 const char *mc_meta_s3(const cJSON *meta);
 /* What "s3" says: no such key (the tree's own setting then decides: a
  * meta rewritten without it, or removed, must not turn the upload off), a

@@ -18,10 +18,11 @@
 #define MC_PULL_GUARD_TRIES 100
 
 int mc_pull_guard_take(const struct mc_root *root, const char *id, struct mc_pull_guard *guard,
-                       struct mc_err *err)
+                       void (*waiting)(void *ctx), void *ctx, struct mc_err *err)
 {
     struct stat held, named;
     int tries;
+    int told = 0;
 
     guard->fd = -1;
     guard->path = mc_concat(root->run_dir, "/", id, MC_PULL_GUARD_SUFFIX, NULL);
@@ -34,6 +35,10 @@ int mc_pull_guard_take(const struct mc_root *root, const char *id, struct mc_pul
                          0600);
         if (guard->fd < 0)
             break;
+        if (waiting && !told && flock(guard->fd, LOCK_EX | LOCK_NB) != 0) {
+            waiting(ctx);
+            told = 1;
+        }
         if (flock(guard->fd, LOCK_EX) == 0 && fstat(guard->fd, &held) == 0 &&
             S_ISREG(held.st_mode) && held.st_uid == geteuid() &&
             lstat(guard->path, &named) == 0 && named.st_dev == held.st_dev &&
@@ -66,7 +71,21 @@ void mc_pull_guard_drop(struct mc_pull_guard *guard)
     guard->path = NULL;
 }
 
-enum mc_local_copy mc_local_copy_state(const struct mc_root *root, const char *id)
+/* 1 if the register counts a user of the cache at path (or cannot say). */
+static int counted(struct mc_register *reg, const char *path)
+{
+    char *field = mc_concat(path, "/", NULL);
+    long long count = 1;
+    struct mc_err err;
+
+    if (field && mc_register_count(reg, field, &count, &err) != 0)
+        count = 1;
+    free(field);
+    return count != 0;
+}
+
+enum mc_local_copy mc_local_copy_state(const struct mc_root *root, const char *id,
+                                       struct mc_register *reg)
 {
     struct mc_cache cache;
     struct stat st;
@@ -92,6 +111,10 @@ enum mc_local_copy mc_local_copy_state(const struct mc_root *root, const char *i
         pending = 1;
     }
     cJSON_Delete(meta);
+    if (!pending && reg && counted(reg, cache.path)) {
+        mc_cache_free(&cache);
+        return MC_LOCAL_SHARED;
+    }
     mc_cache_free(&cache);
     return pending ? MC_LOCAL_PENDING : MC_LOCAL_IDLE;
 }

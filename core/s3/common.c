@@ -1,61 +1,136 @@
 /* common.c — shared by push, pull, ls and rm (see common.h). */
 #include "common.h"
+#include "header.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define MC_MD5_CHUNK (256 * 1024)
-#define MC_S3_LIST_PAGES_MAX 100000
 
 static int by_key(const void *a, const void *b)
 {
     return strcmp(((const struct mc_s3_object *)a)->key, ((const struct mc_s3_object *)b)->key);
 }
 
+/* One page after the first: it must go on from where the last ended. S3
+ * lists keys in UTF-8 binary order and a continuation token never comes
+ * twice: a page that repeats one, or goes back, is a server going round in
+ * circles, and the listing would never be whole. */
+static int page_goes_on(const struct mc_s3_listing *out, size_t first, const char *last_key,
+                        const char *last_token, const char *prefix, struct mc_err *err)
+{
+    size_t i;
+
+    if (out->truncated && last_token && strcmp(out->next_token, last_token) == 0) {
+        mc_err_set(err, "S3 listing of %s: the server gave the same continuation token twice; "
+                   "the listing is not whole, refused", prefix);
+        return -1;
+    }
+    for (i = first; last_key && i < out->count; i++) {
+        if (strcmp(out->objects[i].key, last_key) <= 0) {
+            mc_err_set(err, "S3 listing of %s: a page went back to keys listed before; the "
+                       "listing is not whole, refused", prefix);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int list_page(struct mc_s3_client *client, const char *prefix, const char *token,
+                     struct mc_s3_listing *out, struct mc_err *err)
+{
+    struct mc_s3_op *op = mc_s3_op_new("GET", "", NULL, NULL);
+    int rc = op ? 0 : -1;
+
+    rc |= op ? mc_s3_op_query(op, "list-type", "2") : 0;
+    rc |= op ? mc_s3_op_query(op, "prefix", prefix) : 0;
+    /* Keys as %XX: XML 1.0 cannot carry every byte a file name can. */
+    rc |= op ? mc_s3_op_query(op, "encoding-type", "url") : 0;
+    if (token && op)
+        rc |= mc_s3_op_query(op, "continuation-token", token);
+    if (rc != 0)
+        mc_err_set(err, "S3 listing: out of memory");
+    else
+        rc = mc_s3_run_one(client, op, err);
+    if (rc == 0)
+        rc = mc_s3_parse_listing(mc_s3_op_answer(op)->data, mc_s3_op_answer(op)->len, out, err);
+    mc_s3_op_free(op);
+    return rc;
+}
+
+/* The greatest key of the page that starts at first (NULL if none). */
+static const char *greatest_key(const struct mc_s3_listing *out, size_t first)
+{
+    const char *greatest = NULL;
+    size_t i;
+
+    for (i = first; i < out->count; i++) {
+        if (!greatest || strcmp(out->objects[i].key, greatest) > 0)
+            greatest = out->objects[i].key;
+    }
+    return greatest;
+}
+
+static int pages(struct mc_s3_client *client, const char *prefix, struct mc_s3_listing *out,
+                 struct mc_err *err)
+{
+    char *token = NULL;
+    char *last_key = NULL;
+    int count;
+    int rc = 0;
+
+    for (count = 0; rc == 0; count++) {
+        size_t first = out->count;
+
+        if (count == MC_S3_LIST_PAGES_MAX) {
+            mc_err_set(err, "S3 listing of %s: still not whole after %d pages; refused", prefix,
+                       MC_S3_LIST_PAGES_MAX);
+            rc = -1;
+            break;
+        }
+        rc = list_page(client, prefix, token, out, err);
+        if (rc == 0)
+            rc = page_goes_on(out, first, last_key, token, prefix, err);
+        if (rc == 0 && out->count > MC_S3_OBJECTS_MAX) {
+            mc_err_set(err, "S3 listing of %s: more than %d objects; refused", prefix,
+                       MC_S3_OBJECTS_MAX);
+            rc = -1;
+        }
+        if (rc != 0 || !out->truncated)
+            break;
+        if (greatest_key(out, first)) {
+            free(last_key);
+            last_key = strdup(greatest_key(out, first));
+        }
+        free(token);
+        token = strdup(out->next_token);
+        if (!token || (out->count > first && !last_key)) {
+            mc_err_set(err, "S3 listing: out of memory");
+            rc = -1;
+        }
+    }
+    free(token);
+    free(last_key);
+    return rc;
+}
+
 int mc_s3_list_all(struct mc_s3_client *client, const char *prefix, struct mc_s3_listing *out,
                    struct mc_err *err)
 {
-    char *token = NULL;
-    int pages;
-    int rc = 0;
+    size_t i;
 
     memset(out, 0, sizeof(*out));
-    for (pages = 0; rc == 0 && pages < MC_S3_LIST_PAGES_MAX; pages++) {
-        struct mc_s3_op *op = mc_s3_op_new("GET", "", NULL, NULL);
-
-        rc = op ? 0 : -1;
-        rc |= op ? mc_s3_op_query(op, "list-type", "2") : 0;
-        rc |= op ? mc_s3_op_query(op, "prefix", prefix) : 0;
-        /* Keys as %XX: XML 1.0 cannot carry every byte a file name can. */
-        rc |= op ? mc_s3_op_query(op, "encoding-type", "url") : 0;
-        if (token && op)
-            rc |= mc_s3_op_query(op, "continuation-token", token);
-        if (rc != 0)
-            mc_err_set(err, "S3 listing: out of memory");
-        else
-            rc = mc_s3_run_one(client, op, err);
-        if (rc == 0)
-            rc = mc_s3_parse_listing(mc_s3_op_answer(op)->data, mc_s3_op_answer(op)->len, out,
-                                     err);
-        mc_s3_op_free(op);
-        free(token);
-        token = NULL;
-        if (rc != 0 || !out->truncated)
-            break;
-        token = strdup(out->next_token);
-        rc = token ? 0 : -1;
-    }
-    free(token);
-    if (rc != 0) {
+    if (pages(client, prefix, out, err) != 0) {
         mc_s3_listing_free(out);
         return -1;
     }
-    for (size_t i = 0; i < out->count; i++) {
+    for (i = 0; i < out->count; i++) {
         if (strncmp(out->objects[i].key, prefix, strlen(prefix)) != 0) {
             /* Callers strip the prefix, and push and rm delete what is
              * listed: a key outside it is never acted on. */
@@ -67,6 +142,13 @@ int mc_s3_list_all(struct mc_s3_client *client, const char *prefix, struct mc_s3
     }
     if (out->count)
         qsort(out->objects, out->count, sizeof(*out->objects), by_key);
+    for (i = 1; i < out->count; i++) {
+        if (strcmp(out->objects[i - 1].key, out->objects[i].key) == 0) {
+            mc_err_set(err, "S3 listing of %s: the server listed a key twice; refused", prefix);
+            mc_s3_listing_free(out);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -78,6 +160,38 @@ const struct mc_s3_object *mc_s3_listing_find(const struct mc_s3_listing *listin
     if (!listing->count)
         return NULL;
     return bsearch(&probe, listing->objects, listing->count, sizeof(*listing->objects), by_key);
+}
+
+int mc_s3_get_small(struct mc_s3_client *client, const char *key, char **text, size_t *len,
+                    char *etag, struct mc_err *err)
+{
+    struct mc_s3_op *op = mc_s3_op_new("GET", key, NULL, NULL);
+    int rc;
+
+    *text = NULL;
+    *len = 0;
+    if (!op) {
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
+    mc_s3_op_allow_404(op);
+    rc = mc_s3_run_one(client, op, err);
+    if (rc == 0 && mc_s3_op_status(op) == 404) {
+        rc = 1;
+    } else if (rc == 0) {
+        if (etag)
+            snprintf(etag, MC_S3_ETAG_MAX, "%s", mc_s3_op_etag(op));
+        *len = mc_s3_op_answer(op)->len;
+        *text = mc_s3_op_take_answer(op);
+        if (!*text)
+            *text = strdup("");
+        if (!*text) {
+            mc_err_set(err, "out of memory");
+            rc = -1;
+        }
+    }
+    mc_s3_op_free(op);
+    return rc;
 }
 
 void mc_md5_of(const void *bytes, size_t len, unsigned char *out)

@@ -6,11 +6,31 @@
 #include "sync.h"
 #include "xml.h"
 
-/* Every object under `prefix` (a key prefix), all pages; sorted by key. */
+/* A listing holds at most this many objects (and a push refuses to send
+ * more: it would make a cache no pull can list), over at most this many
+ * pages. Tests build with them smaller. */
+#ifndef MC_S3_OBJECTS_MAX
+#define MC_S3_OBJECTS_MAX 1000000
+#endif
+#ifndef MC_S3_LIST_PAGES_MAX
+#define MC_S3_LIST_PAGES_MAX 100000
+#endif
+
+/* Every object under `prefix` (a key prefix), all pages; sorted by key.
+ * Fails unless the listing is whole: pages up to one not truncated, none
+ * repeating a continuation token or going back to keys listed before, no
+ * key twice, none outside the prefix, at most MC_S3_OBJECTS_MAX. */
 int mc_s3_list_all(struct mc_s3_client *client, const char *prefix, struct mc_s3_listing *out,
                    struct mc_err *err);
 const struct mc_s3_object *mc_s3_listing_find(const struct mc_s3_listing *listing,
                                               const char *key);
+
+/* A small object (an index, a meta.json) read whole into *text (malloc'd,
+ * NUL-terminated, *len bytes), its ETag into etag (MC_S3_ETAG_MAX bytes, ""
+ * if the answer had none; or NULL). 0; 1 if there is none (404); or -1
+ * with err. */
+int mc_s3_get_small(struct mc_s3_client *client, const char *key, char **text, size_t *len,
+                    char *etag, struct mc_err *err);
 
 /* MD5s of a file's parts (part_size 0: the whole file as one part).
  * *md5 is malloc'd, *parts its count. whole_md5 (or NULL) gets the MD5 of

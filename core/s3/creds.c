@@ -361,26 +361,69 @@ void mc_aws_creds_free(struct mc_aws_creds *creds)
     memset(creds, 0, sizeof(*creds));
 }
 
-char *mc_aws_region(mc_getenv_fn get, void *get_ctx)
+/* A region as AWS names them (us-east-1, cn-north-1, us-gov-west-1) and
+ * S3-compatible servers may (minio, local_1): it goes into a host name and
+ * into every signature, so nothing else (no '/', '.' or blank) is taken. */
+static int region_ok(const char *region)
 {
-    const char *region = nonempty(get("AWS_REGION", get_ctx));
-    const char *profile = nonempty(get("AWS_PROFILE", get_ctx));
-    char *config, *text, *section, *found = NULL;
+    size_t len = strlen(region);
+    size_t i;
 
-    if (!region)
-        region = nonempty(get("AWS_DEFAULT_REGION", get_ctx));
-    if (region)
-        return strdup(region);
-    config = home_file(get, get_ctx, "AWS_CONFIG_FILE", "/.aws/config");
-    text = config ? read_text(config) : NULL;
-    section = config_section(profile ? profile : "default");
-    if (text && section)
-        found = mc_ini_get(text, section, "region");
+    if (len == 0 || len > MC_AWS_REGION_MAX)
+        return 0;
+    for (i = 0; i < len; i++) {
+        char c = region[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+int mc_aws_region(mc_getenv_fn get, void *get_ctx, char **out, struct mc_err *err)
+{
+    const char *name = "AWS_REGION";
+    const char *region = nonempty(get(name, get_ctx));
+    const char *profile = nonempty(get("AWS_PROFILE", get_ctx));
+    char *config = NULL, *text, *section, *found = NULL;
+
+    *out = NULL;
+    if (!region) {
+        name = "AWS_DEFAULT_REGION";
+        region = nonempty(get(name, get_ctx));
+    }
+    if (!region) {
+        config = home_file(get, get_ctx, "AWS_CONFIG_FILE", "/.aws/config");
+        text = config ? read_text(config) : NULL;
+        section = config_section(profile ? profile : "default");
+        if (text && section)
+            found = mc_ini_get(text, section, "region");
+        free(text);
+        free(section);
+        if (found && !*found) {
+            free(found);
+            found = NULL;
+        }
+        region = found ? found : MC_AWS_DEFAULT_REGION;
+    }
+    if (!region_ok(region)) {
+        if (found)
+            mc_err_set(err, "%s: the region of profile %s (%s) is not a region name (letters, "
+                       "digits, '-' and '_', at most %d)", config, profile ? profile : "default",
+                       region, MC_AWS_REGION_MAX);
+        else
+            mc_err_set(err, "%s=%s: not a region name (letters, digits, '-' and '_', at most "
+                       "%d)", name, region, MC_AWS_REGION_MAX);
+        free(found);
+        free(config);
+        return -1;
+    }
+    *out = found ? found : strdup(region);
     free(config);
-    free(text);
-    free(section);
-    if (found && *found)
-        return found;
-    free(found);
-    return strdup(MC_AWS_DEFAULT_REGION);
+    if (!*out) {
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
+    return 0;
 }

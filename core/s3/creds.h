@@ -34,8 +34,11 @@ int mc_aws_creds_load(struct mc_aws_creds *creds, mc_getenv_fn get, void *get_ct
                       mc_http_fn http, void *http_ctx, struct mc_err *err);
 void mc_aws_creds_free(struct mc_aws_creds *creds);
 
-/* AWS_REGION, AWS_DEFAULT_REGION, the profile's region, or us-east-1. */
-char *mc_aws_region(mc_getenv_fn get, void *get_ctx);
+/* AWS_REGION, AWS_DEFAULT_REGION, the profile's region, or us-east-1, in
+ * *out (malloc'd). -1 with err naming where it came from if it is not a
+ * region name (it goes into host names and signatures). */
+#define MC_AWS_REGION_MAX 64
+int mc_aws_region(mc_getenv_fn get, void *get_ctx, char **out, struct mc_err *err);
 
 /* The value of `key` in section `section` of an INI text (AWS files), or
  * NULL. Exposed for tests and fuzzing. */

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Unchanged since the last push, by what the index recorded and the
- * listing confirms: no need to read it. */
+/* Unchanged since the last push, by what the index recorded (size, mtime
+ * and ctime) and the listing confirms: no need to read it. */
 static int known_unchanged(const struct mc_entry *e, const struct mc_entry *was,
                            const struct mc_s3_object *remote)
 {
@@ -14,8 +14,11 @@ static int known_unchanged(const struct mc_entry *e, const struct mc_entry *was,
         return 0;
     if (e->type == MC_ENTRY_LINK)
         return strcmp(was->target, e->target) == 0;
+    /* mtime and size can be put back by anyone (touch -r, tar, rsync -t)
+     * after a rewrite; ctime cannot. An index without it: read again. */
     return was->etag && strcmp(was->etag, remote->etag) == 0 && was->size == e->size &&
-           was->mtime_s == e->mtime_s && was->mtime_ns == e->mtime_ns;
+           was->mtime_s == e->mtime_s && was->mtime_ns == e->mtime_ns && was->has_ctime &&
+           e->has_ctime && was->ctime_s == e->ctime_s && was->ctime_ns == e->ctime_ns;
 }
 
 static int plan_item(struct mc_s3_plan *plan, struct mc_entry *e, const struct mc_tree *old,

@@ -1,12 +1,23 @@
 /* push.c — a cache directory to S3 (see sync.h): carries out the plan
  * (plan.h) made from the remote listing and the last index: sends what
  * changed (files in one PUT or in parts, links as small objects), deletes
- * what is gone, then the index, then meta.json. */
+ * what is gone, then the index, then meta.json, both of one new generation.
+ *
+ * Two pushes of one cache at once (two hosts) must never leave a mix that
+ * passes for complete: the index records every object's ETag and the
+ * generation, meta.json (last) the same generation, and a pull takes only
+ * objects that match the index of meta.json's generation. Where the server
+ * honours conditional writes (AWS since 2024, MinIO), the index is written
+ * only if it is still the one this push read (If-Match, or If-None-Match
+ * for a first push) and meta.json likewise: the second of two pushes fails
+ * at once, with the cache kept pending here. */
 #include "common.h"
 #include "plan.h"
 #include "upload.h"
 #include "common/file.h"
+#include "common/jsontext.h"
 #include "common/meta.h"
+#include "header.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,11 +25,26 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Room, per file, for the ETag the index will record. */
+#define MC_INDEX_ETAG_ROOM (MC_S3_ETAG_MAX + 16)
+
 struct push {
     struct mc_s3_job *job;
     int dir_fd;
     char *prefix;               /* "<prefix>/<id>/" */
     struct mc_s3_uploads uploads;   /* the files', and the first failure */
+    const struct mc_s3_plan *plan;
+    int meta_gone;              /* the remote meta.json deleted (plan->meta_first) */
+    char index_etag[MC_S3_ETAG_MAX];    /* the index as read ("": there was none) */
+    int index_there;            /* there was one (readable or not) */
+    int conditional;            /* the server has not refused conditional writes */
+};
+
+/* What a PUT of the index or meta.json expects of what S3 has. */
+enum put_condition {
+    PUT_ANYWAY,
+    PUT_IF_ABSENT,              /* If-None-Match: * */
+    PUT_IF_MATCH                /* If-Match: the ETag given */
 };
 
 static void fail(struct push *push, const struct mc_err *err)
@@ -31,6 +57,34 @@ static void fail(struct push *push, const struct mc_err *err)
 static char *key_of(const struct push *push, const char *path)
 {
     return mc_concat(push->prefix, path, NULL);
+}
+
+static int delete_one(struct push *push, const char *key, struct mc_err *err)
+{
+    struct mc_s3_op *op = mc_s3_op_new("DELETE", key, NULL, NULL);
+    int rc;
+
+    if (!op) {
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
+    mc_s3_op_allow_404(op);
+    rc = mc_s3_run_one(push->job->client, op, err);
+    mc_s3_op_free(op);
+    return rc;
+}
+
+/* The remote meta.json goes before the first change (plan->meta_first), so
+ * that a push cut short leaves a cache no pull takes: lazily, so that a
+ * push whose files S3 has already takes nothing away. */
+static int meta_away(struct push *push, struct mc_err *err)
+{
+    if (!push->plan->meta_first || push->meta_gone)
+        return 0;
+    if (delete_one(push, push->plan->remote_meta->key, err) != 0)
+        return -1;
+    push->meta_gone = 1;
+    return 0;
 }
 
 /* An entry that need not be sent: the index records it as S3 has it. */
@@ -61,6 +115,10 @@ static int send_item(struct push *push, const struct mc_s3_plan_item *item, stru
         keep_entry(push, e, item->remote->etag, up->part_size);
         mc_s3_upload_free(up);
         return 0;
+    }
+    if (meta_away(push, err) != 0) {
+        mc_s3_upload_free(up);
+        return -1;
     }
     push->job->stats.files_total++;
     push->job->stats.bytes_total += e->type == MC_ENTRY_FILE ? e->size : 0;
@@ -93,47 +151,60 @@ static int submit_delete(struct push *push, const char *key)
     return 0;
 }
 
-static int submit_deletes(struct push *push, const struct mc_s3_plan *plan)
+static int submit_deletes(struct push *push, const struct mc_s3_plan *plan, struct mc_err *err)
 {
     size_t i;
 
+    if (plan->delete_count && meta_away(push, err) != 0)
+        return -1;
     for (i = 0; i < plan->delete_count; i++) {
-        if (submit_delete(push, plan->deletes[i]->key) != 0)
+        if (submit_delete(push, plan->deletes[i]->key) != 0) {
+            mc_err_set(err, "out of memory");
             return -1;
+        }
     }
     return 0;
 }
 
-/* The old index, if there is one (missing or unreadable: none); its text
- * in *old_text (or NULL). */
-static void read_old_index(struct push *push, struct mc_tree *old, char **old_text)
+/* The old index, if there is one, in *old (missing or unreadable: an empty
+ * one, every file compared) and its text in *old_text (or NULL). A GET
+ * that fails fails the push: without it, this push could not write its
+ * index only over the one it read. 0, or -1 with err. */
+static int read_old_index(struct push *push, struct mc_tree *old, char **old_text,
+                          struct mc_err *err)
 {
     struct mc_s3_job *job = push->job;
     char *key = mc_s3_index_key(job->loc, job->id);
-    struct mc_s3_op *op = key ? mc_s3_op_new("GET", key, NULL, NULL) : NULL;
-    struct mc_err err;
+    struct mc_err ignored;
+    size_t len;
+    int rc;
 
     memset(old, 0, sizeof(*old));
     *old_text = NULL;
-    if (op) {
-        mc_s3_op_allow_404(op);
-        if (mc_s3_run_one(job->client, op, &err) == 0 && mc_s3_op_status(op) == 200) {
-            const struct mc_buf *answer = mc_s3_op_answer(op);
-
-            if (mc_index_read(answer->data, answer->len, old, &err) != 0 && job->warn)
-                job->warn("the cache's index in S3 is unreadable; every file is compared",
-                          job->warn_ctx);
-            else
-                *old_text = mc_s3_op_take_answer(op);
-        }
+    if (!key) {
+        mc_err_set(err, "out of memory");
+        return -1;
     }
-    mc_s3_op_free(op);
+    rc = mc_s3_get_small(job->client, key, old_text, &len, push->index_etag, err);
     free(key);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    push->index_there = 1;
+    if (mc_index_read(*old_text, len, old, &ignored) != 0) {
+        free(*old_text);
+        *old_text = NULL;
+        if (job->warn)
+            job->warn("the cache's index in S3 is unreadable; every file is compared",
+                      job->warn_ctx);
+    }
+    return 0;
 }
 
 /* meta.json as it goes to S3: the file, without "s3_pending" (a mark of
- * this copy's state, not of the cache). malloc'd in *body. */
-static int meta_body(struct push *push, char **body, size_t *len, struct mc_err *err)
+ * this copy's state, not of the cache), with "s3_generation" (when
+ * generation is not ""). malloc'd in *body. */
+static int meta_body(struct push *push, const char *generation, char **body, size_t *len,
+                     struct mc_err *err)
 {
     char *text;
     cJSON *meta = NULL;
@@ -142,14 +213,19 @@ static int meta_body(struct push *push, char **body, size_t *len, struct mc_err 
     *body = NULL;
     if (rc != 0)
         return -1;
-    if (!cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3_PENDING)) {
+    while (cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3_PENDING))
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, MC_META_S3_PENDING);
+    if (*generation && mc_meta_set_key(meta, MC_META_S3_GENERATION,
+                                       cJSON_CreateString(generation)) != 0) {
         cJSON_Delete(meta);
-        return mc_read_file(push->dir_fd, MC_S3_META_FILE, MC_META_MAX_BYTES, 0, body, len, err);
+        mc_err_set(err, "out of memory");
+        return -1;
     }
-    cJSON_DeleteItemFromObjectCaseSensitive(meta, MC_META_S3_PENDING);
+    while (!*generation && cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3_GENERATION))
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, MC_META_S3_GENERATION);
     text = cJSON_PrintUnformatted(meta);
     cJSON_Delete(meta);
-    /* As mc_meta_write will write it when the mark is taken off. */
+    /* As mc_meta_write writes it. */
     *body = text ? mc_concat(text, "\n", NULL) : NULL;
     free(text);
     if (!*body) {
@@ -160,8 +236,9 @@ static int meta_body(struct push *push, char **body, size_t *len, struct mc_err 
     return 0;
 }
 
-/* meta.json in S3 is what would be sent (then it need not be sent again). */
-static int same_meta(struct push *push, const struct mc_s3_object *remote)
+/* meta.json in S3 is what would be sent with generation. */
+static int same_meta(struct push *push, const struct mc_s3_object *remote,
+                     const char *generation)
 {
     unsigned char md5[MC_MD5_LEN];
     char hex[MC_MD5_LEN * 2 + 1];
@@ -169,7 +246,7 @@ static int same_meta(struct push *push, const struct mc_s3_object *remote)
     char *body;
     size_t len;
 
-    if (!remote || meta_body(push, &body, &len, &err) != 0)
+    if (!remote || meta_body(push, generation, &body, &len, &err) != 0)
         return 0;
     mc_md5_of(body, len, md5);
     free(body);
@@ -177,28 +254,107 @@ static int same_meta(struct push *push, const struct mc_s3_object *remote)
     return strcmp(hex, remote->etag) == 0;
 }
 
-static int put_small(struct push *push, const char *key, char *body, size_t len,
-                     struct mc_err *err)
+static int add_condition(struct mc_s3_op *op, enum put_condition condition, const char *etag)
+{
+    char quoted[MC_S3_ETAG_MAX + 3];
+
+    if (condition == PUT_IF_ABSENT)
+        return mc_s3_op_header(op, "if-none-match", "*");
+    if (condition != PUT_IF_MATCH)
+        return 0;
+    snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
+    return mc_s3_op_header(op, "if-match", quoted);
+}
+
+/* One PUT of a copy of body, under condition; *status its HTTP status. */
+static int put_once(struct push *push, const char *key, const char *body, size_t len,
+                    enum put_condition condition, const char *etag, long *status,
+                    struct mc_err *err)
 {
     struct mc_s3_op *op = mc_s3_op_new("PUT", key, NULL, NULL);
+    char *copy = malloc(len ? len : 1);
     unsigned char md5[MC_MD5_LEN];
+    char hex[MC_MD5_LEN * 2 + 1];
+    const char *problem;
     int rc;
 
-    if (!op) {
-        free(body);
+    *status = 0;
+    if (!op || !copy) {
+        mc_s3_op_free(op);
+        free(copy);
         mc_err_set(err, "out of memory");
         return -1;
     }
-    mc_s3_op_body_bytes(op, body, len);
+    memcpy(copy, body, len);
+    mc_s3_op_body_bytes(op, copy, len);
     mc_md5_of(body, len, md5);
-    rc = mc_s3_add_content_md5(op, md5);
-    rc = rc == 0 ? mc_s3_run_one(push->job->client, op, err) : -1;
+    mc_md5_hex(md5, hex);
+    rc = mc_s3_add_content_md5(op, md5) | add_condition(op, condition, etag);
+    if (rc != 0)
+        mc_err_set(err, "out of memory");
+    else
+        rc = mc_s3_run_one(push->job->client, op, err);
+    *status = mc_s3_op_status(op);
+    problem = rc == 0 ? mc_s3_etag_problem(op, hex) : NULL;
+    if (problem) {
+        mc_err_set(err, "s3 %s: %s", key, problem);
+        rc = -1;
+    }
     mc_s3_op_free(op);
     return rc;
 }
 
-static int put_meta(struct push *push, struct mc_err *err)
+/* One PUT of body (taken over), checked against its ETag, under condition
+ * (etag: the one it must match). A server that does not implement the
+ * condition (501) gets the PUT again without, and no condition after. */
+static int put_small(struct push *push, const char *key, char *body, size_t len,
+                     enum put_condition condition, const char *etag, struct mc_err *err)
 {
+    long status;
+    int rc;
+
+    if (!push->conditional)
+        condition = PUT_ANYWAY;
+    rc = put_once(push, key, body, len, condition, etag, &status, err);
+    if (rc != 0 && condition != PUT_ANYWAY && status == 412)
+        mc_err_set(err, "s3 %s: changed meanwhile by another push of this cache (HTTP 412); "
+                   "push again", key);
+    if (rc != 0 && condition != PUT_ANYWAY && status == 501) {
+        push->conditional = 0;
+        rc = put_once(push, key, body, len, PUT_ANYWAY, NULL, &status, err);
+    }
+    free(body);
+    return rc;
+}
+
+/* The plan's objects: the files and links, the deletes (meta.json away
+ * before the first of them); every transfer to its end. */
+static int send_plan(struct push *push, const struct mc_s3_plan *plan, struct mc_err *err)
+{
+    struct mc_s3_client *client = push->job->client;
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < plan->item_count && !push->uploads.failed; i++) {
+        if (send_item(push, &plan->items[i], err) < 0 || mc_s3_step(client, err) != 0)
+            rc = -1;
+    }
+    if (rc == 0 && !push->uploads.failed)
+        rc = submit_deletes(push, plan, err);
+    if (mc_s3_run(client, err) != 0)
+        rc = -1;
+    if (push->uploads.aborts)
+        mc_s3_uploads_abort_failed(&push->uploads);
+    if (rc == 0 && push->uploads.failed) {
+        *err = push->uploads.err;
+        rc = -1;
+    }
+    return rc;
+}
+
+static int put_meta(struct push *push, const char *generation, struct mc_err *err)
+{
+    const struct mc_s3_object *remote = push->plan->remote_meta;
     char *key = key_of(push, MC_S3_META_FILE);
     char *body;
     size_t len;
@@ -208,97 +364,124 @@ static int put_meta(struct push *push, struct mc_err *err)
         mc_err_set(err, "out of memory");
         return -1;
     }
-    rc = meta_body(push, &body, &len, err);
+    rc = meta_body(push, generation, &body, &len, err);
     if (rc == 0)
-        rc = put_small(push, key, body, len, err);
+        rc = put_small(push, key, body, len, remote && !push->meta_gone ? PUT_IF_MATCH
+                                                                      : PUT_IF_ABSENT,
+                       remote ? remote->etag : NULL, err);
     free(key);
     return rc;
 }
 
-static int delete_one(struct push *push, const char *key, struct mc_err *err)
+/* The index as this push writes it, of generation. */
+static char *index_text(struct push *push, struct mc_tree *local, const char *generation)
 {
-    struct mc_s3_op *op = mc_s3_op_new("DELETE", key, NULL, NULL);
-    int rc;
-
-    if (!op)
-        return -1;
-    mc_s3_op_allow_404(op);
-    rc = mc_s3_run_one(push->job->client, op, err);
-    mc_s3_op_free(op);
-    return rc;
+    snprintf(local->generation, sizeof(local->generation), "%s", generation);
+    return mc_index_write(local, push->job->id);
 }
 
-/* The plan's objects: meta.json away first if anything changes, the files
- * and links, the deletes; every transfer to its end. */
-static int send_plan(struct push *push, const struct mc_s3_plan *plan, struct mc_err *err)
+static int put_index(struct push *push, const char *key, char *text, struct mc_err *err)
 {
-    struct mc_s3_client *client = push->job->client;
-    size_t i;
-    int rc = 0;
-
-    if (plan->meta_first)
-        rc = delete_one(push, plan->remote_meta->key, err);
-    for (i = 0; rc == 0 && i < plan->item_count && !push->uploads.failed; i++) {
-        if (send_item(push, &plan->items[i], err) < 0 || mc_s3_step(client, err) != 0)
-            rc = -1;
-    }
-    if (rc == 0 && !push->uploads.failed)
-        rc = submit_deletes(push, plan);
-    if (mc_s3_run(client, err) != 0)
-        rc = -1;
-    if (push->uploads.abort_count)
-        mc_s3_uploads_abort_failed(&push->uploads);
-    if (rc == 0 && push->uploads.failed) {
-        *err = push->uploads.err;
-        rc = -1;
-    }
-    return rc;
+    return put_small(push, key, text, strlen(text),
+                     !push->index_there ? PUT_IF_ABSENT
+                                        : push->index_etag[0] ? PUT_IF_MATCH : PUT_ANYWAY,
+                     push->index_etag, err);
 }
 
-/* The index, then meta.json (remote_meta: as S3 has it now, or NULL),
- * unless nothing at all changed. */
+/* The index, then meta.json, of a new generation; or, when no object
+ * changed and meta.json is the same, the index alone if it changed (modes,
+ * times: the objects still match it), keeping its generation; or nothing. */
 static int send_index_and_meta(struct push *push, struct mc_tree *local,
                                const struct mc_tree *old, const char *old_index_text,
-                               const struct mc_s3_object *remote_meta, const char *index_key,
-                               struct mc_err *err)
+                               const char *index_key, struct mc_err *err)
 {
     struct mc_s3_job *job = push->job;
+    const struct mc_s3_object *remote_meta = push->meta_gone ? NULL : push->plan->remote_meta;
     struct mc_entry *meta = mc_tree_find(local, MC_S3_META_FILE);
     /* meta.json as S3 has it (a release's pending mark, set and taken off,
-     * changes only its time here): its entry as the index had it, so that
-     * a push with nothing else changed sends nothing. */
+     * changes only its times here): its entry as the index had it. */
     const struct mc_entry *was = mc_tree_find(old, MC_S3_META_FILE);
-    char *index_text;
+    int objects_changed = job->stats.files_total || job->stats.deleted;
+    char generation[MC_S3_GENERATION_LEN + 1];
+    char *text;
     char *body;
     size_t len;
-    int rc;
 
-    if (meta_body(push, &body, &len, err) == 0) {
+    meta->has_ctime = 0;        /* not a file a push compares */
+    if (meta_body(push, old->generation, &body, &len, err) == 0) {
         meta->size = (long long)len;    /* what S3 gets, without the mark */
         free(body);
     }
-    if (was && same_meta(push, remote_meta)) {
+    if (!objects_changed && old->generation[0] && was &&
+        same_meta(push, remote_meta, old->generation)) {
         meta->mtime_s = was->mtime_s;
         meta->mtime_ns = was->mtime_ns;
         meta->mode = was->mode;
+        text = index_text(push, local, old->generation);
+        if (!text) {
+            mc_err_set(err, "out of memory");
+            return -1;
+        }
+        if (old_index_text && strcmp(old_index_text, text) == 0) {
+            free(text);         /* nothing at all changed: nothing sent */
+            return 0;
+        }
+        return put_index(push, index_key, text, err);
     }
-    index_text = mc_index_write(local, job->id);
-    if (!index_text) {
+    if (mc_s3_new_generation(generation) != 0) {
+        mc_err_sys(err, errno, "a new generation for the index");
+        return -1;
+    }
+    if (meta_body(push, generation, &body, &len, err) != 0)
+        return -1;
+    meta->size = (long long)len;
+    free(body);
+    text = index_text(push, local, generation);
+    if (!text) {
         mc_err_set(err, "out of memory");
         return -1;
     }
-    if (!job->stats.files_total && !job->stats.deleted && old_index_text &&
-        strcmp(old_index_text, index_text) == 0 && same_meta(push, remote_meta)) {
-        free(index_text);       /* nothing at all changed: nothing sent */
-        return 0;
-    }
-    rc = put_small(push, index_key, index_text, strlen(index_text), err);
-    return rc == 0 ? put_meta(push, err) : rc;
+    if (put_index(push, index_key, text, err) != 0)
+        return -1;
+    return put_meta(push, generation, err);
 }
 
 static long long multipart_min(const struct mc_s3_job *job)
 {
     return job->multipart_min ? job->multipart_min : (long long)MC_S3_MULTIPART_DEFAULT_MB << 20;
+}
+
+/* What no pull could read back is never made: more objects than a listing
+ * holds, or an index larger than an answer is read. */
+static int fits(struct push *push, struct mc_tree *local, struct mc_err *err)
+{
+    size_t objects = 0;
+    size_t i;
+    size_t size;
+    char *text;
+
+    for (i = 0; i < local->count; i++)
+        objects += local->entries[i].type != MC_ENTRY_DIR;
+    if (objects > MC_S3_OBJECTS_MAX) {
+        mc_err_set(err, "%s: %zu files and links, more than the %d a cache in S3 may hold "
+                   "(a pull could not list them); not uploaded", push->job->label, objects,
+                   MC_S3_OBJECTS_MAX);
+        return -1;
+    }
+    text = mc_index_write(local, push->job->id);
+    if (!text) {
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
+    size = strlen(text) + objects * MC_INDEX_ETAG_ROOM + 2 * MC_S3_GENERATION_LEN;
+    free(text);
+    if (size > MC_S3_ANSWER_MAX) {
+        mc_err_set(err, "%s: its index would take about %zu MiB, more than the %d MiB a pull "
+                   "reads (too many files, or names too long); not uploaded", push->job->label,
+                   size >> 20, MC_S3_ANSWER_MAX >> 20);
+        return -1;
+    }
+    return 0;
 }
 
 static int push_planned(struct push *push, struct mc_tree *local, struct mc_err *err)
@@ -316,22 +499,24 @@ static int push_planned(struct push *push, struct mc_tree *local, struct mc_err 
         mc_err_set(err, "%s: no meta.json: not a cache", job->label);
     else if (!index_key)
         mc_err_set(err, "out of memory");
-    else
+    else if (fits(push, local, err) == 0)
         rc = mc_s3_list_all(job->client, push->prefix, &remote, err);
     if (rc != 0) {
         free(index_key);
         return -1;
     }
-    read_old_index(push, &old, &old_index_text);
+    rc = read_old_index(push, &old, &old_index_text, err);
     /* The whole plan first, without sending: a push that changes anything
      * takes meta.json away before the first change. */
-    rc = mc_s3_plan_make(&plan, local, &old, &remote, push->prefix, multipart_min(job), err);
     if (rc == 0)
+        rc = mc_s3_plan_make(&plan, local, &old, &remote, push->prefix, multipart_min(job), err);
+    if (rc == 0) {
+        push->plan = &plan;
         rc = send_plan(push, &plan, err);
-    if (rc == 0)
-        rc = send_index_and_meta(push, local, &old, old_index_text,
-                                 plan.meta_first ? NULL : plan.remote_meta, index_key, err);
-    mc_s3_plan_free(&plan);
+        if (rc == 0)
+            rc = send_index_and_meta(push, local, &old, old_index_text, index_key, err);
+        mc_s3_plan_free(&plan);
+    }
     free(old_index_text);
     mc_s3_listing_free(&remote);
     mc_tree_free(&old);
@@ -349,8 +534,10 @@ static void warn_skip(const char *message, void *ctx)
 
 int mc_s3_push(struct mc_s3_job *job, int dir_fd, struct mc_err *err)
 {
-    struct push push = { .job = job, .dir_fd = dir_fd,
-                         .uploads = { job->client, dir_fd, &job->stats, 0, { 0, "" }, NULL, 0 } };
+    struct push push = { .job = job, .dir_fd = dir_fd, .conditional = 1,
+                         .uploads = { .client = job->client, .dir_fd = dir_fd,
+                                      .stats = &job->stats, .warn = job->warn,
+                                      .warn_ctx = job->warn_ctx } };
     struct mc_tree local;
     int rc;
 

@@ -23,13 +23,16 @@ int mc_s3_judge_status(const struct mc_s3_refusal *r, struct mc_err *err)
                    "credentials and the bucket's policy", r->bucket, r->key, what,
                    message[0] ? ": " : "", message);
     else
-        mc_err_set(err, "s3://%s/%s: %s %s: HTTP %ld (%s%s%s)", r->bucket, r->key, r->method,
-                   r->query_name, r->status, what, message[0] ? ": " : "", message);
-    return r->status >= 500 || r->status == 429 || strcmp(code, "RequestTimeout") == 0 ||
+        mc_err_set(err, "s3://%s/%s: %s%s%s: HTTP %ld (%s%s%s)", r->bucket, r->key, r->method,
+                   r->query_name[0] ? " " : "", r->query_name, r->status, what,
+                   message[0] ? ": " : "", message);
+    /* 501 Not Implemented: the server will not do it, however often asked. */
+    return (r->status >= 500 && r->status != 501) || r->status == 429 ||
+           strcmp(code, "RequestTimeout") == 0 ||
            strcmp(code, "SlowDown") == 0 || strcmp(code, "InternalError") == 0;
 }
 
-int mc_s3_retryable_curl(int curl_code, int err_code)
+int mc_s3_retryable_curl(int curl_code)
 {
     switch ((CURLcode)curl_code) {
     case CURLE_COULDNT_CONNECT:
@@ -44,7 +47,8 @@ int mc_s3_retryable_curl(int curl_code, int err_code)
     case CURLE_HTTP2_STREAM:
         return 1;
     case CURLE_WRITE_ERROR:
-        return err_code != MC_ERR_LOCAL_IO;
+        /* Our own callback refused the answer (more than the listing said,
+         * more than we keep, our disk): the same again next time. */
     default:
         return 0;
     }

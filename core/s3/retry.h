@@ -1,6 +1,6 @@
 /* retry.h — what a failed S3 attempt means, decided apart from the engine
  * that makes it (transfer.c): the one line a user reads, whether the
- * attempt is made again (5xx, 429, S3's RequestTimeout, SlowDown and
+ * attempt is made again (5xx but 501, 429, S3's RequestTimeout, SlowDown and
  * InternalError; a refused or dropped connection, a timeout), and after
  * how long (exponential backoff with "equal jitter"). 403, a missing
  * bucket or bad credentials fail at once. Pure: unit-tested without a
@@ -32,9 +32,10 @@ struct mc_s3_refusal {
 int mc_s3_judge_status(const struct mc_s3_refusal *refusal, struct mc_err *err);
 
 /* 1 if an attempt that libcurl ended with curl_code (a CURLcode) is made
- * again. A write error (the answer could not be kept) is, unless err_code
- * says our own disk failed (MC_ERR_LOCAL_IO): retrying cannot help that. */
-int mc_s3_retryable_curl(int curl_code, int err_code);
+ * again. A write error never is: it is our own callback refusing the answer
+ * (larger than listed or than we keep, or our disk failed), which a
+ * second download of the same would do again. */
+int mc_s3_retryable_curl(int curl_code);
 
 /* How long to wait after `attempts` attempts (1 or more): half the capped
  * exponential, plus up to its other half taken from `jitter` (any number

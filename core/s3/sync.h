@@ -2,18 +2,20 @@
  *
  * push: objects "<prefix>/<id>/<path>" for files and links, sent only when
  * their content changed (ETag = MD5, or the multipart ETag with our part
- * size), each with a checksum the server verifies (Content-MD5); remote
- * objects whose file is gone are deleted; then the index
- * ("<prefix>/.monocache/<id>.json": modes, mtimes, directories, links),
- * then meta.json, last: it marks a complete cache. A push that changes
- * anything first deletes the remote meta.json, so that a push cut short
- * leaves a cache every pull refuses until a later push completes it.
+ * size), each with a checksum the server verifies (Content-MD5) and an
+ * ETag it must answer; remote objects whose file is gone are deleted; then
+ * the index ("<prefix>/.monocache/<id>.json": modes, times, directories,
+ * links, every object's ETag, the push's generation), then meta.json of
+ * the same generation, last: it marks a complete cache. A push that
+ * changes an object first deletes the remote meta.json, so that a push cut
+ * short leaves a cache every pull refuses until a later push completes it.
  *
- * pull: refuses a cache without meta.json; downloads what differs from the
- * local copy (into a new directory renamed into place, or into an
- * existing copy), checks every object against its ETag, restores modes,
- * mtimes, links and empty directories, deletes local files S3 does not
- * have, and writes meta.json last. */
+ * pull: refuses a cache without meta.json, or whose meta.json, index and
+ * objects are not of one push; makes the copy whole beside the old one
+ * (linking what the old one already holds, downloading the rest, each
+ * object checked against its ETag), restores modes, mtimes, links and
+ * empty directories, writes meta.json last, then puts it in place in one
+ * rename. */
 #ifndef MC_S3_SYNC_H
 #define MC_S3_SYNC_H
 
@@ -50,9 +52,13 @@ struct mc_s3_job {
  * -1 with err: S3 may hold part of it, without meta.json. */
 int mc_s3_push(struct mc_s3_job *job, int dir_fd, struct mc_err *err);
 
-/* Into <cache_dir>/<id>. 0, or -1 with err (the local copy, if there was
- * one, may be partly updated; a new one is not created). */
-int mc_s3_pull(struct mc_s3_job *job, const char *cache_dir, struct mc_err *err);
+/* Into <cache_dir>/<id>, made whole beside it and put in place in one
+ * rename: 0, or -1 with err and the copy there before (if any) as it was.
+ * run_dir (or NULL): where a tree holding the copy has its lock file; the
+ * caller holds the pull guard (local/pullguard.h), so that no tree starts
+ * on the copy meanwhile. */
+int mc_s3_pull(struct mc_s3_job *job, const char *cache_dir, const char *run_dir,
+               struct mc_err *err);
 
 /* Deletes a cache's objects (meta.json first) and its index. */
 int mc_s3_remove(struct mc_s3_job *job, struct mc_err *err);

@@ -5,10 +5,14 @@
  * what a failed one means is retry.c's to say. The only file that sees
  * inside a struct mc_s3_op. */
 #include "transfer.h"
+#include "header.h"
 #include "retry.h"
+#include "xml.h"
+#include "host/proto.h"
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +25,15 @@
 
 #define MC_S3_ATTEMPTS_MAX 8
 #define MC_S3_CONNECT_TIMEOUT_S 10
-#define MC_S3_LOW_SPEED_BYTES 1024    /* per second, over MC_S3_LOW_SPEED_TIME_S: else retried */
-#define MC_S3_LOW_SPEED_TIME_S 30
+/* Per second, averaged over the settings' timeout: a transfer slower than
+ * that (a server silent or trickling) ends, and is tried again. */
+#define MC_S3_LOW_SPEED_BYTES 1024
+#define MC_S3_ERROR_CODE_MAX 64
+#define MC_S3_ERROR_MESSAGE_MAX 200
 /* Bigger than curl's 16 KiB: fewer callbacks, reads and writes per byte
  * moved (both, per running transfer: 16 transfers hold 8 MiB). */
 #define MC_S3_BUFFER_BYTES (256L * 1024)
 #define MC_S3_POLL_MS 100
-#define MC_S3_ETAG_MAX 80
 
 /* A range of a file in a directory, opened only while an attempt runs. */
 struct op_file {
@@ -93,6 +99,32 @@ static long long now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* MONOCACHE_S3_TIMEOUT_S, or its default. */
+static int timeout_of(const struct mc_s3_client *client)
+{
+    return client->settings->timeout_s > 0 ? client->settings->timeout_s
+                                           : MC_S3_TIMEOUT_DEFAULT_S;
+}
+
+/* What is left before the settings' deadline (ms; LLONG_MAX: none). */
+static long long left_ms(const struct mc_s3_client *client)
+{
+    if (!client->settings->deadline_ms)
+        return LLONG_MAX;
+    return client->settings->deadline_ms - now_ms();
+}
+
+/* op fails for the deadline: one line naming the setting. */
+static void fail_late(struct mc_s3_op *op)
+{
+    struct mc_s3_client *client = op->client;
+
+    mc_err_setc(&op->err, MC_ERR_TIMEOUT, "s3://%s/%s: no answer within %d s (" MC_ENV_S3_TIMEOUT
+                "=%d)", client->settings->bucket, op->key, timeout_of(client),
+                timeout_of(client));
+    op->ok = 0;
 }
 
 int mc_s3_client_open(struct mc_s3_client **out, struct mc_s3_settings *settings,
@@ -427,8 +459,9 @@ static size_t write_answer(char *data, size_t size, size_t count, void *user)
     if (!op->sink.name || op->status / 100 != 2)
         return mc_buf_add(&op->answer, data, len) == 0 ? len : 0;
     if (op->received + (off_t)len > op->sink.len) {
-        mc_err_set(&op->err, "s3 %s: the server sent more than the %lld bytes listed", op->key,
-                   (long long)op->sink.len);
+        /* The object grew since it was listed: a pull reads it all again. */
+        mc_err_setc(&op->err, MC_ERR_CHANGED, "s3 %s: the server sent more than the %lld bytes "
+                    "listed (changed meanwhile?)", op->key, (long long)op->sink.len);
         return 0;
     }
     while (done < len) {
@@ -449,29 +482,16 @@ static size_t header_line(char *data, size_t size, size_t count, void *user)
 {
     struct mc_s3_op *op = user;
     size_t len = size * count;
-    const char *value;
-    size_t value_len;
+    long status = mc_s3_header_status(data, len);
 
-    if (len > 5 && strncmp(data, "HTTP/", 5) == 0) {
+    if (status != 0) {
         /* A new answer (after 100 Continue or a redirect): its own status. */
-        op->status = strtol(data + strcspn(data, " "), NULL, 10);
+        op->status = status > 0 ? status : 0;
         op->etag[0] = '\0';
         return len;
     }
-    if (len < 5 || strncasecmp(data, "etag:", 5) != 0)
-        return len;
-    value = data + 5;
-    value_len = len - 5;
-    while (value_len && (*value == ' ' || *value == '"')) {
-        value++;
-        value_len--;
-    }
-    while (value_len && strchr("\r\n\" ", value[value_len - 1]))
-        value_len--;
-    if (value_len < sizeof(op->etag)) {
-        memcpy(op->etag, value, value_len);
-        op->etag[value_len] = '\0';
-    }
+    /* An ETag no server gives stays "": callers that need one fail. */
+    mc_s3_header_etag(data, len, op->etag);
     return len;
 }
 
@@ -524,6 +544,7 @@ static int signed_wire(struct mc_s3_op *op, struct mc_s3_wire *wire, struct curl
 
 static int build_easy(struct mc_s3_op *op, struct mc_err *err)
 {
+    int timeout_s = timeout_of(op->client);
     struct mc_s3_wire wire;
     struct curl_slist *list = NULL;
     int has_body = op->body_mem || op->body.name;
@@ -541,9 +562,14 @@ static int build_easy(struct mc_s3_op *op, struct mc_err *err)
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
         curl_easy_setopt(easy, CURLOPT_PRIVATE, op);
         curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, (long)MC_S3_CONNECT_TIMEOUT_S);
+        curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, (long)(timeout_s < MC_S3_CONNECT_TIMEOUT_S
+                                                              ? timeout_s
+                                                              : MC_S3_CONNECT_TIMEOUT_S));
         curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, (long)MC_S3_LOW_SPEED_BYTES);
-        curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, (long)MC_S3_LOW_SPEED_TIME_S);
+        curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, (long)timeout_s);
+        if (op->client->settings->deadline_ms)
+            curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+                             (long)(left_ms(op->client) > 1 ? left_ms(op->client) : 1));
         curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_answer);
         curl_easy_setopt(easy, CURLOPT_WRITEDATA, op);
         curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_line);
@@ -614,6 +640,21 @@ static int judge_status(struct mc_s3_op *op)
     return mc_s3_judge_status(&refusal, &op->err);
 }
 
+/* A 2xx answer whose body is S3's <Error> (S3 may send 200, then fail while
+ * completing a multipart upload or a copy): a failure, judged as one. 1 if
+ * it is one (op->err set, *retry whether it is tried again). */
+static int error_in_body(struct mc_s3_op *op, int *retry)
+{
+    char code[MC_S3_ERROR_CODE_MAX];
+    char message[MC_S3_ERROR_MESSAGE_MAX];
+
+    if (!op->answer.len || mc_s3_parse_error(op->answer.data, op->answer.len, code,
+                                             sizeof(code), message, sizeof(message)) != 1)
+        return 0;
+    *retry = judge_status(op);
+    return 1;
+}
+
 static void finish(struct mc_s3_op *op, CURLcode code)
 {
     struct mc_s3_client *client = op->client;
@@ -627,7 +668,9 @@ static void finish(struct mc_s3_op *op, CURLcode code)
         if (!op->err.msg[0])
             mc_err_set(&op->err, "s3://%s/%s: %s", client->settings->bucket, op->key,
                        curl_easy_strerror(code));
-        retry = mc_s3_retryable_curl(code, op->err.code);
+        retry = mc_s3_retryable_curl(code);
+    } else if (op->status / 100 == 2 && error_in_body(op, &retry)) {
+        /* op->err says why */
     } else if (op->status / 100 == 2 || (op->allow_404 && op->status == 404)) {
         op->ok = 1;
         EVP_DigestFinal_ex(op->md5_ctx, op->md5, &len);
@@ -635,6 +678,10 @@ static void finish(struct mc_s3_op *op, CURLcode code)
         retry = judge_status(op);
     }
     release_easy(op);
+    if (!op->ok && retry && left_ms(client) <= 0) {
+        fail_late(op);
+        retry = 0;
+    }
     if (!op->ok && retry && !client->cancelled &&
         op->attempts < (client->settings->attempts ? client->settings->attempts
                                                     : MC_S3_ATTEMPTS_MAX)) {
@@ -647,20 +694,38 @@ static void finish(struct mc_s3_op *op, CURLcode code)
     op->done(op, op->ctx);
 }
 
-/* Starts what is due, up to `jobs` at once; the time until the next retry. */
+/* Takes op off the queue (link points at it; last is the op kept before
+ * it, or NULL): the tail stays right, so that a done() called next may
+ * submit. */
+static void unlink_op(struct mc_s3_client *client, struct mc_s3_op **link, struct mc_s3_op *last)
+{
+    struct mc_s3_op *op = *link;
+
+    *link = op->next;
+    if (client->queue_tail == op)
+        client->queue_tail = last;
+    op->next = NULL;
+}
+
+/* Starts what is due, up to `jobs` at once; the time until the next retry.
+ * done() of an op that cannot start may queue others: they are seen in the
+ * same pass. */
 static long long start_due(struct mc_s3_client *client)
 {
     struct mc_s3_op **link = &client->queue;
     struct mc_s3_op *last = NULL;
     long long now = now_ms();
     long long wait = MC_S3_POLL_MS;
+    int late = left_ms(client) <= 0;
 
     while (*link) {
         struct mc_s3_op *op = *link;
 
-        if (client->cancelled) {
-            *link = op->next;
-            if (!op->err.msg[0])
+        if (client->cancelled || late) {
+            unlink_op(client, link, last);
+            if (late)
+                fail_late(op);
+            else if (!op->err.msg[0])
                 mc_err_set(&op->err, "%s", client->cancel_why);
             op->ok = 0;
             op->done(op, op->ctx);
@@ -673,13 +738,14 @@ static long long start_due(struct mc_s3_client *client)
             link = &op->next;
             continue;
         }
-        *link = op->next;
+        unlink_op(client, link, last);
         if (start(op) != 0) {
             release_easy(op);
             op->done(op, op->ctx);
         }
     }
-    client->queue_tail = last;
+    if (wait > left_ms(client))
+        wait = left_ms(client) > 0 ? left_ms(client) : 0;
     return wait;
 }
 

@@ -35,6 +35,10 @@ struct mc_s3_settings {
     struct mc_aws_creds creds;
     int jobs;                       /* parallel transfers */
     int attempts;                   /* per request, retries included (0: 8) */
+    int timeout_s;                  /* MONOCACHE_S3_TIMEOUT_S: no request waits longer
+                                       than this for progress (0: the default) */
+    long long deadline_ms;          /* CLOCK_MONOTONIC ms after which every request
+                                       fails, retries included (0: none) */
     void (*tick)(void *ctx);        /* called now and then while transfers run */
     void *tick_ctx;
 };

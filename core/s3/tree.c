@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -134,6 +135,9 @@ static int scan_entry(struct scan *scan, int dir_fd, const char *name, const cha
     entry.mode = st.st_mode & 07777;
     entry.mtime_s = (long long)st.st_mtim.tv_sec;
     entry.mtime_ns = st.st_mtim.tv_nsec;
+    entry.ctime_s = (long long)st.st_ctim.tv_sec;
+    entry.ctime_ns = st.st_ctim.tv_nsec;
+    entry.has_ctime = 1;
     if (S_ISREG(st.st_mode)) {
         entry.type = MC_ENTRY_FILE;
         entry.size = (long long)st.st_size;
@@ -188,8 +192,9 @@ static int scan_dir(struct scan *scan, int dir_fd, const char *prefix, int depth
         return -1;
     }
     while (rc == 0 && (ent = readdir(dir)) != NULL) {
-        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0 ||
-            strncmp(ent->d_name, MC_PULL_TEMP_PREFIX, strlen(MC_PULL_TEMP_PREFIX)) == 0)
+        /* Every name is the user's: a pull's own temporary files live in a
+         * copy of its own, never in a cache. */
+        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
             continue;
         if ((size_t)snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "/" : "",
                              ent->d_name) >= sizeof(path)) {
@@ -233,6 +238,29 @@ int mc_tree_scan(int dir_fd, const char *label, struct mc_tree *tree, mc_warn_fn
     return 0;
 }
 
+int mc_s3_new_generation(char *out)
+{
+    unsigned char random[MC_S3_GENERATION_LEN / 2];
+    size_t i;
+
+    if (getrandom(random, sizeof(random), 0) != (ssize_t)sizeof(random))
+        return -1;
+    for (i = 0; i < sizeof(random); i++)
+        snprintf(out + 2 * i, 3, "%02x", random[i]);
+    return 0;
+}
+
+int mc_s3_generation_ok(const char *text)
+{
+    size_t i;
+
+    for (i = 0; i < MC_S3_GENERATION_LEN; i++) {
+        if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
+            return 0;
+    }
+    return text[MC_S3_GENERATION_LEN] == '\0';
+}
+
 int mc_relative_path_ok(const char *path)
 {
     const char *part = path;
@@ -270,6 +298,8 @@ char *mc_index_write(const struct mc_tree *tree, const char *id)
 
     rc |= cJSON_AddNumberToObject(root, "version", MC_INDEX_VERSION) ? 0 : -1;
     rc |= cJSON_AddStringToObject(root, "id", id) ? 0 : -1;
+    if (tree->generation[0])
+        rc |= cJSON_AddStringToObject(root, "generation", tree->generation) ? 0 : -1;
     for (i = 0; rc == 0 && i < tree->count; i++) {
         const struct mc_entry *e = &tree->entries[i];
         cJSON *item = cJSON_CreateObject();
@@ -286,6 +316,10 @@ char *mc_index_write(const struct mc_tree *tree, const char *id)
             rc |= cJSON_AddNumberToObject(item, "size", (double)e->size) ? 0 : -1;
             rc |= cJSON_AddStringToObject(item, "etag", e->etag ? e->etag : "") ? 0 : -1;
             rc |= cJSON_AddNumberToObject(item, "part_size", (double)e->part_size) ? 0 : -1;
+            if (e->has_ctime) {
+                snprintf(mtime, sizeof(mtime), "%lld.%09ld", e->ctime_s, e->ctime_ns);
+                rc |= cJSON_AddStringToObject(item, "ctime", mtime) ? 0 : -1;
+            }
         }
         if (e->type == MC_ENTRY_LINK)
             rc |= cJSON_AddStringToObject(item, "target", e->target) ? 0 : -1;
@@ -332,6 +366,7 @@ static int read_entry(const cJSON *item, struct mc_entry *e)
     const cJSON *etag = cJSON_GetObjectItemCaseSensitive(item, "etag");
     const cJSON *part = cJSON_GetObjectItemCaseSensitive(item, "part_size");
     const cJSON *target = cJSON_GetObjectItemCaseSensitive(item, "target");
+    const cJSON *ctime = cJSON_GetObjectItemCaseSensitive(item, "ctime");
     char *dot;
 
     memset(e, 0, sizeof(*e));
@@ -352,6 +387,12 @@ static int read_entry(const cJSON *item, struct mc_entry *e)
     e->mtime_s = strtoll(mtime->valuestring, &dot, 10);
     if (read_nanoseconds(dot, &e->mtime_ns) != 0)
         return -1;
+    if (cJSON_IsString(ctime)) {
+        e->ctime_s = strtoll(ctime->valuestring, &dot, 10);
+        if (read_nanoseconds(dot, &e->ctime_ns) != 0)
+            return -1;
+        e->has_ctime = 1;
+    }
     if ((cJSON_IsNumber(size) && !whole_in_range(size->valuedouble)) ||
         (cJSON_IsNumber(part) && !whole_in_range(part->valuedouble)))
         return -1;
@@ -367,13 +408,16 @@ int mc_index_read(const char *text, size_t len, struct mc_tree *tree, struct mc_
     cJSON *root = cJSON_ParseWithLength(text, len);
     const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "entries");
+    const cJSON *generation = cJSON_GetObjectItemCaseSensitive(root, "generation");
     const cJSON *item;
     struct mc_entry entry;
     int rc = 0;
 
     memset(tree, 0, sizeof(*tree));
     if (!cJSON_IsNumber(version) || version->valueint != MC_INDEX_VERSION ||
-        !cJSON_IsArray(list)) {
+        !cJSON_IsArray(list) ||
+        (generation && (!cJSON_IsString(generation) ||
+                        !mc_s3_generation_ok(generation->valuestring)))) {
         mc_err_set(err, "the cache's index is not one monocache %d wrote", MC_INDEX_VERSION);
         cJSON_Delete(root);
         return -1;
@@ -385,6 +429,8 @@ int mc_index_read(const char *text, size_t len, struct mc_tree *tree, struct mc_
             break;
         }
     }
+    if (rc == 0 && generation)
+        memcpy(tree->generation, generation->valuestring, MC_S3_GENERATION_LEN + 1);
     cJSON_Delete(root);
     if (rc == 0)
         mc_tree_sort(tree);

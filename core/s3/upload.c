@@ -48,17 +48,30 @@ static void uploaded(struct mc_s3_upload *up)
 
 /* --- one PUT ---------------------------------------------------------------- */
 
+/* No ETag (or one no server gives) is not a proof: the answer may be a
+ * proxy's, or an error's. */
+const char *mc_s3_etag_problem(const struct mc_s3_op *op, const char *want)
+{
+    const char *etag = mc_s3_op_etag(op);
+
+    if (!etag[0])
+        return "the server's answer has no usable ETag: not taken as stored";
+    if (strcmp(etag, want) != 0)
+        return "the server's ETag does not match what was sent";
+    return NULL;
+}
+
 static void put_done(struct mc_s3_op *op, void *ctx)
 {
     struct mc_s3_upload *up = ctx;
-    const char *etag = mc_s3_op_etag(op);
     int ok = mc_s3_op_ok(op);
-    int mismatch = ok && etag[0] && strcmp(etag, up->etag) != 0;
+    const char *problem = ok ? mc_s3_etag_problem(op, up->etag) : NULL;
+    int mismatch = problem != NULL;
 
     if (!ok)
         mc_s3_uploads_fail(up->uploads, mc_s3_op_err(op));
     else if (mismatch)
-        fail_text(up->uploads, up->key, "the server's ETag does not match what was sent");
+        fail_text(up->uploads, up->key, problem);
     if (ok && !mismatch)
         uploaded(up);
     else
@@ -100,48 +113,55 @@ struct part {
     size_t index;
 };
 
-/* Noted now, sent when the other transfers are over (mc_s3_uploads_abort_failed). */
+/* Ends up: freed, or (a multipart upload S3 knows of) kept on the list of
+ * those to abort when the other transfers are over. Noting it allocates
+ * nothing, so that no upload goes unaborted for want of memory. */
 static void abort_upload(struct mc_s3_upload *up)
 {
     struct mc_s3_uploads *uploads = up->uploads;
-    char **grown;
-    size_t key_len = strlen(up->key);
 
-    if (!up->upload_id)
+    if (!up->upload_id) {
+        mc_s3_upload_free(up);
         return;
-    grown = realloc(uploads->aborts, (uploads->abort_count + 1) * sizeof(*grown));
-    if (!grown)
+    }
+    up->next_abort = uploads->aborts;
+    uploads->aborts = up;
+}
+
+static void say_not_aborted(struct mc_s3_uploads *uploads, const struct mc_s3_upload *up,
+                            const char *why)
+{
+    char message[MC_ERR_MAX + 200];
+
+    if (!uploads->warn)
         return;
-    uploads->aborts = grown;
-    grown[uploads->abort_count] = malloc(key_len + strlen(up->upload_id) + 2);
-    if (!grown[uploads->abort_count])
-        return;
-    memcpy(grown[uploads->abort_count], up->key, key_len + 1);
-    strcpy(grown[uploads->abort_count] + key_len + 1, up->upload_id);
-    uploads->abort_count++;
+    snprintf(message, sizeof(message), "s3 %s: the failed multipart upload could not be "
+             "aborted (%s): its parts stay until a lifecycle rule "
+             "(AbortIncompleteMultipartUpload) removes them", up->key, why);
+    uploads->warn(message, uploads->warn_ctx);
 }
 
 /* Best effort: parts of a failed upload would otherwise stay (and cost). */
 void mc_s3_uploads_abort_failed(struct mc_s3_uploads *uploads)
 {
-    struct mc_err ignored;
-    size_t i;
+    struct mc_err err;
 
     mc_s3_uncancel(uploads->client);
-    for (i = 0; i < uploads->abort_count; i++) {
-        char *key = uploads->aborts[i];
-        struct mc_s3_op *op = mc_s3_op_new("DELETE", key, NULL, NULL);
+    while (uploads->aborts) {
+        struct mc_s3_upload *up = uploads->aborts;
+        struct mc_s3_op *op = mc_s3_op_new("DELETE", up->key, NULL, NULL);
 
-        if (op && mc_s3_op_query(op, "uploadId", key + strlen(key) + 1) == 0) {
+        uploads->aborts = up->next_abort;
+        if (!op || mc_s3_op_query(op, "uploadId", up->upload_id) != 0) {
+            say_not_aborted(uploads, up, "out of memory");
+        } else {
             mc_s3_op_allow_404(op);
-            mc_s3_run_one(uploads->client, op, &ignored);
+            if (mc_s3_run_one(uploads->client, op, &err) != 0)
+                say_not_aborted(uploads, up, err.msg);
         }
         mc_s3_op_free(op);
-        free(key);
+        mc_s3_upload_free(up);
     }
-    free(uploads->aborts);
-    uploads->aborts = NULL;
-    uploads->abort_count = 0;
 }
 
 static char *complete_xml(const struct mc_s3_upload *up)
@@ -172,26 +192,20 @@ static void complete_done(struct mc_s3_op *op, void *ctx)
     const struct mc_buf *answer = mc_s3_op_answer(op);
     struct mc_err err = *mc_s3_op_err(op);
     int ok = mc_s3_op_ok(op);
-    char code[64], message[160];
     char *etag = NULL;
     int mismatch;
 
-    if (ok && mc_s3_parse_error(answer->data, answer->len, code, sizeof(code), message,
-                                sizeof(message)) == 1) {
-        /* S3 may answer 200 and then an error, while it was completing. */
-        mc_err_set(&err, "s3 %s: completing the upload: %s %s", up->key, code, message);
-        ok = 0;
-    }
+    /* (A 200 whose body is an <Error> is a failure already: transfer.c.) */
     if (ok)
         etag = mc_s3_parse_complete_etag(answer->data, answer->len);
-    mismatch = etag && strcmp(etag, up->etag) != 0 && strcmp(etag, up->whole_etag) != 0;
+    mismatch = ok && (!etag || (strcmp(etag, up->etag) != 0 && strcmp(etag, up->whole_etag) != 0));
     if (!ok)
         mc_s3_uploads_fail(up->uploads, &err);
     else if (mismatch)
-        fail_text(up->uploads, up->key, "the multipart ETag does not match the parts sent");
+        fail_text(up->uploads, up->key, etag ? "the multipart ETag does not match the parts sent"
+                                             : "no ETag in the answer to the upload's completion");
     if (!ok || mismatch) {
         abort_upload(up);
-        mc_s3_upload_free(up);
     } else {
         /* Kept as the server says it, as listings will show it. */
         if (etag)
@@ -213,10 +227,14 @@ static void part_done(struct mc_s3_op *op, void *ctx)
     struct mc_s3_op *complete;
     char *xml;
 
-    mc_md5_hex(up->md5[part->index], hex);
+    size_t index = part->index;
+
+    mc_md5_hex(up->md5[index], hex);
     free(part);
-    if (ok && etag[0] && strcmp(etag, hex) != 0) {
-        mc_err_set(&err, "s3 %s: a part's ETag does not match what was sent", up->key);
+    if (ok && (!etag[0] || strcmp(etag, hex) != 0)) {
+        mc_err_set(&err, "s3 %s: part %zu: %s", up->key, index + 1,
+                   etag[0] ? "its ETag does not match what was sent"
+                           : "the answer has no usable ETag: not taken as stored");
         ok = 0;
     }
     if (!ok && !up->uploads->failed)
@@ -227,7 +245,6 @@ static void part_done(struct mc_s3_op *op, void *ctx)
         return;
     if (up->uploads->failed) {
         abort_upload(up);
-        mc_s3_upload_free(up);
         return;
     }
     complete = mc_s3_op_new("POST", up->key, complete_done, up);
@@ -237,7 +254,6 @@ static void part_done(struct mc_s3_op *op, void *ctx)
         mc_s3_op_free(complete);
         fail_text(up->uploads, up->key, "out of memory");
         abort_upload(up);
-        mc_s3_upload_free(up);
         return;
     }
     mc_s3_op_body_bytes(complete, xml, strlen(xml));
@@ -293,7 +309,6 @@ static void initiate_done(struct mc_s3_op *op, void *ctx)
             up->parts = i;
             if (i == 0) {
                 abort_upload(up);
-                mc_s3_upload_free(up);
             }
             return;
         }

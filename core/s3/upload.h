@@ -17,8 +17,9 @@ struct mc_s3_uploads {
     struct mc_s3_stats *stats;  /* files_done counted here */
     int failed;                 /* the first failure stops the others */
     struct mc_err err;          /* ... and is kept */
-    char **aborts;              /* "key\0uploadId" of uploads to abort after */
-    size_t abort_count;
+    struct mc_s3_upload *aborts;    /* failed multipart uploads, to abort after */
+    mc_warn_fn warn;            /* what could not be aborted (or NULL) */
+    void *warn_ctx;
 };
 
 /* One file or link on its way. */
@@ -33,6 +34,7 @@ struct mc_s3_upload {
     char whole_etag[MC_MD5_LEN * 2 + 1];    /* the whole file's MD5 (see common.h) */
     char *upload_id;
     size_t parts_done;
+    struct mc_s3_upload *next_abort;    /* on uploads->aborts */
 };
 
 /* Notes a failure: the first is kept, the transfers still queued stop. */
@@ -53,6 +55,11 @@ void mc_s3_upload_free(struct mc_s3_upload *up);
 /* Once the transfers are over: aborts, best effort, every multipart upload
  * that failed. */
 void mc_s3_uploads_abort_failed(struct mc_s3_uploads *uploads);
+
+/* What the answer to a PUT of bytes whose ETag is `want` says: NULL if
+ * the server stored them as sent, else why not (no usable ETag is no
+ * proof). */
+const char *mc_s3_etag_problem(const struct mc_s3_op *op, const char *want);
 
 /* The Content-MD5 header of a body whose MD5 is md5. 0, or -1. */
 int mc_s3_add_content_md5(struct mc_s3_op *op, const unsigned char *md5);

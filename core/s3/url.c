@@ -359,3 +359,19 @@ int mc_s3_parse_tuning(const char *jobs, const char *multipart_mb, struct mc_s3_
     }
     return 0;
 }
+
+int mc_s3_parse_timeout(const char *text, int *seconds, struct mc_err *err)
+{
+    long value;
+
+    *seconds = MC_S3_TIMEOUT_DEFAULT_S;
+    if (!text || !*text)
+        return 0;
+    if (whole_number(text, 1, MC_S3_TIMEOUT_MAX_S, &value) != 0) {
+        mc_err_set(err, MC_ENV_S3_TIMEOUT "=%s: expected a whole number of seconds from 1 to %d",
+                   text, MC_S3_TIMEOUT_MAX_S);
+        return -1;
+    }
+    *seconds = (int)value;
+    return 0;
+}

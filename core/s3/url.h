@@ -18,6 +18,12 @@
 #define MC_S3_MULTIPART_DEFAULT_MB 200
 #define MC_S3_MULTIPART_MAX_MB (5 * 1024)   /* S3's limit for one PUT */
 
+/* No S3 request waits longer than this for progress, and a release's
+ * upload holds the program's exit at most this long (MONOCACHE_S3_TIMEOUT_S):
+ * botocore's read timeout, and far above what S3 takes to answer. */
+#define MC_S3_TIMEOUT_DEFAULT_S 60
+#define MC_S3_TIMEOUT_MAX_S 86400
+
 struct mc_s3_tuning {
     int jobs;                   /* parallel transfers */
     long long multipart_min;    /* bytes: larger files go in parts */
@@ -27,6 +33,9 @@ struct mc_s3_tuning {
  * defaults). 0, or -1 with err naming the variable. */
 int mc_s3_parse_tuning(const char *jobs, const char *multipart_mb, struct mc_s3_tuning *out,
                        struct mc_err *err);
+/* MONOCACHE_S3_TIMEOUT_S: 1 to MC_S3_TIMEOUT_MAX_S seconds (NULL or "":
+ * the default). 0, or -1 with err naming the variable. */
+int mc_s3_parse_timeout(const char *text, int *seconds, struct mc_err *err);
 
 /* Appends `text` URI-encoded as SigV4 wants: every byte but A-Z a-z 0-9
  * - _ . ~ as %XX (upper-case hex); '/' kept when keep_slash. 0 or -1. */

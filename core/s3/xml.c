@@ -113,17 +113,21 @@ struct listing_ctx {
     int failed;
     int is_listing;
     int url_encoded;            /* EncodingType url: keys are %XX-encoded */
+    size_t first;               /* out->count before this page */
+    size_t first_prefix;
 };
 
-static int grow(void **items, size_t *cap, size_t count, size_t size)
+/* Room for one more of items (count of them, cap allocated), unless this
+ * page already brought `page` of them, its most. */
+static int grow(void **items, size_t *cap, size_t count, size_t page, size_t size)
 {
     size_t wanted = *cap ? *cap * 2 : 64;
     void *grown;
 
+    if (page >= MC_S3_LIST_PAGE_MAX_ENTRIES)
+        return -1;
     if (count < *cap)
         return 0;
-    if (count >= MC_S3_LIST_MAX_ENTRIES)
-        return -1;
     grown = realloc(*items, wanted * size);
     if (!grown)
         return -1;
@@ -154,7 +158,7 @@ static void on_listing(struct walker *w, const char *path, const char *text)
         c->current.size = strtoll(text, NULL, 10);
     else if (strcmp(path, "/ListBucketResult/Contents") == 0) {
         if (!c->current.key || grow((void **)&out->objects, &c->cap, out->count,
-                                    sizeof(*out->objects)) != 0) {
+                                    out->count - c->first, sizeof(*out->objects)) != 0) {
             c->failed = 1;
             free(c->current.key);
             free(c->current.etag);
@@ -166,7 +170,7 @@ static void on_listing(struct walker *w, const char *path, const char *text)
         memset(&c->current, 0, sizeof(c->current));
     } else if (strcmp(path, "/ListBucketResult/CommonPrefixes/Prefix") == 0) {
         if (grow((void **)&out->prefixes, &c->prefix_cap, out->prefix_count,
-                 sizeof(*out->prefixes)) != 0)
+                 out->prefix_count - c->first_prefix, sizeof(*out->prefixes)) != 0)
             c->failed = 1;
         else
             out->prefixes[out->prefix_count++] = strdup(text);
@@ -206,7 +210,8 @@ static int url_decode(char *text)
 int mc_s3_parse_listing(const char *xml, size_t len, struct mc_s3_listing *out,
                         struct mc_err *err)
 {
-    struct listing_ctx c = { out, { NULL, NULL, 0 }, out->count, out->prefix_count, 0, 0, 0 };
+    struct listing_ctx c = { out, { NULL, NULL, 0 }, out->count, out->prefix_count, 0, 0, 0,
+                             out->count, out->prefix_count };
     size_t first = out->count;
     size_t first_prefix = out->prefix_count;
     size_t i;

@@ -9,7 +9,9 @@
 
 #include <stddef.h>
 
-#define MC_S3_LIST_MAX_ENTRIES 100000   /* per page; S3 sends at most 1000 */
+/* Objects (and common prefixes) in one page of a listing: S3 sends at
+ * most 1000; more is not an answer we read. */
+#define MC_S3_LIST_PAGE_MAX_ENTRIES 100000
 
 struct mc_s3_object {
     char *key;
@@ -27,7 +29,8 @@ struct mc_s3_listing {
 };
 
 /* ListObjectsV2 (ListBucketResult). Appends to out (which may hold earlier
- * pages); replaces truncated and next_token. */
+ * pages: the limit is on this page's own entries); replaces truncated and
+ * next_token. */
 int mc_s3_parse_listing(const char *xml, size_t len, struct mc_s3_listing *out,
                         struct mc_err *err);
 void mc_s3_listing_free(struct mc_s3_listing *listing);

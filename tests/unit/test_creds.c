@@ -74,6 +74,12 @@ static void test_profiles(void)
     struct fake_var missing[] = { { "AWS_SHARED_CREDENTIALS_FILE", credentials },
                                   { "AWS_CONFIG_FILE", config }, { "AWS_PROFILE", "nope" },
                                   { NULL, NULL } };
+    struct fake_var bad_region[] = { { "AWS_REGION", "us-east-1/../x" },
+                                     { "HOME", "/nonexistent" }, { NULL, NULL } };
+    struct fake_var env_too[] = { { "AWS_SHARED_CREDENTIALS_FILE", credentials },
+                                  { "AWS_CONFIG_FILE", config }, { "AWS_PROFILE", "work" },
+                                  { "AWS_ACCESS_KEY_ID", "ENVKEY" },
+                                  { "AWS_SECRET_ACCESS_KEY", "envsecret" }, { NULL, NULL } };
     struct fake_http http = { 0 };
     struct mc_aws_creds creds;
     struct mc_err err;
@@ -94,9 +100,18 @@ static void test_profiles(void)
            "AWS_PROFILE=work from the credentials file");
     is_str(creds.access_key, "WORK", "... its key, blanks trimmed");
     mc_aws_creds_free(&creds);
-    region = mc_aws_region(fake_getenv, vars);
+    is_int(mc_aws_creds_load(&creds, fake_getenv, env_too, fake_http, &http, &err), 0,
+           "AWS_PROFILE=work and AWS_ACCESS_KEY_ID both set");
+    is_str(creds.access_key, "ENVKEY", "... the environment's keys win, as for the AWS CLI");
+    mc_aws_creds_free(&creds);
+    is_int(mc_aws_region(fake_getenv, vars, &region, &err), 0, "a region");
     is_str(region, "ap-south-2", "the region of [profile work] in the config file");
     free(region);
+    is_int(mc_aws_region(fake_getenv, bad_region, &region, &err), -1,
+           "AWS_REGION=us-east-1/../x: refused");
+    is_str(err.msg, "AWS_REGION=us-east-1/../x: not a region name (letters, digits, '-' and "
+           "'_', at most 64)", "... naming it");
+    ok(region == NULL, "... no region");
     is_int(mc_aws_creds_load(&creds, fake_getenv, missing, fake_http, &http, &err), -1,
            "AWS_PROFILE naming no profile: refused");
     ok(strstr(err.msg, "AWS_PROFILE=nope: no such profile") && !strstr(err.msg, SECRET),

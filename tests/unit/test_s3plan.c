@@ -19,8 +19,9 @@
 static void add(struct mc_tree *tree, const char *path, enum mc_entry_type type,
                 long long size, const char *target, const char *etag)
 {
-    struct mc_entry e = { (char *)path, type, 0644, MTIME_S, 0, size, (char *)target,
-                          (char *)etag, 0 };
+    struct mc_entry e = { .path = (char *)path, .type = type, .mode = 0644, .mtime_s = MTIME_S,
+                          .ctime_s = MTIME_S, .has_ctime = 1, .size = size,
+                          .target = (char *)target, .etag = (char *)etag };
 
     if (mc_tree_add(tree, &e) != 0)
         diag("out of memory adding %s", path);
@@ -94,16 +95,18 @@ static int deleted(const struct mc_s3_plan *plan, const char *key)
 static void test_kinds(void)
 {
     static const char *const keys[] = {
-        PREFIX "changed-etag", PREFIX "changed-time", PREFIX "gone", PREFIX "link-moved",
+        PREFIX "changed-ctime", PREFIX "changed-etag", PREFIX "changed-time", PREFIX "gone", PREFIX "link-moved",
         PREFIX "link-same", PREFIX "meta.json", PREFIX "no-etag", PREFIX "now-dir",
-        PREFIX "now-link", PREFIX "same", "t/other/outside"
+        PREFIX "now-link", PREFIX "old-index", PREFIX "same", "t/other/outside"
     };
-    static const char *const etags[] = { ETAG_B, ETAG_A, ETAG_A, ETAG_A, ETAG_A, ETAG_A,
-                                         ETAG_A, ETAG_A, ETAG_A, ETAG_A, ETAG_A };
+    static const char *const etags[] = { ETAG_A, ETAG_B, ETAG_A, ETAG_A, ETAG_A, ETAG_A, ETAG_A,
+                                         ETAG_A, ETAG_A, ETAG_A, ETAG_A, ETAG_A, ETAG_A };
     static const struct fixture here[] = {
         { "meta.json", MC_ENTRY_FILE, 2, NULL, NULL },
         { "same", MC_ENTRY_FILE, 5, NULL, NULL },
         { "changed-time", MC_ENTRY_FILE, 5, NULL, NULL },
+        { "changed-ctime", MC_ENTRY_FILE, 5, NULL, NULL },
+        { "old-index", MC_ENTRY_FILE, 5, NULL, NULL },
         { "changed-etag", MC_ENTRY_FILE, 5, NULL, NULL },
         { "no-etag", MC_ENTRY_FILE, 5, NULL, NULL },
         { "new", MC_ENTRY_FILE, 7, NULL, NULL },
@@ -117,6 +120,8 @@ static void test_kinds(void)
     static const struct fixture indexed[] = {
         { "same", MC_ENTRY_FILE, 5, NULL, ETAG_A },
         { "changed-time", MC_ENTRY_FILE, 5, NULL, ETAG_A },
+        { "changed-ctime", MC_ENTRY_FILE, 5, NULL, ETAG_A },
+        { "old-index", MC_ENTRY_FILE, 5, NULL, ETAG_A },
         { "changed-etag", MC_ENTRY_FILE, 5, NULL, ETAG_A },
         { "no-etag", MC_ENTRY_FILE, 5, NULL, NULL },
         { "link-same", MC_ENTRY_LINK, 0, "a", NULL },
@@ -137,17 +142,27 @@ static void test_kinds(void)
     e = mc_tree_find(&old, "changed-time");
     if (e)
         e->mtime_ns = 1;
+    e = mc_tree_find(&old, "changed-ctime");
+    if (e)
+        e->ctime_ns = 1;
+    e = mc_tree_find(&old, "old-index");
+    if (e)
+        e->has_ctime = 0;
     list(&remote, keys, etags, sizeof(keys) / sizeof(*keys));
 
     is_int(mc_s3_plan_make(&plan, &local, &old, &remote, PREFIX, MULTIPART_MIN, &err), 0,
            "a plan");
-    is_int(plan.item_count, 9, "... of every file and link but meta.json (no directory)");
+    is_int(plan.item_count, 11, "... of every file and link but meta.json (no directory)");
     ok(!item_of(&plan, "meta.json") && !item_of(&plan, "dir"), "... meta.json and dirs not items");
     is_int(kind_of(&plan, "same"), MC_S3_PLAN_UNCHANGED,
-           "unchanged: index and listing agree on the ETag, size and mtime match");
+           "unchanged: index and listing agree on the ETag, size, mtime and ctime match");
     is_int(item_of(&plan, "same") ? item_of(&plan, "same")->part_size : -1, 8 * MIB,
            "... with the part size it was sent with");
     is_int(kind_of(&plan, "changed-time"), MC_S3_PLAN_CHANGED, "changed: another mtime");
+    is_int(kind_of(&plan, "changed-ctime"), MC_S3_PLAN_CHANGED,
+           "changed: another ctime, size and mtime the same (a rewrite, touch -r after)");
+    is_int(kind_of(&plan, "old-index"), MC_S3_PLAN_CHANGED,
+           "changed: an index without ctimes (an older monocache's) is not trusted");
     is_int(kind_of(&plan, "changed-etag"), MC_S3_PLAN_CHANGED,
            "changed: the object is not what the index recorded");
     is_int(kind_of(&plan, "no-etag"), MC_S3_PLAN_CHANGED, "changed: the index has no ETag");
@@ -169,8 +184,8 @@ static void test_kinds(void)
        "meta.json found in the listing");
     is_int(plan.meta_first, 1, "... and deleted first: things change");
     is_int(plan.unchanged, 2, "totals: 2 unchanged");
-    is_int(plan.to_read, 7, "... 7 to read");
-    is_int(plan.bytes_to_read, 5 * 3 + 7, "... their bytes (files only)");
+    is_int(plan.to_read, 9, "... 9 to read");
+    is_int(plan.bytes_to_read, 5 * 5 + 7, "... their bytes (files only)");
     mc_s3_plan_free(&plan);
     mc_s3_listing_free(&remote);
     mc_tree_free(&local);
@@ -249,7 +264,7 @@ static void test_parts(void)
 static void test_remote_has(void)
 {
     struct mc_s3_object obj = { PREFIX "f", "abc-2", 1 };
-    struct mc_entry e = { "f", MC_ENTRY_FILE, 0644, 0, 0, 1, NULL, NULL, 0 };
+    struct mc_entry e = { .path = "f", .type = MC_ENTRY_FILE, .mode = 0644, .size = 1 };
     struct mc_s3_plan_item item = { &e, PREFIX "f", MC_S3_PLAN_CHANGED, NULL, &obj, 0 };
 
     is_int(mc_s3_plan_remote_has(&item, "abc-2", "whole"), 1, "S3 has the same ETag: not sent");

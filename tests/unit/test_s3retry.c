@@ -48,21 +48,23 @@ static void test_status(void)
     is_int(judged(400, ERROR_XML("BadDigest", "The Content-MD5 you specified did not match"),
                   &err), 0, "400 BadDigest: not tried again (the file changed)");
     is_int(judged(404, ERROR_XML("NoSuchKey", "x"), &err), 0, "404 NoSuchKey: not either");
+    is_int(judged(501, ERROR_XML("NotImplemented", "A header you provided implies "
+                                 "functionality that is not implemented"), &err), 0,
+           "501 NotImplemented: not tried again (the server will not do it)");
+    is_int(judged(502, NULL, &err), 1, "502: tried again");
 }
 
 static void test_curl(void)
 {
-    is_int(mc_s3_retryable_curl(CURLE_COULDNT_CONNECT, MC_ERR_NONE), 1, "a refused connection");
-    is_int(mc_s3_retryable_curl(CURLE_OPERATION_TIMEDOUT, MC_ERR_NONE), 1, "a timeout");
-    is_int(mc_s3_retryable_curl(CURLE_RECV_ERROR, MC_ERR_NONE), 1, "a dropped connection");
-    is_int(mc_s3_retryable_curl(CURLE_GOT_NOTHING, MC_ERR_NONE), 1, "an empty answer");
-    is_int(mc_s3_retryable_curl(CURLE_WRITE_ERROR, MC_ERR_FAILED), 1,
-           "an answer that could not be kept: tried again");
-    is_int(mc_s3_retryable_curl(CURLE_WRITE_ERROR, MC_ERR_LOCAL_IO), 0,
-           "... but not when our own disk failed");
-    is_int(mc_s3_retryable_curl(CURLE_PEER_FAILED_VERIFICATION, MC_ERR_NONE), 0,
+    is_int(mc_s3_retryable_curl(CURLE_COULDNT_CONNECT), 1, "a refused connection");
+    is_int(mc_s3_retryable_curl(CURLE_OPERATION_TIMEDOUT), 1, "a timeout");
+    is_int(mc_s3_retryable_curl(CURLE_RECV_ERROR), 1, "a dropped connection");
+    is_int(mc_s3_retryable_curl(CURLE_GOT_NOTHING), 1, "an empty answer");
+    is_int(mc_s3_retryable_curl(CURLE_WRITE_ERROR), 0,
+           "an answer our callback refused (more than listed, too big, our disk): never again");
+    is_int(mc_s3_retryable_curl(CURLE_PEER_FAILED_VERIFICATION), 0,
            "a certificate that does not verify: never");
-    is_int(mc_s3_retryable_curl(CURLE_URL_MALFORMAT, MC_ERR_NONE), 0, "a bad URL: never");
+    is_int(mc_s3_retryable_curl(CURLE_URL_MALFORMAT), 0, "a bad URL: never");
 }
 
 static void test_backoff(void)

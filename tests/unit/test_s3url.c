@@ -118,6 +118,7 @@ static void test_tuning(void)
     struct mc_s3_tuning t;
     struct mc_err err;
     const char *bad[] = { "0", "257", "-1", "1x", " 4", "+4", "", NULL };
+    int seconds;
     size_t i;
 
     ok(mc_s3_parse_tuning(NULL, NULL, &t, &err) == 0, "no settings: the defaults");
@@ -134,6 +135,12 @@ static void test_tuning(void)
        "multipart 4 MiB (below S3's 5 MiB part minimum): refused, named");
     ok(mc_s3_parse_tuning(NULL, "5121", &t, &err) == -1, "multipart above 5 GiB: refused");
     ok(mc_s3_parse_tuning(NULL, "99999999999999999999", &t, &err) == -1, "overflow: refused");
+    ok(mc_s3_parse_timeout(NULL, &seconds, &err) == 0 && seconds == 60, "MONOCACHE_S3_TIMEOUT_S unset: 60 s");
+    ok(mc_s3_parse_timeout("2", &seconds, &err) == 0 && seconds == 2, "MONOCACHE_S3_TIMEOUT_S=2");
+    ok(mc_s3_parse_timeout("0", &seconds, &err) == -1 &&
+       strncmp(err.msg, "MONOCACHE_S3_TIMEOUT_S=0: ", 26) == 0, "... 0: refused, named");
+    ok(mc_s3_parse_timeout("1.5", &seconds, &err) == -1, "... 1.5: refused");
+    ok(mc_s3_parse_timeout("86401", &seconds, &err) == -1, "... more than a day: refused");
 }
 
 int main(void)

@@ -9,6 +9,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/meta.h"
+#include "common/shown.h"
 #include "local/procs.h"
 #include "redis/register.h"
 #include "host/safeopen.h"
@@ -392,11 +393,31 @@ static cJSON *holders_json(const struct mc_holding *first, size_t count)
     return list;
 }
 
+/* A copy of meta whose "s3" hides a user or password (a meta.json edited
+ * by hand), or NULL when there is none to hide. */
+static cJSON *hidden_s3(const cJSON *meta)
+{
+    const char *url = meta_string(meta, MC_META_S3);
+    char shown[MC_ERR_MAX];
+    cJSON *copy;
+
+    if (!url || !mc_has_credentials(url))
+        return NULL;
+    mc_shown(url, shown, sizeof(shown));
+    copy = cJSON_Duplicate(meta, 1);
+    if (copy && mc_meta_set_key(copy, MC_META_S3, cJSON_CreateString(shown)) != 0) {
+        cJSON_Delete(copy);
+        copy = NULL;
+    }
+    return copy;
+}
+
 static void print_json_entry(struct listing *ls, const char *id, const char *path, cJSON *meta,
                              const char *problem)
 {
     const struct mc_holding *first;
     const char *created = meta ? meta_string(meta, "created") : NULL;
+    cJSON *hidden = meta ? hidden_s3(meta) : NULL;
     cJSON *entry = cJSON_CreateObject();
     size_t with_watcher;
     size_t holders = holders_of(ls, id, &first, &with_watcher);
@@ -424,7 +445,9 @@ static void print_json_entry(struct listing *ls, const char *id, const char *pat
         cJSON_AddNumberToObject(entry, "size", (double)size_of(ls, id));
     if (ls->verbose)
         cJSON_AddItemToObject(entry, "holder_processes", holders_json(first, with_watcher));
-    if (meta)
+    if (hidden)
+        cJSON_AddItemToObject(entry, "meta", hidden);
+    else if (meta)
         cJSON_AddItemReferenceToObject(entry, "meta", meta);
     else
         cJSON_AddStringToObject(entry, "error", problem);

@@ -93,8 +93,9 @@ int cmd_push(int argc, char **argv)
 int cmd_pull(int argc, char **argv)
 {
     const char *root_option = NULL;
-    const char *args[4] = { "pull", NULL, NULL, NULL };
+    const char *args[5] = { "pull", NULL, NULL, NULL, NULL };
     char id[MC_ID_MAX + 1];
+    struct cli_share share;
     struct mc_s3_location loc;
     struct mc_root root;
     struct mc_err err;
@@ -126,12 +127,17 @@ int cmd_pull(int argc, char **argv)
         mc_log_always(MC_LOG_ERROR, "%s", err.msg);
         return MC_EXIT_FAILED;
     }
-    if (mc_pull_guard_take(&root, id, &guard, &err) != 0) {
-        mc_log_always(MC_LOG_ERROR, "pull: %s", err.msg);
+    if (cli_open_share(&share) != 0) {
         mc_root_free(&root);
         return MC_EXIT_FAILED;
     }
-    switch (mc_local_copy_state(&root, id)) {
+    if (mc_pull_guard_take(&root, id, &guard, NULL, NULL, &err) != 0) {
+        mc_log_always(MC_LOG_ERROR, "pull: %s", err.msg);
+        cli_close_share(&share);
+        mc_root_free(&root);
+        return MC_EXIT_FAILED;
+    }
+    switch (mc_local_copy_state(&root, id, share.share.reg)) {
     case MC_LOCAL_HELD:
         mc_log_always(MC_LOG_ERROR, "pull: %s/%s is held by a tree here; pull when it ends",
                       root.cache_dir, id);
@@ -143,14 +149,22 @@ int cmd_pull(int argc, char **argv)
                       root.cache_dir, id, id);
         rc = MC_EXIT_FAILED;
         break;
+    case MC_LOCAL_SHARED:
+        mc_log_always(MC_LOG_ERROR, "pull: %s/%s is in use elsewhere (the Redis register counts "
+                      "its users, or cannot be asked); pull when they are done",
+                      root.cache_dir, id);
+        rc = MC_EXIT_FAILED;
+        break;
     default:
         args[1] = url;
         args[2] = root.cache_dir;
+        args[3] = root.run_dir;
         rc = tool_status(mc_s3_tool_run(args, &err), &err);
         if (rc == 0)
             printf("%s/%s\n", root.cache_dir, id);
     }
     mc_pull_guard_drop(&guard);
+    cli_close_share(&share);
     mc_root_free(&root);
     return rc;
 }

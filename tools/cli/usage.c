@@ -2,6 +2,8 @@
  * one way a command reports a usage error: what is wrong, then its synopsis,
  * on stderr. The words users read about the command line live here. */
 #include "cli.h"
+#include "common/err.h"
+#include "common/shown.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -198,11 +200,14 @@ int cli_bad_usage(const char *command, const char *usage, int status, const char
 
     /* The synopsis: the usage's first lines, up to the first blank one. */
     const char *end = strstr(usage, "\n\n");
+    char raw[MC_ERR_MAX];
+    char line[MC_ERR_MAX];
 
-    fprintf(stderr, "monocache: %s: ", command);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    mc_shown(raw, line, sizeof(line));
+    fprintf(stderr, "monocache: %s: %s", command, line);
     fprintf(stderr, "\n%.*s\n(monocache %s --help for more)\n",
             end ? (int)(end - usage) : (int)strlen(usage), usage, command);
     return status;

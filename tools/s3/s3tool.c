@@ -4,7 +4,7 @@
  * where S3 is used.
  *
  *   monocache-s3 push DIR s3://bucket/prefix     DIR: <root>/cache/<id>
- *   monocache-s3 pull s3://bucket/prefix/<id> CACHE_DIR
+ *   monocache-s3 pull s3://bucket/prefix/<id> CACHE_DIR [RUN_DIR]
  *   monocache-s3 ls s3://bucket/prefix [--json]
  *   monocache-s3 rm s3://bucket/prefix/<id>
  *   monocache-s3 check s3://bucket/prefix      settings and credentials only
@@ -37,7 +37,7 @@
 
 static const char usage[] =
     "usage: monocache-s3 push DIR s3://bucket/prefix\n"
-    "       monocache-s3 pull s3://bucket/prefix/<id> CACHE_DIR\n"
+    "       monocache-s3 pull s3://bucket/prefix/<id> CACHE_DIR [RUN_DIR]\n"
     "       monocache-s3 ls s3://bucket/prefix [--json]\n"
     "       monocache-s3 rm s3://bucket/prefix/<id>\n"
     "       monocache-s3 check s3://bucket/prefix\n"
@@ -140,17 +140,16 @@ static int load_settings(struct mc_s3_settings *settings, struct mc_s3_tuning *t
                            err) != 0)
         return -1;
     settings->jobs = tuning->jobs;
+    if (mc_s3_parse_timeout(getenv(MC_ENV_S3_TIMEOUT), &settings->timeout_s, err) != 0)
+        return -1;
     settings->endpoint_name = "AWS_ENDPOINT_URL_S3";
     if (!endpoint || !*endpoint) {
         endpoint = getenv("AWS_ENDPOINT_URL");
         settings->endpoint_name = "AWS_ENDPOINT_URL";
     }
     settings->endpoint_url = endpoint && *endpoint ? endpoint : NULL;
-    settings->region = mc_aws_region(env_get, NULL);
-    if (!settings->region) {
-        mc_err_set(err, "out of memory");
+    if (mc_aws_region(env_get, NULL, &settings->region, err) != 0)
         return -1;
-    }
     if (mc_aws_creds_load(&settings->creds, env_get, NULL, mc_http_simple, NULL, err) != 0) {
         free(settings->region);
         return -1;
@@ -262,7 +261,7 @@ static int cmd_push(const char *dir, const char *url)
     return finish(&s, rc, &err);
 }
 
-static int cmd_pull(const char *url, const char *cache_dir)
+static int cmd_pull(const char *url, const char *cache_dir, const char *run_dir)
 {
     struct session s;
     struct mc_err err;
@@ -274,7 +273,7 @@ static int cmd_pull(const char *url, const char *cache_dir)
         return rc;
     label = mc_concat(cache_dir, "/", s.id, NULL);
     s.job.label = label ? label : cache_dir;
-    rc = mc_s3_pull(&s.job, cache_dir, &err);
+    rc = mc_s3_pull(&s.job, cache_dir, run_dir, &err);
     rc = finish(&s, rc, &err);
     free(label);
     return rc;
@@ -353,7 +352,10 @@ static int cmd_check(const char *url)
 
     if (rc != 0)
         return rc;
+    /* Two tries, and no longer than MONOCACHE_S3_TIMEOUT_S in all: a server
+     * that does not answer lets the program run. */
     s.settings.attempts = 2;
+    s.settings.deadline_ms = now_ms() + (long long)s.settings.timeout_s * 1000;
     prefix = *s.loc.prefix ? mc_concat(s.loc.prefix, "/", NULL) : strdup("");
     op = prefix ? mc_s3_op_new("GET", "", NULL, NULL) : NULL;
     if (!op || mc_s3_op_query(op, "list-type", "2") != 0 ||
@@ -385,8 +387,8 @@ int main(int argc, char **argv)
     mc_log_setup(MC_LOG_ERROR, NULL, &(struct mc_err){ 0, "" });
     if (argc == 4 && strcmp(argv[1], "push") == 0)
         return cmd_push(argv[2], argv[3]);
-    if (argc == 4 && strcmp(argv[1], "pull") == 0)
-        return cmd_pull(argv[2], argv[3]);
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "pull") == 0)
+        return cmd_pull(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
     if ((argc == 3 || argc == 4) && strcmp(argv[1], "ls") == 0 &&
         (argc == 3 || strcmp(argv[3], "--json") == 0))
         return cmd_ls(argv[2], argc == 4);

@@ -6,12 +6,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MC_S3_ARGS_MAX 8
@@ -52,15 +55,52 @@ static void take_line(char *line, char *said, size_t size)
         snprintf(said, size, "%s", line);
 }
 
+/* What a run waits for at most before it calls late() (once), then goes
+ * on waiting. */
+struct bound {
+    long long timeout_ms;       /* 0: none */
+    void (*late)(void *ctx);
+    void *ctx;
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd can be read; past the bound's time, calls late() first. */
+static void wait_readable(int fd, const struct bound *bound, long long deadline_ms, int *told)
+{
+    struct pollfd pfd = { fd, POLLIN, 0 };
+
+    while (bound && bound->timeout_ms && !*told) {
+        long long left = deadline_ms - now_ms();
+
+        if (left <= 0) {
+            *told = 1;
+            bound->late(bound->ctx);
+            return;
+        }
+        if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) != 0)
+            return;     /* readable, or an error read() will tell */
+    }
+}
+
 /* The tool's stderr, line by line, until it ends. */
-static void read_said(int fd, char *said, size_t size)
+static void read_said(int fd, char *said, size_t size, const struct bound *bound)
 {
     char buf[MC_S3_LINE_MAX];
+    long long deadline_ms = bound ? now_ms() + bound->timeout_ms : 0;
+    int told = 0;
     size_t len = 0;
     ssize_t got;
     char *nl;
 
-    while ((got = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
+    while (wait_readable(fd, bound, deadline_ms, &told),
+           (got = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
         len += (size_t)got;
         buf[len] = '\0';
         while ((nl = strchr(buf, '\n')) != NULL) {
@@ -80,7 +120,8 @@ static void read_said(int fd, char *said, size_t size)
     }
 }
 
-static int run(const char *const *args, char *said, size_t size, struct mc_err *err)
+static int run(const char *const *args, char *said, size_t size, const struct bound *bound,
+               struct mc_err *err)
 {
     char *argv[MC_S3_ARGS_MAX + 2];
     char *path = tool_path();
@@ -124,7 +165,7 @@ static int run(const char *const *args, char *said, size_t size, struct mc_err *
     if (said) {
         close(pipe_fds[1]);
         if (rc == 0)
-            read_said(pipe_fds[0], said, size);
+            read_said(pipe_fds[0], said, size, bound);
         close(pipe_fds[0]);
     }
     if (rc != 0) {
@@ -151,11 +192,20 @@ static int run(const char *const *args, char *said, size_t size, struct mc_err *
 
 int mc_s3_tool_run(const char *const *args, struct mc_err *err)
 {
-    return run(args, NULL, 0, err);
+    return run(args, NULL, 0, NULL, err);
 }
 
 int mc_s3_tool_run_quiet(const char *const *args, char *said, size_t size, struct mc_err *err)
 {
     said[0] = '\0';
-    return run(args, said, size, err);
+    return run(args, said, size, NULL, err);
+}
+
+int mc_s3_tool_run_bounded(const char *const *args, char *said, size_t size, int timeout_s,
+                           void (*late)(void *ctx), void *ctx, struct mc_err *err)
+{
+    struct bound bound = { late ? (long long)timeout_s * 1000 : 0, late, ctx };
+
+    said[0] = '\0';
+    return run(args, said, size, &bound, err);
 }

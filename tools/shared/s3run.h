@@ -15,5 +15,9 @@ int mc_s3_tool_run(const char *const *args, struct mc_err *err);
 /* The same, its stderr (the first line, without "monocache: ") into
  * said[size] instead of ours. */
 int mc_s3_tool_run_quiet(const char *const *args, char *said, size_t size, struct mc_err *err);
+/* The same; if it runs longer than timeout_s, late(ctx) is called (once,
+ * from this thread) and the wait goes on. late NULL: no bound. */
+int mc_s3_tool_run_bounded(const char *const *args, char *said, size_t size, int timeout_s,
+                           void (*late)(void *ctx), void *ctx, struct mc_err *err);
 
 #endif

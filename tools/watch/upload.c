@@ -11,6 +11,7 @@
 #include "upload.h"
 #include "common/log.h"
 #include "common/meta.h"
+#include "host/proto.h"
 #include "shared/s3run.h"
 
 #include <errno.h>
@@ -116,6 +117,25 @@ static char *home_of(const struct upload_target *target, int *marked)
     return home;
 }
 
+struct late {
+    const struct upload_target *target;
+    const char *home;
+};
+
+/* The upload outlasts MONOCACHE_S3_TIMEOUT_S: the program's end waits no
+ * more; the cache stays marked until the upload completes. */
+static void let_go_late(void *ctx)
+{
+    const struct late *late = ctx;
+    const struct upload_target *target = late->target;
+
+    mc_log_always(MC_LOG_WARN, "cache %s: its upload to %s is not done after %d s ("
+                  MC_ENV_S3_TIMEOUT "); the program's end goes on, the upload goes on in the "
+                  "background, and the cache stays here, marked s3_pending, until it is done",
+                  target->cache->id, late->home, target->timeout_s);
+    target->let_go(target->let_go_ctx);
+}
+
 void upload_at_release(const struct upload_target *target)
 {
     const struct mc_cache *cache = target->cache;
@@ -124,13 +144,17 @@ void upload_at_release(const struct upload_target *target)
     int marked;
     char *home = target->dir_fd >= 0 ? home_of(target, &marked) : NULL;
     const char *args[] = { "push", cache->path, home, NULL };
+    struct late late;
     int rc;
 
     if (!home)
         return;
     if (!marked)
         mark_until_done(target, home);
-    rc = mc_s3_tool_run_quiet(args, said, sizeof(said), &err);
+    late.target = target;
+    late.home = home;
+    rc = mc_s3_tool_run_bounded(args, said, sizeof(said), target->timeout_s,
+                                target->let_go ? let_go_late : NULL, &late, &err);
     if (rc == 0 &&
         mc_meta_update(target->dir_fd, cache->path, cache->id, clear_pending, NULL, &err) == 0)
         mc_log_event(MC_LOG_INFO, "uploaded", cache->id, cache->path, "cache %s: uploaded to %s/%s/",

@@ -9,6 +9,10 @@ struct upload_target {
     int dir_fd;                 /* the cache directory as created or attached, or -1 */
     const char *tree_home;      /* the tree's own S3 setting (MONOCACHE_S3, or where
                                    the cache came from), or NULL */
+    int timeout_s;              /* MONOCACHE_S3_TIMEOUT_S */
+    void (*let_go)(void *ctx);  /* lets the holders waiting for the release go on (or
+                                   NULL: none wait) */
+    void *let_go_ctx;
 };
 
 /* Uploads the cache if it has an S3 home: meta.json's "s3", else the
@@ -16,7 +20,8 @@ struct upload_target {
  * rest of the cache, does not turn the upload off; "s3": null does). The
  * cache stays marked "s3_pending" until every object is confirmed, so that
  * nothing wipes it before: a failure is one line, and the cache is kept for
- * monocache push or gc to finish. */
+ * monocache push or gc to finish. An upload not done after timeout_s lets
+ * the holders go (one line) and goes on in the background. */
 void upload_at_release(const struct upload_target *target);
 
 /* The marks a tree with an S3 home gets in its meta when it starts: "s3"

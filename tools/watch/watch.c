@@ -13,6 +13,7 @@
 #include "common/root.h"
 #include "local/cache.h"
 #include "redis/redisconf.h"
+#include "redis/register.h"
 #include "common/buf.h"
 #include "common/dirlock.h"
 #include "local/gc.h"
@@ -57,7 +58,11 @@ struct answer {
     int attached;       /* an existing cache, not a new one */
     struct watch_share share;   /* this host in the Redis register */
     int s3_async;               /* MONOCACHE_S3_ASYNC: holders do not wait for the upload */
+    int s3_timeout_s;           /* MONOCACHE_S3_TIMEOUT_S: how long they wait at most */
     const char *s3_home;        /* the tree's S3 setting, or NULL (owned by the config) */
+    int reply_fd;               /* the starter, told "busy" while we wait or work */
+    struct busy busy;
+    int busy_on;
 };
 
 static void reset_signals(void)
@@ -171,18 +176,61 @@ static void say_once(struct mc_err *err, const char *label, const struct mc_err 
     mc_err_set(err, "%s: %s", label, reason);
 }
 
-static int attach(const char *label, const char *target, int adopt, struct mc_config *cfg,
-                  struct answer *answer, struct mc_err *err)
+/* The starter hears "busy" from now until the answer (a pull of the cache
+ * runs, or S3 work). */
+static void tell_busy(void *ctx)
+{
+    struct answer *answer = ctx;
+
+    if (answer->busy_on)
+        return;
+    busy_start(&answer->busy, answer->reply_fd);
+    answer->busy_on = 1;
+}
+
+static void stop_busy(struct answer *answer)
+{
+    if (!answer->busy_on)
+        return;
+    busy_stop(&answer->busy);
+    answer->busy_on = 0;
+}
+
+static int attach_guarded(const char *label, int adopt, struct mc_config *cfg,
+                          struct answer *answer, struct mc_err *err);
+
+/* Attaches to an existing cache under its pull guard (unless the caller
+ * holds it: guarded), so that no pull replaces a copy a tree is starting
+ * on, and no tree starts on a copy a pull replaces: it waits for the pull. */
+static int attach(const char *label, const char *target, int adopt, int guarded,
+                  struct mc_config *cfg, struct answer *answer, struct mc_err *err)
 {
     char id[MC_ID_MAX + 1];
-    struct mc_err inner;
-    cJSON *meta = NULL;
-    int dir_fd;
+    struct mc_pull_guard guard;
+    int rc;
 
     if (mc_cache_resolve(label, target, cfg->root, cfg->tmpdir, &answer->root, id, err) != 0)
         return -1;
     if (mc_cache_init(&answer->cache, &answer->root, id, err) != 0)
         return -1;
+    /* No run directory yet: no pull runs (it makes one for its guard), and
+     * an unproven cache gets none made here. */
+    if (guarded || access(answer->root.run_dir, F_OK) != 0)
+        return attach_guarded(label, adopt, cfg, answer, err);
+    if (mc_pull_guard_take(&answer->root, id, &guard, tell_busy, answer, err) != 0)
+        return -1;
+    rc = attach_guarded(label, adopt, cfg, answer, err);
+    mc_pull_guard_drop(&guard);
+    return rc;
+}
+
+static int attach_guarded(const char *label, int adopt, struct mc_config *cfg,
+                          struct answer *answer, struct mc_err *err)
+{
+    struct mc_err inner;
+    cJSON *meta = NULL;
+    int dir_fd;
+
     /* A cache the Python package made (its meta has no "id") becomes ours
      * when it is named explicitly. */
     if (adopt && mc_cache_adopt(&answer->cache, &inner) < 0) {
@@ -249,6 +297,23 @@ static int s3_ready(const char *url, struct mc_err *err)
     return rc == 0 ? 0 : -1;
 }
 
+/* What is here of the S3 cache the tree asks for; with a Redis register,
+ * whether another host uses the copy (then it is never replaced). */
+static enum mc_local_copy copy_state(struct mc_config *cfg, struct answer *answer)
+{
+    enum mc_local_copy state = mc_local_copy_state(&answer->root, cfg->existing_s3_id, NULL);
+    struct mc_register *reg = NULL;
+    struct mc_err why;
+
+    if (state != MC_LOCAL_IDLE || !cfg->redis || !cfg->redis->enabled)
+        return state;
+    if (mc_register_open(cfg->redis, &reg, &why) != 0)
+        return MC_LOCAL_SHARED;     /* it cannot say: the copy is used as it is */
+    state = mc_local_copy_state(&answer->root, cfg->existing_s3_id, reg);
+    mc_register_close(reg);
+    return state;
+}
+
 /* MONOCACHE_EXISTING=s3://bucket/prefix/<id>: brought into
  * <root>/cache/<id> by monocache-s3 (what changed only, when a copy is
  * there and no tree here holds it), then attached to like any cache. */
@@ -259,7 +324,7 @@ static int s3_ready(const char *url, struct mc_err *err)
 static int attach_from_s3(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
 {
     char label[MC_PATH_MAX + 32];
-    const char *args[] = { "pull", cfg->existing, NULL, NULL };
+    const char *args[] = { "pull", cfg->existing, NULL, NULL, NULL };
     struct mc_pull_guard guard;
     char *path = NULL;
     int rc;
@@ -268,19 +333,26 @@ static int attach_from_s3(struct mc_config *cfg, struct answer *answer, struct m
     if (mc_root_open(cfg->root, cfg->tmpdir, MC_ROOT_CREATE, &answer->root, err) != 0)
         return -1;
     args[2] = answer->root.cache_dir;
+    args[3] = answer->root.run_dir;
     path = mc_concat(answer->root.cache_dir, "/", cfg->existing_s3_id, NULL);
     if (!path) {
         mc_err_set(err, "%s: out of memory", label);
         mc_root_free(&answer->root);
         return -1;
     }
-    if (mc_pull_guard_take(&answer->root, cfg->existing_s3_id, &guard, err) != 0) {
+    if (mc_pull_guard_take(&answer->root, cfg->existing_s3_id, &guard, NULL, NULL, err) != 0) {
         free(path);
         mc_root_free(&answer->root);
         return -1;
     }
-    switch (mc_local_copy_state(&answer->root, cfg->existing_s3_id)) {
+    switch (copy_state(cfg, answer)) {
     case MC_LOCAL_HELD:
+        rc = 0;
+        break;
+    case MC_LOCAL_SHARED:
+        mc_log_always(MC_LOG_WARN, "%s: the copy here, %s, is in use elsewhere (the Redis "
+                      "register counts its users, or cannot be asked): using it as it is",
+                      label, path);
         rc = 0;
         break;
     case MC_LOCAL_PENDING:
@@ -301,7 +373,7 @@ static int attach_from_s3(struct mc_config *cfg, struct answer *answer, struct m
     mc_root_free(&answer->root);
     memset(&answer->root, 0, sizeof(answer->root));
     if (rc == 0)
-        rc = attach(label, path, 1, cfg, answer, err);
+        rc = attach(label, path, 1, 1, cfg, answer, err);
     mc_pull_guard_drop(&guard);
     free(path);
     return rc;
@@ -349,7 +421,7 @@ static int obtain_named(struct mc_config *cfg, struct answer *answer, struct mc_
         mc_err_set(err, "%s: out of memory", label);
         return -1;
     }
-    if (mc_pull_guard_take(&answer->root, cfg->name, &guard, err) != 0) {
+    if (mc_pull_guard_take(&answer->root, cfg->name, &guard, tell_busy, answer, err) != 0) {
         free(path);
         return -1;
     }
@@ -364,7 +436,7 @@ static int obtain_named(struct mc_config *cfg, struct answer *answer, struct mc_
         }
         mc_root_free(&answer->root);
         memset(&answer->root, 0, sizeof(answer->root));
-        rc = attach(label, path, 1, cfg, answer, err);
+        rc = attach(label, path, 1, 1, cfg, answer, err);
         if (rc == 0 || lstat(path, &st) == 0 || errno != ENOENT)
             break;
         forget(answer);
@@ -393,13 +465,13 @@ static int obtain(struct mc_config *cfg, struct answer *answer, struct mc_err *e
         return attach_from_s3(cfg, answer, err);
     if (cfg->existing) {
         snprintf(label, sizeof(label), "%s", mc_setting(MC_ENV_EXISTING, cfg->existing));
-        return attach(label, cfg->existing, 1, cfg, answer, err);
+        return attach(label, cfg->existing, 1, 0, cfg, answer, err);
     }
     if (cfg->name)
         return obtain_named(cfg, answer, err);
     if (cfg->inherited_path) {
         snprintf(label, sizeof(label), MC_ENV_PATH "=%s", cfg->inherited_path);
-        if (attach(label, cfg->inherited_path, 0, cfg, answer, &why) == 0)
+        if (attach(label, cfg->inherited_path, 0, 0, cfg, answer, &why) == 0)
             return 0;
         forget(answer);
         mc_log_always(MC_LOG_WARN, "%s; using a fresh cache", why.msg);
@@ -412,14 +484,13 @@ static int obtain(struct mc_config *cfg, struct answer *answer, struct mc_err *e
 static int obtain_telling(struct mc_config *cfg, struct answer *answer, int reply_fd,
                           struct mc_err *err)
 {
-    struct busy busy;
     int rc;
 
-    if (!cfg->s3 && !cfg->existing_s3)
-        return obtain(cfg, answer, err);
-    busy_start(&busy, reply_fd);
+    answer->reply_fd = reply_fd;
+    if (cfg->s3 || cfg->existing_s3)
+        tell_busy(answer);
     rc = obtain(cfg, answer, err);
-    busy_stop(&busy);
+    stop_busy(answer);
     return rc;
 }
 
@@ -621,6 +692,14 @@ static void let_waiters_go(void *ctx)
         _exit(0);
 }
 
+/* The holders waiting for the release (not for the watcher's exit) go on. */
+static void let_holders_go(void *ctx)
+{
+    const struct answer *answer = ctx;
+
+    mc_session_drop_watcher(answer->watch_fd);
+}
+
 static int watch(struct answer *answer)
 {
     struct sweeping sweeping = { answer, -1, 0, 0 };
@@ -646,8 +725,10 @@ static int watch(struct answer *answer)
     watch_share_stop_renewing(&answer->share);
     if (answer->s3_async)
         mc_session_drop_watcher(answer->watch_fd);
-    upload_at_release(&(struct upload_target){ &answer->cache, answer->dir_fd,
-                                               answer->s3_home });
+    upload_at_release(&(struct upload_target){ &answer->cache, answer->dir_fd, answer->s3_home,
+                                               answer->s3_timeout_s,
+                                               answer->s3_async ? NULL : let_holders_go,
+                                               answer });
     outcome = mc_release(&answer->cache, answer->watch_fd, answer->dir_fd, &wait, &err);
     if (outcome == MC_DISPOSE_BUSY)
         mc_log_always(MC_LOG_WARN, "%s", err.msg);
@@ -765,6 +846,7 @@ static int serve(int reply_fd)
         goto out;
     }
     answer.s3_async = cfg.s3_async;
+    answer.s3_timeout_s = cfg.s3_timeout_s;
     answer.s3_home = cfg.s3 ? cfg.s3 : cfg.existing_s3;
     if (claimed == 0) {
         answer.dir_fd = open_own_dir(&answer);
