@@ -1,9 +1,12 @@
 # lib-redis.sh — private redis-servers for the Redis register tests
-# (t90-t93), sourced after lib.sh. A file starts the servers it needs
-# (redis_main, start_redis); each is stopped when the file ends, however it
-# ends (atexit), and so are the trees it left waiting (start_user). Servers
-# listen on loopback and on a unix socket under $T only. Never stops a
-# server it did not start: by the pid in its own pid file.
+# (t9[0-3]-redis-*), sourced after lib.sh. A file starts the servers it
+# needs (redis_main, start_redis, and the deployments: start_tls_redis,
+# start_cluster, start_sentinel_set); each is stopped when the file ends,
+# however it ends (atexit), and so are the trees it left waiting
+# (start_user). Servers listen on loopback and on a unix socket under $T
+# only. Never stops a server it did not start: by the pid in its own pid
+# file. `rcli` talks to the file's register, wherever it is ($RCLI: its
+# redis-cli options).
 
 PY=$(command -v /usr/bin/python3 || command -v python3)
 if ! command -v redis-server > /dev/null || ! command -v redis-cli > /dev/null ||
@@ -69,8 +72,21 @@ redis_main() {
     export MONOCACHE_REDIS=redis://127.0.0.1:$PORT
 }
 
+# How redis-cli reaches the file's register (a deployment sets its own).
+RCLI=()
 rcli() {
-    redis-cli -s "$RD/redis.sock" "$@"
+    if [ ${#RCLI[@]} = 0 ]; then
+        redis-cli -s "$RD/redis.sock" "$@"
+    else
+        redis-cli "${RCLI[@]}" "$@"
+    fi
+}
+
+# Our keys beside CACHE_REGISTER, in its hash slot (register.c).
+KEYS_OF_OURS='monocache:{CACHE_REGISTER}:'
+ALIVE_KEY=${KEYS_OF_OURS}alive-since
+lease_key() {
+    echo "${KEYS_OF_OURS}leases:$1/"
 }
 
 field_count() {
@@ -82,45 +98,63 @@ field_count() {
 # register starts where a long-running server would be. (The key is the one
 # register.c keeps; the scripts start the clock when it is missing.)
 age_register() {
-    redis-cli -s "$RD/redis.sock" "$@" EVAL "
-        local t = redis.call('TIME')
-        local now = t[1] * 1000 + math.floor(t[2] / 1000)
-        redis.call('SET', 'monocache:alive-since', now - tonumber(ARGV[1]) - 1000)
-        return 1" 0 "$((LEASE * 1000))" > /dev/null
+    if [ $# = 0 ]; then
+        rcli EVAL "$age_script" 1 "$ALIVE_KEY" "$((LEASE * 1000))" > /dev/null
+    else
+        redis-cli "$@" EVAL "$age_script" 1 "$ALIVE_KEY" "$((LEASE * 1000))" > /dev/null
+    fi
 }
+age_script="
+    local t = redis.call('TIME')
+    local now = t[1] * 1000 + math.floor(t[2] / 1000)
+    redis.call('SET', KEYS[1], now - tonumber(ARGV[1]) - 1000)
+    return 1"
 
 # What the register dates, checked on the server's clock (register.c keeps
 # it): the register's own clock, the wipe markers, the leases. "past" once
 # each is older than a lease (a marker lasts a lease; a lease ends at its
-# score).
+# score). KEYS: CACHE_REGISTER and the clock's key, so that a cluster runs
+# it on the node of their slot, where all our keys are.
 lease_script="
     local t = redis.call('TIME')
     local now = t[1] * 1000 + math.floor(t[2] / 1000)
-    local since = tonumber(redis.call('GET', 'monocache:alive-since') or '')
+    local since = tonumber(redis.call('GET', KEYS[2]) or '')
     if since and now - since < tonumber(ARGV[1]) then return 'young register' end
-    if #redis.call('KEYS', 'monocache:wiping:*') > 0 then return 'wipe marker' end
-    for _, key in ipairs(redis.call('KEYS', 'monocache:leases:*')) do
+    if #redis.call('KEYS', ARGV[2] .. 'wiping:*') > 0 then return 'wipe marker' end
+    for _, key in ipairs(redis.call('KEYS', ARGV[2] .. 'leases:*')) do
         if #redis.call('ZRANGEBYSCORE', key, '(' .. now, '+inf') > 0 then return 'live lease' end
     end
     return 'past'"
 
-# The newest cache under $ROOT was made a lease ago or more (gc leaves one
-# made less than a lease ago and counted nowhere: its host may be about to
-# count itself). Whole seconds, as gc counts them, by time(), whose clock
-# (CLOCK_REALTIME_COARSE) may lag a few milliseconds: now is taken 50 ms
-# back.
+# The newest cache under $ROOT was made, or last used (its directory's
+# mtime: the heartbeat of its watchers), a lease ago or more (gc leaves one
+# younger than that and counted nowhere: its host may be about to count
+# itself, or be cut off from Redis). Whole seconds, as gc counts them, by
+# time(), whose clock (CLOCK_REALTIME_COARSE) may lag a few milliseconds:
+# now is taken 50 ms back.
 caches_made_a_lease_ago() {
-    local newest now_us
+    local newest now_us touched
     newest=$(sed -n 's/.*"created":"\([^"]*\)".*/\1/p' "$ROOT"/cache/*/meta.json 2> /dev/null |
         sort | tail -1)
+    [ -n "$newest" ] && newest=$(date -d "$newest" +%s)
+    touched=$(stat -c %Y "$ROOT"/cache/*/ 2> /dev/null | sort -n | tail -1)
+    [ -n "$touched" ] && { [ -z "$newest" ] || [ "$touched" -gt "$newest" ]; } && newest=$touched
     now_us=${EPOCHREALTIME/./}
-    [ -z "$newest" ] ||
-        [ $(( (now_us - 50000) / 1000000 - $(date -d "$newest" +%s) )) -ge "$LEASE" ]
+    [ -z "$newest" ] || [ $(( (now_us - 50000) / 1000000 - newest )) -ge "$LEASE" ]
+}
+
+lease_state() {
+    if [ $# = 0 ]; then
+        rcli EVAL "$lease_script" 2 CACHE_REGISTER "$ALIVE_KEY" "$((LEASE * 1000))" \
+            "$KEYS_OF_OURS" 2>&1
+    else
+        redis-cli "$@" EVAL "$lease_script" 2 CACHE_REGISTER "$ALIVE_KEY" "$((LEASE * 1000))" \
+            "$KEYS_OF_OURS" 2>&1
+    fi
 }
 
 lease_passed() {
-    [ "$(redis-cli "$@" EVAL "$lease_script" 0 "$((LEASE * 1000))" 2>&1)" = past ] &&
-        caches_made_a_lease_ago
+    [ "$(lease_state "$@")" = past ] && caches_made_a_lease_ago
 }
 
 # past_lease [redis-cli options]: waits until all that gc and the release
@@ -128,11 +162,8 @@ lease_passed() {
 # name): the register's age, wipe markers, the leases of hosts gone, the
 # caches' age. Call it when no tree is running (a live host renews).
 past_lease() {
-    if [ $# = 0 ]; then
-        set -- -s "$RD/redis.sock"
-    fi
     eventually $((LEASE * 10 + 10)) lease_passed "$@" ||
-        echo "# past_lease: still $(redis-cli "$@" EVAL "$lease_script" 0 "$((LEASE * 1000))" 2>&1)"
+        echo "# past_lease: still $(lease_state "$@")"
 }
 
 # A host: its own name and run directory, one cache root for all.

@@ -110,7 +110,7 @@ like "gc on host b after the lease: host a's share expired" "$out" "expired ${pa
 like "... and the cache wiped" "$out" "wiped ${path##*/}"
 ok "... gone" gone "$path"
 is "... field gone" "$(rcli HEXISTS CACHE_REGISTER "$path/")" 0
-is "... lease gone" "$(rcli EXISTS "monocache:leases:$path/")" 0
+is "... lease gone" "$(rcli EXISTS "$(lease_key "$path")")" 0
 
 # A live host renews its lease: gc elsewhere never takes it. (It lives 2.5
 # leases: the time it is alive is what is tested, not a wait for an event.)
