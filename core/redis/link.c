@@ -78,7 +78,8 @@ static enum redirect redirection(const struct mc_redis_link *link, const redisRe
         kind = ASK;
     else
         return NOT_REDIRECTED;
-    where = strchr(text + 4, ' ');
+    where = strchr(text, ' ');                  /* before the slot */
+    where = where ? strchr(where + 1, ' ') : NULL;  /* before the node */
     colon = where ? strrchr(where, ':') : NULL;
     if (!colon || atoi(colon + 1) <= 0)
         return NOT_REDIRECTED;

@@ -113,6 +113,12 @@ static const char script_expire[] =
     "if n ~= tonumber(cur or '0') then " LUA_STORE_COUNT "end "
     "return {n, #gone}";
 
+/* KEYS: register, alive. ARGV: field. The field as it is (checked by the
+ * caller), the register's clock started as by every script: a gc that only
+ * reads, right after a restart, dates the register as one that changes. */
+static const char script_count[] =
+    LUA_NOW_MS LUA_ALIVE "return redis.call('HGET', KEYS[1], ARGV[1])";
+
 /* KEYS: wiping. ARGV: host. Drops the marker if it is ours. */
 static const char script_wiped[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 0";
@@ -392,13 +398,16 @@ static long long count_of(const char *text)
 int mc_register_count(struct mc_register *reg, const char *field, long long *count,
                       struct mc_err *err)
 {
-    const char *argv[] = { "HGET", MC_REGISTER_KEY, field };
-    redisReply *reply = command(reg, 3, argv, err);
+    const char *argv[] = { "EVAL", script_count, "2", MC_REGISTER_KEY, MC_ALIVE_KEY, field };
+    redisReply *reply = command(reg, 6, argv, err);
     int rc = 0;
 
     if (!reply)
         return -1;
-    if (reply->type == REDIS_REPLY_NIL) {
+    if (reply->type == REDIS_REPLY_ERROR) {
+        where_failed(err, reg->rc, "refused", reply->str);
+        rc = -1;
+    } else if (reply->type == REDIS_REPLY_NIL) {
         *count = 0;
     } else if (reply->type == REDIS_REPLY_STRING && count_of(reply->str) >= 0) {
         *count = count_of(reply->str);
