@@ -276,8 +276,9 @@ int mc_redis_parse_url(const char *name, const char *url, struct mc_redis_config
     } else if (strncmp(url, MC_UNIX_SCHEME, strlen(MC_UNIX_SCHEME)) == 0) {
         result = parse_unix(name, url, display, rc, err);
     } else {
-        result = bad_url(err, name, display, "expected redis[s]://[[user]:password@]host[:port]"
-                                             "[/db] or unix:///path/to/redis.sock[?db=N]");
+        result = bad_url(err, name, display, "expected redis://[[user]:password@]host[:port][/db] "
+                                             "(rediss:// for TLS) or "
+                                             "unix:///path/to/redis.sock[?db=N]");
     }
     return result;
 }

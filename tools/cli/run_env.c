@@ -2,6 +2,7 @@
  * options turned into the MONOCACHE_* orders it reads) and the program's
  * (LD_PRELOAD with our library added). */
 #include "run.h"
+#include "opts.h"
 #include "supervise.h"
 #include "common/buf.h"
 #include "common/jsontext.h"
@@ -133,11 +134,8 @@ char **run_watcher_env(const struct run_options *options)
     rc |= set_or_unset(MC_ENV_EXISTING, options->existing);
     rc |= set_or_unset(MC_ENV_REDIS, options->redis);
     rc |= set_or_unset(MC_ENV_S3, options->s3);
-    if (options->redis) {
-        /* --redis replaces the whole Redis setting, not only the URL. */
-        unsetenv(MC_ENV_REDIS_HOST);
-        unsetenv(MC_ENV_REDIS_PORT);
-    }
+    if (options->redis)
+        cli_redis_url_only();
     rc |= add_exports(options->exports);
     if (options->lock)
         rc |= setenv(MC_ENV_LOCK, "1", 1);
