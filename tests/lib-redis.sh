@@ -223,3 +223,180 @@ end_waiting_users() {
         eventually 10 test -s "$T/status.$name"
     done
 }
+
+# --- The Python package on the same caches, on any deployment -------------
+# python_cases LABEL: the package (tests/redis/pkg.py, reaching the register
+# as PKG_REDIS says) and monocache on one cache, either making it, attaching
+# to it, or ending last; ls shows both counts. The file has set up its
+# register (MONOCACHE_REDIS or the sentinels, rcli), aged it, and marked
+# its run directory (gc needs it).
+pkg() {
+    "$PY" "$top/tests/redis/pkg.py" "$@"
+}
+
+python_cases() {
+    local label=$1 path down out
+    mkdir -p "$ROOT/cache"
+    path=$ROOT/cache/$("$PY" -c 'import uuid; print(uuid.uuid4())')
+    pkg create "$path"
+    start_user py a --existing "$path"
+    is "$label: a cache the package made, attached with --existing: counted 2" \
+        "$(field_count "$path")" 2
+    is "... its meta.json is still a dict for the package, now with our id" \
+        "$(pkg meta "$path")" True
+    end_user py
+    ok "... our end keeps it for the package" test -f "$path/timestamp.txt"
+    is "... counted 1" "$(field_count "$path")" 1
+    is "... the package's last user wipes it" "$(pkg leave "$path")" wiped
+    is "... field gone" "$(rcli HEXISTS CACHE_REGISTER "$path/")" 0
+
+    start_user py2 a
+    path=$(path_of py2)
+    pkg join "$path"
+    is "$label: the package joins a monocache tree's cache: counted 2" "$(field_count "$path")" 2
+    end_user py2
+    ok "... the tree's end keeps it" test -d "$path"
+    is "... the package leaves last, and wipes" "$(pkg leave "$path")" wiped
+
+    start_user py3 a
+    path=$(path_of py3)
+    pkg join "$path"
+    end_user py3
+    like "$label: a stale count left by the package: gc keeps the cache" "$(mc gc)" \
+        "kept ${path##*/}"
+    rcli HDEL CACHE_REGISTER "$path/" > /dev/null
+    past_lease
+    like "... until the field is deleted by hand (README), then gc wipes it" "$(mc gc)" \
+        "wiped ${path##*/}"
+
+    start_user shown a
+    path=$(path_of shown)
+    pkg join "$path"
+    "$PY" -c '
+import json, sys
+row = [r for r in json.loads(sys.argv[1]) if r["path"] == sys.argv[2]][0]
+assert row["holders"] == 2 and row["redis_users"] == 2, row' "$(host a "$MC_BIN" ls --json)" "$path" &&
+        pass "$label: ls --json: holders 2 (run and its program, on this host), redis_users 2" ||
+        fail "$label: ls --json: holders and redis_users"
+    down=redis://127.0.0.1:$(free_port)
+    out=$(host a env -u MONOCACHE_REDIS_SENTINEL -u MONOCACHE_REDIS_MASTER \
+        -u MONOCACHE_REDIS_CACERT MONOCACHE_REDIS="$down" "$MC_BIN" ls 2> "$T/err")
+    like "... ls with Redis down: still lists, users unknown" "$(grep "${path##*/}" <<< "$out")" \
+        ' 2 +\? +/'
+    like "... and says why" "$(cat "$T/err")" "MONOCACHE_REDIS=$down: cannot connect"
+    pkg leave "$path" > /dev/null
+    end_user shown
+}
+
+# --- Deployments -------------------------------------------------------------
+# make_certs DIR: a CA (ca.crt), a server certificate it signed for
+# localhost and 127.0.0.1 (server.crt, .key), one for another name only
+# (elsewhere.crt, .key), a client certificate (client.crt, .key), and a CA
+# that signed none of them (other-ca.crt). With openssl req, as a test
+# makes its own.
+make_certs() {
+    local dir=$1 name
+    mkdir -p "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mc-test-ca \
+        -keyout "$dir/ca.key" -out "$dir/ca.crt" 2> /dev/null
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mc-other-ca \
+        -keyout "$dir/other-ca.key" -out "$dir/other-ca.crt" 2> /dev/null
+    for name in server:DNS:localhost,IP:127.0.0.1 elsewhere:DNS:elsewhere.example \
+        client:DNS:mc-client; do
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=${name%%:*}" \
+            -keyout "$dir/${name%%:*}.key" -out "$dir/${name%%:*}.csr" 2> /dev/null
+        printf 'subjectAltName=%s\n' "${name#*:}" > "$dir/${name%%:*}.ext"
+        openssl x509 -req -in "$dir/${name%%:*}.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+            -CAcreateserial -days 2 -extfile "$dir/${name%%:*}.ext" \
+            -out "$dir/${name%%:*}.crt" 2> /dev/null
+    done
+    [ -s "$dir/server.crt" ] && [ -s "$dir/client.crt" ] && [ -s "$dir/elsewhere.crt" ]
+}
+
+# start_tls_redis DIR PORT CERTS NAME [server options...]: a server that
+# speaks TLS only on PORT (its unix socket stays plain, for rcli), with
+# CERTS/NAME.crt.
+start_tls_redis() {
+    local dir=$1 port=$2 certs=$3 name=$4
+    shift 4
+    start_redis "$dir" "$port" --port 0 --tls-port "$port" \
+        --tls-cert-file "$certs/$name.crt" --tls-key-file "$certs/$name.key" \
+        --tls-ca-cert-file "$certs/ca.crt" "$@"
+}
+
+# start_cluster DIR: three masters (redis-server --cluster-enabled yes) made
+# one cluster (redis-cli --cluster create), ports in CLUSTER_PORTS; waits
+# until every node says cluster_state:ok.
+cluster_ok() {
+    local port
+    for port in "${CLUSTER_PORTS[@]}"; do
+        redis-cli -p "$port" CLUSTER INFO | grep -q '^cluster_state:ok' || return 1
+    done
+}
+
+start_cluster() {
+    local dir=$1 port nodes=()
+    CLUSTER_PORTS=()
+    for port in 1 2 3; do
+        CLUSTER_PORTS+=("$(free_port)")
+    done
+    for port in "${CLUSTER_PORTS[@]}"; do
+        start_redis "$dir/$port" "$port" --cluster-enabled yes \
+            --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 5000
+        nodes+=("127.0.0.1:$port")
+    done
+    redis-cli --cluster create "${nodes[@]}" --cluster-yes > "$dir/create.log" 2>&1
+    eventually 30 cluster_ok
+}
+
+# cluster_owner KEY: the port of the node that serves KEY's slot.
+cluster_owner() {
+    local slot
+    slot=$(redis-cli -p "${CLUSTER_PORTS[0]}" CLUSTER KEYSLOT "$1")
+    redis-cli -p "${CLUSTER_PORTS[0]}" CLUSTER NODES | awk -v slot="$slot" '
+        { for (i = 9; i <= NF; i++) { split($i, r, "-"); if (r[2] == "") r[2] = r[1]
+              if (slot >= r[1] + 0 && slot <= r[2] + 0) { split($2, a, "[:@]"); print a[2] } } }'
+}
+
+# start_sentinel DIR PORT MASTER_NAME MASTER_PORT: a sentinel watching the
+# master on 127.0.0.1:MASTER_PORT, quick to decide (a second), stopped at
+# the end of the file like the servers.
+start_sentinel() {
+    local dir=$1 port=$2 name=$3 master=$4
+    mkdir -p "$dir"
+    rm -f "$dir/redis.pid"
+    cat > "$dir/sentinel.conf" <<CONF
+port $port
+bind 127.0.0.1
+daemonize no
+pidfile $dir/redis.pid
+dir $dir
+sentinel monitor $name 127.0.0.1 $master 1
+sentinel down-after-milliseconds $name 1000
+sentinel failover-timeout $name 10000
+CONF
+    server redis-sentinel "$dir/sentinel.conf" > "$dir/redis.log" 2>&1
+    atexit "stop_redis '$dir' KILL"
+    eventually 10 sh -c "redis-cli -p '$port' ping | grep -q PONG"
+}
+
+# start_redis_proxy DIR UPSTREAM_PORT: tests/redis/redisproxy.py in front of
+# the server on UPSTREAM_PORT; its port in DIR/port (and $PROXY_PORT), its
+# order in DIR/control (proxy_order), trickled replies sent whole in
+# DIR/done.
+start_redis_proxy() {
+    local dir=$1
+    mkdir -p "$dir"
+    rm -f "$dir/port" "$dir/control" "$dir/done"
+    server "$PY" "$top/tests/redis/redisproxy.py" "$2" "$dir/port" "$dir/control" "$dir/done"
+    atexit "kill $!"
+    eventually 10 test -s "$dir/port"
+    PROXY_PORT=$(cat "$dir/port")
+}
+
+# proxy_order DIR [ORDER...]: trickle MS, cut, or nothing (pass through).
+proxy_order() {
+    local dir=$1
+    shift
+    echo "$*" > "$dir/control.tmp" && mv "$dir/control.tmp" "$dir/control"
+}
