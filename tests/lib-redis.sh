@@ -199,7 +199,8 @@ start_user() {
 }
 
 end_user() {
-    echo "${2:-0}" > "$T/go.$1"
+    # (A tree that never started has no reader on its fifo: no wait for ever.)
+    timeout 20 sh -c 'echo "$0" > "$1"' "${2:-0}" "$T/go.$1"
     eventually 20 test -s "$T/status.$1"
 }
 

@@ -6,12 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A command tried on a second connection at most. */
 #define MC_LINK_ATTEMPTS 2
 /* MOVED and ASK followed per command, at most (a slot moves once at a time). */
 #define MC_LINK_REDIRECTS_MAX 5
 #define MC_NODE_LABEL_MAX 320
+/* While its slot migrates, a script whose keys are not all on one side gets
+ * TRYAGAIN: asked again this often, for as long as the timeout. */
+#define MC_LINK_TRYAGAIN_PAUSE_MS 20
 
 struct mc_redis_link {
     const struct mc_redis_config *rc;
@@ -24,8 +28,17 @@ enum redirect {
     NOT_REDIRECTED,
     MOVED,
     ASK,
-    READONLY
+    READONLY,
+    TRYAGAIN
 };
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void forget_node(struct mc_redis_link *link)
 {
@@ -72,6 +85,8 @@ static enum redirect redirection(const struct mc_redis_link *link, const redisRe
 
     if (strncmp(text, "READONLY ", 9) == 0)
         return READONLY;
+    if (strncmp(text, "TRYAGAIN ", 9) == 0)
+        return TRYAGAIN;
     if (strncmp(text, "MOVED ", 6) == 0)
         kind = MOVED;
     else if (strncmp(text, "ASK ", 4) == 0)
@@ -138,22 +153,29 @@ void mc_redis_link_close(struct mc_redis_link *link)
 redisReply *mc_redis_link_command(struct mc_redis_link *link, int argc, const char **argv,
                                   struct mc_err *err)
 {
+    long long give_up = now_ms() + link->rc->timeout_ms;
     redisReply *reply;
     enum redirect kind;
     int attempts = 0;
     int redirects = 0;
+    char *asked = NULL;     /* the node an ASK named, for the next try */
+    int asked_port = 0;
     char *host = NULL;
     int port = 0;
 
     for (;;) {
-        if (connect_now(link, err) != 0) {
+        if (asked) {
+            reply = ask_there(link, asked, asked_port, argc, argv, err);
+            free(asked);
+            asked = NULL;
+            if (!reply)
+                return NULL;
+        } else if (connect_now(link, err) != 0) {
             if (!link->node_host || ++attempts >= MC_LINK_ATTEMPTS)
                 return NULL;
             forget_node(link);      /* that node is gone: ask the configured one */
             continue;
-        }
-        reply = mc_redis_command(link->conn, argc, argv, err);
-        if (!reply) {
+        } else if (!(reply = mc_redis_command(link->conn, argc, argv, err))) {
             if (err->code == MC_ERR_TIMEOUT || ++attempts >= MC_LINK_ATTEMPTS)
                 return NULL;
             forget_node(link);
@@ -162,9 +184,10 @@ redisReply *mc_redis_link_command(struct mc_redis_link *link, int argc, const ch
         if (reply->type != REDIS_REPLY_ERROR)
             return reply;
         kind = redirection(link, reply, &host, &port);
-        if (kind == NOT_REDIRECTED || (kind == READONLY && ++attempts >= MC_LINK_ATTEMPTS))
+        if (kind == NOT_REDIRECTED || (kind == READONLY && ++attempts >= MC_LINK_ATTEMPTS) ||
+            (kind == TRYAGAIN && now_ms() + MC_LINK_TRYAGAIN_PAUSE_MS > give_up))
             return reply;
-        if (kind != READONLY && ++redirects > MC_LINK_REDIRECTS_MAX) {
+        if ((kind == MOVED || kind == ASK) && ++redirects > MC_LINK_REDIRECTS_MAX) {
             mc_err_set(err, "%s=%s: more than %d redirections (the last: %.80s)",
                        link->rc->source, link->rc->display, MC_LINK_REDIRECTS_MAX, reply->str);
             mc_redis_free_reply(reply);
@@ -172,16 +195,19 @@ redisReply *mc_redis_link_command(struct mc_redis_link *link, int argc, const ch
             return NULL;
         }
         mc_redis_free_reply(reply);
-        if (kind == ASK) {
-            reply = ask_there(link, host, port, argc, argv, err);
-            free(host);
-            return reply;
-        }
-        mc_redis_forsake(link->conn);
-        forget_node(link);
-        if (kind == MOVED) {
-            link->node_host = host;
-            link->node_port = port;
+        if (kind == TRYAGAIN) {
+            nanosleep(&(struct timespec){ 0, MC_LINK_TRYAGAIN_PAUSE_MS * 1000000L }, NULL);
+            redirects = 0;      /* from the start: the ASK comes again */
+        } else if (kind == ASK) {
+            asked = host;
+            asked_port = port;
+        } else {
+            mc_redis_forsake(link->conn);
+            forget_node(link);
+            if (kind == MOVED) {
+                link->node_host = host;
+                link->node_port = port;
+            }
         }
         host = NULL;
     }

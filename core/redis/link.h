@@ -5,7 +5,8 @@
  * One command at a time: a connection that broke is made again once (from
  * the configuration: the sentinels are asked again after a failover); a
  * MOVED sends this and later commands to the node it names; an ASK sends
- * this one command there, after ASKING; a READONLY (a replica: the old
+ * this one command there, after ASKING; a TRYAGAIN (the slot migrating)
+ * asks again, for as long as the timeout; a READONLY (a replica: the old
  * master after a failover) is a broken connection too. A timeout is never
  * tried again: the server may still be there, and a second try would
  * double the wait. Runs in the watcher and the command. */
