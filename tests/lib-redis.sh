@@ -327,7 +327,8 @@ start_tls_redis() {
 
 # start_cluster DIR: three masters (redis-server --cluster-enabled yes) made
 # one cluster (redis-cli --cluster create), ports in CLUSTER_PORTS; waits
-# until every node says cluster_state:ok.
+# until every node says cluster_state:ok. Each node's bus port is a free
+# port of its own (the default, port + 10000, may be past 65535).
 cluster_ok() {
     local port
     for port in "${CLUSTER_PORTS[@]}"; do
@@ -342,7 +343,7 @@ start_cluster() {
         CLUSTER_PORTS+=("$(free_port)")
     done
     for port in "${CLUSTER_PORTS[@]}"; do
-        start_redis "$dir/$port" "$port" --cluster-enabled yes \
+        start_redis "$dir/$port" "$port" --cluster-enabled yes --cluster-port "$(free_port)" \
             --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 5000
         nodes+=("127.0.0.1:$port")
     done
