@@ -129,18 +129,18 @@ lease_script="
 # The newest cache under $ROOT was made, or last used (its directory's
 # mtime: the heartbeat of its watchers), a lease ago or more (gc leaves one
 # younger than that and counted nowhere: its host may be about to count
-# itself, or be cut off from Redis). Whole seconds, as gc counts them, by
-# time(), whose clock (CLOCK_REALTIME_COARSE) may lag a few milliseconds:
-# now is taken 50 ms back.
+# itself, or be cut off from Redis). In milliseconds, as gc counts them;
+# the file system's clock may lag a few: now is taken 50 ms back.
 caches_made_a_lease_ago() {
-    local newest now_us touched
-    newest=$(sed -n 's/.*"created":"\([^"]*\)".*/\1/p' "$ROOT"/cache/*/meta.json 2> /dev/null |
+    local newest_ms=0 created touched now_ms
+    created=$(sed -n 's/.*"created":"\([^"]*\)".*/\1/p' "$ROOT"/cache/*/meta.json 2> /dev/null |
         sort | tail -1)
-    [ -n "$newest" ] && newest=$(date -d "$newest" +%s)
-    touched=$(stat -c %Y "$ROOT"/cache/*/ 2> /dev/null | sort -n | tail -1)
-    [ -n "$touched" ] && { [ -z "$newest" ] || [ "$touched" -gt "$newest" ]; } && newest=$touched
-    now_us=${EPOCHREALTIME/./}
-    [ -z "$newest" ] || [ $(( (now_us - 50000) / 1000000 - newest )) -ge "$LEASE" ]
+    [ -n "$created" ] && newest_ms=$(( $(date -d "$created" +%s) * 1000 ))
+    touched=$(stat -c %.3Y "$ROOT"/cache/*/ 2> /dev/null | tr -d . | sort -n | tail -1)
+    [ -n "$touched" ] && [ "$touched" -gt "$newest_ms" ] && newest_ms=$touched
+    now_ms=${EPOCHREALTIME/./}
+    now_ms=${now_ms:0:${#now_ms}-3}
+    [ "$newest_ms" = 0 ] || [ $((now_ms - 50 - newest_ms)) -ge $((LEASE * 1000)) ]
 }
 
 lease_state() {
