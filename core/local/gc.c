@@ -288,16 +288,26 @@ static int was_counted(const struct sweep *sweep, const char *id)
                    by_id);
 }
 
-/* When the cache was last seen in use: made (meta "created"), or its
- * directory touched (the heartbeat every watcher of it keeps while it
- * lives, on any host: watch_share.c), whichever is later; -1 unknown. */
-static time_t last_active(int dir_fd, time_t created)
+/* Whether a cache has been quiet for quiet_s: not made (meta "created",
+ * -1 unknown), nor its directory touched (the heartbeat every watcher of it
+ * keeps while it lives, on any host: watch_share.c), for that long. To the
+ * millisecond: a heartbeat a third of a lease old must never pass for a
+ * whole lease because of a second's rounding. */
+static int quiet_for(int dir_fd, time_t created, int quiet_s)
 {
+    long long active_ms = created >= 0 ? (long long)created * 1000 : -1;
+    long long mtime_ms;
+    struct timespec now;
     struct stat st;
 
-    if (dir_fd >= 0 && fstat(dir_fd, &st) == 0 && st.st_mtime > created)
-        return st.st_mtime;
-    return created;
+    if (dir_fd >= 0 && fstat(dir_fd, &st) == 0) {
+        mtime_ms = (long long)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+        if (mtime_ms > active_ms)
+            active_ms = mtime_ms;
+    }
+    clock_gettime(CLOCK_REALTIME, &now);
+    return active_ms < 0 ||
+           (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 - active_ms >= (long long)quiet_s * 1000;
 }
 
 /* With a register, for a cache not held here (its directory open as dir_fd,
@@ -311,8 +321,7 @@ static time_t last_active(int dir_fd, time_t created)
 static void sweep_counted(struct sweep *sweep, const char *id, int dir_fd, time_t created)
 {
     struct mc_register *reg = sweep->options->share->reg;
-    time_t active = last_active(dir_fd, created);
-    int quiet = active < 0 || time(NULL) - active >= sweep->options->share->quiet_s;
+    int quiet = quiet_for(dir_fd, created, sweep->options->share->quiet_s);
     struct mc_cache cache;
     struct mc_err err;
     long long count = 0;
