@@ -289,6 +289,22 @@ assert row["holders"] == 2 and row["redis_users"] == 2, row' "$(host a "$MC_BIN"
     end_user shown
 }
 
+# refused_at_start NAME VARIABLE WANT VAR=VALUE...: with these settings a
+# preloaded program stops before main: status 125, one line naming
+# VARIABLE ("monocache: VARIABLE=...: ") and matching WANT (an extended
+# regex); the program never ran.
+refused_at_start() {
+    local name=$1 variable=$2 want=$3 out status
+    shift 3
+    rm -f "$T/ran"
+    out=$(env "$@" LD_PRELOAD="$PRELOAD" touch "$T/ran" 2>&1)
+    status=$?
+    is "$name: exit 125" "$status" 125
+    like "... one line naming $variable, saying why" "$out" "^monocache: $variable=[^ ]*: .*$want"
+    is "... only one line" "$(printf '%s\n' "$out" | wc -l)" 1
+    refute "... the program did not run" test -e "$T/ran"
+}
+
 # --- Deployments -------------------------------------------------------------
 # make_certs DIR: a CA (ca.crt), a server certificate it signed for
 # localhost and 127.0.0.1 (server.crt, .key), one for another name only

@@ -9,6 +9,8 @@
 #   tests/mutants.sh              all mutants
 #   tests/mutants.sh NAME...      only those
 #   MUTANT_CHECK='make check-unit' tests/mutants.sh   a faster, partial check
+#   MUTANT_CHECK='prove tests/t9[0-3]-redis-*.sh' tests/mutants.sh acl-user-dropped ...
+#                                 the Redis mutants, under the Redis tests
 
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +27,18 @@ signal-restart|shim/signals.c|s/(__sighandler_t signal\(int sig, __sighandler_t 
 sigdfl-rehook|shim/signals.c|s/if \(hooks_enabled && act && is_default\(act\) && is_crash_signal\(sig\)\)/if (0 \&\& hooks_enabled \&\& act \&\& is_default(act) \&\& is_crash_signal(sig))/
 run-sigchld|tools/cli/supervise.c|s/(            setpgid\(0, 0\);\n)        sigaction\(SIGCHLD, &inherited_sigchld, NULL\);\n/$1/
 close-protects-hold|shim/fds.c|s/    if \(fd >= 0 && fd == mc_shim_hold_fd && mc_shim_is_hold\(fd\)\)\n        return 0;\n//
+acl-user-dropped|core/redis/conn.c|s/\(rc->user \? expect_ok\(conn, 3, auth_user,/(0 ? expect_ok(conn, 3, auth_user,/
+redact-first-at|core/redis/redisconf.c|s/strrchr\(authority, '\@'\);(\n    const char \*after)/strchr(authority, '\@');$1/
+renew-once-per-lease|tools/watch/watch_share.c|s/#define MC_RENEWALS_PER_LEASE 3/#define MC_RENEWALS_PER_LEASE 1/
+dry-run-expires|core/local/gc.c|s/quiet && !sweep->dry_run &&/quiet &&/
+gc-wipes-after-failed-retry|tools/watch/watch_share.c|s/    heartbeat\(ws\);\n//; s/(\} else if \(rc == 0\) \{\n)/$1        heartbeat(ws);\n/
+gc-ignores-heartbeat|core/local/gc.c|s/if \(mtime_ms > active_ms\)/if (0 \&\& mtime_ms > active_ms)/
+read-deadline-per-read|core/redis/conn.c|s/wait_io\(conn, events, deadline, "reading"/wait_io(conn, events, now_ms() + conn->rc->timeout_ms, "reading"/
+tls-no-verify|core/redis/tls.c|s/SSL_VERIFY_PEER, NULL/SSL_VERIFY_NONE, NULL/
+tls-no-name-check|core/redis/tls.c|s/ssl\.set1_host\(tls->ssl, name\) != 1 \|\|/0 ||/
+sentinel-role-unchecked|core/redis/sentinel.c|s/is_master\(rc, \*out, master_label, err\) != 0/0/
+cluster-asking-dropped|core/redis/link.c|s/    if \(mc_redis_command_ok\(conn, 1, asking, err\) == 0\)\n        reply =/    reply =/
+cluster-tryagain-given-up|core/redis/link.c|s/\(kind == TRYAGAIN && now_ms\(\) \+ MC_LINK_TRYAGAIN_PAUSE_MS > give_up\)/kind == TRYAGAIN/
 LIST
 )
 

@@ -42,26 +42,17 @@ ok "... wiped at the end" gone "$path"
 is "... the field deleted" "$(rcli HEXISTS CACHE_REGISTER "$path/")" 0
 
 # --- Refused, one line, before main.
-refused_sentinel() {
-    local name=$1 want=$2
-    shift 2
-    rm -f "$T/ran"
-    out=$(env "$@" LD_PRELOAD="$PRELOAD" touch "$T/ran" 2>&1)
-    is "$name: exit 125" "$?" 125
-    like "... one line naming MONOCACHE_REDIS_SENTINEL, saying why" "$out" \
-        "^monocache: MONOCACHE_REDIS_SENTINEL=redis-sentinel://[^ ]*: .*$want"
-    is "... only one line" "$(printf '%s\n' "$out" | wc -l)" 1
-    refute "... the program did not run" test -e "$T/ran"
-}
-refused_sentinel "a master the sentinels do not know" "does not know a master named nobody" \
+refused_at_start "a master the sentinels do not know" MONOCACHE_REDIS_SENTINEL \
+    "does not know a master named nobody" \
     MONOCACHE_REDIS_MASTER=nobody
-refused_sentinel "no sentinel answers" "sentinel $DEAD: cannot connect" \
+refused_at_start "no sentinel answers" MONOCACHE_REDIS_SENTINEL "sentinel $DEAD: cannot connect" \
     MONOCACHE_REDIS_SENTINEL="$DEAD"
 rm -f "$T/fake.port"
 server "$PY" "$top/tests/redis/fakesentinel.py" "$T/fake.port" 127.0.0.1 "$REPLICA_PORT"
 atexit "kill $!"
 eventually 10 test -s "$T/fake.port"
-refused_sentinel "a sentinel that names a replica" "127.0.0.1:$REPLICA_PORT.*ROLE is slave, not master" \
+refused_at_start "a sentinel that names a replica" MONOCACHE_REDIS_SENTINEL \
+    "127.0.0.1:$REPLICA_PORT.*ROLE is slave, not master" \
     MONOCACHE_REDIS_SENTINEL="127.0.0.1:$(cat "$T/fake.port")"
 out=$(env -u MONOCACHE_REDIS_SENTINEL -u MONOCACHE_REDIS_MASTER \
     MONOCACHE_REDIS="redis://127.0.0.1:$REPLICA_PORT" LD_PRELOAD="$PRELOAD" true 2>&1)

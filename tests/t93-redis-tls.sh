@@ -65,45 +65,44 @@ refute "... without libssl or libcrypto mapped" grep -Eq 'libssl|libcrypto' "/pr
 end_user plain
 
 # --- Refused, one line, before main: never plain text instead.
-refused_tls() {
-    local name=$1 want=$2
-    shift 2
-    rm -f "$T/ran"
-    out=$(env "$@" LD_PRELOAD="$PRELOAD" touch "$T/ran" 2>&1)
-    is "$name: exit 125" "$?" 125
-    like "... one line naming MONOCACHE_REDIS, saying why" "$out" "^monocache: MONOCACHE_REDIS=rediss://[^ ]*: .*$want"
-    is "... only one line" "$(printf '%s\n' "$out" | wc -l)" 1
-    refute "... the program did not run" test -e "$T/ran"
-}
-refused_tls "a CA that did not sign the server's certificate" "certificate is refused" \
-    MONOCACHE_REDIS_CACERT="$CERTS/other-ca.crt"
-refused_tls "no CA given: the system's store, which does not know the test's CA" \
-    "certificate is refused" MONOCACHE_REDIS_CACERT=
-refused_tls "a name the certificate does not have (MONOCACHE_REDIS_SNI)" "hostname mismatch" \
-    MONOCACHE_REDIS_SNI=elsewhere.example
-refused_tls "an address the certificate does not have (127.0.0.2)" "IP address mismatch" \
-    MONOCACHE_REDIS="rediss://127.0.0.2:$PORT"
-refused_tls "a server that speaks plain text" "TLS" MONOCACHE_REDIS="rediss://127.0.0.1:$PLAIN_PORT"
+refused_at_start "a CA that did not sign the server's certificate" MONOCACHE_REDIS \
+    "certificate is refused" MONOCACHE_REDIS_CACERT="$CERTS/other-ca.crt"
+refused_at_start "no CA given: the system's store, which does not know the test's CA" \
+    MONOCACHE_REDIS "certificate is refused" MONOCACHE_REDIS_CACERT=
+refused_at_start "a name the certificate does not have (MONOCACHE_REDIS_SNI)" MONOCACHE_REDIS \
+    "hostname mismatch" MONOCACHE_REDIS_SNI=elsewhere.example
+refused_at_start "an address the certificate does not have (127.0.0.2)" MONOCACHE_REDIS \
+    "IP address mismatch" MONOCACHE_REDIS="rediss://127.0.0.2:$PORT"
+refused_at_start "a server that speaks plain text" MONOCACHE_REDIS \
+    "TLS" MONOCACHE_REDIS="rediss://127.0.0.1:$PLAIN_PORT"
 is "... and nothing was counted on it" "$(redis-cli -s "$PLAIN/redis.sock" HLEN CACHE_REGISTER)" 0
 
 # The server's name given (MONOCACHE_REDIS_SNI) for a certificate made for
 # it alone, reached by address.
+# aged_tls_redis NAME CERT [server options...]: another TLS-only server,
+# in $T/NAME on $TLS_PORT, its register aged as the main one's.
+aged_tls_redis() {
+    local dir=$T/$1 cert=$2
+    shift 2
+    TLS_PORT=$(free_port)
+    start_tls_redis "$dir" "$TLS_PORT" "$CERTS" "$cert" "$@"
+    age_register -s "$dir/redis.sock"
+}
+aged_tls_redis elsewhere elsewhere --tls-auth-clients no
 OTHER=$T/elsewhere
-OTHER_PORT=$(free_port)
-start_tls_redis "$OTHER" "$OTHER_PORT" "$CERTS" elsewhere --tls-auth-clients no
-age_register -s "$OTHER/redis.sock"
-refused_tls "a certificate for another name, reached by address" "IP address mismatch" \
+OTHER_PORT=$TLS_PORT
+refused_at_start "a certificate for another name, reached by address" MONOCACHE_REDIS \
+    "IP address mismatch" \
     MONOCACHE_REDIS="rediss://127.0.0.1:$OTHER_PORT"
 out=$(MONOCACHE_REDIS=rediss://127.0.0.1:$OTHER_PORT MONOCACHE_REDIS_SNI=elsewhere.example \
     mc run -- sh -c 'redis-cli -s "$0" HGET CACHE_REGISTER "$MONOCACHE_PATH/"' "$OTHER/redis.sock" 2>&1)
 is "... with MONOCACHE_REDIS_SNI=elsewhere.example: counted" "$out" 1
 
 # --- Client certificates (tls-auth-clients yes).
+aged_tls_redis mtls server --tls-auth-clients yes
 MTLS=$T/mtls
-MTLS_PORT=$(free_port)
-start_tls_redis "$MTLS" "$MTLS_PORT" "$CERTS" server --tls-auth-clients yes
-age_register -s "$MTLS/redis.sock"
-refused_tls "a server that wants a client certificate, none given" "TLS" \
+MTLS_PORT=$TLS_PORT
+refused_at_start "a server that wants a client certificate, none given" MONOCACHE_REDIS "TLS" \
     MONOCACHE_REDIS="rediss://127.0.0.1:$MTLS_PORT"
 out=$(MONOCACHE_REDIS=rediss://127.0.0.1:$MTLS_PORT MONOCACHE_REDIS_CERT=$CERTS/client.crt \
     MONOCACHE_REDIS_KEY=$CERTS/client.key \

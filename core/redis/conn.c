@@ -204,12 +204,27 @@ static int connect_tcp(const char *host, int port, long long deadline, int *gai_
     return fd;
 }
 
+/* After the transport said EAGAIN: waits for its events until the
+ * deadline. 0 ready, or -1 with err (`step` too slow, or `what` failed). */
+static int wait_io(struct mc_redis_conn *conn, short events, long long deadline, const char *step,
+                   const char *what, struct mc_err *err)
+{
+    int ready = wait_for(conn->fd, events, deadline);
+
+    if (ready > 0)
+        return 0;
+    if (ready == 0)
+        too_slow(err, conn, step);
+    else
+        failed(err, conn, MC_ERR_FAILED, what, strerror(errno));
+    return -1;
+}
+
 static int send_all(struct mc_redis_conn *conn, const char *data, size_t len, long long deadline,
                     struct mc_err *err)
 {
     short events = POLLOUT;
     ssize_t sent;
-    int ready;
 
     while (len > 0) {
         sent = conn->io->write(conn, data, len, &events);
@@ -225,14 +240,8 @@ static int send_all(struct mc_redis_conn *conn, const char *data, size_t len, lo
                    sent == 0 ? "the server closed the connection" : io_why(conn));
             return -1;
         }
-        ready = wait_for(conn->fd, events, deadline);
-        if (ready <= 0) {
-            if (ready == 0)
-                too_slow(err, conn, "sending");
-            else
-                failed(err, conn, MC_ERR_FAILED, "cannot send", strerror(errno));
+        if (wait_io(conn, events, deadline, "sending", "cannot send", err) != 0)
             return -1;
-        }
     }
     return 0;
 }
@@ -243,7 +252,6 @@ static redisReply *read_reply(struct mc_redis_conn *conn, long long deadline, st
     void *reply = NULL;
     short events = POLLIN;
     ssize_t got;
-    int ready;
 
     for (;;) {
         if (conn->lib->reader_get_reply(conn->reader, &reply) != REDIS_OK) {
@@ -264,15 +272,8 @@ static redisReply *read_reply(struct mc_redis_conn *conn, long long deadline, st
                    got == 0 ? "the server closed the connection" : io_why(conn));
             return NULL;
         }
-        ready = wait_for(conn->fd, events, deadline);
-        if (ready == 0) {
-            too_slow(err, conn, "reading");
+        if (wait_io(conn, events, deadline, "reading", "no answer", err) != 0)
             return NULL;
-        }
-        if (ready < 0) {
-            failed(err, conn, MC_ERR_FAILED, "no answer", strerror(errno));
-            return NULL;
-        }
     }
 }
 
@@ -343,8 +344,6 @@ static int start_tls(struct mc_redis_conn *conn, const char *host, long long dea
 {
     const struct mc_redis_config *rc = conn->rc;
     short events = POLLOUT;
-    int ready;
-
     struct mc_err why;
 
     if (mc_tls_new(&rc->tls, conn->fd, rc->tls.sni ? rc->tls.sni : host, &conn->tls, &why) != 0) {
@@ -357,14 +356,9 @@ static int start_tls(struct mc_redis_conn *conn, const char *host, long long dea
             failed(err, conn, MC_ERR_FAILED, "TLS", io_why(conn));
             return -1;
         }
-        ready = wait_for(conn->fd, events, deadline);
-        if (ready <= 0) {
-            if (ready == 0)
-                too_slow(err, conn, "TLS handshake (does the server speak TLS on this port?)");
-            else
-                failed(err, conn, MC_ERR_FAILED, "TLS", strerror(errno));
+        if (wait_io(conn, events, deadline, "TLS handshake (does the server speak TLS on this "
+                    "port?)", "TLS", err) != 0)
             return -1;
-        }
     }
     return 0;
 }

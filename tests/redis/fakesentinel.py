@@ -8,10 +8,12 @@ usage: fakesentinel.py PORT_FILE NAMED_HOST NAMED_PORT
 Listens on a free port of 127.0.0.1 (written to PORT_FILE); every command
 it reads gets the reply of SENTINEL get-master-addr-by-name: [host, port].
 """
-import os
 import socket
 import sys
 import threading
+
+sys.dont_write_bytecode = True     # (nothing written in the source tree)
+from listen import listen  # noqa: E402
 
 PORT_FILE, HOST, PORT = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
 REPLY = b"*2\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(HOST), HOST, len(PORT), PORT)
@@ -42,13 +44,7 @@ def serve(client):
 
 
 def main():
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    with open(PORT_FILE + ".tmp", "w") as f:
-        f.write("%d\n" % listener.getsockname()[1])
-    os.rename(PORT_FILE + ".tmp", PORT_FILE)
+    listener = listen(PORT_FILE, 16)
     while True:
         client, _ = listener.accept()
         threading.Thread(target=serve, args=(client,), daemon=True).start()

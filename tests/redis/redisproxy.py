@@ -18,6 +18,9 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True     # (nothing written in the source tree)
+from listen import listen  # noqa: E402
+
 UPSTREAM, PORT_FILE, CONTROL, DONE = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 POLL_S = 0.02
 CHUNK = 65536
@@ -95,13 +98,7 @@ def cutter():
 
 
 def main():
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    with open(PORT_FILE + ".tmp", "w") as f:
-        f.write("%d\n" % listener.getsockname()[1])
-    os.rename(PORT_FILE + ".tmp", PORT_FILE)
+    listener = listen(PORT_FILE, 64)
     threading.Thread(target=cutter, daemon=True).start()
     while True:
         client, _ = listener.accept()
