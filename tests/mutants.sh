@@ -33,12 +33,12 @@ renew-once-per-lease|tools/watch/watch_share.c|s/#define MC_RENEWALS_PER_LEASE 3
 dry-run-expires|core/local/gc.c|s/quiet && !sweep->dry_run &&/quiet &&/
 gc-wipes-after-failed-retry|tools/watch/watch_share.c|s/    heartbeat\(ws\);\n//; s/(\} else if \(rc == 0\) \{\n)/$1        heartbeat(ws);\n/
 gc-ignores-heartbeat|core/local/gc.c|s/if \(mtime_ms > active_ms\)/if (0 \&\& mtime_ms > active_ms)/
-read-deadline-per-read|core/redis/conn.c|s/wait_io\(conn, events, deadline, "reading"/wait_io(conn, events, now_ms() + conn->rc->timeout_ms, "reading"/
+read-deadline-per-read|core/redis/conn.c|s/wait_io\(conn, events, deadline, "reading"/wait_io(conn, events, deadline > 0 ? now_ms() + conn->rc->timeout_ms : deadline, "reading"/
 tls-no-verify|core/redis/tls.c|s/SSL_VERIFY_PEER, NULL/SSL_VERIFY_NONE, NULL/
 tls-no-name-check|core/redis/tls.c|s/ssl\.set1_host\(tls->ssl, name\) != 1 \|\|/0 ||/
-sentinel-role-unchecked|core/redis/sentinel.c|s/is_master\(rc, \*out, master_label, err\) != 0/0/
-cluster-asking-dropped|core/redis/link.c|s/    if \(mc_redis_command_ok\(conn, 1, asking, err\) == 0\)\n        reply =/    reply =/
-cluster-tryagain-given-up|core/redis/link.c|s/\(kind == TRYAGAIN && now_ms\(\) \+ MC_LINK_TRYAGAIN_PAUSE_MS > give_up\)/kind == TRYAGAIN/
+sentinel-role-unchecked|core/redis/sentinel.c|s/is_master\(rc, \*out, master_label, err\) != 0/is_master(rc, *out, master_label, err) != 0 \&\& 0/
+cluster-asking-dropped|core/redis/link.c|s/const char \*asking\[\] = \{ "ASKING" \};/const char *asking[] = { "PING" };/
+cluster-tryagain-given-up|core/redis/link.c|s/MC_LINK_TRYAGAIN_PAUSE_MS > give_up\)/MC_LINK_TRYAGAIN_PAUSE_MS > give_up - link->rc->timeout_ms)/
 LIST
 )
 
