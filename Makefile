@@ -30,6 +30,7 @@ WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARNINGS) \
 	-DMC_VERSION='"$(VERSION)"' -DMC_HIREDIS_SONAME='"$(or $(HIREDIS_SONAME),libhiredis.so.0.14)"' \
+	-DMC_LIBSSL_SONAME='"$(or $(LIBSSL_SONAME),libssl.so.3)"' \
 	$(CPPFLAGS) $(CFLAGS)
 # Where each kind of code may include from. The preloaded library sees only
 # its own folder, the libc-only core/host and the public header: an include
@@ -57,7 +58,7 @@ LDFLAGS ?=
 HOST = names hold safeopen lockfile launch reply ask answer install
 COMMON = err buf file config log ids utc setting root dirlock meta jsontext shown
 LOCAL = session cache wipe release gc procs pullguard
-REDIS = redisconf hiredis conn register
+REDIS = redisconf libload hiredis tls conn sentinel link register
 SHIM = init exit signals sigwait fds spawn helper api real
 CLI_FILES = main args opts usage cmd_run run_env run_nested supervise cmd_ls cmd_holders cmd_meta cmd_gc cmd_s3
 WATCH = watch watch_share upload busy
@@ -84,6 +85,9 @@ S3_TOOL = $(OUT)/monocache-s3
 # hiredis is loaded with dlopen() when a register is used (core/redis/hiredis.c):
 # the watcher of a tree without Redis never maps it. Its soname, as built:
 HIREDIS_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir hiredis 2>/dev/null)/libhiredis.so" \
+	2>/dev/null | sed -n 's/^ *SONAME *//p')
+# OpenSSL likewise, only where a rediss:// register is used (core/redis/tls.c):
+LIBSSL_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir libssl 2>/dev/null)/libssl.so" \
 	2>/dev/null | sed -n 's/^ *SONAME *//p')
 CORE_LIBS = -lcjson -lpthread
 S3_LIBS = -lcurl -lcrypto -lexpat

@@ -14,7 +14,8 @@
 #   5. release latency after SIGKILL of the only holder
 #   6. creation: a process that creates (and wipes) a cache
 #   7. scale: creations, gc and ls in roots of many locked caches
-#   8. Redis register: the fast path and a whole tree, with and without
+#   8. Redis register: the fast path and a whole tree, with and without (and
+#      over TLS: what OpenSSL costs a tree that uses it, none that does not)
 # Every measurement interleaves the configurations round by round (rotating
 # the order) and reports medians, the ratio of medians, the median of the
 # per-round ratios, and min..max. Machines are shared and noisy: this script
@@ -148,6 +149,7 @@ cleanup() {
         done
     done
     [ -s "$tmp/redis/redis.pid" ] && kill "$(cat "$tmp/redis/redis.pid")" 2>/dev/null
+    [ -s "$tmp/redis/tls.pid" ] && kill "$(cat "$tmp/redis/tls.pid")" 2>/dev/null
     [ -n "$wipe_tmp" ] && rm -rf "$wipe_tmp"
     [ -n "$scale_tmp" ] && rm -rf "$scale_tmp"
     rm -rf "$tmp"

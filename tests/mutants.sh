@@ -9,6 +9,8 @@
 #   tests/mutants.sh              all mutants
 #   tests/mutants.sh NAME...      only those
 #   MUTANT_CHECK='make check-unit' tests/mutants.sh   a faster, partial check
+#   MUTANT_CHECK='prove tests/t9[0-3]-redis-*.sh' tests/mutants.sh acl-user-dropped ...
+#                                 the Redis mutants, under the Redis tests
 
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +37,18 @@ url-decoded-plus|core/s3/xml.c|s/\*out\+\+ = \*in == '\+' \? ' ' : \*in;/*out++ 
 creds-profile-over-env|core/s3/creds.c|s/rc = from_env\(creds, get, get_ctx, err\);\n    if \(rc == 1\)\n        rc = from_profile\(creds, get, get_ctx, err\);/rc = from_profile(creds, get, get_ctx, err);\n    if (rc == 1)\n        rc = from_env(creds, get, get_ctx, err);/
 index-mtime-padding|core/s3/tree.c|s/"%lld.%09ld", e->mtime_s, e->mtime_ns/"%lld.%ld", e->mtime_s, e->mtime_ns/
 keys-outside-prefix|core/s3/common.c|s/if \(strncmp\(out->objects\[i\].key, prefix, strlen\(prefix\)\) != 0\) \{/if (0) {/
+acl-user-dropped|core/redis/conn.c|s/\(rc->user \? expect_ok\(conn, 3, auth_user,/(0 ? expect_ok(conn, 3, auth_user,/
+redact-first-at|core/redis/redisconf.c|s/strrchr\(authority, '\@'\);(\n    const char \*after)/strchr(authority, '\@');$1/
+renew-once-per-lease|tools/watch/watch_share.c|s/#define MC_RENEWALS_PER_LEASE 3/#define MC_RENEWALS_PER_LEASE 1/
+dry-run-expires|core/local/gc.c|s/quiet && !sweep->dry_run &&/quiet &&/
+gc-wipes-after-failed-retry|tools/watch/watch_share.c|s/    heartbeat\(ws\);\n//; s/(\} else if \(rc == 0\) \{\n)/$1        heartbeat(ws);\n/
+gc-ignores-heartbeat|core/local/gc.c|s/if \(mtime_ms > active_ms\)/if (0 \&\& mtime_ms > active_ms)/
+read-deadline-per-read|core/redis/conn.c|s/wait_io\(conn, events, deadline, "reading"/wait_io(conn, events, deadline > 0 ? now_ms() + conn->rc->timeout_ms : deadline, "reading"/
+tls-no-verify|core/redis/tls.c|s/SSL_VERIFY_PEER, NULL/SSL_VERIFY_NONE, NULL/
+tls-no-name-check|core/redis/tls.c|s/ssl\.set1_host\(tls->ssl, name\) != 1 \|\|/0 ||/
+sentinel-role-unchecked|core/redis/sentinel.c|s/is_master\(rc, \*out, master_label, err\) != 0/is_master(rc, *out, master_label, err) != 0 \&\& 0/
+cluster-asking-dropped|core/redis/link.c|s/const char \*asking\[\] = \{ "ASKING" \};/const char *asking[] = { "PING" };/
+cluster-tryagain-given-up|core/redis/link.c|s/MC_LINK_TRYAGAIN_PAUSE_MS > give_up\)/MC_LINK_TRYAGAIN_PAUSE_MS > give_up - link->rc->timeout_ms)/
 LIST
 )
 

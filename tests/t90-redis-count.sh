@@ -105,18 +105,25 @@ eventually 10 sh -c "! fuser '$T'/run-a/*.lock > /dev/null 2>&1"
 is "host a killed whole (watcher too): still counted" "$(field_count "$path")" 1
 like "gc on host b within the lease keeps it" "$(host b "$MC_BIN" gc)" "kept ${path##*/} \(used on other hosts\)"
 past_lease
+host b "$MC_BIN" gc --dry-run > /dev/null
+is "gc --dry-run after the lease takes no share off: still counted" "$(field_count "$path")" 1
+is "... and the lease is still there" "$(rcli ZCARD "$(lease_key "$path")")" 1
 out=$(host b "$MC_BIN" gc)
 like "gc on host b after the lease: host a's share expired" "$out" "expired ${path##*/}: 1 host"
 like "... and the cache wiped" "$out" "wiped ${path##*/}"
 ok "... gone" gone "$path"
 is "... field gone" "$(rcli HEXISTS CACHE_REGISTER "$path/")" 0
-is "... lease gone" "$(rcli EXISTS "monocache:leases:$path/")" 0
+is "... lease gone" "$(rcli EXISTS "$(lease_key "$path")")" 0
 
 # A live host renews its lease: gc elsewhere never takes it. (It lives 2.5
 # leases: the time it is alive is what is tested, not a wait for an event.)
 start_user live a
 path=$(path_of live)
+rcli CONFIG RESETSTAT > /dev/null
 sleep "$((LEASE * 5 / 2)).5"
+renewals=$(rcli INFO commandstats | tr -d '\r' | sed -n 's/^cmdstat_eval:calls=\([0-9]*\).*/\1/p')
+ok "a live host renews more than once a lease (EVALs in 2.5 leases: ${renewals:-0}; a third of a lease apart: about 7)" \
+    test "${renewals:-0}" -ge 4
 like "a host alive for 2.5 leases is still counted (renewed)" \
     "$(host b "$MC_BIN" gc; field_count "$path")" "kept ${path##*/} \(used on other hosts\)"
 end_user live

@@ -22,7 +22,7 @@ is "ON_ERROR=continue: the program runs, its status kept" "$?" 4
 like "... with a warning" "$(cat "$T/err")" "MONOCACHE_REDIS=$DOWN: cannot connect.*will be kept"
 ok "... the cache is kept (its users could not be counted)" test -d "$out"
 like "... gc, once Redis answers, leaves it while it is younger than a lease" "$(mc gc)" \
-    "later ${out##*/} \(made less than a lease ago and counted nowhere yet"
+    "later ${out##*/} \(made or used less than a lease ago and counted nowhere yet"
 past_lease
 like "... and wipes it after" "$(mc gc)" "wiped ${out##*/}"
 
@@ -39,7 +39,7 @@ like "... saying so" "$out" "MONOCACHE_REDIS=.*cannot connect"
 ok "... and wipes nothing" test -d "$path"
 start_redis "$RD" "$PORT"
 like "restarted without its data: gc within a lease keeps it for later" "$(mc gc 2>&1)" \
-    "^later ${path##*/} \((kept: the Redis register is younger than a lease|made less than a lease ago)"
+    "^later ${path##*/} \((kept: the Redis register is younger than a lease|made or used less than a lease ago)"
 past_lease
 like "... after a lease, gc wipes it" "$(mc gc)" "wiped ${path##*/}"
 

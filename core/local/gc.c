@@ -295,13 +295,40 @@ static int was_counted(const struct sweep *sweep, const char *id)
                    by_id);
 }
 
+/* Whether a cache has been quiet for quiet_s: not made (meta "created",
+ * -1 unknown), nor its directory touched (the heartbeat every watcher of it
+ * keeps while it lives, on any host: watch_share.c), for that long. To the
+ * millisecond: a heartbeat a third of a lease old must never pass for a
+ * whole lease because of a second's rounding. */
+static int quiet_for(int dir_fd, time_t created, int quiet_s)
+{
+    long long active_ms = created >= 0 ? (long long)created * 1000 : -1;
+    long long mtime_ms;
+    struct timespec now;
+    struct stat st;
+
+    if (dir_fd >= 0 && fstat(dir_fd, &st) == 0) {
+        mtime_ms = (long long)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+        if (mtime_ms > active_ms)
+            active_ms = mtime_ms;
+    }
+    clock_gettime(CLOCK_REALTIME, &now);
+    return active_ms < 0 ||
+           (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 - active_ms >= (long long)quiet_s * 1000;
+}
+
 /* With a register, for a cache not held here (its directory open as dir_fd,
- * or -1 if there is none): hosts whose lease ran out come off its count;
- * counted anywhere, it stays; made less than a lease ago, it waits (its
- * host may not have counted itself yet); else the release decides. */
+ * or -1 if there is none). In use less than a lease ago, no host's share is
+ * taken off (a host cut off from Redis for longer than a lease still beats
+ * on the shared file system: its lease may have run out while it lives) and
+ * nothing is wiped: counted, it stays; counted nowhere, it waits (its host
+ * may not have counted itself yet). Quiet for a lease: hosts whose lease
+ * ran out come off its count; counted anywhere, it stays; else the release
+ * decides. */
 static void sweep_counted(struct sweep *sweep, const char *id, int dir_fd, time_t created)
 {
     struct mc_register *reg = sweep->options->share->reg;
+    int quiet = quiet_for(dir_fd, created, sweep->options->share->quiet_s);
     struct mc_cache cache;
     struct mc_err err;
     long long count = 0;
@@ -314,7 +341,8 @@ static void sweep_counted(struct sweep *sweep, const char *id, int dir_fd, time_
     field = mc_concat(cache.path, "/", NULL);
     if (!field) {
         say(sweep, MC_GC_FAILED, id, "out of memory");
-    } else if (!sweep->dry_run && mc_register_expire(reg, field, &count, &expired, &err) != 0) {
+    } else if (quiet && !sweep->dry_run &&
+               mc_register_expire(reg, field, &count, &expired, &err) != 0) {
         say(sweep, MC_GC_FAILED, id, err.msg);
     } else if (mc_register_count(reg, field, &count, &err) != 0) {
         say(sweep, MC_GC_FAILED, id, err.msg);
@@ -327,9 +355,9 @@ static void sweep_counted(struct sweep *sweep, const char *id, int dir_fd, time_
         }
         if (count > 0)
             say(sweep, MC_GC_SHARED, id, NULL);
-        else if (created >= 0 && time(NULL) - created < sweep->options->share->quiet_s)
-            say(sweep, MC_GC_LATER, id, "made less than a lease ago and counted nowhere yet: "
-                "its host may be about to count itself");
+        else if (!quiet)
+            say(sweep, MC_GC_LATER, id, "made or used less than a lease ago and counted "
+                "nowhere yet: its host may be about to count itself, or be cut off from Redis");
         else if (sweep->dry_run)
             say(sweep, MC_GC_WOULD, id, NULL);
         else

@@ -2,6 +2,7 @@
 #include "conn.h"
 #include "hiredis.h"
 #include "common/setting.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,10 +20,23 @@
 
 #define MC_REDIS_READ_CHUNK 16384
 
+struct mc_redis_conn;
+
+/* How bytes go to and come from the server: the socket, or TLS over it.
+ * Each moves what it can now: bytes (> 0), 0 when the server closed the
+ * connection, or -1 with errno (EAGAIN: poll for *events, then again). */
+struct transport {
+    ssize_t (*read)(struct mc_redis_conn *conn, char *buf, size_t len, short *events);
+    ssize_t (*write)(struct mc_redis_conn *conn, const char *buf, size_t len, short *events);
+};
+
 struct mc_redis_conn {
     const struct mc_redis_config *rc;
     const struct mc_hiredis *lib;
+    const struct transport *io;
+    char *label;            /* not the configured server: which one, for messages */
     int fd;
+    struct mc_tls *tls;
     redisReader *reader;
     int broken;
 };
@@ -35,21 +49,66 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void failed(struct mc_err *err, const struct mc_redis_config *rc, enum mc_err_code code,
+static void failed(struct mc_err *err, const struct mc_redis_conn *conn, enum mc_err_code code,
                    const char *what, const char *detail)
 {
-    mc_err_setc(err, code, "%s: %s%s%s", mc_setting(rc->source, rc->display), what,
+    mc_err_setc(err, code, "%s: %s%s%s%s%s", mc_setting(conn->rc->source, conn->rc->display),
+                conn->label ? conn->label : "", conn->label ? ": " : "", what,
                 detail ? ": " : "", detail ? detail : "");
 }
 
-static void too_slow(struct mc_err *err, const struct mc_redis_config *rc, const char *step)
+static void too_slow(struct mc_err *err, const struct mc_redis_conn *conn, const char *step)
 {
-    char what[96];
+    char what[160];
 
     snprintf(what, sizeof(what), "%s: no answer within %d ms (" "MONOCACHE_REDIS_TIMEOUT_MS)",
-             step, rc->timeout_ms);
-    failed(err, rc, MC_ERR_TIMEOUT, what, NULL);
+             step, conn->rc->timeout_ms);
+    failed(err, conn, MC_ERR_TIMEOUT, what, NULL);
 }
+
+/* Why the transport failed (errno set by it). */
+static const char *io_why(const struct mc_redis_conn *conn)
+{
+    if (errno == EPROTO && conn->tls && mc_tls_why(conn->tls))
+        return mc_tls_why(conn->tls);
+    return strerror(errno);
+}
+
+static ssize_t plain_read(struct mc_redis_conn *conn, char *buf, size_t len, short *events)
+{
+    ssize_t got = read(conn->fd, buf, len);
+
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        errno = EAGAIN;
+        *events = POLLIN;
+    }
+    return got;
+}
+
+static ssize_t plain_write(struct mc_redis_conn *conn, const char *buf, size_t len,
+                           short *events)
+{
+    ssize_t sent = send(conn->fd, buf, len, MSG_NOSIGNAL);
+
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        errno = EAGAIN;
+        *events = POLLOUT;
+    }
+    return sent;
+}
+
+static ssize_t tls_read(struct mc_redis_conn *conn, char *buf, size_t len, short *events)
+{
+    return mc_tls_read(conn->tls, buf, len, events);
+}
+
+static ssize_t tls_write(struct mc_redis_conn *conn, const char *buf, size_t len, short *events)
+{
+    return mc_tls_write(conn->tls, buf, len, events);
+}
+
+static const struct transport plain_transport = { plain_read, plain_write };
+static const struct transport tls_transport = { tls_read, tls_write };
 
 /* Waits for `events` on fd until the deadline: 1 ready, 0 too late, -1 error. */
 static int wait_for(int fd, short events, long long deadline)
@@ -146,14 +205,30 @@ static int connect_tcp(const char *host, int port, long long deadline, int *gai_
     return fd;
 }
 
+/* After the transport said EAGAIN: waits for its events until the
+ * deadline. 0 ready, or -1 with err (`step` too slow, or `what` failed). */
+static int wait_io(struct mc_redis_conn *conn, short events, long long deadline, const char *step,
+                   const char *what, struct mc_err *err)
+{
+    int ready = wait_for(conn->fd, events, deadline);
+
+    if (ready > 0)
+        return 0;
+    if (ready == 0)
+        too_slow(err, conn, step);
+    else
+        failed(err, conn, MC_ERR_FAILED, what, strerror(errno));
+    return -1;
+}
+
 static int send_all(struct mc_redis_conn *conn, const char *data, size_t len, long long deadline,
                     struct mc_err *err)
 {
+    short events = POLLOUT;
     ssize_t sent;
-    int ready;
 
     while (len > 0) {
-        sent = send(conn->fd, data, len, MSG_NOSIGNAL);
+        sent = conn->io->write(conn, data, len, &events);
         if (sent > 0) {
             data += sent;
             len -= (size_t)sent;
@@ -161,18 +236,13 @@ static int send_all(struct mc_redis_conn *conn, const char *data, size_t len, lo
         }
         if (sent < 0 && errno == EINTR)
             continue;
-        if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-            failed(err, conn->rc, MC_ERR_FAILED, "cannot send", strerror(errno));
+        if (sent == 0 || errno != EAGAIN) {
+            failed(err, conn, MC_ERR_FAILED, "cannot send",
+                   sent == 0 ? "the server closed the connection" : io_why(conn));
             return -1;
         }
-        ready = wait_for(conn->fd, POLLOUT, deadline);
-        if (ready <= 0) {
-            if (ready == 0)
-                too_slow(err, conn->rc, "sending");
-            else
-                failed(err, conn->rc, MC_ERR_FAILED, "cannot send", strerror(errno));
+        if (wait_io(conn, events, deadline, "sending", "cannot send", err) != 0)
             return -1;
-        }
     }
     return 0;
 }
@@ -181,30 +251,30 @@ static redisReply *read_reply(struct mc_redis_conn *conn, long long deadline, st
 {
     char chunk[MC_REDIS_READ_CHUNK];
     void *reply = NULL;
+    short events = POLLIN;
     ssize_t got;
-    int ready;
 
     for (;;) {
         if (conn->lib->reader_get_reply(conn->reader, &reply) != REDIS_OK) {
-            failed(err, conn->rc, MC_ERR_FAILED, "not a Redis answer", conn->reader->errstr);
+            failed(err, conn, MC_ERR_FAILED, "not a Redis answer", conn->reader->errstr);
             return NULL;
         }
         if (reply)
             return reply;
-        ready = wait_for(conn->fd, POLLIN, deadline);
-        if (ready == 0) {
-            too_slow(err, conn->rc, "reading");
-            return NULL;
-        }
-        got = ready > 0 ? read(conn->fd, chunk, sizeof(chunk)) : -1;
-        if (got < 0 && (errno == EINTR || errno == EAGAIN))
+        got = conn->io->read(conn, chunk, sizeof(chunk), &events);
+        if (got > 0) {
+            conn->lib->reader_feed(conn->reader, chunk, (size_t)got);
             continue;
-        if (got <= 0) {
-            failed(err, conn->rc, MC_ERR_FAILED, "no answer",
-                   got == 0 ? "the server closed the connection" : strerror(errno));
+        }
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got == 0 || errno != EAGAIN) {
+            failed(err, conn, MC_ERR_FAILED, "no answer",
+                   got == 0 ? "the server closed the connection" : io_why(conn));
             return NULL;
         }
-        conn->lib->reader_feed(conn->reader, chunk, (size_t)got);
+        if (wait_io(conn, events, deadline, "reading", "no answer", err) != 0)
+            return NULL;
     }
 }
 
@@ -216,12 +286,12 @@ static redisReply *command_until(struct mc_redis_conn *conn, int argc, const cha
     int len;
 
     if (conn->broken) {
-        failed(err, conn->rc, MC_ERR_FAILED, "no answer", "the connection broke");
+        failed(err, conn, MC_ERR_FAILED, "no answer", "the connection broke");
         return NULL;
     }
     len = conn->lib->format_command_argv(&text, argc, argv, NULL);
     if (len < 0) {
-        failed(err, conn->rc, MC_ERR_FAILED, "out of memory", NULL);
+        failed(err, conn, MC_ERR_FAILED, "out of memory", NULL);
         return NULL;
     }
     reply = send_all(conn, text, (size_t)len, deadline, err) == 0
@@ -238,9 +308,10 @@ redisReply *mc_redis_command(struct mc_redis_conn *conn, int argc, const char **
     return command_until(conn, argc, argv, now_ms() + conn->rc->timeout_ms, err);
 }
 
-/* A setup command (AUTH, SELECT) that must answer OK: 0, or -1 with err. */
-static int setup(struct mc_redis_conn *conn, int argc, const char **argv, const char *what,
-                 long long deadline, struct mc_err *err)
+/* A command that must answer OK (AUTH, SELECT, ASKING): 0, or -1 with err
+ * (MC_ERR_AUTH for a refused password). */
+static int expect_ok(struct mc_redis_conn *conn, int argc, const char **argv, const char *what,
+                     long long deadline, struct mc_err *err)
 {
     redisReply *reply = command_until(conn, argc, argv, deadline, err);
     int auth;
@@ -250,8 +321,9 @@ static int setup(struct mc_redis_conn *conn, int argc, const char **argv, const 
     if (reply->type == REDIS_REPLY_ERROR) {
         auth = strncmp(reply->str, "NOAUTH", 6) == 0 || strncmp(reply->str, "WRONGPASS", 9) == 0 ||
                strncmp(reply->str, "ERR invalid password", 20) == 0;
-        mc_err_setc(err, auth ? MC_ERR_AUTH : MC_ERR_FAILED, "%s: %s: %s%s",
-                    mc_setting(conn->rc->source, conn->rc->display), what, reply->str,
+        mc_err_setc(err, auth ? MC_ERR_AUTH : MC_ERR_FAILED, "%s: %s%s%s: %s%s",
+                    mc_setting(conn->rc->source, conn->rc->display),
+                    conn->label ? conn->label : "", conn->label ? ": " : "", what, reply->str,
                     auth ? " (the password: in the URL, MONOCACHE_REDIS_PASSWORD or "
                            "REDISCLI_AUTH)" : "");
         mc_redis_free_reply(reply);
@@ -261,13 +333,68 @@ static int setup(struct mc_redis_conn *conn, int argc, const char **argv, const 
     return 0;
 }
 
-int mc_redis_connect(const struct mc_redis_config *rc, struct mc_redis_conn **out,
+int mc_redis_command_ok(struct mc_redis_conn *conn, int argc, const char **argv,
+                        struct mc_err *err)
+{
+    return expect_ok(conn, argc, argv, argv[0], now_ms() + conn->rc->timeout_ms, err);
+}
+
+/* The TLS handshake, under the deadline: 0, or -1 with err. */
+static int start_tls(struct mc_redis_conn *conn, const char *host, long long deadline,
                      struct mc_err *err)
+{
+    const struct mc_redis_config *rc = conn->rc;
+    short events = POLLOUT;
+    struct mc_err why;
+
+    if (mc_tls_new(&rc->tls, conn->fd, rc->tls.sni ? rc->tls.sni : host, &conn->tls, &why) != 0) {
+        failed(err, conn, MC_ERR_FAILED, why.msg, NULL);
+        return -1;
+    }
+    conn->io = &tls_transport;
+    while (mc_tls_handshake(conn->tls, &events) != 0) {
+        if (errno != EAGAIN) {
+            failed(err, conn, MC_ERR_FAILED, "TLS", io_why(conn));
+            return -1;
+        }
+        if (wait_io(conn, events, deadline, "TLS handshake (does the server speak TLS on this "
+                    "port?)", "TLS", err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* AUTH (with the ACL user if there is one) and SELECT, as configured. */
+static int set_up(struct mc_redis_conn *conn, long long deadline, struct mc_err *err)
+{
+    const struct mc_redis_config *rc = conn->rc;
+    char db[16];
+
+    if (rc->password) {
+        const char *auth_user[] = { "AUTH", rc->user, rc->password };
+        const char *auth[] = { "AUTH", rc->password };
+
+        if ((rc->user ? expect_ok(conn, 3, auth_user, "authentication failed", deadline, err)
+                      : expect_ok(conn, 2, auth, "authentication failed", deadline, err)) != 0)
+            return -1;
+    }
+    if (rc->db) {
+        const char *select[] = { "SELECT", db };
+
+        snprintf(db, sizeof(db), "%d", rc->db);
+        if (expect_ok(conn, 2, select, "cannot select the database", deadline, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int mc_redis_connect(const struct mc_redis_config *rc, const struct mc_redis_addr *addr,
+                     int flags, struct mc_redis_conn **out, struct mc_err *err)
 {
     long long deadline = now_ms() + rc->timeout_ms;
     const struct mc_hiredis *lib = mc_hiredis(err);
+    const char *host = addr ? addr->host : rc->host;
     struct mc_redis_conn *conn;
-    char db[16];
     int gai_error = 0;
 
     *out = NULL;
@@ -281,36 +408,25 @@ int mc_redis_connect(const struct mc_redis_config *rc, struct mc_redis_conn **ou
     }
     conn->lib = lib;
     conn->rc = rc;
-    conn->fd = rc->socket_path ? connect_unix(rc->socket_path, deadline)
-                               : connect_tcp(rc->host, rc->port, deadline, &gai_error);
+    conn->io = &plain_transport;
+    conn->label = addr && addr->label ? strdup(addr->label) : NULL;
+    conn->fd = !addr && rc->socket_path
+                   ? connect_unix(rc->socket_path, deadline)
+                   : connect_tcp(host, addr ? addr->port : rc->port, deadline, &gai_error);
     if (conn->fd < 0) {
         if (gai_error)
-            failed(err, rc, MC_ERR_FAILED, "cannot connect", gai_strerror(gai_error));
+            failed(err, conn, MC_ERR_FAILED, "cannot connect", gai_strerror(gai_error));
         else if (errno == ETIMEDOUT)
-            too_slow(err, rc, "cannot connect");
+            too_slow(err, conn, "cannot connect");
         else
-            failed(err, rc, MC_ERR_FAILED, "cannot connect", strerror(errno));
+            failed(err, conn, MC_ERR_FAILED, "cannot connect", strerror(errno));
         mc_redis_close(conn);
         return -1;
     }
-    if (rc->password) {
-        const char *auth_user[] = { "AUTH", rc->user, rc->password };
-        const char *auth[] = { "AUTH", rc->password };
-
-        if ((rc->user ? setup(conn, 3, auth_user, "authentication failed", deadline, err)
-                      : setup(conn, 2, auth, "authentication failed", deadline, err)) != 0) {
-            mc_redis_close(conn);
-            return -1;
-        }
-    }
-    if (rc->db) {
-        const char *select[] = { "SELECT", db };
-
-        snprintf(db, sizeof(db), "%d", rc->db);
-        if (setup(conn, 2, select, "cannot select the database", deadline, err) != 0) {
-            mc_redis_close(conn);
-            return -1;
-        }
+    if ((rc->tls.enabled && start_tls(conn, host, deadline, err) != 0) ||
+        (!(flags & MC_CONN_BARE) && set_up(conn, deadline, err) != 0)) {
+        mc_redis_close(conn);
+        return -1;
     }
     *out = conn;
     return 0;
@@ -321,10 +437,18 @@ int mc_redis_broken(const struct mc_redis_conn *conn)
     return !conn || conn->broken;
 }
 
+void mc_redis_forsake(struct mc_redis_conn *conn)
+{
+    if (conn)
+        conn->broken = 1;
+}
+
 void mc_redis_close(struct mc_redis_conn *conn)
 {
     if (!conn)
         return;
+    mc_tls_free(conn->tls);
+    free(conn->label);
     if (conn->fd >= 0)
         close(conn->fd);
     if (conn->reader)

@@ -1,7 +1,7 @@
 /* hiredis.c — loading hiredis on first use (see hiredis.h). */
 #include "hiredis.h"
+#include "libload.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stddef.h>
 
@@ -10,32 +10,22 @@
 #endif
 
 static struct mc_hiredis table;
-static const char *load_error;
+static char load_error[256];
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-
-static int find(void *lib, void **slot, const char *name)
-{
-    *slot = dlsym(lib, name);
-    return *slot ? 0 : -1;
-}
 
 static void load(void)
 {
-    void *lib = dlopen(MC_HIREDIS_SONAME, RTLD_NOW | RTLD_LOCAL);
+    const struct mc_symbol symbols[] = {
+        { (void **)&table.reader_create, "redisReaderCreate" },
+        { (void **)&table.reader_free, "redisReaderFree" },
+        { (void **)&table.reader_feed, "redisReaderFeed" },
+        { (void **)&table.reader_get_reply, "redisReaderGetReply" },
+        { (void **)&table.format_command_argv, "redisFormatCommandArgv" },
+        { (void **)&table.free_reply, "freeReplyObject" },
+    };
 
-    if (!lib) {
-        load_error = dlerror();
-        return;
-    }
-    if (find(lib, (void **)&table.reader_create, "redisReaderCreate") != 0 ||
-        find(lib, (void **)&table.reader_free, "redisReaderFree") != 0 ||
-        find(lib, (void **)&table.reader_feed, "redisReaderFeed") != 0 ||
-        find(lib, (void **)&table.reader_get_reply, "redisReaderGetReply") != 0 ||
-        find(lib, (void **)&table.format_command_argv, "redisFormatCommandArgv") != 0 ||
-        find(lib, (void **)&table.free_reply, "freeReplyObject") != 0) {
-        load_error = "a function is missing (not the hiredis it was built for)";
-        table.reader_create = NULL;
-    }
+    mc_lib_load(MC_HIREDIS_SONAME, symbols, sizeof(symbols) / sizeof(symbols[0]), load_error,
+                sizeof(load_error));
 }
 
 const struct mc_hiredis *mc_hiredis(struct mc_err *err)
@@ -44,7 +34,7 @@ const struct mc_hiredis *mc_hiredis(struct mc_err *err)
     if (table.reader_create)
         return &table;
     mc_err_set(err, "cannot load " MC_HIREDIS_SONAME " for the Redis register: %s",
-               load_error ? load_error : "unknown error");
+               load_error);
     return NULL;
 }
 

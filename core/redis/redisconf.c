@@ -4,10 +4,12 @@
 #include "common/buf.h"
 #include "host/proto.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MC_REDIS_SCHEME "redis://"
@@ -17,6 +19,8 @@
 #define MC_REDIS_TIMEOUT_MAX_MS 600000
 #define MC_REDIS_LEASE_MAX_S 86400
 #define MC_PORT_MAX 65535
+#define MC_DNS_NAME_MAX 253
+#define MC_SENTINEL_SCHEME "redis-sentinel://"
 
 /* text[0..len) with %XX decoded: malloc'd, or NULL (bad escape or memory). */
 static char *decoded(const char *text, size_t len)
@@ -181,14 +185,53 @@ static int parse_credentials(const char *name, const char *display, const char *
     return 0;
 }
 
-static int parse_tcp(const char *name, const char *url, const char *display,
-                     struct mc_redis_config *rc, struct mc_err *err)
+/* "host[:port]" or "[v6addr][:port]" in text[0..len): host (malloc'd) and
+ * port (default_port when none). 0, or -1 with err. */
+static int parse_host_port(const char *name, const char *display, const char *text, size_t len,
+                           int default_port, struct mc_redis_node *node, struct mc_err *err)
 {
-    const char *rest = url + strlen(MC_REDIS_SCHEME);
+    const char *end = text + len;
     const char *host_end;
     const char *port_start = NULL;
+    long value;
+
+    if (len > 0 && *text == '[') {
+        host_end = memchr(text, ']', len);
+        if (!host_end)
+            return bad_url(err, name, display, "an IPv6 address needs its closing ]");
+        node->host = strndup(text + 1, (size_t)(host_end - text - 1));
+        host_end++;
+    } else {
+        host_end = memchr(text, ':', len);
+        if (!host_end)
+            host_end = end;
+        node->host = strndup(text, (size_t)(host_end - text));
+    }
+    if (!node->host || !node->host[0])
+        return bad_url(err, name, display, "no host");
+    if (host_end < end) {
+        if (*host_end != ':')
+            return bad_url(err, name, display, "expected :port after the host");
+        port_start = host_end + 1;
+    }
+    node->port = default_port;
+    if (port_start) {
+        if (whole_number(port_start, (size_t)(end - port_start), 1, MC_PORT_MAX, &value) != 0)
+            return bad_url(err, name, display, "the port must be a number from 1 to 65535");
+        node->port = (int)value;
+    }
+    return 0;
+}
+
+/* redis://... or rediss://... (scheme_len: the scheme and "://"). */
+static int parse_tcp(const char *name, const char *url, size_t scheme_len, const char *display,
+                     struct mc_redis_config *rc, struct mc_err *err)
+{
+    const char *rest = url + scheme_len;
+    struct mc_redis_node node = { NULL, 0 };
     const char *path;
     long value;
+    int result;
 
     if (parse_credentials(name, display, &rest, rc, err) != 0)
         return -1;
@@ -199,31 +242,12 @@ static int parse_tcp(const char *name, const char *url, const char *display,
     path = strchr(rest, '/');
     if (!path)
         path = rest + strlen(rest);
-    if (*rest == '[') {
-        host_end = memchr(rest, ']', (size_t)(path - rest));
-        if (!host_end)
-            return bad_url(err, name, display, "an IPv6 address needs its closing ]");
-        rc->host = strndup(rest + 1, (size_t)(host_end - rest - 1));
-        host_end++;
-    } else {
-        host_end = memchr(rest, ':', (size_t)(path - rest));
-        if (!host_end)
-            host_end = path;
-        rc->host = strndup(rest, (size_t)(host_end - rest));
-    }
-    if (!rc->host || !rc->host[0])
-        return bad_url(err, name, display, "no host");
-    if (host_end < path) {
-        if (*host_end != ':')
-            return bad_url(err, name, display, "expected :port after the host");
-        port_start = host_end + 1;
-    }
-    rc->port = MC_REDIS_DEFAULT_PORT;
-    if (port_start) {
-        if (whole_number(port_start, (size_t)(path - port_start), 1, MC_PORT_MAX, &value) != 0)
-            return bad_url(err, name, display, "the port must be a number from 1 to 65535");
-        rc->port = (int)value;
-    }
+    result = parse_host_port(name, display, rest, (size_t)(path - rest), MC_REDIS_DEFAULT_PORT,
+                             &node, err);
+    rc->host = node.host;
+    rc->port = node.port;
+    if (result != 0)
+        return -1;
     if (*path == '/' && path[1]) {
         if (whole_number(path + 1, strlen(path + 1), 0, MC_REDIS_DB_MAX, &value) != 0)
             return bad_url(err, name, display, "the database must be a number (redis://host/2)");
@@ -244,16 +268,19 @@ int mc_redis_parse_url(const char *name, const char *url, struct mc_redis_config
     }
     free(rc->display);
     rc->display = display;
-    if (strncmp(url, MC_REDIS_SCHEME, strlen(MC_REDIS_SCHEME)) == 0)
-        result = parse_tcp(name, url, display, rc, err);
-    else if (strncmp(url, MC_UNIX_SCHEME, strlen(MC_UNIX_SCHEME)) == 0)
+    rc->tls.enabled = 0;
+    if (strncmp(url, MC_REDIS_SCHEME, strlen(MC_REDIS_SCHEME)) == 0) {
+        result = parse_tcp(name, url, strlen(MC_REDIS_SCHEME), display, rc, err);
+    } else if (strncmp(url, MC_REDIS_TLS_SCHEME, strlen(MC_REDIS_TLS_SCHEME)) == 0) {
+        rc->tls.enabled = 1;
+        result = parse_tcp(name, url, strlen(MC_REDIS_TLS_SCHEME), display, rc, err);
+    } else if (strncmp(url, MC_UNIX_SCHEME, strlen(MC_UNIX_SCHEME)) == 0) {
         result = parse_unix(name, url, display, rc, err);
-    else if (strncmp(url, MC_REDIS_TLS_SCHEME, strlen(MC_REDIS_TLS_SCHEME)) == 0)
-        result = bad_url(err, name, display, "rediss:// (TLS) is not supported: use redis:// or "
-                                             "unix:// (a TLS tunnel on loopback)");
-    else
+    } else {
         result = bad_url(err, name, display, "expected redis://[[user]:password@]host[:port][/db] "
-                                             "or unix:///path/to/redis.sock[?db=N]");
+                                             "(rediss:// for TLS) or "
+                                             "unix:///path/to/redis.sock[?db=N]");
+    }
     return result;
 }
 
@@ -275,12 +302,23 @@ static int positive(const char *name, const char *value, long deflt, long max, i
     return 0;
 }
 
+/* 1 if text has no blanks and no control characters. */
+static int one_word(const char *text)
+{
+    size_t i;
+
+    for (i = 0; text[i]; i++) {
+        if ((unsigned char)text[i] < 0x21 || text[i] == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
 static int load_host_id(struct mc_redis_config *rc, mc_getenv_fn get, void *ctx,
                         struct mc_err *err)
 {
     const char *given = get(MC_ENV_HOST_ID, ctx);
     char name[MC_HOST_ID_MAX + 1];
-    size_t i;
 
     if (!given || !*given) {
         if (gethostname(name, sizeof(name)) != 0) {
@@ -294,11 +332,9 @@ static int load_host_id(struct mc_redis_config *rc, mc_getenv_fn get, void *ctx,
         mc_err_set(err, MC_ENV_HOST_ID ": longer than %d bytes", MC_HOST_ID_MAX);
         return -1;
     }
-    for (i = 0; given[i]; i++) {
-        if ((unsigned char)given[i] < 0x21 || given[i] == 0x7f) {
-            mc_err_set(err, MC_ENV_HOST_ID "=%s: no blanks or control characters", given);
-            return -1;
-        }
+    if (!one_word(given)) {
+        mc_err_set(err, MC_ENV_HOST_ID "=%s: no blanks or control characters", given);
+        return -1;
     }
     rc->host_id = strdup(given);
     return rc->host_id ? 0 : -1;
@@ -321,12 +357,155 @@ static int load_host_port(struct mc_redis_config *rc, const char *host, const ch
     return rc->host && rc->display ? 0 : -1;
 }
 
+int mc_redis_is_ip(const char *host)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+
+    return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+}
+
+int mc_redis_parse_sentinels(const char *value, struct mc_redis_config *rc, struct mc_err *err)
+{
+    const char *item = value;
+    const char *comma;
+    const char *p;
+    size_t len;
+    int count = 1;
+
+    if (strstr(value, "://"))
+        return bad_url(err, MC_ENV_REDIS_SENTINEL, value, "expected host:port[,host:port...], "
+                       "without a scheme");
+    for (p = value; *p; p++)
+        count += *p == ',';
+    if (count > MC_REDIS_SENTINELS_MAX) {
+        mc_err_set(err, MC_ENV_REDIS_SENTINEL "=%s: more than %d sentinels", value,
+                   MC_REDIS_SENTINELS_MAX);
+        return -1;
+    }
+    rc->sentinels = calloc((size_t)count, sizeof(*rc->sentinels));
+    if (!rc->sentinels)
+        return -1;
+    for (rc->sentinel_count = 0; rc->sentinel_count < count; rc->sentinel_count++) {
+        comma = strchr(item, ',');
+        len = comma ? (size_t)(comma - item) : strlen(item);
+        if (len == 0)
+            return bad_url(err, MC_ENV_REDIS_SENTINEL, value, "an empty entry (expected "
+                           "host:port[,host:port...])");
+        if (parse_host_port(MC_ENV_REDIS_SENTINEL, value, item, len,
+                            MC_REDIS_DEFAULT_SENTINEL_PORT, &rc->sentinels[rc->sentinel_count],
+                            err) != 0) {
+            rc->sentinel_count++;   /* its host, if any, is freed with the rest */
+            return -1;
+        }
+        item += len + 1;
+    }
+    return 0;
+}
+
+/* MONOCACHE_REDIS_SENTINEL and _MASTER: where the master is found. */
+static int load_sentinels(struct mc_redis_config *rc, const char *sentinels, const char *master,
+                          struct mc_err *err)
+{
+    rc->source = MC_ENV_REDIS_SENTINEL;
+    if (!master || !*master) {
+        mc_err_set(err, MC_ENV_REDIS_SENTINEL "=%s: set " MC_ENV_REDIS_MASTER " too (the "
+                   "master's name at the sentinels)", sentinels);
+        return -1;
+    }
+    if (!one_word(master)) {
+        mc_err_set(err, MC_ENV_REDIS_MASTER "=%s: no blanks or control characters", master);
+        return -1;
+    }
+    if (mc_redis_parse_sentinels(sentinels, rc, err) != 0)
+        return -1;
+    rc->master = strdup(master);
+    rc->display = mc_concat(MC_SENTINEL_SCHEME, sentinels, "/", master, NULL);
+    return rc->master && rc->display ? 0 : -1;
+}
+
+/* A file (or, dir_ok, a directory) named by a TLS variable, made absolute:
+ * the watcher leaves its starter's working directory, and connects again
+ * from there. */
+static int load_path(const char *name, const char *value, int dir_ok, char **out, int *is_dir,
+                     struct mc_err *err)
+{
+    struct stat st;
+
+    *out = realpath(value, NULL);
+    if (!*out || stat(*out, &st) != 0) {
+        mc_err_sys(err, errno, "%s=%s", name, value);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) && !(dir_ok && S_ISDIR(st.st_mode))) {
+        mc_err_set(err, "%s=%s: not a file%s", name, value, dir_ok ? " or a directory" : "");
+        return -1;
+    }
+    if (is_dir)
+        *is_dir = S_ISDIR(st.st_mode);
+    return 0;
+}
+
+/* The TLS variables: for a rediss:// URL only (set with anything else,
+ * they would say TLS where there is none). */
+static int load_tls(struct mc_redis_config *rc, mc_getenv_fn get, void *ctx, struct mc_err *err)
+{
+    static const char *const names[] = { MC_ENV_REDIS_CACERT, MC_ENV_REDIS_CERT,
+                                         MC_ENV_REDIS_KEY, MC_ENV_REDIS_SNI };
+    const char *cacert = get(MC_ENV_REDIS_CACERT, ctx);
+    const char *cert = get(MC_ENV_REDIS_CERT, ctx);
+    const char *key = get(MC_ENV_REDIS_KEY, ctx);
+    const char *sni = get(MC_ENV_REDIS_SNI, ctx);
+    const char *value;
+    size_t i;
+
+    for (i = 0; !rc->tls.enabled && i < sizeof(names) / sizeof(names[0]); i++) {
+        value = get(names[i], ctx);
+        if (!value || !*value)
+            continue;
+        if (rc->sentinels)
+            mc_err_set(err, "%s=%s: TLS with " MC_ENV_REDIS_SENTINEL " is not supported",
+                       names[i], value);
+        else
+            mc_err_set(err, "%s=%s: for TLS only, and %s is not a rediss:// URL", names[i],
+                       value, mc_setting(rc->source, rc->display));
+        return -1;
+    }
+    if (!rc->tls.enabled)
+        return 0;
+    if ((cert && *cert) != (key && *key)) {
+        mc_err_set(err, "%s=%s: set %s too (the client's certificate and its key)",
+                   cert && *cert ? MC_ENV_REDIS_CERT : MC_ENV_REDIS_KEY,
+                   cert && *cert ? cert : key, cert && *cert ? MC_ENV_REDIS_KEY : MC_ENV_REDIS_CERT);
+        return -1;
+    }
+    if ((cacert && *cacert && load_path(MC_ENV_REDIS_CACERT, cacert, 1, &rc->tls.cacert,
+                                        &rc->tls.cacert_is_dir, err) != 0) ||
+        (cert && *cert && (load_path(MC_ENV_REDIS_CERT, cert, 0, &rc->tls.cert, NULL, err) != 0 ||
+                           load_path(MC_ENV_REDIS_KEY, key, 0, &rc->tls.key, NULL, err) != 0)))
+        return -1;
+    if (sni && *sni) {
+        if (strlen(sni) > MC_DNS_NAME_MAX || strspn(sni, "abcdefghijklmnopqrstuvwxyz"
+                                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                         "0123456789.-_:") != strlen(sni)) {
+            mc_err_set(err, MC_ENV_REDIS_SNI "=%s: expected a host name (letters, digits, '.', "
+                        "'-'), at most %d bytes", sni, MC_DNS_NAME_MAX);
+            return -1;
+        }
+        rc->tls.sni = strdup(sni);
+        if (!rc->tls.sni)
+            return -1;
+    }
+    return 0;
+}
+
 int mc_redis_config_load(struct mc_redis_config *rc, const char *url_override, mc_getenv_fn get,
                          void *ctx, struct mc_err *err)
 {
     const char *url = url_override ? url_override : get(MC_ENV_REDIS, ctx);
     const char *host = url_override ? NULL : get(MC_ENV_REDIS_HOST, ctx);
     const char *port = url_override ? NULL : get(MC_ENV_REDIS_PORT, ctx);
+    const char *sentinels = url_override ? NULL : get(MC_ENV_REDIS_SENTINEL, ctx);
+    const char *master = url_override ? NULL : get(MC_ENV_REDIS_MASTER, ctx);
     const char *password;
     int rc_code;
 
@@ -337,21 +516,34 @@ int mc_redis_config_load(struct mc_redis_config *rc, const char *url_override, m
                    host && *host ? host : port);
         return -1;
     }
+    if (sentinels && *sentinels && ((url && *url) || (host && *host))) {
+        mc_err_set(err, MC_ENV_REDIS_SENTINEL "=%s: %s is set too; the sentinels name the "
+                   "master: set one or the other", sentinels,
+                   url && *url ? MC_ENV_REDIS : MC_ENV_REDIS_HOST);
+        return -1;
+    }
+    if ((!sentinels || !*sentinels) && master && *master) {
+        mc_err_set(err, MC_ENV_REDIS_MASTER "=%s: set " MC_ENV_REDIS_SENTINEL " too (where the "
+                   "sentinels are)", master);
+        return -1;
+    }
     if ((!url || !*url) && (!host || !*host) && port && *port) {
         mc_err_set(err, MC_ENV_REDIS_PORT "=%s: set " MC_ENV_REDIS_HOST " too (or "
                    MC_ENV_REDIS ")", port);
         return -1;
     }
-    if ((!url || !*url) && (!host || !*host))
+    if ((!url || !*url) && (!host || !*host) && (!sentinels || !*sentinels))
         return 0;
     rc->enabled = 1;
     if (url && *url) {
         rc->source = url_override ? "--redis" : MC_ENV_REDIS;
         rc_code = mc_redis_parse_url(rc->source, url, rc, err);
+    } else if (sentinels && *sentinels) {
+        rc_code = load_sentinels(rc, sentinels, master, err);
     } else {
         rc_code = load_host_port(rc, host, port, err);
     }
-    if (rc_code != 0)
+    if (rc_code != 0 || load_tls(rc, get, ctx, err) != 0)
         goto fail;
     password = get(MC_ENV_REDIS_PASSWORD, ctx);
     if (!password || !*password)
@@ -382,5 +574,13 @@ void mc_redis_config_free(struct mc_redis_config *rc)
     free(rc->password);
     free(rc->host_id);
     free(rc->display);
+    free(rc->tls.cacert);
+    free(rc->tls.cert);
+    free(rc->tls.key);
+    free(rc->tls.sni);
+    while (rc->sentinels && rc->sentinel_count > 0)
+        free(rc->sentinels[--rc->sentinel_count].host);
+    free(rc->sentinels);
+    free(rc->master);
     memset(rc, 0, sizeof(*rc));
 }

@@ -1,11 +1,15 @@
 /* register.c — the Redis register over hiredis (see register.h). Each
  * operation is one EVAL of a short Lua script, so that it is atomic on the
  * server, and uses the server's clock for leases, so that hosts' clocks need
- * not agree. One connection, made again after a failure; a mutex, because
- * the watcher renews its lease from a thread of its own. */
+ * not agree. Every key a script touches is in CACHE_REGISTER's hash slot
+ * (ours carry the hash tag {CACHE_REGISTER}), so that a cluster runs it on
+ * one node. One link to the server (link.h: connections made again, and
+ * redirections followed); a mutex, because the watcher renews its lease
+ * from a thread of its own. */
 #include "register.h"
 #include "conn.h"
 #include "common/setting.h"
+#include "link.h"
 #include "hiredis.h"
 #include "common/buf.h"
 #include "host/proto.h"
@@ -19,9 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MC_LEASES_PREFIX "monocache:leases:"
-#define MC_WIPING_PREFIX "monocache:wiping:"
-#define MC_ALIVE_KEY "monocache:alive-since"
+/* "{CACHE_REGISTER}": the part of our keys Redis Cluster hashes, the same
+ * as the package's key, whose slot it is. */
+#define MC_KEY_PREFIX "monocache:{" MC_REGISTER_KEY "}:"
+#define MC_LEASES_PREFIX MC_KEY_PREFIX "leases:"
+#define MC_WIPING_PREFIX MC_KEY_PREFIX "wiping:"
+#define MC_ALIVE_KEY MC_KEY_PREFIX "alive-since"
 #define MC_SCAN_COUNT "1000"
 #define MC_KEY_MAX 8192
 
@@ -29,7 +36,7 @@
 
 struct mc_register {
     const struct mc_redis_config *rc;
-    struct mc_redis_conn *conn;
+    struct mc_redis_link *link;
     pthread_mutex_t lock;
     char member[MC_HOST_ID_MAX + 2 * MC_MEMBER_TAG_BYTES + 2];  /* "host#tag" */
 };
@@ -108,6 +115,12 @@ static const char script_expire[] =
     "if n ~= tonumber(cur or '0') then " LUA_STORE_COUNT "end "
     "return {n, #gone}";
 
+/* KEYS: register, alive. ARGV: field. The field as it is (checked by the
+ * caller), the register's clock started as by every script: a gc that only
+ * reads, right after a restart, dates the register as one that changes. */
+static const char script_count[] =
+    LUA_NOW_MS LUA_ALIVE "return redis.call('HGET', KEYS[1], ARGV[1])";
+
 /* KEYS: wiping. ARGV: host. Drops the marker if it is ours. */
 static const char script_wiped[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 0";
@@ -123,13 +136,16 @@ static void where_failed(struct mc_err *err, const struct mc_redis_config *rc, c
                     : "");
 }
 
-static int connect_now(struct mc_register *reg, struct mc_err *err)
+/* One command on the link, under the lock. */
+static redisReply *command(struct mc_register *reg, int argc, const char **argv,
+                           struct mc_err *err)
 {
-    if (reg->conn && !mc_redis_broken(reg->conn))
-        return 0;
-    mc_redis_close(reg->conn);
-    reg->conn = NULL;
-    return mc_redis_connect(reg->rc, &reg->conn, err);
+    redisReply *reply;
+
+    pthread_mutex_lock(&reg->lock);
+    reply = mc_redis_link_command(reg->link, argc, argv, err);
+    pthread_mutex_unlock(&reg->lock);
+    return reply;
 }
 
 /* This process's name in the leases: the host id, for people reading the
@@ -163,7 +179,7 @@ int mc_register_open(const struct mc_redis_config *rc, struct mc_register **out,
     reg->rc = rc;
     pthread_mutex_init(&reg->lock, NULL);
     name_member(reg);
-    if (connect_now(reg, err) != 0) {
+    if (mc_redis_link_open(rc, &reg->link, err) != 0) {
         mc_register_close(reg);
         return -1;
     }
@@ -175,7 +191,7 @@ void mc_register_close(struct mc_register *reg)
 {
     if (!reg)
         return;
-    mc_redis_close(reg->conn);
+    mc_redis_link_close(reg->link);
     pthread_mutex_destroy(&reg->lock);
     free(reg);
 }
@@ -193,24 +209,13 @@ static int key_of(char *out, const char *prefix, const char *field)
     return 0;
 }
 
-/* Runs a script (argv: "EVAL", script, numkeys, keys..., args...), once more
- * on a fresh connection if the first one had failed. The reply, or NULL with
- * err filled (a script's own error too). */
+/* Runs a script (argv: "EVAL", script, numkeys, keys..., args...). The
+ * reply, or NULL with err filled (a script's own error too). */
 static redisReply *eval(struct mc_register *reg, const char *field, int argc, const char **argv,
                         struct mc_err *err)
 {
-    redisReply *reply = NULL;
-    int attempt;
+    redisReply *reply = command(reg, argc, argv, err);
 
-    pthread_mutex_lock(&reg->lock);
-    for (attempt = 0; attempt < 2 && !reply; attempt++) {
-        if (connect_now(reg, err) != 0)
-            break;
-        reply = mc_redis_command(reg->conn, argc, argv, err);
-        if (!reply && err->code == MC_ERR_TIMEOUT)
-            break;      /* slow, not gone: a second try would double the wait */
-    }
-    pthread_mutex_unlock(&reg->lock);
     if (reply && reply->type == REDIS_REPLY_ERROR) {
         if (strncmp(reply->str, "MONOCACHE_GARBAGE ", 18) == 0)
             mc_err_set(err, MC_REGISTER_KEY " field %s holds \"%.60s\", not a count; left as "
@@ -395,18 +400,16 @@ static long long count_of(const char *text)
 int mc_register_count(struct mc_register *reg, const char *field, long long *count,
                       struct mc_err *err)
 {
-    const char *argv[] = { "HGET", MC_REGISTER_KEY, field };
-    redisReply *reply = NULL;
+    const char *argv[] = { "EVAL", script_count, "2", MC_REGISTER_KEY, MC_ALIVE_KEY, field };
+    redisReply *reply = command(reg, 6, argv, err);
     int rc = 0;
 
-    pthread_mutex_lock(&reg->lock);
-    if (connect_now(reg, err) == 0) {
-        reply = mc_redis_command(reg->conn, 3, argv, err);
-    }
-    pthread_mutex_unlock(&reg->lock);
     if (!reply)
         return -1;
-    if (reply->type == REDIS_REPLY_NIL) {
+    if (reply->type == REDIS_REPLY_ERROR) {
+        where_failed(err, reg->rc, "refused", reply->str);
+        rc = -1;
+    } else if (reply->type == REDIS_REPLY_NIL) {
         *count = 0;
     } else if (reply->type == REDIS_REPLY_STRING && count_of(reply->str) >= 0) {
         *count = count_of(reply->str);
@@ -426,14 +429,9 @@ static int scan_page(struct mc_register *reg, char *cursor, size_t cursor_size, 
 {
     const char *argv[] = { "HSCAN", MC_REGISTER_KEY, cursor, "MATCH", match, "COUNT",
                            MC_SCAN_COUNT };
-    redisReply *reply = NULL;
+    redisReply *reply = command(reg, 7, argv, err);
     size_t i;
 
-    pthread_mutex_lock(&reg->lock);
-    if (connect_now(reg, err) == 0) {
-        reply = mc_redis_command(reg->conn, 7, argv, err);
-    }
-    pthread_mutex_unlock(&reg->lock);
     if (!reply)
         return -1;
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||

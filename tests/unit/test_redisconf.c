@@ -90,7 +90,6 @@ static void test_refused(void)
     check_refused(MC_ENV_REDIS, "redis://", "no host");
     check_refused(MC_ENV_REDIS, "redis://" SECRET "@h", "credentials");
     check_refused(MC_ENV_REDIS, "redis://[::1:6379", "IPv6");
-    check_refused(MC_ENV_REDIS, "rediss://h", "TLS");
     check_refused(MC_ENV_REDIS, "http://h", "expected redis://");
     check_refused(MC_ENV_REDIS, "localhost:6379", "expected redis://");
     check_refused(MC_ENV_REDIS, "unix://relative.sock", "absolute");
@@ -101,6 +100,125 @@ static void test_refused(void)
     check_refused(MC_ENV_REDIS_TIMEOUT, "1s", "whole number");
     check_refused(MC_ENV_REDIS_LEASE, "-5", "whole number");
     check_refused(MC_ENV_HOST_ID, "two words", "no blanks");
+}
+
+/* A set of variables refused, naming `name` and saying `reason`. */
+static void check_refused_set(struct fake_var *vars, const char *name, const char *reason)
+{
+    struct mc_redis_config rc;
+    struct mc_err err;
+
+    is_int(load(vars, &rc, &err), -1, "refused: %s=%s", vars[0].name, vars[0].value);
+    ok(strncmp(err.msg, name, strlen(name)) == 0 && strstr(err.msg, reason),
+       "... naming %s first, saying \"%s\": %s", name, reason, err.msg);
+    ok(!strstr(err.msg, SECRET), "... without the password");
+}
+
+/* rediss:// and its files; a TLS setting without TLS is refused, never
+ * ignored (it would say TLS where there is none). */
+static void test_tls(void)
+{
+    char ca[] = "/tmp/mc-test-ca.XXXXXX";
+    int fd = mkstemp(ca);
+    struct fake_var with_ca[] = { { MC_ENV_REDIS, "rediss://:" SECRET "@redis.lan:6380/2" },
+                                  { MC_ENV_REDIS_CACERT, ca }, { MC_ENV_REDIS_SNI, "cache.lan" },
+                                  { MC_ENV_HOST_ID, "h1" }, { NULL, NULL } };
+    struct fake_var ca_dir[] = { { MC_ENV_REDIS, "rediss://h" }, { MC_ENV_REDIS_CACERT, "/tmp" },
+                                 { MC_ENV_REDIS_CERT, ca }, { MC_ENV_REDIS_KEY, ca },
+                                 { MC_ENV_HOST_ID, "h1" }, { NULL, NULL } };
+    struct fake_var no_tls[] = { { MC_ENV_REDIS_CACERT, ca }, { MC_ENV_REDIS, "redis://h" },
+                                 { NULL, NULL } };
+    struct fake_var missing[] = { { MC_ENV_REDIS_CACERT, "/nonexistent/ca.pem" },
+                                  { MC_ENV_REDIS, "rediss://h" }, { NULL, NULL } };
+    struct fake_var fifo_dir[] = { { MC_ENV_REDIS_CERT, "/tmp" }, { MC_ENV_REDIS_KEY, ca },
+                                   { MC_ENV_REDIS, "rediss://h" }, { NULL, NULL } };
+    struct fake_var cert_alone[] = { { MC_ENV_REDIS_CERT, ca }, { MC_ENV_REDIS, "rediss://h" },
+                                     { NULL, NULL } };
+    struct fake_var key_alone[] = { { MC_ENV_REDIS_KEY, ca }, { MC_ENV_REDIS, "rediss://h" },
+                                    { NULL, NULL } };
+    struct fake_var bad_sni[] = { { MC_ENV_REDIS_SNI, "two words" }, { MC_ENV_REDIS, "rediss://h" },
+                                  { NULL, NULL } };
+    struct mc_redis_config rc;
+    struct mc_err err;
+
+    close(fd);
+    if (is_int(load(with_ca, &rc, &err), 0, "rediss:// with a CA file and a server name loads")) {
+        ok(rc.tls.enabled, "... TLS on");
+        is_str(rc.host, "redis.lan", "... host");
+        is_int(rc.port, 6380, "... port");
+        is_int(rc.db, 2, "... database");
+        is_str(rc.password, SECRET, "... password");
+        is_str(rc.tls.cacert, ca, "... the CA file");
+        ok(!rc.tls.cacert_is_dir, "... a file");
+        is_str(rc.tls.sni, "cache.lan", "... the server name");
+        is_str(rc.display, "rediss://:***@redis.lan:6380/2", "... shown without the password");
+        mc_redis_config_free(&rc);
+    } else {
+        diag("error: %s", err.msg);
+    }
+    if (is_int(load(ca_dir, &rc, &err), 0, "a CA directory and a client certificate load")) {
+        is_int(rc.port, MC_REDIS_DEFAULT_PORT, "... default port");
+        ok(rc.tls.cacert_is_dir, "... a directory of CAs");
+        is_str(rc.tls.cert, ca, "... certificate");
+        is_str(rc.tls.key, ca, "... key");
+        mc_redis_config_free(&rc);
+    }
+    check_refused_set(no_tls, MC_ENV_REDIS_CACERT, "not a rediss:// URL");
+    check_refused_set(missing, MC_ENV_REDIS_CACERT, "No such file");
+    check_refused_set(fifo_dir, MC_ENV_REDIS_CERT, "not a file");
+    check_refused_set(cert_alone, MC_ENV_REDIS_CERT, "set " MC_ENV_REDIS_KEY " too");
+    check_refused_set(key_alone, MC_ENV_REDIS_KEY, "set " MC_ENV_REDIS_CERT " too");
+    check_refused_set(bad_sni, MC_ENV_REDIS_SNI, "host name");
+    unlink(ca);
+}
+
+static void test_sentinels(void)
+{
+    struct fake_var three[] = { { MC_ENV_REDIS_SENTINEL, "s1:26380,[::1],10.0.0.3:5000" },
+                                { MC_ENV_REDIS_MASTER, "cache" },
+                                { MC_ENV_REDIS_PASSWORD, SECRET }, { MC_ENV_HOST_ID, "h1" },
+                                { NULL, NULL } };
+    struct fake_var no_master[] = { { MC_ENV_REDIS_SENTINEL, "s1" }, { NULL, NULL } };
+    struct fake_var no_sentinel[] = { { MC_ENV_REDIS_MASTER, "cache" }, { NULL, NULL } };
+    struct fake_var and_url[] = { { MC_ENV_REDIS_SENTINEL, "s1" }, { MC_ENV_REDIS_MASTER, "m" },
+                                  { MC_ENV_REDIS, "redis://h" }, { NULL, NULL } };
+    struct fake_var empty[] = { { MC_ENV_REDIS_SENTINEL, "s1,,s2" }, { MC_ENV_REDIS_MASTER, "m" },
+                                { NULL, NULL } };
+    struct fake_var port[] = { { MC_ENV_REDIS_SENTINEL, "s1:x" }, { MC_ENV_REDIS_MASTER, "m" },
+                               { NULL, NULL } };
+    struct fake_var scheme[] = { { MC_ENV_REDIS_SENTINEL, "redis://s1" },
+                                 { MC_ENV_REDIS_MASTER, "m" }, { NULL, NULL } };
+    struct fake_var blank[] = { { MC_ENV_REDIS_MASTER, "my master" },
+                                { MC_ENV_REDIS_SENTINEL, "s1" }, { NULL, NULL } };
+    struct fake_var tls[] = { { MC_ENV_REDIS_SNI, "x" }, { MC_ENV_REDIS_SENTINEL, "s1" },
+                              { MC_ENV_REDIS_MASTER, "m" }, { NULL, NULL } };
+    struct mc_redis_config rc;
+    struct mc_err err;
+
+    if (is_int(load(three, &rc, &err), 0, "three sentinels and a master load")) {
+        is_int(rc.sentinel_count, 3, "... three");
+        is_str(rc.sentinels[0].host, "s1", "... the first's host");
+        is_int(rc.sentinels[0].port, 26380, "... its port");
+        is_str(rc.sentinels[1].host, "::1", "... an IPv6 address");
+        is_int(rc.sentinels[1].port, MC_REDIS_DEFAULT_SENTINEL_PORT, "... the default port");
+        is_int(rc.sentinels[2].port, 5000, "... the third's port");
+        is_str(rc.master, "cache", "... the master's name");
+        is_str(rc.password, SECRET, "... the password, from " MC_ENV_REDIS_PASSWORD);
+        is_str(rc.source, MC_ENV_REDIS_SENTINEL, "... messages name " MC_ENV_REDIS_SENTINEL);
+        is_str(rc.display, "redis-sentinel://s1:26380,[::1],10.0.0.3:5000/cache",
+               "... shown as a sentinel URL");
+        mc_redis_config_free(&rc);
+    } else {
+        diag("error: %s", err.msg);
+    }
+    check_refused_set(no_master, MC_ENV_REDIS_SENTINEL, "set " MC_ENV_REDIS_MASTER " too");
+    check_refused_set(no_sentinel, MC_ENV_REDIS_MASTER, "set " MC_ENV_REDIS_SENTINEL " too");
+    check_refused_set(and_url, MC_ENV_REDIS_SENTINEL, MC_ENV_REDIS " is set too");
+    check_refused_set(empty, MC_ENV_REDIS_SENTINEL, "empty entry");
+    check_refused_set(port, MC_ENV_REDIS_SENTINEL, "port");
+    check_refused_set(scheme, MC_ENV_REDIS_SENTINEL, "without a scheme");
+    check_refused_set(blank, MC_ENV_REDIS_MASTER, "no blanks");
+    check_refused_set(tls, MC_ENV_REDIS_SNI, "TLS with " MC_ENV_REDIS_SENTINEL " is not supported");
 }
 
 /* Variables that contradict each other are refused, not guessed between. */
@@ -215,5 +333,7 @@ int main(void)
     test_refused();
     test_conflicts();
     test_other_sources();
+    test_tls();
+    test_sentinels();
     return done_testing();
 }

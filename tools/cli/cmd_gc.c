@@ -338,9 +338,9 @@ static int remove_cache(struct mc_cache *cache, int force)
         }
         return force_wipe(cache);
     }
-    if (locked) {
-        /* --force on a locked (or unreadable) cache: wipe it anyway, then
-         * end the session. */
+    if (locked || force) {
+        /* --force on a locked (or unreadable) cache, or one used on other
+         * hosts: wipe it anyway, then end the session. */
         rc = force_wipe(cache);
         unlink(cache->lock_path);
     } else {

@@ -4,6 +4,7 @@
 
 #include "common/setting.h"
 #include "host/proto.h"
+#include "redis/redisconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,13 +36,20 @@ static int takes_value(const struct cli_opt *opt)
     return opt->value || opt->each;
 }
 
+void cli_redis_url_only(void)
+{
+    unsetenv(MC_ENV_REDIS_HOST);
+    unsetenv(MC_ENV_REDIS_PORT);
+    unsetenv(MC_ENV_REDIS_SENTINEL);
+    unsetenv(MC_ENV_REDIS_MASTER);
+}
+
 int cli_take_redis(const char *option, const char *url, void *ctx)
 {
     (void)ctx;
     setenv(MC_ENV_REDIS, url, 1);
     mc_setting_from_option(MC_ENV_REDIS, option);
-    unsetenv(MC_ENV_REDIS_HOST);
-    unsetenv(MC_ENV_REDIS_PORT);
+    cli_redis_url_only();
     return 0;
 }
 

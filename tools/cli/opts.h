@@ -42,6 +42,9 @@ int cli_parse(const struct cli_parse *parse, int argc, char **argv, int *count, 
 /* An `each` for --redis URL: sets MONOCACHE_REDIS for this command,
  * replacing the whole Redis setting (MONOCACHE_REDIS_HOST/_PORT). */
 int cli_take_redis(const char *option, const char *url, void *ctx);
+/* --redis replaces the whole Redis setting: the variables that name the
+ * server otherwise (_HOST and _PORT, _SENTINEL and _MASTER) go. */
+void cli_redis_url_only(void);
 
 /* Reports a bad value of an option: "monocache: COMMAND: OPTION VALUE: why"
  * with the synopsis. Returns MC_EXIT_USAGE. */

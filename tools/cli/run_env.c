@@ -2,6 +2,7 @@
  * options turned into the MONOCACHE_* orders it reads) and the program's
  * (LD_PRELOAD with our library added). */
 #include "run.h"
+#include "opts.h"
 #include "supervise.h"
 #include "common/buf.h"
 #include "common/jsontext.h"
@@ -161,11 +162,8 @@ char **run_watcher_env(const struct run_options *options)
     rc |= set_or_unset(MC_ENV_NAME, options->name);
     rc |= set_or_unset(MC_ENV_REDIS, options->redis);
     rc |= set_or_unset(MC_ENV_S3, options->s3);
-    if (options->redis) {
-        /* --redis replaces the whole Redis setting, not only the URL. */
-        unsetenv(MC_ENV_REDIS_HOST);
-        unsetenv(MC_ENV_REDIS_PORT);
-    }
+    if (options->redis)
+        cli_redis_url_only();
     rc |= add_exports(options->exports);
     rc |= set_options_note();
     if (options->lock)

@@ -6,10 +6,12 @@
 #include "redis/register.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MC_RENEWALS_PER_LEASE 3
 #define MC_JOIN_WIPING_TRIES 10
@@ -62,11 +64,28 @@ static void try_late_join(struct watch_share *ws)
         mc_log_always(MC_LOG_WARN, "cache %s: Redis answers now; this host is counted", ws->field);
 }
 
+/* The cache directory's mtime, which every host's gc reads (gc.c): this
+ * watcher is alive, whether Redis answers or not. Redis may be cut off
+ * from this host for longer than a lease; the file system shared with the
+ * other hosts still shows that the cache is in use. */
+static void heartbeat(const struct watch_share *ws)
+{
+    int fd = open(ws->field, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) == 0 && st.st_dev == ws->dir_dev && st.st_ino == ws->dir_ino)
+        futimens(fd, NULL);
+    close(fd);
+}
+
 static void renew_once(struct watch_share *ws)
 {
     struct mc_err err;
     int rc;
 
+    heartbeat(ws);
     if (!ws->share.registered) {
         if (ws->late_join)
             try_late_join(ws);

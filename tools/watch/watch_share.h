@@ -1,8 +1,10 @@
 /* watch_share.h — the watcher's part in the Redis register (register.h):
  * counted once for this host when the cache is first held here, the lease
- * renewed from a thread while the cache lives, and the register handed to
- * the release, which takes this host off it. Nothing when Redis is not
- * configured. */
+ * renewed from a thread while the cache lives (and, each time, the cache
+ * directory's mtime touched: a heartbeat that other hosts' gc sees on the
+ * shared file system even while Redis cannot hear from this host), and the
+ * register handed to the release, which takes this host off it. Nothing
+ * when Redis is not configured. */
 #ifndef MC_WATCH_SHARE_H
 #define MC_WATCH_SHARE_H
 
