@@ -39,7 +39,7 @@ out=$(env MONOCACHE_REDIS="redis://:wrong-$SECRET@127.0.0.1:$PORT2" "$MC_BIN" ru
 status=$?
 is "wrong password: exit 125" "$status" 125
 like "... one line naming MONOCACHE_REDIS, the password starred" "$out" \
-    '^monocache: MONOCACHE_REDIS=redis://\*\*\*@127.0.0.1:[0-9]+: authentication failed'
+    '^monocache: MONOCACHE_REDIS=redis://:\*\*\*@127.0.0.1:[0-9]+: authentication failed'
 is "... only one line" "$(printf '%s\n' "$out" | wc -l)" 1
 refute "... the program did not run" test -e "$T/ran"
 refute "... the message does not have the password" grep -q -- "$SECRET" <<< "$out"

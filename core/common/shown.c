@@ -19,6 +19,20 @@ static const char *user_part_end(const char *p)
     return at;
 }
 
+/* How much of the user part from..at of a redis:// or rediss:// URL is
+ * shown: the user name and its ':' ("user:" of "user:password"), as the
+ * Redis ACL names a user; never the password, and nothing of any other
+ * URL or of a user part with no ':' (a password alone). The scheme is
+ * read where it was copied: the used bytes of out. */
+static int redis_user_len(const char *from, const char *at, const char *out, size_t used)
+{
+    const char *colon = memchr(from, ':', (size_t)(at - from));
+    int redis = (used >= 5 && memcmp(out + used - 5, "redis", 5) == 0) ||
+                (used >= 6 && memcmp(out + used - 6, "rediss", 6) == 0);
+
+    return redis && colon ? (int)(colon - from + 1) : 0;
+}
+
 int mc_has_credentials(const char *text)
 {
     const char *p;
@@ -73,7 +87,9 @@ void mc_shown(const char *in, char *out, size_t size)
 
         if (p[0] == ':' && p[1] == '/' && p[2] == '/' && user_part_end((const char *)p + 3)) {
             const char *at = user_part_end((const char *)p + 3);
-            int n = snprintf(out + used, size - used, "://" MC_HIDDEN);
+            int user = redis_user_len((const char *)p + 3, at, out, used);
+            int n = snprintf(out + used, size - used, "://%.*s" MC_HIDDEN, user,
+                             (const char *)p + 3);
 
             used = n > 0 && (size_t)n < size - used ? used + (size_t)n : size - 1;
             p = (const unsigned char *)at;

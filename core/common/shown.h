@@ -1,5 +1,6 @@
 /* shown.h — text as monocache shows it (messages, logs, listings): a
- * user:password@ in any URL hidden as ***@, and control characters (C0,
+ * user:password@ in any URL hidden as ***@ (redis:// keeps the user:
+ * user:***@), and control characters (C0,
  * DEL, C1, and bytes that are not UTF-8) escaped as \xNN, so that an S3
  * key or a file name can neither hide a secret's leak nor drive the
  * terminal. Pure; unit-tested (tests/unit/test_shown.c). */

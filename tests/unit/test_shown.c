@@ -22,6 +22,11 @@ int main(void)
     is_str(shown("a@b s3://bucket/a@b"), "a@b s3://bucket/a@b",
            "an @ outside a URL's host part stays (a key may hold one)");
     is_str(shown("x://a@b@c/d"), "x://***@c/d", "up to the last @ before the host");
+    is_str(shown("MONOCACHE_REDIS=redis://ci:p@ss@db:6379/0"), "MONOCACHE_REDIS=redis://ci:***@db:6379/0",
+           "redis://: the ACL user shown, the password (with its @) hidden");
+    is_str(shown("rediss://:pw@db"), "rediss://:***@db", "rediss:// without a user: ':***@'");
+    is_str(shown("redis://pw@db"), "redis://***@db", "redis:// with no ':': all of it hidden");
+    is_str(shown("xredis://u:p@db"), "xredis://u:***@db", "(a scheme ending in redis reads as one)");
     ok(mc_has_credentials("s3=s3://u:p@b/x"), "a pair key=URL with credentials: found");
     ok(!mc_has_credentials("s3://bucket/pre@fix"), "... an @ in the prefix is not one");
     ok(!mc_has_credentials("no url at all"), "... nor text without a URL");
