@@ -105,8 +105,10 @@ int mc_s3_list_caches(struct mc_s3_client *client, const struct mc_s3_location *
         }
         info.objects++;
         info.bytes += all.objects[i].size;
-        if (strcmp(slash + 1, MC_S3_META_FILE) == 0)
+        if (strcmp(slash + 1, MC_S3_META_FILE) == 0) {
             info.complete = 1;
+            memcpy(info.uploaded, all.objects[i].modified, sizeof(info.uploaded));
+        }
     }
     if (rc == 0 && info.id[0])
         fn(&info, ctx);

@@ -155,7 +155,7 @@ int mc_s3_list_all(struct mc_s3_client *client, const char *prefix, struct mc_s3
 const struct mc_s3_object *mc_s3_listing_find(const struct mc_s3_listing *listing,
                                               const char *key)
 {
-    struct mc_s3_object probe = { (char *)key, NULL, 0 };
+    struct mc_s3_object probe = { (char *)key, NULL, 0, "" };
 
     if (!listing->count)
         return NULL;

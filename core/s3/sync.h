@@ -24,6 +24,7 @@
 #include "transfer.h"
 #include "tree.h"
 #include "url.h"
+#include "xml.h"
 
 #define MC_S3_PART_SIZE (8LL * 1024 * 1024)
 #define MC_S3_PARTS_MAX 10000
@@ -68,6 +69,7 @@ struct mc_s3_cache_info {
     long long objects;
     long long bytes;
     int complete;               /* has meta.json */
+    char uploaded[MC_S3_MODIFIED_MAX];  /* meta.json's LastModified: when its last push ended */
 };
 typedef void (*mc_s3_cache_fn)(const struct mc_s3_cache_info *info, void *ctx);
 /* The caches under loc's prefix. */

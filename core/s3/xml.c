@@ -4,6 +4,7 @@
 #include "xml.h"
 #include "common/buf.h"
 
+#include <ctype.h>
 #include <expat.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -142,6 +143,21 @@ static void replace(char **slot, const char *text)
     *slot = strdup(text);
 }
 
+/* "2026-12-03T13:45:00.000Z" kept as "2026-12-03T13:45:00Z"; anything
+ * else that is not of that shape as "" (unknown). */
+static void keep_modified(char *out, const char *text)
+{
+    const char *shape = "dddd-dd-ddTdd:dd:dd";
+    size_t i;
+
+    out[0] = '\0';
+    for (i = 0; shape[i]; i++) {
+        if (shape[i] == 'd' ? !isdigit((unsigned char)text[i]) : text[i] != shape[i])
+            return;
+    }
+    snprintf(out, MC_S3_MODIFIED_MAX, "%.19sZ", text);
+}
+
 static void on_listing(struct walker *w, const char *path, const char *text)
 {
     struct listing_ctx *c = w->ctx;
@@ -156,6 +172,8 @@ static void on_listing(struct walker *w, const char *path, const char *text)
         c->current.etag = (free(c->current.etag), unquoted(text));
     else if (strcmp(path, "/ListBucketResult/Contents/Size") == 0)
         c->current.size = strtoll(text, NULL, 10);
+    else if (strcmp(path, "/ListBucketResult/Contents/LastModified") == 0)
+        keep_modified(c->current.modified, text);
     else if (strcmp(path, "/ListBucketResult/Contents") == 0) {
         if (!c->current.key || grow((void **)&out->objects, &c->cap, out->count,
                                     out->count - c->first, sizeof(*out->objects)) != 0) {
@@ -210,7 +228,7 @@ static int url_decode(char *text)
 int mc_s3_parse_listing(const char *xml, size_t len, struct mc_s3_listing *out,
                         struct mc_err *err)
 {
-    struct listing_ctx c = { out, { NULL, NULL, 0 }, out->count, out->prefix_count, 0, 0, 0,
+    struct listing_ctx c = { out, { NULL, NULL, 0, "" }, out->count, out->prefix_count, 0, 0, 0,
                              out->count, out->prefix_count };
     size_t first = out->count;
     size_t first_prefix = out->prefix_count;

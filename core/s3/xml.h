@@ -13,10 +13,15 @@
  * most 1000; more is not an answer we read. */
 #define MC_S3_LIST_PAGE_MAX_ENTRIES 100000
 
+/* Room for a LastModified as kept: to the second, "Z" (ISO 8601 sorts
+ * as text). */
+#define MC_S3_MODIFIED_MAX 24
+
 struct mc_s3_object {
     char *key;
     char *etag;                 /* without its quotes */
     long long size;
+    char modified[MC_S3_MODIFIED_MAX];  /* LastModified, "2026-12-03T13:45:00Z", or "" */
 };
 
 struct mc_s3_listing {

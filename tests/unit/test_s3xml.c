@@ -16,8 +16,10 @@ static void test_listing(void)
     const char page1[] = LISTING(
         "<Name>b</Name><KeyCount>2</KeyCount><IsTruncated>true</IsTruncated>"
         "<NextContinuationToken>tok/+=</NextContinuationToken>"
-        "<Contents><Key>p/a &amp; b.txt</Key><ETag>&quot;0123&quot;</ETag><Size>12</Size></Contents>"
-        "<Contents><Key>p/big</Key><ETag>\"abcd-3\"</ETag><Size>30000000</Size></Contents>");
+        "<Contents><Key>p/a &amp; b.txt</Key><ETag>&quot;0123&quot;</ETag><Size>12</Size>"
+        "<LastModified>2026-12-03T13:45:07.123Z</LastModified></Contents>"
+        "<Contents><Key>p/big</Key><ETag>\"abcd-3\"</ETag><Size>30000000</Size>"
+        "<LastModified>yesterday</LastModified></Contents>");
     const char page2[] = LISTING("<IsTruncated>false</IsTruncated>"
                                  "<CommonPrefixes><Prefix>p/x/</Prefix></CommonPrefixes>");
     struct mc_s3_listing listing;
@@ -30,6 +32,8 @@ static void test_listing(void)
     is_str(listing.objects[0].etag, "0123", "... ETag unquoted (&quot;)");
     is_int(listing.objects[1].size, 30000000, "... sizes");
     is_str(listing.objects[1].etag, "abcd-3", "... ETag unquoted (\")");
+    is_str(listing.objects[0].modified, "2026-12-03T13:45:07Z", "... LastModified, to the second");
+    is_str(listing.objects[1].modified, "", "... one not of that shape: unknown");
     ok(listing.truncated, "... truncated");
     is_str(listing.next_token, "tok/+=", "... the continuation token");
     is_int(mc_s3_parse_listing(page2, strlen(page2), &listing, &err), 0, "a second page");
