@@ -66,7 +66,7 @@ SHARED = tool install_dirs s3run
 # S3: only monocache-s3 links these (and libcurl, OpenSSL, expat); the
 # preloaded library, the watcher and the monocache command never load them.
 S3_PURE = url
-S3 = sigv4 request creds http xml retry header transfer tree common plan upload push pull admin
+S3 = sigv4 request creds http xml retry header transfer tree common plan merge upload push pull admin
 
 CORE_OBJ = $(HOST:%=$(O)/core/host/%.o) $(COMMON:%=$(O)/core/common/%.o) \
 	$(LOCAL:%=$(O)/core/local/%.o) $(REDIS:%=$(O)/core/redis/%.o) \

@@ -9,6 +9,7 @@
 #include "host/names.h"
 #include "host/proto.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -232,6 +233,44 @@ int mc_check_name(const char *value, struct mc_err *err)
     return -1;
 }
 
+int mc_parse_s3_upload(const char *value, enum mc_s3_upload_when *upload, struct mc_err *err)
+{
+    *upload = MC_S3_UPLOAD_ALWAYS;
+    if (!value || !*value || strcmp(value, "always") == 0)
+        return 0;
+    if (strcmp(value, "on-success") == 0) {
+        *upload = MC_S3_UPLOAD_ON_SUCCESS;
+        return 0;
+    }
+    if (strcmp(value, "never") == 0) {
+        *upload = MC_S3_UPLOAD_NEVER;
+        return 0;
+    }
+    mc_err_set(err, "%s: expected " MC_S3_UPLOAD_SPELLINGS, mc_setting(MC_ENV_S3_UPLOAD, value));
+    return -1;
+}
+
+int mc_check_restore_keys(const char *value, struct mc_err *err)
+{
+    const char *p = value;
+
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        size_t i;
+
+        for (i = 0; i < len && (isalnum((unsigned char)p[i]) || strchr("._-", p[i])); i++)
+            ;
+        if (len == 0 || i < len || len > MC_ID_MAX) {
+            mc_err_set(err, "%s: expected names' beginnings (letters, digits, '.', '_', '-'), "
+                       "comma-separated", mc_setting(MC_ENV_S3_RESTORE_KEYS, value));
+            return -1;
+        }
+        if (!p[len])
+            return 0;
+        p += len + 1;
+    }
+}
+
 static int load_text(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc_err *err)
 {
     const char *root = get(MC_ENV_ROOT, ctx);
@@ -262,6 +301,7 @@ static int load_text(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct 
 static int load_s3(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc_err *err)
 {
     const char *s3 = get(MC_ENV_S3, ctx);
+    const char *keys;
     struct mc_s3_location loc;
     struct mc_s3_tuning tuning;
 
@@ -279,6 +319,24 @@ static int load_s3(struct mc_config *cfg, mc_getenv_fn get, void *ctx, struct mc
         mc_s3_location_free(&loc);
         if (!cfg->s3) {
             mc_err_set(err, MC_ENV_S3 ": out of memory");
+            return -1;
+        }
+    }
+    if (mc_parse_s3_upload(get(MC_ENV_S3_UPLOAD, ctx), &cfg->s3_upload, err) != 0)
+        return -1;
+    keys = get(MC_ENV_S3_RESTORE_KEYS, ctx);
+    if (keys && *keys) {
+        if (mc_check_restore_keys(keys, err) != 0)
+            return -1;
+        if (!cfg->name || !cfg->s3) {
+            mc_err_set(err, "%s: only with %s and %s (the cache restored under its name)",
+                       mc_setting(MC_ENV_S3_RESTORE_KEYS, keys), mc_setting_name(MC_ENV_NAME),
+                       mc_setting_name(MC_ENV_S3));
+            return -1;
+        }
+        cfg->restore_keys = strdup(keys);
+        if (!cfg->restore_keys) {
+            mc_err_set(err, MC_ENV_S3_RESTORE_KEYS ": out of memory");
             return -1;
         }
     }
@@ -348,6 +406,7 @@ void mc_config_free(struct mc_config *cfg)
 {
     free(cfg->s3);
     free(cfg->existing_s3);
+    free(cfg->restore_keys);
     free(cfg->root);
     free(cfg->tmpdir);
     free(cfg->existing);

@@ -27,6 +27,15 @@ enum mc_log_level {
     MC_LOG_DEBUG
 };
 
+/* MONOCACHE_S3_UPLOAD: always (the default), on-success (the tree's last
+ * holder exited 0), never (restored, used, wiped: read-only). */
+enum mc_s3_upload_when {
+    MC_S3_UPLOAD_ALWAYS,
+    MC_S3_UPLOAD_ON_SUCCESS,
+    MC_S3_UPLOAD_NEVER
+};
+#define MC_S3_UPLOAD_SPELLINGS "always, on-success or never"
+
 struct mc_config {
     char *root;             /* MONOCACHE_ROOT, or NULL for the default */
     char *tmpdir;           /* TMPDIR, used for the default root */
@@ -46,6 +55,8 @@ struct mc_config {
     char *s3;               /* MONOCACHE_S3: "s3://bucket/prefix", checked, or NULL */
     int s3_async;           /* MONOCACHE_S3_ASYNC=1: the last holder does not wait */
     int s3_timeout_s;       /* MONOCACHE_S3_TIMEOUT_S: how long the last holder waits */
+    enum mc_s3_upload_when s3_upload;    /* MONOCACHE_S3_UPLOAD: when the release uploads */
+    char *restore_keys;     /* MONOCACHE_S3_RESTORE_KEYS: "k1,k2", checked, or NULL */
     char *existing_s3;      /* MONOCACHE_EXISTING=s3://bucket/prefix/<id>: its prefix */
     char existing_s3_id[MC_ID_MAX + 1];
 };
@@ -70,6 +81,11 @@ int mc_parse_meta_object(const char *name, const char *text, cJSON **meta, struc
 int mc_parse_exports(const char *label, const char *value, char ***names, size_t *count,
                      struct mc_err *err);
 void mc_free_names(char **names, size_t count);
+/* MONOCACHE_S3_UPLOAD (or run --s3-upload). */
+int mc_parse_s3_upload(const char *value, enum mc_s3_upload_when *upload, struct mc_err *err);
+/* MONOCACHE_S3_RESTORE_KEYS (or run --restore-keys): "k1,k2,...", each the
+ * start of a name. */
+int mc_check_restore_keys(const char *value, struct mc_err *err);
 /* MONOCACHE_NAME (or run --name): an id, as names.h has it. */
 int mc_check_name(const char *value, struct mc_err *err);
 /* 1 if name is a shell variable name we may set to the cache path. */

@@ -20,8 +20,10 @@ enum mc_err_code {
     MC_ERR_WIPING,      /* the register: another host is wiping this cache */
     MC_ERR_TIMEOUT,     /* a server was too slow: it may still be there */
     MC_ERR_AUTH,        /* a server refused our credentials */
-    MC_ERR_CHANGED      /* what was read changed meanwhile (S3: another push):
+    MC_ERR_CHANGED,     /* what was read changed meanwhile (S3: another push):
                            reading it all again may succeed */
+    MC_ERR_ABSENT,      /* S3 has no such cache */
+    MC_ERR_INCOMPLETE   /* S3 has objects of it but no meta.json */
 };
 
 struct mc_err {

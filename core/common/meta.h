@@ -56,6 +56,9 @@ const char *mc_meta_register(const cJSON *meta);
  * generation of the index it wrote just before; a pull takes the two only
  * together. Never in a local copy's meta. */
 #define MC_META_S3_GENERATION "s3_generation"
+/* "s3_base": in a local copy's meta only, the generation it was pulled at
+ * or last pushed as: what a push after another's merges against. */
+#define MC_META_S3_BASE "s3_base"
 const char *mc_meta_s3(const cJSON *meta);
 /* What "s3" says: no such key (the tree's own setting then decides: a
  * meta rewritten without it, or removed, must not turn the upload off), a

@@ -34,6 +34,8 @@
 #define MC_ENV_S3_JOBS "MONOCACHE_S3_JOBS"
 #define MC_ENV_S3_MULTIPART_MB "MONOCACHE_S3_MULTIPART_MB"
 #define MC_ENV_S3_TIMEOUT "MONOCACHE_S3_TIMEOUT_S"
+#define MC_ENV_S3_UPLOAD "MONOCACHE_S3_UPLOAD"
+#define MC_ENV_S3_RESTORE_KEYS "MONOCACHE_S3_RESTORE_KEYS"
 /* Internal, set by us: "<fd>:<dev>:<ino>:<lock path>" of the holder lock the
  * tree shares, or MC_HOLD_DISABLED when the tree runs without a cache. */
 #define MC_ENV_HOLD "MONOCACHE_HOLD"

@@ -36,7 +36,13 @@ static int plan_item(struct mc_s3_plan *plan, struct mc_entry *e, const struct m
     item->entry = e;
     item->was = mc_tree_find(old, e->path);
     item->remote = mc_s3_listing_find(remote, item->key);
-    if (known_unchanged(e, item->was, item->remote)) {
+    if (known_unchanged(e, item->was, item->remote) || e->from_remote) {
+        /* Another push's, kept as S3 has it: never read (there may be no
+         * such file here), so S3 must still hold what its index says. */
+        if (e->from_remote && !known_unchanged(e, item->was, item->remote)) {
+            mc_err_setc(err, MC_ERR_CHANGED, "%s: changed in S3 while this push ran", e->path);
+            return -1;
+        }
         item->kind = MC_S3_PLAN_UNCHANGED;
         item->part_size = item->was->part_size;
         plan->unchanged++;
@@ -52,10 +58,11 @@ static int plan_item(struct mc_s3_plan *plan, struct mc_entry *e, const struct m
 }
 
 /* Objects under the cache that no local file or link has (meta.json is
- * never one: it goes, or stays, by meta_first). A key outside the prefix
- * is never acted on. */
+ * never one: it goes, or stays, by meta_first), and, when deletable is
+ * given, whose path it has. A key outside the prefix is never acted on. */
 static int plan_deletes(struct mc_s3_plan *plan, const struct mc_tree *local,
-                        const struct mc_s3_listing *remote, const char *prefix)
+                        const struct mc_tree *deletable, const struct mc_s3_listing *remote,
+                        const char *prefix)
 {
     size_t prefix_len = strlen(prefix);
     size_t i;
@@ -72,14 +79,16 @@ static int plan_deletes(struct mc_s3_plan *plan, const struct mc_tree *local,
         e = mc_tree_find(local, obj->key + prefix_len);
         if (strcmp(obj->key + prefix_len, MC_S3_META_FILE) == 0 || (e && e->type != MC_ENTRY_DIR))
             continue;
+        if (deletable && !mc_tree_find(deletable, obj->key + prefix_len))
+            continue;
         plan->deletes[plan->delete_count++] = obj;
     }
     return 0;
 }
 
 int mc_s3_plan_make(struct mc_s3_plan *plan, struct mc_tree *local, const struct mc_tree *old,
-                    const struct mc_s3_listing *remote, const char *prefix,
-                    long long multipart_min, struct mc_err *err)
+                    const struct mc_s3_listing *remote, const struct mc_tree *deletable,
+                    const char *prefix, long long multipart_min, struct mc_err *err)
 {
     char *meta_key = mc_concat(prefix, MC_S3_META_FILE, NULL);
     size_t i;
@@ -87,7 +96,7 @@ int mc_s3_plan_make(struct mc_s3_plan *plan, struct mc_tree *local, const struct
 
     memset(plan, 0, sizeof(*plan));
     plan->items = calloc(local->count ? local->count : 1, sizeof(*plan->items));
-    if (!plan->items || !meta_key || plan_deletes(plan, local, remote, prefix) != 0) {
+    if (!plan->items || !meta_key || plan_deletes(plan, local, deletable, remote, prefix) != 0) {
         mc_err_set(err, "out of memory");
         rc = -1;
     }

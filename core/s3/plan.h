@@ -45,12 +45,15 @@ struct mc_s3_plan {
 
 /* The plan of pushing `local` (sorted) to the objects under `prefix`
  * ("<prefix>/<id>/"): `remote` lists them (sorted by key), `old` is the
- * last push's index (may be empty). Files larger than multipart_min bytes
- * go in parts. Items point into local, old and remote, which must outlive
- * the plan. 0, or -1 with err (out of memory). */
+ * last push's index (may be empty). Objects no local entry has are
+ * deleted; with `deletable` (a merge's base, see merge.h), only those
+ * whose path it has. Entries from_remote must be as old and remote have
+ * them (else MC_ERR_CHANGED). Files larger than multipart_min bytes go in
+ * parts. Items point into local, old and remote, which must outlive the
+ * plan. 0, or -1 with err. */
 int mc_s3_plan_make(struct mc_s3_plan *plan, struct mc_tree *local, const struct mc_tree *old,
-                    const struct mc_s3_listing *remote, const char *prefix,
-                    long long multipart_min, struct mc_err *err);
+                    const struct mc_s3_listing *remote, const struct mc_tree *deletable,
+                    const char *prefix, long long multipart_min, struct mc_err *err);
 void mc_s3_plan_free(struct mc_s3_plan *plan);
 
 /* Once an item is read: 1 if its object in S3 already holds those bytes

@@ -54,6 +54,12 @@ struct pull {
     unsigned long temp_serial;
 };
 
+/* The id of the copy here: the cache's own, or the one it is restored as. */
+static const char *local_id(const struct mc_s3_job *job)
+{
+    return job->local_id ? job->local_id : job->id;
+}
+
 /* One object on its way down, in one GET or in ranges. */
 struct download {
     struct pull *pull;
@@ -609,8 +615,19 @@ static int write_meta(struct pull *pull, int locked, struct mc_err *err)
         cJSON_DeleteItemFromObjectCaseSensitive(pull->meta, MC_META_S3_PENDING);
     while (cJSON_GetObjectItemCaseSensitive(pull->meta, MC_META_S3_GENERATION))
         cJSON_DeleteItemFromObjectCaseSensitive(pull->meta, MC_META_S3_GENERATION);
-    if (!url || mc_meta_set_key(pull->meta, MC_META_S3, cJSON_CreateString(url)) != 0 ||
-        mc_meta_set_key(pull->meta, MC_META_LOCKED, cJSON_CreateBool(locked)) != 0) {
+    while (cJSON_GetObjectItemCaseSensitive(pull->meta, MC_META_S3_BASE))
+        cJSON_DeleteItemFromObjectCaseSensitive(pull->meta, MC_META_S3_BASE);
+    /* Read-only unless asked: a copy goes back to S3 only where a tree
+     * says so (MONOCACHE_S3, an s3:// MONOCACHE_EXISTING) or pull --upload. */
+    if (!url ||
+        mc_meta_set_key(pull->meta, MC_META_S3, pull->job->keep_home ? cJSON_CreateString(url)
+                                                                     : cJSON_CreateNull()) != 0 ||
+        mc_meta_set_key(pull->meta, MC_META_LOCKED, cJSON_CreateBool(locked)) != 0 ||
+        (pull->job->local_id &&
+         mc_meta_set_key(pull->meta, "id", cJSON_CreateString(pull->job->local_id)) != 0) ||
+        (pull->index.generation[0] && !pull->job->local_id &&
+         mc_meta_set_key(pull->meta, MC_META_S3_BASE,
+                         cJSON_CreateString(pull->index.generation)) != 0)) {
         free(url);
         mc_err_set(err, "out of memory");
         return -1;
@@ -682,7 +699,7 @@ static int old_may_go(struct pull *pull, const char *path, const char *lock_path
         mc_err_set(err, "%s: replaced or removed while the pull ran; the pull is dropped",
                    path);
     } else if (mc_meta_read(pull->old_fd, path, &meta, &why) != 0 ||
-               mc_meta_check_id(meta, pull->job->id, path, &why) != 0) {
+               mc_meta_check_id(meta, local_id(pull->job), path, &why) != 0) {
         mc_err_set(err, "%s: its meta.json is unreadable now (%s); kept as it was", path,
                    why.msg);
     } else if (mc_meta_s3_pending(meta)) {
@@ -720,7 +737,7 @@ static int swap_by_renames(int cache_fd, const char *id, const char *temp, char 
 static int put_copy_in_place(struct pull *pull, int cache_fd, const char *cache_dir,
                              const char *temp, const char *lock_path, struct mc_err *err)
 {
-    const char *id = pull->job->id;
+    const char *id = local_id(pull->job);
     char *path = mc_concat(cache_dir, "/", id, NULL);
     char gone[MC_ID_NAME_MAX];
     int locked;
@@ -800,10 +817,11 @@ static int pull_once(struct mc_s3_job *job, const char *prefix, const char *cach
     meta_obj = mc_s3_listing_find(&remote, meta_key);
     free(meta_key);
     if (!meta_obj) {
-        mc_err_set(err, "s3://%s/%s: %s", job->loc->bucket, prefix, remote.count
-                   ? "not a complete cache (no meta.json: a push was cut short, or it is not "
-                     "a cache); refused"
-                   : "no such cache");
+        mc_err_setc(err, remote.count ? MC_ERR_INCOMPLETE : MC_ERR_ABSENT, "s3://%s/%s: %s",
+                    job->loc->bucket, prefix, remote.count
+                    ? "not a complete cache (no meta.json: a push was cut short, or it is not "
+                      "a cache); refused"
+                    : "no such cache");
         rc = -1;
     }
     if (rc == 0)
@@ -812,8 +830,8 @@ static int pull_once(struct mc_s3_job *job, const char *prefix, const char *cach
         cache_fd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (cache_fd < 0)
             mc_err_sys(err, errno, "%s", cache_dir);
-        rc = cache_fd >= 0 ? open_copy(&pull, cache_fd, cache_dir, job->id, temp, sizeof(temp),
-                                       err) : -1;
+        rc = cache_fd >= 0 ? open_copy(&pull, cache_fd, cache_dir, local_id(job), temp,
+                                       sizeof(temp), err) : -1;
     }
     if (rc == 0)
         rc = make_copy(&pull, &remote, err);
@@ -837,7 +855,8 @@ int mc_s3_pull(struct mc_s3_job *job, const char *cache_dir, const char *run_dir
                struct mc_err *err)
 {
     char *prefix = mc_s3_cache_key(job->loc, job->id, "");
-    char *lock_path = run_dir ? mc_concat(run_dir, "/", job->id, MC_LOCK_SUFFIX, NULL) : NULL;
+    char *lock_path = run_dir ? mc_concat(run_dir, "/", local_id(job), MC_LOCK_SUFFIX, NULL)
+                              : NULL;
     int tries;
     int rc = -1;
 

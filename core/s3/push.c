@@ -18,11 +18,14 @@
 #include "common/jsontext.h"
 #include "common/meta.h"
 #include "header.h"
+#include "merge.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Room, per file, for the ETag the index will record. */
@@ -38,6 +41,9 @@ struct push {
     char index_etag[MC_S3_ETAG_MAX];    /* the index as read ("": there was none) */
     int index_there;            /* there was one (readable or not) */
     int conditional;            /* the server has not refused conditional writes */
+    const char *base;           /* the generation this copy came from ("": unknown) */
+    int merged_theirs;          /* the merge took entries from S3: the copy is not the push */
+    char pushed[MC_S3_GENERATION_LEN + 1];  /* the generation S3 has once done */
 };
 
 /* What a PUT of the index or meta.json expects of what S3 has. */
@@ -200,8 +206,8 @@ static int read_old_index(struct push *push, struct mc_tree *old, char **old_tex
     return 0;
 }
 
-/* meta.json as it goes to S3: the file, without "s3_pending" (a mark of
- * this copy's state, not of the cache), with "s3_generation" (when
+/* meta.json as it goes to S3: the file, without "s3_pending" and
+ * "s3_base" (marks of this copy's state, not of the cache), with "s3_generation" (when
  * generation is not ""). malloc'd in *body. */
 static int meta_body(struct push *push, const char *generation, char **body, size_t *len,
                      struct mc_err *err)
@@ -215,6 +221,8 @@ static int meta_body(struct push *push, const char *generation, char **body, siz
         return -1;
     while (cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3_PENDING))
         cJSON_DeleteItemFromObjectCaseSensitive(meta, MC_META_S3_PENDING);
+    while (cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3_BASE))
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, MC_META_S3_BASE);
     if (*generation && mc_meta_set_key(meta, MC_META_S3_GENERATION,
                                        cJSON_CreateString(generation)) != 0) {
         cJSON_Delete(meta);
@@ -317,8 +325,8 @@ static int put_small(struct push *push, const char *key, char *body, size_t len,
         condition = PUT_ANYWAY;
     rc = put_once(push, key, body, len, condition, etag, &status, err);
     if (rc != 0 && condition != PUT_ANYWAY && status == 412)
-        mc_err_set(err, "s3 %s: changed meanwhile by another push of this cache (HTTP 412); "
-                   "push again", key);
+        mc_err_setc(err, MC_ERR_CHANGED, "s3 %s: changed meanwhile by another push of this "
+                    "cache (HTTP 412); push again", key);
     if (rc != 0 && condition != PUT_ANYWAY && status == 501) {
         push->conditional = 0;
         rc = put_once(push, key, body, len, PUT_ANYWAY, NULL, &status, err);
@@ -388,6 +396,27 @@ static int put_index(struct push *push, const char *key, char *text, struct mc_e
                      push->index_etag, err);
 }
 
+/* The index of a new generation, kept where a copy pulled at it finds it
+ * when it pushes after another push (merge.h): written once, never
+ * changed (a generation is random). text stays the caller's. */
+static int put_history(struct push *push, const char *generation, const char *text,
+                       struct mc_err *err)
+{
+    char *key = mc_s3_history_key(push->job->loc, push->job->id, generation);
+    char *body = strdup(text);
+    int rc;
+
+    if (!key || !body) {
+        free(key);
+        free(body);
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
+    rc = put_small(push, key, body, strlen(body), PUT_ANYWAY, NULL, err);
+    free(key);
+    return rc;
+}
+
 /* The index, then meta.json, of a new generation; or, when no object
  * changed and meta.json is the same, the index alone if it changed (modes,
  * times: the objects still match it), keeping its generation; or nothing. */
@@ -422,6 +451,7 @@ static int send_index_and_meta(struct push *push, struct mc_tree *local,
             mc_err_set(err, "out of memory");
             return -1;
         }
+        snprintf(push->pushed, sizeof(push->pushed), "%s", old->generation);
         if (old_index_text && strcmp(old_index_text, text) == 0) {
             free(text);         /* nothing at all changed: nothing sent */
             return 0;
@@ -441,9 +471,16 @@ static int send_index_and_meta(struct push *push, struct mc_tree *local,
         mc_err_set(err, "out of memory");
         return -1;
     }
+    if (put_history(push, generation, text, err) != 0) {
+        free(text);
+        return -1;
+    }
     if (put_index(push, index_key, text, err) != 0)
         return -1;
-    return put_meta(push, generation, err);
+    if (put_meta(push, generation, err) != 0)
+        return -1;
+    snprintf(push->pushed, sizeof(push->pushed), "%s", generation);
+    return 0;
 }
 
 static long long multipart_min(const struct mc_s3_job *job)
@@ -484,15 +521,111 @@ static int fits(struct push *push, struct mc_tree *local, struct mc_err *err)
     return 0;
 }
 
+/* The ETag of a local file as S3 would give it (merge.h). */
+static int local_etag(struct mc_entry *e, long long part_size, char *etag, void *ctx,
+                      struct mc_err *err)
+{
+    struct push *push = ctx;
+    struct mc_s3_upload *up = mc_s3_upload_new(&push->uploads, e, "", part_size, err);
+
+    if (!up)
+        return -1;
+    snprintf(etag, MC_S3_ETAG_MAX, "%s", up->etag);
+    mc_s3_upload_free(up);
+    return 0;
+}
+
+/* The base: the index of the generation this copy came from, from the
+ * history (missing, pruned, unreadable: empty, unknown). */
+static int read_base(struct push *push, struct mc_tree *base, struct mc_err *err)
+{
+    char *key = push->base[0] ? mc_s3_history_key(push->job->loc, push->job->id, push->base)
+                              : NULL;
+    struct mc_err ignored;
+    char *text = NULL;
+    size_t len;
+    int rc = key ? mc_s3_get_small(push->job->client, key, &text, &len, NULL, err) : 1;
+
+    free(key);
+    if (rc < 0)
+        return -1;
+    if (rc == 0 && mc_index_read(text, len, base, &ignored) != 0)
+        memset(base, 0, sizeof(*base));
+    free(text);
+    return 0;
+}
+
+/* Objects of the cache that S3 lists and its index does not: another
+ * push's, whose index lost the race to one that did not see them (a
+ * server without conditional writes), or one cut short. Kept, as files of
+ * the index (mode 644), rather than deleted. */
+static int adopt_unindexed(struct push *push, struct mc_tree *remote_index,
+                           const struct mc_s3_listing *remote, size_t *adopted)
+{
+    size_t prefix_len = strlen(push->prefix);
+    size_t added = 0;
+    size_t i;
+
+    for (i = 0; i < remote->count; i++) {
+        const struct mc_s3_object *obj = &remote->objects[i];
+        const char *path = obj->key + prefix_len;
+        struct mc_entry e;
+
+        if (strncmp(obj->key, push->prefix, prefix_len) != 0 || !mc_relative_path_ok(path) ||
+            strcmp(path, MC_S3_META_FILE) == 0 || mc_tree_find(remote_index, path))
+            continue;
+        memset(&e, 0, sizeof(e));
+        e.path = (char *)path;
+        e.type = MC_ENTRY_FILE;
+        e.mode = 0644;
+        e.size = obj->size;
+        e.etag = obj->etag;
+        e.has_ctime = 1;
+        e.part_size = strchr(obj->etag, '-') ? mc_s3_part_size(obj->size) : 0;
+        if (mc_tree_add(remote_index, &e) != 0)
+            return -1;
+        added++;
+    }
+    if (added)
+        mc_tree_sort(remote_index);
+    *adopted = added;
+    return 0;
+}
+
+/* local merged with what other pushes sent since this copy's base. */
+static int merge_with(struct push *push, struct mc_tree *local, const struct mc_tree *remote,
+                      struct mc_tree *base, struct mc_err *err)
+{
+    struct mc_s3_job *job = push->job;
+    struct mc_s3_merge_result merged;
+    char line[MC_ERR_MAX];
+
+    if (read_base(push, base, err) != 0 ||
+        mc_s3_merge(local, base, remote, local_etag, push, &merged, err) != 0)
+        return -1;
+    push->merged_theirs = merged.theirs || merged.dropped;
+    if (merged.conflicts && job->warn) {
+        snprintf(line, sizeof(line), "%s: %zu file(s) changed both here and by another push "
+                 "since this copy %s: this push's kept (the first: %s)", job->label,
+                 merged.conflicts, push->base[0] ? "was pulled" : "was made",
+                 merged.first_conflict);
+        job->warn(line, job->warn_ctx);
+    }
+    return 0;
+}
+
 static int push_planned(struct push *push, struct mc_tree *local, struct mc_err *err)
 {
     struct mc_s3_job *job = push->job;
     struct mc_s3_listing remote;
     struct mc_s3_plan plan;
     struct mc_tree old;
+    struct mc_tree base;
     const struct mc_entry *meta = mc_tree_find(local, MC_S3_META_FILE);
     char *index_key = mc_s3_index_key(job->loc, job->id);
     char *old_index_text = NULL;
+    size_t adopted = 0;
+    int merging;
     int rc = -1;
 
     if (!meta || meta->type != MC_ENTRY_FILE)
@@ -506,10 +639,23 @@ static int push_planned(struct push *push, struct mc_tree *local, struct mc_err 
         return -1;
     }
     rc = read_old_index(push, &old, &old_index_text, err);
+    memset(&base, 0, sizeof(base));
+    /* Another push since this copy's, or objects its index lost: what they
+     * sent stays (merge.h). An unreadable index is no tree to merge with:
+     * every file is compared. */
+    merging = rc == 0 && old_index_text && old.generation[0];
+    if (merging && adopt_unindexed(push, &old, &remote, &adopted) != 0) {
+        mc_err_set(err, "out of memory");
+        rc = -1;
+    }
+    merging = merging && rc == 0 && (adopted || strcmp(old.generation, push->base) != 0);
+    if (merging)
+        rc = merge_with(push, local, &old, &base, err);
     /* The whole plan first, without sending: a push that changes anything
      * takes meta.json away before the first change. */
     if (rc == 0)
-        rc = mc_s3_plan_make(&plan, local, &old, &remote, push->prefix, multipart_min(job), err);
+        rc = mc_s3_plan_make(&plan, local, &old, &remote, merging ? &base : NULL, push->prefix,
+                             multipart_min(job), err);
     if (rc == 0) {
         push->plan = &plan;
         rc = send_plan(push, &plan, err);
@@ -520,6 +666,7 @@ static int push_planned(struct push *push, struct mc_tree *local, struct mc_err 
     free(old_index_text);
     mc_s3_listing_free(&remote);
     mc_tree_free(&old);
+    mc_tree_free(&base);
     free(index_key);
     return rc;
 }
@@ -532,25 +679,95 @@ static void warn_skip(const char *message, void *ctx)
         job->warn(message, job->warn_ctx);
 }
 
+/* "s3_base" in the copy's meta.json (mc_meta_update). */
+static int set_base(cJSON *meta, void *ctx, struct mc_err *err)
+{
+    if (mc_meta_set_key(meta, MC_META_S3_BASE, cJSON_CreateString(ctx)) != 0) {
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* The copy's "s3_base", into base ("" if none). */
+static void read_copy_base(struct mc_s3_job *job, int dir_fd, char *base)
+{
+    struct mc_err ignored;
+    cJSON *meta = NULL;
+    const cJSON *item;
+
+    base[0] = '\0';
+    if (mc_meta_read(dir_fd, job->label, &meta, &ignored) != 0)
+        return;
+    item = cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3_BASE);
+    if (cJSON_IsString(item) && mc_s3_generation_ok(item->valuestring))
+        snprintf(base, MC_S3_GENERATION_LEN + 1, "%s", item->valuestring);
+    cJSON_Delete(meta);
+}
+
+/* Pushes made again after another push changed the index under this one,
+ * each after a pause of up to attempt x MC_PUSH_PAUSE_MS (random: pushes
+ * that collided do not collide again). */
+#define MC_PUSH_ATTEMPTS 10
+#define MC_PUSH_PAUSE_MS 200
+
+static void pause_before(int attempt)
+{
+    unsigned int random = 0;
+    long ms;
+    struct timespec pause;
+
+    if (getrandom(&random, sizeof(random), 0) != (ssize_t)sizeof(random))
+        random = (unsigned int)getpid();
+    ms = (long)(random % (unsigned int)(attempt * MC_PUSH_PAUSE_MS)) + 1;
+    pause.tv_sec = ms / 1000;
+    pause.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+        ;
+}
+
 int mc_s3_push(struct mc_s3_job *job, int dir_fd, struct mc_err *err)
 {
-    struct push push = { .job = job, .dir_fd = dir_fd, .conditional = 1,
-                         .uploads = { .client = job->client, .dir_fd = dir_fd,
-                                      .stats = &job->stats, .warn = job->warn,
-                                      .warn_ctx = job->warn_ctx } };
-    struct mc_tree local;
-    int rc;
+    char base[MC_S3_GENERATION_LEN + 1];
+    char *prefix = mc_s3_cache_key(job->loc, job->id, "");
+    int attempt;
+    int rc = -1;
 
-    push.prefix = mc_s3_cache_key(job->loc, job->id, "");
-    if (!push.prefix) {
+    if (!prefix) {
         mc_err_set(err, "s3://%s/%s: prefix too long", job->loc->bucket, job->loc->prefix);
         return -1;
     }
-    rc = mc_tree_scan(dir_fd, job->label, &local, warn_skip, job, err);
-    if (rc == 0) {
-        rc = push_planned(&push, &local, err);
-        mc_tree_free(&local);
+    read_copy_base(job, dir_fd, base);
+    for (attempt = 0; attempt < MC_PUSH_ATTEMPTS; attempt++) {
+        struct push push = { .job = job, .dir_fd = dir_fd, .conditional = 1, .prefix = prefix,
+                             .base = base,
+                             .uploads = { .client = job->client, .dir_fd = dir_fd,
+                                          .stats = &job->stats, .warn = job->warn,
+                                          .warn_ctx = job->warn_ctx } };
+        struct mc_tree local;
+
+        memset(&job->stats, 0, sizeof(job->stats));
+        rc = mc_tree_scan(dir_fd, job->label, &local, warn_skip, job, err);
+        if (rc == 0) {
+            rc = push_planned(&push, &local, err);
+            mc_tree_free(&local);
+        }
+        if (rc == 0) {
+            struct mc_err why;
+
+            /* The copy is what S3 has now: the base of its next push. Not
+             * when the push kept others' files it does not have. */
+            if (push.pushed[0] && !push.merged_theirs && strcmp(push.pushed, base) != 0 &&
+                mc_meta_update(dir_fd, job->label, job->id, set_base, push.pushed, &why) != 0 &&
+                job->warn)
+                job->warn(why.msg, job->warn_ctx);
+            break;
+        }
+        if (err->code != MC_ERR_CHANGED)
+            break;
+        if (attempt + 1 < MC_PUSH_ATTEMPTS)
+            pause_before(attempt + 1);
     }
-    free(push.prefix);
+    free(prefix);
     return rc;
 }

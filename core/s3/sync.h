@@ -46,6 +46,10 @@ struct mc_s3_job {
     mc_warn_fn warn;
     void *warn_ctx;
     long long multipart_min;    /* push: larger files go in parts (0: the default) */
+    const char *local_id;       /* pull: the copy's id, when not the cache's own (a
+                                   restore under another name: a copy, with no base) */
+    int keep_home;              /* pull: the copy's "s3" is where it came from (else null:
+                                   it is not uploaded at its release) */
     struct mc_s3_stats stats;
 };
 

@@ -34,6 +34,7 @@ struct mc_entry {
     char *target;           /* a link's target */
     char *etag;             /* the object's ETag, when known */
     long long part_size;    /* 0: one PUT; else the multipart part size */
+    int from_remote;        /* push: another push's object, kept as S3 has it (merge.h) */
 };
 
 /* A push's generation: random hex, in its index and in the meta.json it

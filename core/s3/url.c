@@ -179,19 +179,31 @@ char *mc_s3_cache_key(const struct mc_s3_location *loc, const char *id, const ch
     return key;
 }
 
-char *mc_s3_index_key(const struct mc_s3_location *loc, const char *id)
+/* "<prefix>/.monocache/<dir><id><after><generation>". */
+static char *index_dir_key(const struct mc_s3_location *loc, const char *dir, const char *id,
+                           const char *after, const char *generation)
 {
     struct mc_buf tail;
     char *key;
 
     mc_buf_init(&tail, MC_S3_KEY_MAX);
-    if (mc_buf_printf(&tail, "/%s.json", id) != 0) {
+    if (mc_buf_printf(&tail, "/%s%s%s%s", dir, id, after, generation) != 0) {
         mc_buf_free(&tail);
         return NULL;
     }
     key = joined_key(loc->prefix, MC_S3_INDEX_DIR, mc_buf_str(&tail));
     mc_buf_free(&tail);
     return key;
+}
+
+char *mc_s3_index_key(const struct mc_s3_location *loc, const char *id)
+{
+    return index_dir_key(loc, "", id, ".json", "");
+}
+
+char *mc_s3_history_key(const struct mc_s3_location *loc, const char *id, const char *generation)
+{
+    return index_dir_key(loc, "history/", id, "/", generation);
 }
 
 /* "name[:port]" or "[v6][:port]": host name characters, a port 1-65535. */

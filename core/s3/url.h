@@ -64,6 +64,11 @@ int mc_s3_split_cache(struct mc_s3_location *loc, char *id_out);
 char *mc_s3_cache_key(const struct mc_s3_location *loc, const char *id, const char *relative);
 /* Where monocache keeps a cache's index: "<prefix>/.monocache/<id>.json". */
 char *mc_s3_index_key(const struct mc_s3_location *loc, const char *id);
+/* Where each push keeps the index it wrote, for as long as a copy pulled
+ * at that generation may push (merge.h): "<prefix>/.monocache/history/
+ * <id>/<generation>" (generation "": the directory, for a listing). */
+char *mc_s3_history_key(const struct mc_s3_location *loc, const char *id,
+                        const char *generation);
 
 struct mc_s3_endpoint {
     char *base;         /* "https://host[:port][/path]" without a trailing '/' */

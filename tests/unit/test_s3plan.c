@@ -150,7 +150,7 @@ static void test_kinds(void)
         e->has_ctime = 0;
     list(&remote, keys, etags, sizeof(keys) / sizeof(*keys));
 
-    is_int(mc_s3_plan_make(&plan, &local, &old, &remote, PREFIX, MULTIPART_MIN, &err), 0,
+    is_int(mc_s3_plan_make(&plan, &local, &old, &remote, NULL, PREFIX, MULTIPART_MIN, &err), 0,
            "a plan");
     is_int(plan.item_count, 11, "... of every file and link but meta.json (no directory)");
     ok(!item_of(&plan, "meta.json") && !item_of(&plan, "dir"), "... meta.json and dirs not items");
@@ -206,20 +206,20 @@ static void test_meta_first(void)
     mc_tree_sort(&local);
     add(&old, "same", MC_ENTRY_FILE, 5, NULL, ETAG_A);
     list(&remote, keys, etags, 2);
-    is_int(mc_s3_plan_make(&plan, &local, &old, &remote, PREFIX, MULTIPART_MIN, &err), 0,
+    is_int(mc_s3_plan_make(&plan, &local, &old, &remote, NULL, PREFIX, MULTIPART_MIN, &err), 0,
            "nothing changed: a plan");
     ok(plan.remote_meta && !plan.meta_first, "... meta.json stays");
     ok(plan.to_read == 0 && plan.delete_count == 0 && plan.unchanged == 1, "... nothing to do");
     mc_s3_plan_free(&plan);
     remote.count = 1;
-    is_int(mc_s3_plan_make(&plan, &local, &old, &remote, PREFIX, MULTIPART_MIN, &err), 0,
+    is_int(mc_s3_plan_make(&plan, &local, &old, &remote, NULL, PREFIX, MULTIPART_MIN, &err), 0,
            "the file's object gone");
     ok(plan.meta_first && plan.to_read == 1, "... it is read again, meta.json goes first");
     mc_s3_plan_free(&plan);
     remote.count = 2;
     mc_s3_listing_free(&remote);
     list(&remote, keys + 1, etags + 1, 1);
-    is_int(mc_s3_plan_make(&plan, &local, &(struct mc_tree){ 0 }, &remote, PREFIX,
+    is_int(mc_s3_plan_make(&plan, &local, &(struct mc_tree){ 0 }, &remote, NULL, PREFIX,
                            MULTIPART_MIN, &err), 0, "no meta.json in S3, no index");
     ok(!plan.remote_meta && !plan.meta_first, "... nothing to delete first");
     is_int(kind_of(&plan, "same"), MC_S3_PLAN_CHANGED, "... without an index, changed");
@@ -242,7 +242,7 @@ static void test_parts(void)
     add(&local, "huge", MC_ENTRY_FILE, 100000 * MIB, NULL, NULL);
     add(&local, "link", MC_ENTRY_LINK, 0, "x", NULL);
     mc_tree_sort(&local);
-    is_int(mc_s3_plan_make(&plan, &local, &(struct mc_tree){ 0 }, &remote, PREFIX,
+    is_int(mc_s3_plan_make(&plan, &local, &(struct mc_tree){ 0 }, &remote, NULL, PREFIX,
                            MULTIPART_MIN, &err), 0, "an empty bucket: a plan");
     is_int(plan.delete_count, 0, "... nothing to delete");
     is_int(kind_of(&plan, "over"), MC_S3_PLAN_NEW, "... all new");

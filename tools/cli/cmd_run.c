@@ -112,6 +112,10 @@ static void note_options(const struct run_options *options)
         mc_setting_from_option(MC_ENV_REDIS, "--redis");
     if (options->s3)
         mc_setting_from_option(MC_ENV_S3, "--s3");
+    if (options->s3_upload)
+        mc_setting_from_option(MC_ENV_S3_UPLOAD, "--s3-upload");
+    if (options->restore_keys)
+        mc_setting_from_option(MC_ENV_S3_RESTORE_KEYS, "--restore-keys");
 }
 
 /* 0, MC_RUN_HELP (usage printed on stdout), or -1 (reported). */
@@ -124,6 +128,8 @@ static int parse_options(int argc, char **argv, struct run_options *options)
         { "--export", 0, NULL, &options->exports, NULL },
         { "--redis", 0, NULL, NULL, take_redis },
         { "--s3", 0, NULL, &options->s3, NULL },
+        { "--s3-upload", 0, NULL, &options->s3_upload, NULL },
+        { "--restore-keys", 0, NULL, &options->restore_keys, NULL },
         { "--meta", 0, NULL, NULL, add_meta },
         { "--lock", 0, &options->lock, NULL, NULL },
         { "--new", 0, &options->new_cache, NULL, NULL },
@@ -152,6 +158,11 @@ static int parse_options(int argc, char **argv, struct run_options *options)
     mc_free_names(names, count);
     note_options(options);
     if (options->name && mc_check_name(options->name, &err) != 0)
+        return run_usage("%s", err.msg);
+    if (options->s3_upload &&
+        mc_parse_s3_upload(options->s3_upload, &(enum mc_s3_upload_when){ 0 }, &err) != 0)
+        return run_usage("%s", err.msg);
+    if (options->restore_keys && mc_check_restore_keys(options->restore_keys, &err) != 0)
         return run_usage("%s", err.msg);
     options->program = argv + 1;
     return 0;

@@ -93,8 +93,9 @@ int cmd_push(int argc, char **argv)
 int cmd_pull(int argc, char **argv)
 {
     const char *root_option = NULL;
-    const char *args[5] = { "pull", NULL, NULL, NULL, NULL };
+    const char *args[6] = { "pull", NULL, NULL, NULL, NULL, NULL };
     char id[MC_ID_MAX + 1];
+    int upload = 0;
     struct cli_share share;
     struct mc_s3_location loc;
     struct mc_root root;
@@ -105,6 +106,7 @@ int cmd_pull(int argc, char **argv)
     int rc;
     const struct cli_opt opts[] = {
         { "--root", 0, NULL, &root_option, NULL },
+        { "--upload", 0, &upload, NULL, NULL },
         { NULL, 0, NULL, NULL, NULL },
     };
     const struct cli_parse parse = { .command = "pull", .usage = cli_usage_pull, .opts = opts,
@@ -159,6 +161,7 @@ int cmd_pull(int argc, char **argv)
         args[1] = url;
         args[2] = root.cache_dir;
         args[3] = root.run_dir;
+        args[4] = upload ? "--upload" : NULL;
         rc = tool_status(mc_s3_tool_run(args, &err), &err);
         if (rc == 0)
             printf("%s/%s\n", root.cache_dir, id);

@@ -16,6 +16,8 @@ struct run_options {
     const char *exports;
     const char *redis;  /* --redis URL */
     const char *s3;     /* --s3 s3://bucket/prefix */
+    const char *s3_upload;      /* --s3-upload always|on-success|never */
+    const char *restore_keys;   /* --restore-keys K1,K2,... */
     int lock;
     int new_cache;
     int init;           /* reap orphans, pass signals on (always as pid 1) */

@@ -162,6 +162,8 @@ char **run_watcher_env(const struct run_options *options)
     rc |= set_or_unset(MC_ENV_NAME, options->name);
     rc |= set_or_unset(MC_ENV_REDIS, options->redis);
     rc |= set_or_unset(MC_ENV_S3, options->s3);
+    rc |= set_or_unset(MC_ENV_S3_UPLOAD, options->s3_upload);
+    rc |= set_or_unset(MC_ENV_S3_RESTORE_KEYS, options->restore_keys);
     if (options->redis)
         cli_redis_url_only();
     rc |= add_exports(options->exports);

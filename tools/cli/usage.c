@@ -26,7 +26,7 @@ const char cli_usage_main[] =
     "                                         wipe caches now\n"
     "  push ID|PATH [--s3 s3://bucket/prefix] [--root DIR]\n"
     "                                         upload a cache to S3 (what changed)\n"
-    "  pull s3://bucket/prefix/ID [--root DIR]\n"
+    "  pull s3://bucket/prefix/ID [--root DIR] [--upload]\n"
     "                                         bring a cache from S3 (what changed)\n"
     "  ls --s3 s3://bucket/prefix [--json]    list the caches in S3\n"
     "  rm --s3 s3://bucket/prefix/ID          delete a cache from S3\n"
@@ -41,7 +41,8 @@ const char cli_usage_main[] =
 const char cli_usage_run[] =
     "usage: monocache run [--root DIR] [--name KEY | --existing ID|PATH | --new]\n"
     "                     [--lock] [--meta KEY=VALUE]... [--export VARS] [--init]\n"
-    "                     [--redis URL] [--s3 s3://bucket/prefix] [--] PROGRAM [ARGS...]\n"
+    "                     [--redis URL] [--s3 s3://bucket/prefix] [--s3-upload WHEN]\n"
+    "                     [--restore-keys K1,K2...] [--] PROGRAM [ARGS...]\n"
     "\n"
     "Runs PROGRAM with a private cache directory ($MONOCACHE_PATH), shared with\n"
     "everything it starts and released when the last of them ends. Inside a\n"
@@ -67,7 +68,14 @@ const char cli_usage_run[] =
     "  --s3 s3://BUCKET/PREFIX\n"
     "                      upload the cache to PREFIX/<id>/ at its release\n"
     "                      (default $MONOCACHE_S3; --existing s3://BUCKET/\n"
-    "                      PREFIX/<id> brings one from S3 first)\n"
+    "                      PREFIX/<id> brings one from S3 first; with --name, the\n"
+    "                      cache PREFIX/KEY is restored first if S3 has it)\n"
+    "  --s3-upload WHEN    always (default), on-success (the program exited 0)\n"
+    "                      or never (restore only) (default $MONOCACHE_S3_UPLOAD)\n"
+    "  --restore-keys K1,K2...\n"
+    "                      with --name and --s3, when S3 has no KEY: start from\n"
+    "                      the newest cache whose name starts with K1, else K2...\n"
+    "                      (default $MONOCACHE_S3_RESTORE_KEYS)\n"
     "  -h, --help          this help\n"
     "\n"
     "Exit status: the program's (run dies of its signal if it did); 125\n"
@@ -171,14 +179,17 @@ const char cli_usage_push[] =
     "  --root DIR   the root of an ID (default $MONOCACHE_ROOT, else the default)\n";
 
 const char cli_usage_pull[] =
-    "usage: monocache pull s3://bucket/prefix/ID [--root DIR]\n"
+    "usage: monocache pull s3://bucket/prefix/ID [--root DIR] [--upload]\n"
     "\n"
     "Brings a cache from S3 to <root>/cache/<id>: a new copy appears whole, an\n"
     "existing one (not held by a tree) gets only what changed. Refuses a cache\n"
-    "without meta.json (an upload cut short). Prints the local path.\n"
+    "without meta.json (an upload cut short). Prints the local path. The copy\n"
+    "is read-only for S3: its release uploads nothing, unless a tree using it\n"
+    "has MONOCACHE_S3 or --upload was given.\n"
     "\n"
     "  --root DIR   the root to bring it under (default $MONOCACHE_ROOT, else\n"
-    "               the default)\n";
+    "               the default)\n"
+    "  --upload     the copy goes back where it came from at its release\n";
 
 const char cli_usage_preload_path[] =
     "usage: monocache preload-path\n"

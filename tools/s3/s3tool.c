@@ -4,12 +4,14 @@
  * where S3 is used.
  *
  *   monocache-s3 push DIR s3://bucket/prefix     DIR: <root>/cache/<id>
- *   monocache-s3 pull s3://bucket/prefix/<id> CACHE_DIR [RUN_DIR]
+ *   monocache-s3 pull s3://bucket/prefix/<id> CACHE_DIR [RUN_DIR] [--upload]
+ *                [--restore-keys K1,K2,...]
  *   monocache-s3 ls s3://bucket/prefix [--json]
  *   monocache-s3 rm s3://bucket/prefix/<id>
  *   monocache-s3 check s3://bucket/prefix      settings and credentials only
  *
- * Exit status: 0 done, 1 failed, 2 usage, 125 bad settings. Credentials and
+ * Exit status: 0 done, 1 failed, 2 usage, 3 no such cache (pull), 4 an
+ * incomplete one (pull), 125 bad settings. Credentials and
  * region come from the AWS variables and files (creds.h), never from the
  * command line. */
 #include "common/log.h"
@@ -32,12 +34,15 @@
 
 #define MC_S3_EXIT_FAILED 1
 #define MC_S3_EXIT_USAGE 2
+#define MC_S3_EXIT_ABSENT 3
+#define MC_S3_EXIT_INCOMPLETE 4
 #define MC_S3_EXIT_SETTINGS 125
 #define MC_PROGRESS_EVERY_MS 200
 
 static const char usage[] =
     "usage: monocache-s3 push DIR s3://bucket/prefix\n"
-    "       monocache-s3 pull s3://bucket/prefix/<id> CACHE_DIR [RUN_DIR]\n"
+    "       monocache-s3 pull s3://bucket/prefix/<id> CACHE_DIR [RUN_DIR] [--upload]\n"
+    "                    [--restore-keys K1,K2,...]\n"
     "       monocache-s3 ls s3://bucket/prefix [--json]\n"
     "       monocache-s3 rm s3://bucket/prefix/<id>\n"
     "       monocache-s3 check s3://bucket/prefix\n"
@@ -231,7 +236,10 @@ static int finish(struct session *s, int rc, const struct mc_err *err)
     if (rc != 0)
         mc_log_always(MC_LOG_ERROR, "%s", err->msg);
     close_session(s);
-    return rc == 0 ? 0 : MC_S3_EXIT_FAILED;
+    if (rc == 0)
+        return 0;
+    return err->code == MC_ERR_ABSENT ? MC_S3_EXIT_ABSENT
+         : err->code == MC_ERR_INCOMPLETE ? MC_S3_EXIT_INCOMPLETE : MC_S3_EXIT_FAILED;
 }
 
 static int cmd_push(const char *dir, const char *url)
@@ -261,10 +269,57 @@ static int cmd_push(const char *dir, const char *url)
     return finish(&s, rc, &err);
 }
 
-static int cmd_pull(const char *url, const char *cache_dir, const char *run_dir)
+/* The newest complete cache (by its last push's end) whose id starts with
+ * the first of keys ("k1,k2") that any id starts with, other than self. */
+struct restore_pick {
+    const char *key;
+    size_t key_len;
+    const char *self;
+    char id[MC_ID_MAX + 1];
+    char uploaded[MC_S3_MODIFIED_MAX];
+};
+
+static void consider(const struct mc_s3_cache_info *info, void *ctx)
+{
+    struct restore_pick *pick = ctx;
+
+    if (!info->complete || strcmp(info->id, pick->self) == 0 ||
+        strncmp(info->id, pick->key, pick->key_len) != 0)
+        return;
+    if (pick->id[0] && strcmp(info->uploaded, pick->uploaded) <= 0)
+        return;
+    mc_id_copy(pick->id, info->id);
+    memcpy(pick->uploaded, info->uploaded, sizeof(pick->uploaded));
+}
+
+/* 0 with the source in pick->id (or "" if none), or -1 with err. */
+static int pick_restore(struct session *s, const char *keys, struct restore_pick *pick,
+                        struct mc_err *err)
+{
+    const char *key = keys;
+
+    memset(pick, 0, sizeof(*pick));
+    pick->self = s->id;
+    while (*key) {
+        const char *comma = strchr(key, ',');
+
+        pick->key = key;
+        pick->key_len = comma ? (size_t)(comma - key) : strlen(key);
+        if (pick->key_len && mc_s3_list_caches(s->client, &s->loc, consider, pick, err) != 0)
+            return -1;
+        if (pick->id[0])
+            return 0;
+        key += pick->key_len + (comma != NULL);
+    }
+    return 0;
+}
+
+static int cmd_pull(const char *url, const char *cache_dir, const char *run_dir, int upload,
+                    const char *restore_keys)
 {
     struct session s;
     struct mc_err err;
+    struct restore_pick pick;
     int rc = open_session(&s, "s3", url, 1, "pull");
 
     char *label;
@@ -273,7 +328,27 @@ static int cmd_pull(const char *url, const char *cache_dir, const char *run_dir)
         return rc;
     label = mc_concat(cache_dir, "/", s.id, NULL);
     s.job.label = label ? label : cache_dir;
+    s.job.keep_home = upload;
     rc = mc_s3_pull(&s.job, cache_dir, run_dir, &err);
+    /* Not there: a copy of the newest cache a restore key names, made
+     * under this id (the one it came from is never changed). */
+    if (rc != 0 && err.code == MC_ERR_ABSENT && restore_keys) {
+        struct mc_err absent = err;
+
+        rc = pick_restore(&s, restore_keys, &pick, &err);
+        if (rc == 0 && !pick.id[0]) {
+            err = absent;
+            rc = -1;
+        } else if (rc == 0) {
+            s.job.id = pick.id;
+            s.job.local_id = s.id;
+            rc = mc_s3_pull(&s.job, cache_dir, run_dir, &err);
+            if (rc == 0)
+                mc_log(MC_LOG_INFO, "cache %s: restored from %s (uploaded %s; restore key %.*s)",
+                       s.id, pick.id, pick.uploaded[0] ? pick.uploaded : "?",
+                       (int)pick.key_len, pick.key);
+        }
+    }
     rc = finish(&s, rc, &err);
     free(label);
     return rc;
@@ -379,6 +454,29 @@ static int cmd_check(const char *url)
     return rc;
 }
 
+/* pull URL CACHE_DIR [RUN_DIR] [--upload] [--restore-keys K1,K2,...] */
+static int pull_args(int argc, char **argv)
+{
+    const char *run_dir = NULL;
+    const char *restore_keys = NULL;
+    int upload = 0;
+    int i;
+
+    for (i = 4; i < argc; i++) {
+        if (strcmp(argv[i], "--upload") == 0) {
+            upload = 1;
+        } else if (strcmp(argv[i], "--restore-keys") == 0 && i + 1 < argc) {
+            restore_keys = argv[++i];
+        } else if (argv[i][0] != '-' && !run_dir && i == 4) {
+            run_dir = argv[i];
+        } else {
+            fputs(usage, stderr);
+            return MC_S3_EXIT_USAGE;
+        }
+    }
+    return cmd_pull(argv[2], argv[3], run_dir, upload, restore_keys);
+}
+
 int main(int argc, char **argv)
 {
     /* No core dump, no ptrace by other processes of the user: AWS secrets
@@ -387,8 +485,8 @@ int main(int argc, char **argv)
     mc_log_setup(MC_LOG_ERROR, NULL, &(struct mc_err){ 0, "" });
     if (argc == 4 && strcmp(argv[1], "push") == 0)
         return cmd_push(argv[2], argv[3]);
-    if ((argc == 4 || argc == 5) && strcmp(argv[1], "pull") == 0)
-        return cmd_pull(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+    if (argc >= 4 && strcmp(argv[1], "pull") == 0)
+        return pull_args(argc, argv);
     if ((argc == 3 || argc == 4) && strcmp(argv[1], "ls") == 0 &&
         (argc == 3 || strcmp(argv[3], "--json") == 0))
         return cmd_ls(argv[2], argc == 4);

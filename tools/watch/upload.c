@@ -23,10 +23,10 @@
 #define MC_MARK_RETRY_FIRST_MS 250
 #define MC_MARK_RETRY_MAX_MS 30000
 
-int upload_mark_start(cJSON *meta, const char *home)
+int upload_mark_start(cJSON *meta, const char *home, int pending)
 {
     if (mc_meta_set_key(meta, MC_META_S3, cJSON_CreateString(home)) != 0 ||
-        mc_meta_set_key(meta, MC_META_S3_PENDING, cJSON_CreateTrue()) != 0)
+        (pending && mc_meta_set_key(meta, MC_META_S3_PENDING, cJSON_CreateTrue()) != 0))
         return -1;
     return 0;
 }
@@ -142,13 +142,21 @@ void upload_at_release(const struct upload_target *target)
     char said[MC_ERR_MAX];
     struct mc_err err;
     int marked;
-    char *home = target->dir_fd >= 0 ? home_of(target, &marked) : NULL;
+    char *home = target->dir_fd >= 0 && target->when != MC_S3_UPLOAD_NEVER
+                     ? home_of(target, &marked) : NULL;
     const char *args[] = { "push", cache->path, home, NULL };
     struct late late;
     int rc;
 
     if (!home)
         return;
+    if (target->when == MC_S3_UPLOAD_ON_SUCCESS && !target->succeeded) {
+        mc_log(MC_LOG_INFO, "cache %s: not uploaded: the tree did not succeed (" MC_ENV_S3_UPLOAD
+               "=on-success)%s", cache->id, marked ? "; kept: an earlier upload of it is "
+               "pending (monocache push, or gc, finishes it)" : "");
+        free(home);
+        return;
+    }
     if (!marked)
         mark_until_done(target, home);
     late.target = target;

@@ -2,6 +2,7 @@
 #ifndef MC_UPLOAD_H
 #define MC_UPLOAD_H
 
+#include "common/config.h"
 #include "local/cache.h"
 
 struct upload_target {
@@ -9,6 +10,8 @@ struct upload_target {
     int dir_fd;                 /* the cache directory as created or attached, or -1 */
     const char *tree_home;      /* the tree's own S3 setting (MONOCACHE_S3, or where
                                    the cache came from), or NULL */
+    enum mc_s3_upload_when when;    /* MONOCACHE_S3_UPLOAD */
+    int succeeded;              /* the tree's last holder exited 0 */
     int timeout_s;              /* MONOCACHE_S3_TIMEOUT_S */
     void (*let_go)(void *ctx);  /* lets the holders waiting for the release go on (or
                                    NULL: none wait) */
@@ -21,11 +24,14 @@ struct upload_target {
  * cache stays marked "s3_pending" until every object is confirmed, so that
  * nothing wipes it before: a failure is one line, and the cache is kept for
  * monocache push or gc to finish. An upload not done after timeout_s lets
- * the holders go (one line) and goes on in the background. */
+ * the holders go (one line) and goes on in the background. MONOCACHE_S3_UPLOAD
+ * never: nothing uploaded; on-success: only if the tree succeeded (a mark
+ * left by an earlier upload that failed keeps the cache for gc or push). */
 void upload_at_release(const struct upload_target *target);
 
 /* The marks a tree with an S3 home gets in its meta when it starts: "s3"
- * (where it goes) and "s3_pending" (never wiped until it is there). */
-int upload_mark_start(cJSON *meta, const char *home);
+ * (where it goes) and, when it is uploaded whatever the end (pending),
+ * "s3_pending" (never wiped until it is there). */
+int upload_mark_start(cJSON *meta, const char *home, int pending);
 
 #endif

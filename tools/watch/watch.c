@@ -60,6 +60,7 @@ struct answer {
     int s3_async;               /* MONOCACHE_S3_ASYNC: holders do not wait for the upload */
     int s3_timeout_s;           /* MONOCACHE_S3_TIMEOUT_S: how long they wait at most */
     const char *s3_home;        /* the tree's S3 setting, or NULL (owned by the config) */
+    enum mc_s3_upload_when s3_upload;   /* MONOCACHE_S3_UPLOAD */
     int reply_fd;               /* the starter, told "busy" while we wait or work */
     struct busy busy;
     int busy_on;
@@ -299,9 +300,10 @@ static int s3_ready(const char *url, struct mc_err *err)
 
 /* What is here of the S3 cache the tree asks for; with a Redis register,
  * whether another host uses the copy (then it is never replaced). */
-static enum mc_local_copy copy_state(struct mc_config *cfg, struct answer *answer)
+static enum mc_local_copy copy_state(struct mc_config *cfg, struct answer *answer,
+                                     const char *id)
 {
-    enum mc_local_copy state = mc_local_copy_state(&answer->root, cfg->existing_s3_id, NULL);
+    enum mc_local_copy state = mc_local_copy_state(&answer->root, id, NULL);
     struct mc_register *reg = NULL;
     struct mc_err why;
 
@@ -309,14 +311,55 @@ static enum mc_local_copy copy_state(struct mc_config *cfg, struct answer *answe
         return state;
     if (mc_register_open(cfg->redis, &reg, &why) != 0)
         return MC_LOCAL_SHARED;     /* it cannot say: the copy is used as it is */
-    state = mc_local_copy_state(&answer->root, cfg->existing_s3_id, reg);
+    state = mc_local_copy_state(&answer->root, id, reg);
     mc_register_close(reg);
     return state;
 }
 
-/* MONOCACHE_EXISTING=s3://bucket/prefix/<id>: brought into
- * <root>/cache/<id> by monocache-s3 (what changed only, when a copy is
- * there and no tree here holds it), then attached to like any cache. */
+/* The exit status of monocache-s3 pull for a cache S3 does not have, and
+ * for one it has only part of (no meta.json). */
+#define MC_S3_PULL_ABSENT 3
+#define MC_S3_PULL_INCOMPLETE 4
+
+/* The S3 cache url (<prefix>/<id>) brought into <root>/cache/<id>, under
+ * the caller's pull guard, unless the copy here is newer than S3 (a tree
+ * holds it, its upload is pending) or used elsewhere: then used as it is.
+ * restore_keys (or NULL): a cache S3 does not have is restored from the
+ * newest one they name. 0; MC_S3_PULL_ABSENT or _INCOMPLETE (with err, a
+ * line to show); -1 with err. */
+static int bring_from_s3(struct mc_config *cfg, struct answer *answer, const char *label,
+                         const char *url, const char *id, const char *path, struct mc_err *err)
+{
+    const char *args[] = { "pull", url, answer->root.cache_dir, answer->root.run_dir,
+                           cfg->restore_keys ? "--restore-keys" : NULL, cfg->restore_keys,
+                           NULL };
+    char said[MC_ERR_MAX];
+    struct mc_err why;
+    int rc;
+
+    switch (copy_state(cfg, answer, id)) {
+    case MC_LOCAL_HELD:
+        return 0;
+    case MC_LOCAL_SHARED:
+        mc_log_always(MC_LOG_WARN, "%s: the copy here, %s, is in use elsewhere (the Redis "
+                      "register counts its users, or cannot be asked): using it as it is",
+                      label, path);
+        return 0;
+    case MC_LOCAL_PENDING:
+        mc_log_always(MC_LOG_WARN, "%s: the copy here, %s, has changes not uploaded yet (or an "
+                      "unreadable meta.json): using it as it is", label, path);
+        return 0;
+    default:
+        break;
+    }
+    rc = mc_s3_tool_run_quiet(args, said, sizeof(said), &why);
+    if (rc < 0)
+        mc_err_set(err, "%s: %s", label, why.msg);
+    else if (rc != 0)
+        mc_err_set(err, "%s: %s", label, said[0] ? said : "could not be brought from S3");
+    return rc == MC_S3_PULL_ABSENT || rc == MC_S3_PULL_INCOMPLETE ? rc : rc == 0 ? 0 : -1;
+}
+
 /* MONOCACHE_EXISTING=s3://...: brings the cache here, then attaches to it,
  * under the pull guard, so that trees starting together on it share one
  * download and one copy. A copy that a tree holds, or whose upload is
@@ -324,7 +367,6 @@ static enum mc_local_copy copy_state(struct mc_config *cfg, struct answer *answe
 static int attach_from_s3(struct mc_config *cfg, struct answer *answer, struct mc_err *err)
 {
     char label[MC_PATH_MAX + 32];
-    const char *args[] = { "pull", cfg->existing, NULL, NULL, NULL };
     struct mc_pull_guard guard;
     char *path = NULL;
     int rc;
@@ -332,8 +374,6 @@ static int attach_from_s3(struct mc_config *cfg, struct answer *answer, struct m
     snprintf(label, sizeof(label), "%s", mc_setting(MC_ENV_EXISTING, cfg->existing));
     if (mc_root_open(cfg->root, cfg->tmpdir, MC_ROOT_CREATE, &answer->root, err) != 0)
         return -1;
-    args[2] = answer->root.cache_dir;
-    args[3] = answer->root.run_dir;
     path = mc_concat(answer->root.cache_dir, "/", cfg->existing_s3_id, NULL);
     if (!path) {
         mc_err_set(err, "%s: out of memory", label);
@@ -345,31 +385,8 @@ static int attach_from_s3(struct mc_config *cfg, struct answer *answer, struct m
         mc_root_free(&answer->root);
         return -1;
     }
-    switch (copy_state(cfg, answer)) {
-    case MC_LOCAL_HELD:
-        rc = 0;
-        break;
-    case MC_LOCAL_SHARED:
-        mc_log_always(MC_LOG_WARN, "%s: the copy here, %s, is in use elsewhere (the Redis "
-                      "register counts its users, or cannot be asked): using it as it is",
-                      label, path);
-        rc = 0;
-        break;
-    case MC_LOCAL_PENDING:
-        mc_log_always(MC_LOG_WARN, "%s: the copy here, %s, has changes not uploaded yet (or an "
-                      "unreadable meta.json): using it as it is", label, path);
-        rc = 0;
-        break;
-    default: {
-        struct mc_err why;
-
-        rc = mc_s3_tool_run(args, &why);
-        if (rc > 0)
-            mc_err_set(err, "%s: could not be brought from S3 (see above)", label);
-        else if (rc < 0)
-            mc_err_set(err, "%s: %s", label, why.msg);
-    }
-    }
+    rc = bring_from_s3(cfg, answer, label, cfg->existing, cfg->existing_s3_id, path, err) == 0
+             ? 0 : -1;
     mc_root_free(&answer->root);
     memset(&answer->root, 0, sizeof(answer->root));
     if (rc == 0)
@@ -400,6 +417,32 @@ static int choose_one(const struct mc_config *cfg, struct mc_err *err)
     return count > 1 ? -1 : 0;
 }
 
+/* MONOCACHE_NAME=KEY with MONOCACHE_S3: the copy here brought up to date
+ * from <prefix>/KEY (or restored from the newest cache a restore key
+ * names); S3 without it (a first run) or with part of it only: the copy
+ * here as it is, else a new cache. 0, or -1 with err. */
+static int restore_named(struct mc_config *cfg, struct answer *answer, const char *label,
+                         const char *path, struct mc_err *err)
+{
+    char *url = mc_concat(cfg->s3, "/", cfg->name, NULL);
+    struct stat st;
+    int rc;
+
+    if (!url) {
+        mc_err_set(err, "%s: out of memory", label);
+        return -1;
+    }
+    rc = bring_from_s3(cfg, answer, label, url, cfg->name, path, err);
+    if (rc == MC_S3_PULL_ABSENT)
+        mc_log(MC_LOG_INFO, "%s: not in %s yet: %s", label, cfg->s3,
+               lstat(path, &st) == 0 ? "the copy here is used" : "a new cache");
+    else if (rc == MC_S3_PULL_INCOMPLETE)
+        mc_log_always(MC_LOG_WARN, "%s; %s", err->msg,
+                      lstat(path, &st) == 0 ? "the copy here is used" : "a new cache");
+    free(url);
+    return rc < 0 ? -1 : 0;
+}
+
 /* MONOCACHE_NAME=KEY: the cache KEY under the root, attached if it is
  * there, made with that id if not. Trees starting together on one name
  * take turns under its pull guard: one makes it, the others attach; a
@@ -422,6 +465,11 @@ static int obtain_named(struct mc_config *cfg, struct answer *answer, struct mc_
         return -1;
     }
     if (mc_pull_guard_take(&answer->root, cfg->name, &guard, tell_busy, answer, err) != 0) {
+        free(path);
+        return -1;
+    }
+    if (cfg->s3 && restore_named(cfg, answer, label, path, err) != 0) {
+        mc_pull_guard_drop(&guard);
         free(path);
         return -1;
     }
@@ -700,6 +748,14 @@ static void let_holders_go(void *ctx)
     mc_session_drop_watcher(answer->watch_fd);
 }
 
+/* The tree's last holder let go with exit status 0 (not a signal, not a
+ * tree that ended without letting go). */
+static int tree_succeeded(const struct answer *answer)
+{
+    return mc_lock_state(answer->watch_fd) == MC_STATE_RELEASING &&
+           mc_lock_end_of(answer->watch_fd) == 0;
+}
+
 static int watch(struct answer *answer)
 {
     struct sweeping sweeping = { answer, -1, 0, 0 };
@@ -726,6 +782,7 @@ static int watch(struct answer *answer)
     if (answer->s3_async)
         mc_session_drop_watcher(answer->watch_fd);
     upload_at_release(&(struct upload_target){ &answer->cache, answer->dir_fd, answer->s3_home,
+                                               answer->s3_upload, tree_succeeded(answer),
                                                answer->s3_timeout_s,
                                                answer->s3_async ? NULL : let_holders_go,
                                                answer });
@@ -764,8 +821,10 @@ static void give_up(struct answer *answer)
  * an S3 home (MONOCACHE_S3, or where it came from) says where it goes. */
 static int mark_counted(struct mc_config *cfg, struct mc_err *err)
 {
-    /* MONOCACHE_S3 (run --s3) if given, else where it came from. */
-    const char *s3_home = cfg->s3 ? cfg->s3 : cfg->existing_s3;
+    /* MONOCACHE_S3 (run --s3) if given, else where it came from; none for
+     * a tree that never uploads. */
+    const char *s3_home = cfg->s3_upload == MC_S3_UPLOAD_NEVER ? NULL
+                        : cfg->s3 ? cfg->s3 : cfg->existing_s3;
 
     if ((!cfg->redis || !cfg->redis->enabled) && !s3_home)
         return 0;
@@ -774,7 +833,8 @@ static int mark_counted(struct mc_config *cfg, struct mc_err *err)
     if (!cfg->meta || (cfg->redis && cfg->redis->enabled &&
                        mc_meta_set_key(cfg->meta, MC_META_REGISTER,
                                        cJSON_CreateString(cfg->redis->display)) != 0) ||
-        (s3_home && upload_mark_start(cfg->meta, s3_home) != 0)) {
+        (s3_home && upload_mark_start(cfg->meta, s3_home,
+                                      cfg->s3_upload == MC_S3_UPLOAD_ALWAYS) != 0)) {
         mc_err_set(err, "out of memory");
         return -1;
     }
@@ -847,7 +907,9 @@ static int serve(int reply_fd)
     }
     answer.s3_async = cfg.s3_async;
     answer.s3_timeout_s = cfg.s3_timeout_s;
-    answer.s3_home = cfg.s3 ? cfg.s3 : cfg.existing_s3;
+    answer.s3_home = cfg.s3_upload == MC_S3_UPLOAD_NEVER ? NULL
+                   : cfg.s3 ? cfg.s3 : cfg.existing_s3;
+    answer.s3_upload = cfg.s3_upload;
     if (claimed == 0) {
         answer.dir_fd = open_own_dir(&answer);
         if (answer.dir_fd < 0 && answer.share.share.registered) {
