@@ -94,7 +94,7 @@ S3_LIBS = -lcurl -lcrypto -lexpat
 
 UNIT_TESTS = test_hold test_config test_buf test_file test_ids test_meta test_root test_wipe test_reply \
 	test_jsontext test_redisconf test_utc test_shown
-S3_UNIT_TESTS = test_sigv4 test_s3url test_s3xml test_s3tree test_s3plan test_s3retry test_s3header test_creds
+S3_UNIT_TESTS = test_sigv4 test_s3url test_s3xml test_s3tree test_s3plan test_s3merge test_s3retry test_s3header test_creds
 UNIT_BIN = $(UNIT_TESTS:%=$(O)/tests/unit/%) $(S3_UNIT_TESTS:%=$(O)/tests/unit/%)
 HELPERS = probe waitstatus apiuser spawnloop static_sleeper noopenat2
 HELPER_BIN = $(HELPERS:%=$(O)/tests/helpers/%)
