@@ -263,7 +263,7 @@ static void test_parts(void)
 
 static void test_remote_has(void)
 {
-    struct mc_s3_object obj = { PREFIX "f", "abc-2", 1 };
+    struct mc_s3_object obj = { PREFIX "f", "abc-2", 1, "" };
     struct mc_entry e = { .path = "f", .type = MC_ENTRY_FILE, .mode = 0644, .size = 1 };
     struct mc_s3_plan_item item = { &e, PREFIX "f", MC_S3_PLAN_CHANGED, NULL, &obj, 0 };
 
