@@ -596,9 +596,10 @@ static void count_removed(struct pull *pull)
 /* --- the copy's meta.json ------------------------------------------------------------ */
 
 /* meta.json here: S3's, saying where it came from (not where its uploader
- * said it goes: a later release uploads there), with no pending mark and
- * no generation (marks of S3's state, not this copy's), and unlocked: the
- * lock is a decision of this host (an old copy's is carried over). */
+ * said it goes: a later release uploads there), with no pending mark, no
+ * generation and no pusher (marks of S3's state, not this copy's), and
+ * unlocked: the lock is a decision of this host (an old copy's is carried
+ * over). */
 static int write_meta(struct pull *pull, int locked, struct mc_err *err)
 {
     char *url = mc_s3_location_url(pull->job->loc);
@@ -609,6 +610,8 @@ static int write_meta(struct pull *pull, int locked, struct mc_err *err)
         cJSON_DeleteItemFromObjectCaseSensitive(pull->meta, MC_META_S3_PENDING);
     while (cJSON_GetObjectItemCaseSensitive(pull->meta, MC_META_S3_GENERATION))
         cJSON_DeleteItemFromObjectCaseSensitive(pull->meta, MC_META_S3_GENERATION);
+    while (cJSON_GetObjectItemCaseSensitive(pull->meta, MC_META_S3_PUSHED_BY))
+        cJSON_DeleteItemFromObjectCaseSensitive(pull->meta, MC_META_S3_PUSHED_BY);
     if (!url || mc_meta_set_key(pull->meta, MC_META_S3, cJSON_CreateString(url)) != 0 ||
         mc_meta_set_key(pull->meta, MC_META_LOCKED, cJSON_CreateBool(locked)) != 0) {
         free(url);
