@@ -215,19 +215,6 @@ void mc_log(enum mc_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-void mc_log_event(enum mc_log_level level, const char *event, const char *id, const char *path,
-                  const char *fmt, ...)
-{
-    struct about about = { event, id, path, NULL, 0 };
-    va_list ap;
-
-    if (level > log_level)
-        return;
-    va_start(ap, fmt);
-    vlog(level, 0, &about, fmt, ap);
-    va_end(ap);
-}
-
 void mc_log_figures(enum mc_log_level level, const char *event, const char *id,
                     const char *path, const struct mc_log_figure *figures, size_t count,
                     const char *fmt, ...)
