@@ -82,10 +82,10 @@ is "... nothing at the default level" "$out" ""
 # --- 3. On a terminal: what push and pull print today (the progress bar), no summary.
 if command -v script > /dev/null; then
     echo again > "$ROOT/cache/$id/f2"
-    out=$(MONOCACHE_LOG=info script -qc "$MC_BIN push $id --s3 s3://testbucket/r" /dev/null | tr '\r' '\n')
+    out=$(MONOCACHE_LOG=info script -qc "$MC_BIN push $id --s3 s3://testbucket/r" /dev/null < /dev/null | tr '\r' '\n')
     like "push on a pty: the progress bar" "$out" "push: 1/1 files"
     refute "... and no summary line" grep -q "info: cache" <<< "$out"
-    out=$(MONOCACHE_LOG=info script -qc "$MC_BIN pull s3://testbucket/r/$id --root $T/root2" /dev/null | tr '\r' '\n')
+    out=$(MONOCACHE_LOG=info script -qc "$MC_BIN pull s3://testbucket/r/$id --root $T/root2" /dev/null < /dev/null | tr '\r' '\n')
     like "pull on a pty: the progress bar" "$out" "pull: 1/1 files"
     refute "... and no summary line" grep -q "info: cache" <<< "$out"
 else
