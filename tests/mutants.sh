@@ -51,7 +51,7 @@ cluster-asking-dropped|core/redis/link.c|s/const char \*asking\[\] = \{ "ASKING"
 cluster-tryagain-given-up|core/redis/link.c|s/MC_LINK_TRYAGAIN_PAUSE_MS > give_up\)/MC_LINK_TRYAGAIN_PAUSE_MS > give_up - link->rc->timeout_ms)/
 report-on-terminal|tools/cli/cmd_s3.c|s/    if \(isatty\(STDERR_FILENO\)\)\n        return;\n    cache_url/    cache_url/
 ls-s3-oldest-first|core/s3/lscaches.c|s/strcmp\(b->uploaded, a->uploaded\)/strcmp(a->uploaded, b->uploaded)/
-pending-shown-uploading|tools/cli/cmd_ls.c|s/return with_watcher \? "uploading" : "pending";/return "uploading";/
+pending-shown-uploading|tools/cli/cmd_ls.c|s/return with_watcher \? "uploading" : "pending";/return with_watcher ? "uploading" : "uploading";/
 link-bytes-uncounted|core/s3/push.c|s/: e->target \? \(long long\)strlen\(e->target\) : 0;/: 0;/
 LIST
 )
