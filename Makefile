@@ -62,11 +62,11 @@ REDIS = redisconf libload hiredis tls conn sentinel link register
 SHIM = init exit signals sigwait fds spawn helper api real
 CLI_FILES = main args opts usage cmd_run run_env run_nested supervise cmd_ls cmd_holders cmd_meta cmd_gc cmd_s3
 WATCH = watch watch_share upload busy
-SHARED = tool install_dirs s3run
+SHARED = tool install_dirs s3run s3report
 # S3: only monocache-s3 links these (and libcurl, OpenSSL, expat); the
 # preloaded library, the watcher and the monocache command never load them.
 S3_PURE = url
-S3 = sigv4 request creds http xml retry header transfer tree common plan merge upload push pull admin
+S3 = sigv4 request creds http xml retry header transfer tree common plan merge upload push pull admin lscaches
 
 CORE_OBJ = $(HOST:%=$(O)/core/host/%.o) $(COMMON:%=$(O)/core/common/%.o) \
 	$(LOCAL:%=$(O)/core/local/%.o) $(REDIS:%=$(O)/core/redis/%.o) \

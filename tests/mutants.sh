@@ -49,6 +49,10 @@ tls-no-name-check|core/redis/tls.c|s/ssl\.set1_host\(tls->ssl, name\) != 1 \|\|/
 sentinel-role-unchecked|core/redis/sentinel.c|s/is_master\(rc, \*out, master_label, err\) != 0/is_master(rc, *out, master_label, err) != 0 \&\& 0/
 cluster-asking-dropped|core/redis/link.c|s/const char \*asking\[\] = \{ "ASKING" \};/const char *asking[] = { "PING" };/
 cluster-tryagain-given-up|core/redis/link.c|s/MC_LINK_TRYAGAIN_PAUSE_MS > give_up\)/MC_LINK_TRYAGAIN_PAUSE_MS > give_up - link->rc->timeout_ms)/
+report-on-terminal|tools/cli/cmd_s3.c|s/    if \(isatty\(STDERR_FILENO\)\)\n        return;\n    cache_url/    cache_url/
+ls-s3-oldest-first|core/s3/lscaches.c|s/strcmp\(b->uploaded, a->uploaded\)/strcmp(a->uploaded, b->uploaded)/
+pending-shown-uploading|tools/cli/cmd_ls.c|s/return with_watcher \? "uploading" : "pending";/return with_watcher ? "uploading" : "uploading";/
+link-bytes-uncounted|core/s3/push.c|s/: e->target \? \(long long\)strlen\(e->target\) : 0;/: 0;/
 LIST
 )
 

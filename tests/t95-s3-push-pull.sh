@@ -127,7 +127,7 @@ mc rm --force "$id"
 # its meta.json.
 echo x | awsq s3 cp --quiet - "s3://testbucket/t/0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05/f"
 out=$(mc ls --s3 s3://testbucket/t)
-like "ls --s3 lists the caches" "$out" "$id +[0-9]+ +[0-9.]+[BKM] +yes"
+like "ls --s3 lists the caches" "$out" "$id +[0-9TZ:-]+ +[^ ]+ +[0-9]+ +[0-9.]+[BKM] +yes"
 like "... an incomplete one says so" "$out" "0b9c5f7e-3d2a-4c1e-9f6b-2a7d8e4c1b05 .* no \(no meta.json\)"
 "$PY" -c 'import json, sys; rows = json.loads(sys.argv[1]); assert any(r["id"] == sys.argv[2] and r["complete"] for r in rows), rows' \
     "$(mc ls --s3 s3://testbucket/t --json)" "$id" && pass "... --json too" || fail "ls --s3 --json"

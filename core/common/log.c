@@ -110,14 +110,27 @@ static void json_escape(const char *message, char *out, size_t size)
     out[used] = '\0';
 }
 
-/* What a line is about (mc_log_event), for the JSON form. */
+/* What a line is about (mc_log_event, mc_log_figures), for the JSON form. */
 struct about {
     const char *event;
     const char *id;
     const char *path;
+    const struct mc_log_figure *figures;
+    size_t figure_count;
 };
 
-/* ,"name":"value" for each field set, into out. */
+/* ,"name":number for each figure, from out + used. */
+static size_t figure_fields(const struct about *about, char *out, size_t used, size_t size)
+{
+    size_t i;
+
+    for (i = 0; i < about->figure_count && used < size; i++)
+        used += (size_t)snprintf(out + used, size - used, ",\"%s\":%.15g",
+                                 about->figures[i].name, about->figures[i].value);
+    return used;
+}
+
+/* ,"name":"value" for each field set, then the figures, into out. */
 static void about_fields(const struct about *about, char *out, size_t size)
 {
     const char *names[] = { "event", "id", "path" };
@@ -138,6 +151,7 @@ static void about_fields(const struct about *about, char *out, size_t size)
         json_escape(values[i], escaped, sizeof(escaped));
         used += (size_t)snprintf(out + used, size - used, ",\"%s\":\"%s\"", names[i], escaped);
     }
+    figure_fields(about, out, used, size);
 }
 
 static void emit(int fd, enum mc_log_level level, const char *message, const struct about *about)
@@ -201,10 +215,11 @@ void mc_log(enum mc_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-void mc_log_event(enum mc_log_level level, const char *event, const char *id, const char *path,
-                  const char *fmt, ...)
+void mc_log_figures(enum mc_log_level level, const char *event, const char *id,
+                    const char *path, const struct mc_log_figure *figures, size_t count,
+                    const char *fmt, ...)
 {
-    struct about about = { event, id, path };
+    struct about about = { event, id, path, figures, count };
     va_list ap;
 
     if (level > log_level)

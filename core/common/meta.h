@@ -59,6 +59,10 @@ const char *mc_meta_register(const cJSON *meta);
 /* "s3_base": in a local copy's meta only, the generation it was pulled at
  * or last pushed as: what a push after another's merges against. */
 #define MC_META_S3_BASE "s3_base"
+/* "s3_pushed_by": in the meta.json a push writes to S3, the host that
+ * pushed (MONOCACHE_HOST_ID or its hostname), for ls --s3. Never in a
+ * local copy's meta. */
+#define MC_META_S3_PUSHED_BY "s3_pushed_by"
 const char *mc_meta_s3(const cJSON *meta);
 /* What "s3" says: no such key (the tree's own setting then decides: a
  * meta rewritten without it, or removed, must not turn the upload off), a

@@ -1,5 +1,5 @@
-/* admin.c — listing the caches under a prefix, and removing one (see
- * sync.h). */
+/* admin.c — listing the caches under a prefix (in key order; ls --s3's
+ * view is lscaches.c's), and removing one (see sync.h). */
 #include "common.h"
 #include "host/names.h"
 #include "host/proto.h"

@@ -602,9 +602,10 @@ static void count_removed(struct pull *pull)
 /* --- the copy's meta.json ------------------------------------------------------------ */
 
 /* meta.json here: S3's, saying where it came from (not where its uploader
- * said it goes: a later release uploads there), with no pending mark and
- * no generation (marks of S3's state, not this copy's), and unlocked: the
- * lock is a decision of this host (an old copy's is carried over). */
+ * said it goes: a later release uploads there), with no pending mark, no
+ * generation and no pusher (marks of S3's state, not this copy's), and
+ * unlocked: the lock is a decision of this host (an old copy's is carried
+ * over). */
 static int write_meta(struct pull *pull, int locked, struct mc_err *err)
 {
     char *url = mc_s3_location_url(pull->job->loc);
@@ -615,6 +616,8 @@ static int write_meta(struct pull *pull, int locked, struct mc_err *err)
         cJSON_DeleteItemFromObjectCaseSensitive(pull->meta, MC_META_S3_PENDING);
     while (cJSON_GetObjectItemCaseSensitive(pull->meta, MC_META_S3_GENERATION))
         cJSON_DeleteItemFromObjectCaseSensitive(pull->meta, MC_META_S3_GENERATION);
+    while (cJSON_GetObjectItemCaseSensitive(pull->meta, MC_META_S3_PUSHED_BY))
+        cJSON_DeleteItemFromObjectCaseSensitive(pull->meta, MC_META_S3_PUSHED_BY);
     while (cJSON_GetObjectItemCaseSensitive(pull->meta, MC_META_S3_BASE))
         cJSON_DeleteItemFromObjectCaseSensitive(pull->meta, MC_META_S3_BASE);
     /* Read-only unless asked: a copy goes back to S3 only where a tree

@@ -127,7 +127,9 @@ static int send_item(struct push *push, const struct mc_s3_plan_item *item, stru
         return -1;
     }
     push->job->stats.files_total++;
-    push->job->stats.bytes_total += e->type == MC_ENTRY_FILE ? e->size : 0;
+    /* A link's object holds its target. */
+    push->job->stats.bytes_total += e->type == MC_ENTRY_FILE ? e->size
+                                  : e->target ? (long long)strlen(e->target) : 0;
     if (mc_s3_upload_submit(up) != 0) {
         mc_err_set(err, "out of memory");
         return -1;
@@ -207,8 +209,10 @@ static int read_old_index(struct push *push, struct mc_tree *old, char **old_tex
 }
 
 /* meta.json as it goes to S3: the file, without "s3_pending" and
- * "s3_base" (marks of this copy's state, not of the cache), with "s3_generation" (when
- * generation is not ""). malloc'd in *body. */
+ * "s3_base" (marks of this copy's state, not of the cache), with
+ * "s3_generation" (when generation is not "") and "s3_pushed_by" (the
+ * job's host: no time, so that a push from the same host with nothing
+ * changed sends nothing). malloc'd in *body. */
 static int meta_body(struct push *push, const char *generation, char **body, size_t *len,
                      struct mc_err *err)
 {
@@ -231,6 +235,12 @@ static int meta_body(struct push *push, const char *generation, char **body, siz
     }
     while (!*generation && cJSON_GetObjectItemCaseSensitive(meta, MC_META_S3_GENERATION))
         cJSON_DeleteItemFromObjectCaseSensitive(meta, MC_META_S3_GENERATION);
+    if (push->job->host && *push->job->host &&
+        mc_meta_set_key(meta, MC_META_S3_PUSHED_BY, cJSON_CreateString(push->job->host)) != 0) {
+        cJSON_Delete(meta);
+        mc_err_set(err, "out of memory");
+        return -1;
+    }
     text = cJSON_PrintUnformatted(meta);
     cJSON_Delete(meta);
     /* As mc_meta_write writes it. */

@@ -29,13 +29,14 @@
 #define MC_S3_PART_SIZE (8LL * 1024 * 1024)
 #define MC_S3_PARTS_MAX 10000
 #define MC_S3_PART_MIN (5LL * 1024 * 1024)      /* S3's smallest part but the last */
+#define MC_S3_PUSHER_MAX 255                    /* s3_pushed_by, as MONOCACHE_HOST_ID */
 
 struct mc_s3_stats {
-    long long files_total;      /* to transfer */
+    long long files_total;      /* to transfer: sent (push), downloaded (pull) */
     long long files_done;
-    long long bytes_total;
-    long long files_skipped;    /* unchanged */
-    long long deleted;
+    long long bytes_total;      /* of those */
+    long long files_skipped;    /* unchanged: S3 has them (push), linked from the copy (pull) */
+    long long deleted;          /* in S3 (push), gone from the copy here (pull) */
 };
 
 struct mc_s3_job {
@@ -50,6 +51,7 @@ struct mc_s3_job {
                                    restore under another name: a copy, with no base) */
     int keep_home;              /* pull: the copy's "s3" is where it came from (else null:
                                    it is not uploaded at its release) */
+    const char *host;           /* push: who pushes, in meta.json's s3_pushed_by (NULL, "": no) */
     struct mc_s3_stats stats;
 };
 
@@ -74,11 +76,25 @@ struct mc_s3_cache_info {
     long long bytes;
     int complete;               /* has meta.json */
     char uploaded[MC_S3_MODIFIED_MAX];  /* meta.json's LastModified: when its last push ended */
+    char host[MC_S3_PUSHER_MAX + 1];    /* meta.json's s3_pushed_by, or "" (unknown, not read) */
 };
 typedef void (*mc_s3_cache_fn)(const struct mc_s3_cache_info *info, void *ctx);
 /* The caches under loc's prefix. */
 int mc_s3_list_caches(struct mc_s3_client *client, const struct mc_s3_location *loc,
                       mc_s3_cache_fn fn, void *ctx, struct mc_err *err);
+
+/* ls --s3: the caches under loc's prefix into *out (malloc'd, *count of
+ * them), newest upload first, those without meta.json last (in key order);
+ * the host of the newest MC_S3_LS_HOSTS_MAX complete ones read from their
+ * meta.json, GETs in parallel (the others', and any that cannot be read:
+ * ""). 0, or -1 with err. */
+#define MC_S3_LS_HOSTS_MAX 1000
+int mc_s3_caches_newest_first(struct mc_s3_client *client, const struct mc_s3_location *loc,
+                              struct mc_s3_cache_info **out, size_t *count, struct mc_err *err);
+/* <0 when a comes first: newer upload, then key order; no upload time last. */
+int mc_s3_cache_newer(const struct mc_s3_cache_info *a, const struct mc_s3_cache_info *b);
+/* A meta.json's "s3_pushed_by" into host[size], "" if none fits. */
+void mc_s3_pusher_of(const char *meta_text, size_t len, char *host, size_t size);
 
 /* The ETag S3 gives a file of `size` bytes whose parts (part_size each, the
  * last shorter) have these MD5s: hex MD5 for one part, else the MD5 of the

@@ -1,7 +1,8 @@
 /* cmd_ls.c — `monocache ls`: the caches under a root, one line each as it is
  * read (a root of 100,000 caches starts printing at once): id, creation
- * time, lock state, holders on this host, path; sizes only with --size,
- * holder processes with --verbose; a table for people, --json for scripts.
+ * time, lock state, holders on this host, path, an upload to S3 not done
+ * yet; sizes only with --size, holder processes with --verbose; a table
+ * for people, --json for scripts.
  * Looks only: takes no lock a running tree could trip over, creates nothing. */
 #include "cli.h"
 #include "opts.h"
@@ -317,6 +318,37 @@ static unsigned long long size_of(const struct listing *ls, const char *id)
     return total;
 }
 
+/* Where a cache's upload to S3 stands, when its meta marks it pending:
+ * "at_release" (a tree holds it: uploaded when it ends), "uploading" (no
+ * tree, and a watcher holds it: its release's upload runs now), "pending"
+ * (no one: an upload that did not complete, which `monocache push` or gc
+ * finishes). NULL: nothing pending. */
+static const char *upload_state(const cJSON *meta, size_t holders, size_t with_watcher)
+{
+    if (!meta || !mc_meta_s3_pending(meta))
+        return NULL;
+    if (holders)
+        return "at_release";
+    return with_watcher ? "uploading" : "pending";
+}
+
+/* The table's line under a cache whose upload is not done (none while a
+ * tree runs: its HOLDERS say so). */
+static void print_upload_note(const char *id, const cJSON *meta, const char *state)
+{
+    const char *home = state ? mc_meta_s3(meta) : NULL;
+    char shown[MC_ERR_MAX];
+
+    if (!state)
+        return;
+    mc_shown(home ? home : "S3", shown, sizeof(shown));
+    if (strcmp(state, "uploading") == 0)
+        printf("  (s3: uploading now to %s)\n", shown);
+    else if (strcmp(state, "pending") == 0)
+        printf("  (s3: pending: the upload to %s did not complete; monocache push %s, or gc, "
+               "retries it)\n", shown, id);
+}
+
 static void print_header(const struct listing *ls)
 {
     if (ls->json) {
@@ -369,6 +401,7 @@ static void print_row(struct listing *ls, const char *id, const char *path, cJSO
     else if (lock_note(meta))
         printf("  (locked: %s; kept until meta.json says \"locked\": false once)\n",
                lock_note(meta));
+    print_upload_note(id, meta, upload_state(meta, holders, with_watcher));
     if (ls->verbose)
         print_holders_table(first, with_watcher);
 }
@@ -437,6 +470,10 @@ static void print_json_entry(struct listing *ls, const char *id, const char *pat
         cJSON_AddStringToObject(entry, "locked_note", lock_note(meta));
     cJSON_AddBoolToObject(entry, "held", holders > 0);
     cJSON_AddNumberToObject(entry, "holders", (double)holders);
+    if (upload_state(meta, holders, with_watcher))
+        cJSON_AddStringToObject(entry, "s3_upload", upload_state(meta, holders, with_watcher));
+    else
+        cJSON_AddNullToObject(entry, "s3_upload");
     if (ls->redis && users_of(ls, id) >= 0)
         cJSON_AddNumberToObject(entry, "redis_users", (double)users_of(ls, id));
     else if (ls->redis)

@@ -11,12 +11,14 @@
 #include "host/proto.h"
 #include "local/pullguard.h"
 #include "s3/url.h"
+#include "shared/s3report.h"
 #include "shared/s3run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* The tool's status as ours: its messages are printed already. */
 static int tool_status(int rc, const struct mc_err *err)
@@ -26,6 +28,21 @@ static int tool_status(int rc, const struct mc_err *err)
         return MC_EXIT_FAILED;
     }
     return rc == 0 ? 0 : rc == MC_EXIT_USAGE ? MC_EXIT_USAGE : MC_EXIT_FAILED;
+}
+
+/* The summary line at info, off a terminal (on one, the progress bar has
+ * said it): url the S3 prefix, id/path the cache. */
+static void log_report(const struct mc_s3_report *report, int pull, const char *url,
+                       const char *id, const char *path)
+{
+    char *cache_url;
+
+    if (isatty(STDERR_FILENO))
+        return;
+    cache_url = pull ? mc_concat(url, "/", NULL) : mc_concat(url, "/", id, "/", NULL);
+    if (cache_url)
+        mc_s3_report_log(report, pull, cache_url, id, path);
+    free(cache_url);
 }
 
 static int check_location(const char *name, const char *url)
@@ -46,6 +63,7 @@ int cmd_push(int argc, char **argv)
     const char *url = NULL;
     const char *root = NULL;
     const char *args[4] = { "push", NULL, NULL, NULL };
+    struct mc_s3_report report;
     struct mc_cache cache;
     struct mc_err err;
     const char *target;
@@ -79,11 +97,13 @@ int cmd_push(int argc, char **argv)
     } else {
         args[1] = cache.path;
         args[2] = url;
-        rc = tool_status(mc_s3_tool_run(args, &err), &err);
+        rc = tool_status(mc_s3_tool_run_report(args, &report, &err), &err);
         if (rc == 0 && pending && mc_cache_mark_pending(&cache, 0, &err) != 0) {
             mc_log_always(MC_LOG_ERROR, "%s", err.msg);
             rc = MC_EXIT_FAILED;
         }
+        if (rc == 0)
+            log_report(&report, 0, url, cache.id, cache.path);
     }
     free(home);
     mc_cache_free(&cache);
@@ -101,7 +121,9 @@ int cmd_pull(int argc, char **argv)
     struct mc_root root;
     struct mc_err err;
     struct mc_pull_guard guard;
+    struct mc_s3_report report;
     const char *url;
+    char *path;
     int targets;
     int rc;
     const struct cli_opt opts[] = {
@@ -162,9 +184,13 @@ int cmd_pull(int argc, char **argv)
         args[2] = root.cache_dir;
         args[3] = root.run_dir;
         args[4] = upload ? "--upload" : NULL;
-        rc = tool_status(mc_s3_tool_run(args, &err), &err);
+        rc = tool_status(mc_s3_tool_run_report(args, &report, &err), &err);
+        path = rc == 0 ? mc_concat(root.cache_dir, "/", id, NULL) : NULL;
+        if (path)
+            log_report(&report, 1, url, id, path);
         if (rc == 0)
             printf("%s/%s\n", root.cache_dir, id);
+        free(path);
     }
     mc_pull_guard_drop(&guard);
     cli_close_share(&share);

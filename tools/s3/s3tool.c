@@ -10,17 +10,21 @@
  *   monocache-s3 rm s3://bucket/prefix/<id>
  *   monocache-s3 check s3://bucket/prefix      settings and credentials only
  *
+ * push and pull write one line on stdout as they succeed, their figures
+ * (MC_S3_REPORT_FORMAT, s3run.h), for the caller's log.
  * Exit status: 0 done, 1 failed, 2 usage, 3 no such cache (pull), 4 an
  * incomplete one (pull), 125 bad settings. Credentials and
  * region come from the AWS variables and files (creds.h), never from the
  * command line. */
 #include "common/log.h"
+#include "common/shown.h"
 #include "host/names.h"
 #include "host/proto.h"
 #include "s3/creds.h"
 #include "s3/common.h"
 #include "s3/http.h"
 #include "s3/sync.h"
+#include "shared/s3run.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -49,7 +53,8 @@ static const char usage[] =
     "\n"
     "The helper that moves caches to and from S3 for monocache (the watcher\n"
     "starts it at a release); use monocache push, pull, ls --s3 and rm --s3.\n"
-    "check: the settings and credentials only. See monocache(1).\n";
+    "check: the settings and credentials only. push and pull end with one line\n"
+    "on stdout, their figures: \"" MC_S3_REPORT_WORD " files=... bytes=...\". See monocache(1).\n";
 
 static const char *env_get(const char *name, void *ctx)
 {
@@ -230,11 +235,23 @@ static void close_session(struct session *s)
     mc_s3_location_free(&s->loc);
 }
 
+/* push and pull: the figures, on stdout, for the caller's log (s3run.h). */
+static void report(const struct session *s)
+{
+    const struct mc_s3_stats *st = &s->job.stats;
+
+    printf(MC_S3_REPORT_FORMAT, st->files_total, st->bytes_total,
+           now_ms() - s->progress.started_ms, st->files_skipped, st->deleted);
+    fflush(stdout);
+}
+
 static int finish(struct session *s, int rc, const struct mc_err *err)
 {
     show(&s->progress, 1);
     if (rc != 0)
         mc_log_always(MC_LOG_ERROR, "%s", err->msg);
+    else if (strcmp(s->progress.verb, "push") == 0 || strcmp(s->progress.verb, "pull") == 0)
+        report(s);
     close_session(s);
     if (rc == 0)
         return 0;
@@ -242,8 +259,31 @@ static int finish(struct session *s, int rc, const struct mc_err *err)
          : err->code == MC_ERR_INCOMPLETE ? MC_S3_EXIT_INCOMPLETE : MC_S3_EXIT_FAILED;
 }
 
+/* Who pushes, for meta.json's "s3_pushed_by": MONOCACHE_HOST_ID (the
+ * register's name of this host) or the hostname; "" if neither is one
+ * word of at most MC_S3_PUSHER_MAX bytes. */
+static void pusher_name(char *out, size_t size)
+{
+    const char *given = getenv(MC_ENV_HOST_ID);
+    size_t i;
+
+    out[0] = '\0';
+    if (given && *given)
+        snprintf(out, size, "%s", strlen(given) < size ? given : "");
+    else if (gethostname(out, size) != 0)
+        out[0] = '\0';
+    out[size - 1] = '\0';
+    for (i = 0; out[i]; i++) {
+        if ((unsigned char)out[i] < 0x21 || out[i] == 0x7f) {
+            out[0] = '\0';
+            return;
+        }
+    }
+}
+
 static int cmd_push(const char *dir, const char *url)
 {
+    char pusher[MC_S3_PUSHER_MAX + 1];
     struct session s;
     struct mc_err err;
     const char *id = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
@@ -259,6 +299,8 @@ static int cmd_push(const char *dir, const char *url)
         return rc;
     mc_id_copy(s.id, id);
     s.job.label = dir;
+    pusher_name(pusher, sizeof(pusher));
+    s.job.host = pusher;
     dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dir_fd < 0) {
         mc_err_sys(&err, errno, "%s", dir);
@@ -368,45 +410,94 @@ static int cmd_rm(const char *url)
     return finish(&s, rc, &err);
 }
 
-struct ls_out {
-    int json;
-    int count;
-};
-
-static void print_cache(const struct mc_s3_cache_info *info, void *ctx)
+/* One cache, for ls --s3 --json: its name is its id (one namespace). */
+static void print_cache_json(const struct mc_s3_cache_info *info, int first)
 {
-    struct ls_out *out = ctx;
-    char size[16];
+    cJSON *entry = cJSON_CreateObject();
+    char *text;
 
-    if (out->json) {
-        printf("%s{\"id\":\"%s\",\"objects\":%lld,\"bytes\":%lld,\"complete\":%s}\n",
-               out->count ? "," : "", info->id, info->objects, info->bytes,
-               info->complete ? "true" : "false");
-    } else {
-        human(info->bytes, size, sizeof(size));
-        printf("%-36s  %7lld  %7s  %s\n", info->id, info->objects, size,
-               info->complete ? "yes" : "no (no meta.json)");
-    }
-    out->count++;
+    cJSON_AddStringToObject(entry, "id", info->id);
+    cJSON_AddStringToObject(entry, "name", info->id);
+    cJSON_AddNumberToObject(entry, "objects", (double)info->objects);
+    cJSON_AddNumberToObject(entry, "bytes", (double)info->bytes);
+    cJSON_AddBoolToObject(entry, "complete", info->complete);
+    if (info->uploaded[0])
+        cJSON_AddStringToObject(entry, "uploaded", info->uploaded);
+    else
+        cJSON_AddNullToObject(entry, "uploaded");
+    if (info->host[0])
+        cJSON_AddStringToObject(entry, "host", info->host);
+    else
+        cJSON_AddNullToObject(entry, "host");
+    text = cJSON_PrintUnformatted(entry);
+    if (text)
+        printf("%s%s\n", first ? "" : ",", text);
+    free(text);
+    cJSON_Delete(entry);
 }
 
+/* The widest name and host (escaped as shown), for the table's columns. */
+static void widths(const struct mc_s3_cache_info *caches, size_t count, int *name_width,
+                   int *host_width)
+{
+    char shown[MC_S3_PUSHER_MAX * 4 + 1];
+    size_t i;
+
+    *name_width = (int)strlen("NAME");
+    *host_width = (int)strlen("HOST");
+    for (i = 0; i < count; i++) {
+        mc_shown(caches[i].host, shown, sizeof(shown));
+        if ((int)strlen(caches[i].id) > *name_width)
+            *name_width = (int)strlen(caches[i].id);
+        if ((int)strlen(shown) > *host_width)
+            *host_width = (int)strlen(shown);
+    }
+}
+
+static void print_table(const struct mc_s3_cache_info *caches, size_t count)
+{
+    char shown[MC_S3_PUSHER_MAX * 4 + 1];
+    char size[16];
+    int name_width, host_width;
+    size_t i;
+
+    widths(caches, count, &name_width, &host_width);
+    printf("%-*s  %-20s  %-*s  %7s  %7s  %s\n", name_width, "NAME", "UPLOADED", host_width,
+           "HOST", "OBJECTS", "SIZE", "COMPLETE");
+    for (i = 0; i < count; i++) {
+        const struct mc_s3_cache_info *info = &caches[i];
+
+        human(info->bytes, size, sizeof(size));
+        mc_shown(info->host, shown, sizeof(shown));
+        printf("%-*s  %-20s  %-*s  %7lld  %7s  %s\n", name_width, info->id,
+               info->uploaded[0] ? info->uploaded : "-", host_width, shown[0] ? shown : "-",
+               info->objects, size, info->complete ? "yes" : "no (no meta.json)");
+    }
+}
+
+/* Collected whole before the first line: sorted newest first, hosts read. */
 static int cmd_ls(const char *url, int json)
 {
     struct session s;
     struct mc_err err;
-    struct ls_out out = { json, 0 };
+    struct mc_s3_cache_info *caches = NULL;
+    size_t count = 0;
+    size_t i;
     int rc = open_session(&s, "s3", url, 0, "ls");
 
     if (rc != 0)
         return rc;
     s.progress.on = 0;
-    if (json)
+    rc = mc_s3_caches_newest_first(s.client, &s.loc, &caches, &count, &err);
+    if (rc == 0 && json) {
         printf("[\n");
-    else
-        printf("%-36s  %7s  %7s  %s\n", "ID", "OBJECTS", "SIZE", "COMPLETE");
-    rc = mc_s3_list_caches(s.client, &s.loc, print_cache, &out, &err);
-    if (json)
+        for (i = 0; i < count; i++)
+            print_cache_json(&caches[i], i == 0);
         printf("]\n");
+    } else if (rc == 0) {
+        print_table(caches, count);
+    }
+    free(caches);
     return finish(&s, rc, &err);
 }
 

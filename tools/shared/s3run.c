@@ -120,11 +120,30 @@ static void read_said(int fd, char *said, size_t size, const struct bound *bound
     }
 }
 
-static int run(const char *const *args, char *said, size_t size, const struct bound *bound,
-               struct mc_err *err)
+/* The tool's figures line (MC_S3_REPORT_FORMAT) from its stdout, read to
+ * its end. */
+static void read_report(int fd, struct mc_s3_report *report)
 {
+    char buf[MC_S3_LINE_MAX];
+    size_t len = 0;
+    ssize_t got;
+    const char *line;
+
+    while ((got = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0 || (got < 0 && errno == EINTR))
+        len += got > 0 ? (size_t)got : 0;
+    buf[len] = '\0';
+    line = strstr(buf, MC_S3_REPORT_WORD " ");
+    report->got = line && sscanf(line, MC_S3_REPORT_FORMAT, &report->files, &report->bytes,
+                                 &report->ms, &report->unchanged, &report->deleted) == 5;
+}
+
+static int run(const char *const *args, char *said, size_t size, const struct bound *bound,
+               struct mc_s3_report *report, struct mc_err *err)
+{
+    int out_fds[2] = { -1, -1 };
     char *argv[MC_S3_ARGS_MAX + 2];
     char *path = tool_path();
+    struct mc_s3_report unread;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_t actions;
     int pipe_fds[2] = { -1, -1 };
@@ -139,6 +158,10 @@ static int run(const char *const *args, char *said, size_t size, const struct bo
         mc_err_set(err, MC_S3_TOOL_NAME " not found next to monocache or in %s", tool_bindir);
         return -1;
     }
+    /* push and pull end with their figures on stdout: never the caller's
+     * own stdout (a program's output, gc --json), read if not wanted. */
+    if (!report && args[0] && (strcmp(args[0], "push") == 0 || strcmp(args[0], "pull") == 0))
+        report = &unread;
     argv[0] = (char *)MC_S3_TOOL_NAME;
     for (i = 0; args[i] && i < MC_S3_ARGS_MAX; i++)
         argv[i + 1] = (char *)args[i];
@@ -156,17 +179,33 @@ static int run(const char *const *args, char *said, size_t size, const struct bo
         said = NULL;
         pipe_fds[0] = pipe_fds[1] = -1;
     }
+    if (report) {
+        memset(report, 0, sizeof(*report));
+        if (pipe2(out_fds, O_CLOEXEC) != 0)
+            out_fds[0] = out_fds[1] = -1;
+    }
     posix_spawn_file_actions_init(&actions);
     if (said)
         posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+    if (out_fds[1] >= 0)
+        posix_spawn_file_actions_adddup2(&actions, out_fds[1], STDOUT_FILENO);
     rc = posix_spawn(&pid, path, &actions, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
+    if (out_fds[1] >= 0)
+        close(out_fds[1]);
     if (said) {
         close(pipe_fds[1]);
         if (rc == 0)
             read_said(pipe_fds[0], said, size, bound);
         close(pipe_fds[0]);
+    }
+    /* Its figures, one short line written as it ends: never more than a
+     * pipe holds, so stderr is read first without a deadlock. */
+    if (out_fds[0] >= 0) {
+        if (rc == 0)
+            read_report(out_fds[0], report);
+        close(out_fds[0]);
     }
     if (rc != 0) {
         sigaction(SIGCHLD, &old_chld, NULL);
@@ -192,20 +231,27 @@ static int run(const char *const *args, char *said, size_t size, const struct bo
 
 int mc_s3_tool_run(const char *const *args, struct mc_err *err)
 {
-    return run(args, NULL, 0, NULL, err);
+    return run(args, NULL, 0, NULL, NULL, err);
+}
+
+int mc_s3_tool_run_report(const char *const *args, struct mc_s3_report *report,
+                          struct mc_err *err)
+{
+    return run(args, NULL, 0, NULL, report, err);
 }
 
 int mc_s3_tool_run_quiet(const char *const *args, char *said, size_t size, struct mc_err *err)
 {
     said[0] = '\0';
-    return run(args, said, size, NULL, err);
+    return run(args, said, size, NULL, NULL, err);
 }
 
 int mc_s3_tool_run_bounded(const char *const *args, char *said, size_t size, int timeout_s,
-                           void (*late)(void *ctx), void *ctx, struct mc_err *err)
+                           void (*late)(void *ctx), void *ctx, struct mc_s3_report *report,
+                           struct mc_err *err)
 {
     struct bound bound = { late ? (long long)timeout_s * 1000 : 0, late, ctx };
 
     said[0] = '\0';
-    return run(args, said, size, &bound, err);
+    return run(args, said, size, &bound, report, err);
 }

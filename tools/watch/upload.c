@@ -9,9 +9,11 @@
  * holders have been let go already, and without the mark nothing would keep
  * the cache from a wipe. */
 #include "upload.h"
+#include "common/buf.h"
 #include "common/log.h"
 #include "common/meta.h"
 #include "host/proto.h"
+#include "shared/s3report.h"
 #include "shared/s3run.h"
 
 #include <errno.h>
@@ -136,6 +138,20 @@ static void let_go_late(void *ctx)
     target->let_go(target->let_go_ctx);
 }
 
+/* One line at info: where it went, and what was moved (s3report.h). */
+static void log_uploaded(const struct mc_cache *cache, const char *home,
+                         const struct mc_s3_report *report)
+{
+    char *url = mc_concat(home, "/", cache->id, "/", NULL);
+
+    if (report->got && url)
+        mc_s3_report_log(report, 0, url, cache->id, cache->path);
+    else
+        mc_log_event(MC_LOG_INFO, "uploaded", cache->id, cache->path, "cache %s: uploaded to "
+                     "%s/%s/", cache->id, home, cache->id);
+    free(url);
+}
+
 void upload_at_release(const struct upload_target *target)
 {
     const struct mc_cache *cache = target->cache;
@@ -145,6 +161,7 @@ void upload_at_release(const struct upload_target *target)
     char *home = target->dir_fd >= 0 && target->when != MC_S3_UPLOAD_NEVER
                      ? home_of(target, &marked) : NULL;
     const char *args[] = { "push", cache->path, home, NULL };
+    struct mc_s3_report report;
     struct late late;
     int rc;
 
@@ -162,11 +179,10 @@ void upload_at_release(const struct upload_target *target)
     late.target = target;
     late.home = home;
     rc = mc_s3_tool_run_bounded(args, said, sizeof(said), target->timeout_s,
-                                target->let_go ? let_go_late : NULL, &late, &err);
+                                target->let_go ? let_go_late : NULL, &late, &report, &err);
     if (rc == 0 &&
         mc_meta_update(target->dir_fd, cache->path, cache->id, clear_pending, NULL, &err) == 0)
-        mc_log_event(MC_LOG_INFO, "uploaded", cache->id, cache->path, "cache %s: uploaded to %s/%s/",
-                     cache->id, home, cache->id);
+        log_uploaded(cache, home, &report);
     else if (rc != 0)
         mc_log_always(MC_LOG_ERROR, "cache %s: upload to %s failed: %s; kept here, marked "
                       "s3_pending: monocache push (or gc) finishes it", cache->id, home,
