@@ -292,7 +292,8 @@ MONOCACHE_ROOT=$T/root3 mc pull "s3://testbucket/t/$id" > /dev/null
 is "... S3 holds host 1's whole (the last)" "$(contents "$T/root3/cache/$id")" "three1 three1 "
 # meta.json of one push beside the index of another: refused.
 awsq s3 cp --quiet "s3://testbucket/t/$id/meta.json" "$T/meta.2"
-ok "host 1 pushes again" mc push "$id"
+echo four > "$ROOT/cache/$id/a"
+ok "host 1 pushes a change" mc push "$id"
 awsq s3 cp --quiet "$T/meta.2" "s3://testbucket/t/$id/meta.json"
 rm -rf "$T/root3" && mkdir -p "$T/root3"
 out=$(MONOCACHE_ROOT=$T/root3 mc pull "s3://testbucket/t/$id" 2>&1)
