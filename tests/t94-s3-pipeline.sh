@@ -167,6 +167,28 @@ out=$(MONOCACHE_S3_RESTORE_KEYS=a MONOCACHE_ROOT=$T/runner-c "$MC_BIN" run -- tr
 is "restore keys without a name: 125" "$?" 125
 like "... saying what they need" "$out" "only with MONOCACHE_NAME and MONOCACHE_S3"
 
+# --- A named cache whose index lists an object another push deleted (a
+# race without conditional writes): one warning, the job runs on a new
+# cache, and its push repairs S3.
+job a mixed sh -c 'echo 1 > "$MONOCACHE_PATH/keep"; echo 2 > "$MONOCACHE_PATH/del"'
+awsq s3 rm --quiet s3://testbucket/ci/mixed/del
+out=$(job b mixed sh -c 'echo ran; echo 3 > "$MONOCACHE_PATH/new"' 2>&1)
+like "a named cache S3 cannot give whole: the job runs" "$out" "ran"
+like "... one warning" "$out" "not the object recorded|missing, but in the index"
+out=$(job c mixed sh -c 'cat "$MONOCACHE_PATH/keep" "$MONOCACHE_PATH/new"' 2>&1)
+is "... its push repaired it: the next job restores it whole" "$out" "1
+3"
+
+# --- rm --s3 of a prefix, not a cache: refused, nothing deleted.
+before=$(awsq s3api list-objects-v2 --bucket testbucket --query 'Contents[].Key' --output text)
+out=$("$MC_BIN" rm --s3 s3://testbucket/ci 2>&1)
+is "rm --s3 s3://bucket/ci (a prefix of caches): refused" "$?" 1
+like "... saying so" "$out" "not a cache \(no meta.json, no index\): nothing deleted"
+is "... nothing deleted (aws)" "$(awsq s3api list-objects-v2 --bucket testbucket --query 'Contents[].Key' --output text)" "$before"
+"$MC_BIN" rm --s3 s3://testbucket/ci/mixed > /dev/null
+is "rm --s3 of a cache takes its history too" \
+    "$(awsq s3api list-objects-v2 --bucket testbucket --prefix ci/.monocache/history/mixed/ --query 'length(Contents || `[]`)' --output text)" 0
+
 # --- An incomplete cache under the name: one warning, a new cache.
 job a half sh -c 'echo 1 > "$MONOCACHE_PATH/f"'
 awsq s3 rm --quiet s3://testbucket/ci/half/meta.json

@@ -360,7 +360,7 @@ static const char *outcome_words(int outcome)
     case MC_DISPOSE_WIPED:
         return "wiped";
     case MC_DISPOSE_KEPT:
-        return "kept (locked)";
+        return "kept (locked, or its S3 upload not complete: see above)";
     case MC_DISPOSE_GONE:
         return "its directory was already gone";
     case MC_DISPOSE_BUSY:

@@ -44,14 +44,32 @@ int mc_s3_remove(struct mc_s3_job *job, struct mc_err *err)
     char *prefix = mc_s3_cache_key(job->loc, job->id, "");
     char *meta_key = prefix ? mc_concat(prefix, MC_S3_META_FILE, NULL) : NULL;
     char *index_key = mc_s3_index_key(job->loc, job->id);
+    char *history = mc_s3_history_key(job->loc, job->id, "");
+    struct mc_s3_listing past;
+    char *index_text = NULL;
+    size_t len;
     size_t i;
-    int rc = meta_key && index_key ? mc_s3_list_all(job->client, prefix, &remote, err) : -1;
+    int got;
+    int rc = meta_key && index_key && history
+                 ? mc_s3_list_all(job->client, prefix, &remote, err) : -1;
 
     if (rc == 0 && remote.count == 0) {
         mc_err_set(err, "s3://%s/%s: no such cache", job->loc->bucket, prefix);
         mc_s3_listing_free(&remote);
         rc = -1;
     }
+    /* Only what monocache made: a meta.json or an index. A prefix of other
+     * caches (s3://bucket/ci read as the cache "ci") is never deleted. */
+    if (rc == 0 && !mc_s3_listing_find(&remote, meta_key) &&
+        (got = mc_s3_get_small(job->client, index_key, &index_text, &len, NULL, err)) != 0) {
+        if (got > 0)
+            mc_err_set(err, "s3://%s/%s: not a cache (no meta.json, no index): nothing deleted "
+                       "(a prefix of caches? name the cache: s3://%s/%s<id>)",
+                       job->loc->bucket, prefix, job->loc->bucket, prefix);
+        mc_s3_listing_free(&remote);
+        rc = -1;
+    }
+    free(index_text);
     if (rc == 0) {
         /* meta.json first: what is left of a removal cut short is an
          * incomplete cache, which no pull takes. */
@@ -63,6 +81,12 @@ int mc_s3_remove(struct mc_s3_job *job, struct mc_err *err)
         }
         if (rc == 0 && !rm.failed)
             rc = delete_key(job->client, index_key, removed, &rm);
+        /* The indexes of its past pushes (merge.h), last. */
+        if (rc == 0 && !rm.failed && mc_s3_list_all(job->client, history, &past, err) == 0) {
+            for (i = 0; rc == 0 && i < past.count; i++)
+                rc = delete_key(job->client, past.objects[i].key, removed, &rm);
+            mc_s3_listing_free(&past);
+        }
         if (mc_s3_run(job->client, err) != 0)
             rc = -1;
         if (rm.failed) {
@@ -75,6 +99,7 @@ int mc_s3_remove(struct mc_s3_job *job, struct mc_err *err)
     free(prefix);
     free(meta_key);
     free(index_key);
+    free(history);
     return rc;
 }
 

@@ -13,7 +13,8 @@
  * push and pull write one line on stdout as they succeed, their figures
  * (MC_S3_REPORT_FORMAT, s3run.h), for the caller's log.
  * Exit status: 0 done, 1 failed, 2 usage, 3 no such cache (pull), 4 an
- * incomplete one (pull), 125 bad settings. Credentials and
+ * incomplete one, or one whose objects are not those of its index (pull),
+ * 125 bad settings. Credentials and
  * region come from the AWS variables and files (creds.h), never from the
  * command line. */
 #include "common/log.h"
@@ -256,7 +257,8 @@ static int finish(struct session *s, int rc, const struct mc_err *err)
     if (rc == 0)
         return 0;
     return err->code == MC_ERR_ABSENT ? MC_S3_EXIT_ABSENT
-         : err->code == MC_ERR_INCOMPLETE ? MC_S3_EXIT_INCOMPLETE : MC_S3_EXIT_FAILED;
+         : err->code == MC_ERR_INCOMPLETE || err->code == MC_ERR_CHANGED ? MC_S3_EXIT_INCOMPLETE
+         : MC_S3_EXIT_FAILED;
 }
 
 /* Who pushes, for meta.json's "s3_pushed_by": MONOCACHE_HOST_ID (the

@@ -316,17 +316,15 @@ static enum mc_local_copy copy_state(struct mc_config *cfg, struct answer *answe
     return state;
 }
 
-/* The exit status of monocache-s3 pull for a cache S3 does not have, and
- * for one it has only part of (no meta.json). */
+/* The exit status of monocache-s3 pull for a cache S3 does not have. */
 #define MC_S3_PULL_ABSENT 3
-#define MC_S3_PULL_INCOMPLETE 4
 
 /* The S3 cache url (<prefix>/<id>) brought into <root>/cache/<id>, under
  * the caller's pull guard, unless the copy here is newer than S3 (a tree
  * holds it, its upload is pending) or used elsewhere: then used as it is.
  * restore_keys (or NULL): a cache S3 does not have is restored from the
- * newest one they name. 0; MC_S3_PULL_ABSENT or _INCOMPLETE (with err, a
- * line to show); -1 with err. */
+ * newest one they name. 0; monocache-s3's status (MC_S3_PULL_ABSENT,
+ * _INCOMPLETE, ...) with err, a line to show; -1 with err. */
 static int bring_from_s3(struct mc_config *cfg, struct answer *answer, const char *label,
                          const char *url, const char *id, const char *path, struct mc_err *err)
 {
@@ -357,7 +355,7 @@ static int bring_from_s3(struct mc_config *cfg, struct answer *answer, const cha
         mc_err_set(err, "%s: %s", label, why.msg);
     else if (rc != 0)
         mc_err_set(err, "%s: %s", label, said[0] ? said : "could not be brought from S3");
-    return rc == MC_S3_PULL_ABSENT || rc == MC_S3_PULL_INCOMPLETE ? rc : rc == 0 ? 0 : -1;
+    return rc;
 }
 
 /* MONOCACHE_EXISTING=s3://...: brings the cache here, then attaches to it,
@@ -433,14 +431,19 @@ static int restore_named(struct mc_config *cfg, struct answer *answer, const cha
         return -1;
     }
     rc = bring_from_s3(cfg, answer, label, url, cfg->name, path, err);
-    if (rc == MC_S3_PULL_ABSENT)
-        mc_log(MC_LOG_INFO, "%s: not in %s yet: %s", label, cfg->s3,
+    if (rc == MC_S3_PULL_ABSENT) {
+        mc_log(MC_LOG_INFO, "%s: not in %s yet%s: %s", label, cfg->s3,
+               cfg->restore_keys ? ", nor a cache its restore keys name" : "",
                lstat(path, &st) == 0 ? "the copy here is used" : "a new cache");
-    else if (rc == MC_S3_PULL_INCOMPLETE)
+    } else if (rc > 0 && rc != MC_EXIT_OWN_ERROR) {
+        /* Not usable now (part of it, a mix of two pushes, a server that
+         * does not answer): a cache is a cache, the program runs; its
+         * push at the end merges with S3 and deletes nothing there. */
         mc_log_always(MC_LOG_WARN, "%s; %s", err->msg,
                       lstat(path, &st) == 0 ? "the copy here is used" : "a new cache");
+    }
     free(url);
-    return rc < 0 ? -1 : 0;
+    return rc < 0 || rc == MC_EXIT_OWN_ERROR ? -1 : 0;
 }
 
 /* MONOCACHE_NAME=KEY: the cache KEY under the root, attached if it is
