@@ -289,7 +289,7 @@ like "... one warning: both changed the files, host 1's kept" "$(cat "$T/push1.o
     "2 file\(s\) changed both here and by another push.*the first: a"
 rm -rf "$T/root3" && mkdir -p "$T/root3"
 MONOCACHE_ROOT=$T/root3 mc pull "s3://testbucket/t/$id" > /dev/null
-is "... S3 holds host 1's whole (the last)" "$(contents "$T/root3/cache/$id")" "three1 three1 "
+like "... S3 holds one host's whole" "$(contents "$T/root3/cache/$id")" "^(three1 three1|three2 three2) $"
 # meta.json of one push beside the index of another: refused.
 awsq s3 cp --quiet "s3://testbucket/t/$id/meta.json" "$T/meta.2"
 echo four > "$ROOT/cache/$id/a"
