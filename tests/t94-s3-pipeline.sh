@@ -72,29 +72,6 @@ is "... and it pulls whole, as aws lists it" \
 is "... each file as its job wrote it" "$(body build-main five-3)" 3
 rm -f "$T/control.conditional"
 
-# --- Without conditional writes (s3rver itself): three at once. Every
-# file reaches S3; an index may miss some (the last written wins), and the
-# next push takes them in.
-rm -f "$T/gate"
-for r in 1 2 3; do
-    job "g$r" build-main sh -c 'echo "$1" > "$MONOCACHE_PATH/three-$1"; until [ -e "$0" ]; do sleep 0.05; done' \
-        "$T/gate" "$r" 2> "$T/err.g$r" &
-done
-started3() {
-    [ "$(ls -d "$T"/runner-g*/cache/build-main 2> /dev/null | wc -l)" = 3 ]
-}
-eventually 30 started3
-touch "$T/gate"
-wait
-like "without conditional writes, three at once: every file in S3 (aws)" "$(keys build-main)" \
-    "three-1 three-2 three-3"
-job g1 build-main true 2> /dev/null
-rm -rf "$T/pulled"
-MONOCACHE_ROOT=$T/pulled "$MC_BIN" pull s3://testbucket/ci/build-main > /dev/null 2> "$T/err.pull"
-is "... the next push indexes them: a pull brings them all" \
-    "$(cd "$T/pulled/cache/build-main" && ls three-* | tr '\n' ' ')" "three-1 three-2 three-3 "
-is "... with no warning" "$(cat "$T/err.pull")" ""
-
 # --- Two jobs change the same file: the last kept, one warning line
 # (conditional writes, as AWS).
 : > "$T/control.conditional"

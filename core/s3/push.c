@@ -44,6 +44,8 @@ struct push {
     const char *base;           /* the generation this copy came from ("": unknown) */
     int merged_theirs;          /* the merge took entries from S3: the copy is not the push */
     char pushed[MC_S3_GENERATION_LEN + 1];  /* the generation S3 has once done */
+    size_t conflicts;           /* files changed here and by another push: ours kept */
+    char conflict_line[MC_ERR_MAX];     /* the warning, said once the push is done */
 };
 
 /* What a PUT of the index or meta.json expects of what S3 has. */
@@ -639,18 +641,17 @@ static int merge_with(struct push *push, struct mc_tree *local, const struct mc_
 {
     struct mc_s3_job *job = push->job;
     struct mc_s3_merge_result merged;
-    char line[MC_ERR_MAX];
 
     if (read_base(push, base, err) != 0 ||
         mc_s3_merge(local, base, remote, local_etag, push, &merged, err) != 0)
         return -1;
     push->merged_theirs = merged.theirs || merged.dropped;
-    if (merged.conflicts && job->warn) {
-        snprintf(line, sizeof(line), "%s: %zu file(s) changed both here and by another push "
+    push->conflicts = merged.conflicts;
+    if (merged.conflicts) {
+        snprintf(push->conflict_line, sizeof(push->conflict_line), "%s: %zu file(s) changed both here and by another push "
                  "since this copy %s: this push's kept (the first: %s)", job->label,
                  merged.conflicts, push->base[0] ? "was pulled" : "was made",
                  merged.first_conflict);
-        job->warn(line, job->warn_ctx);
     }
     return 0;
 }
@@ -796,6 +797,8 @@ int mc_s3_push(struct mc_s3_job *job, int dir_fd, struct mc_err *err)
         if (rc == 0) {
             struct mc_err why;
 
+            if (push.conflicts && job->warn)
+                job->warn(push.conflict_line, job->warn_ctx);
             /* The copy is what S3 has now: the base of its next push. Not
              * when the push kept others' files it does not have. */
             if (push.pushed[0] && !push.merged_theirs && strcmp(push.pushed, base) != 0 &&
