@@ -648,7 +648,8 @@ static int merge_with(struct push *push, struct mc_tree *local, const struct mc_
     push->merged_theirs = merged.theirs || merged.dropped;
     push->conflicts = merged.conflicts;
     if (merged.conflicts) {
-        snprintf(push->conflict_line, sizeof(push->conflict_line), "%s: %zu file(s) changed both here and by another push "
+        snprintf(push->conflict_line, sizeof(push->conflict_line),
+                 "%s: %zu file(s) changed both here and by another push "
                  "since this copy %s: this push's kept (the first: %s)", job->label,
                  merged.conflicts, push->base[0] ? "was pulled" : "was made",
                  merged.first_conflict);
