@@ -92,7 +92,7 @@ rm -f "$T/control.conditional"
 
 # --- Read-only test jobs change nothing in S3.
 before=$(awsq s3api list-objects-v2 --bucket testbucket --prefix ci/ --query 'Contents[].[Key,ETag]' --output text)
-MONOCACHE_S3_UPLOAD=never job d build-main sh -c 'echo junk > "$MONOCACHE_PATH/junk"; rm "$MONOCACHE_PATH/app"'
+MONOCACHE_S3_UPLOAD=never job d build-main sh -c 'echo junk > "$MONOCACHE_PATH/junk"; rm -f "$MONOCACHE_PATH/app"'
 is "MONOCACHE_S3_UPLOAD=never: exit 0" "$?" 0
 after=$(awsq s3api list-objects-v2 --bucket testbucket --prefix ci/ --query 'Contents[].[Key,ETag]' --output text)
 is "... S3 unchanged, object for object (aws)" "$after" "$before"
