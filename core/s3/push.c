@@ -567,37 +567,6 @@ static int read_base(struct push *push, struct mc_tree *base, struct mc_err *err
     return 0;
 }
 
-/* Files and links of the index whose objects S3 does not list: deleted by
- * a push whose index lost the race (a server without conditional writes).
- * Gone from the index too, so that a merge takes them as deleted there
- * and the cache can be pushed whole again; counted in *changed. */
-static int forget_missing(struct push *push, struct mc_tree *remote_index,
-                          const struct mc_s3_listing *remote, size_t *changed)
-{
-    size_t kept = 0;
-    size_t i;
-
-    for (i = 0; i < remote_index->count; i++) {
-        struct mc_entry *e = &remote_index->entries[i];
-        char *key = e->type == MC_ENTRY_DIR ? NULL : key_of(push, e->path);
-        int missing = key && !mc_s3_listing_find(remote, key);
-
-        if (e->type != MC_ENTRY_DIR && !key)
-            return -1;
-        free(key);
-        if (missing && strcmp(e->path, MC_S3_META_FILE) != 0) {
-            free(e->path);
-            free(e->target);
-            free(e->etag);
-            (*changed)++;
-            continue;
-        }
-        remote_index->entries[kept++] = *e;
-    }
-    remote_index->count = kept;
-    return 0;
-}
-
 /* Objects of the cache that S3 lists and its index does not: another
  * push's, whose index lost the race to one that did not see them (a
  * server without conditional writes), or one cut short. Kept, as files of
@@ -632,7 +601,7 @@ static int adopt_unindexed(struct push *push, struct mc_tree *remote_index,
     if (added)
         mc_tree_sort(remote_index);
     *adopted = added;
-    return forget_missing(push, remote_index, remote, adopted);
+    return 0;
 }
 
 /* local merged with what other pushes sent since this copy's base. */
@@ -697,7 +666,10 @@ static int push_planned(struct push *push, struct mc_tree *local, struct mc_err 
     /* The whole plan first, without sending: a push that changes anything
      * takes meta.json away before the first change. */
     if (rc == 0)
-        rc = mc_s3_plan_make(&plan, local, &old, &remote, merging ? &base : NULL, push->prefix,
+        /* No index yet: what S3 lists is another push's in progress (two
+         * first runs of one name), or one cut short: never deleted. */
+        rc = mc_s3_plan_make(&plan, local, &old, &remote,
+                             merging || !push->index_there ? &base : NULL, push->prefix,
                              multipart_min(job), err);
     if (rc == 0) {
         push->plan = &plan;
