@@ -136,7 +136,7 @@ recipe() {
 }
 ok "CI recipe, build job: restores by key, builds, uploads" \
     recipe "$top/examples/ci/cache-job.sh" build-feature build-main \
-    sh -c 'test -e "$MONOCACHE_PATH/five-1" && echo built > "$MONOCACHE_PATH/out"'
+    sh -c 'test -e "$MONOCACHE_PATH/from-b" && echo built > "$MONOCACHE_PATH/out"'
 is "... uploaded under the branch's name" "$(body build-feature out)" built
 before=$(awsq s3api list-objects-v2 --bucket testbucket --prefix ci/ --query 'Contents[].[Key,ETag]' --output text)
 ok "CI recipe, a read-only test job sees the build" \
