@@ -102,12 +102,27 @@ is "... with MONOCACHE_REDIS_SNI=elsewhere.example: counted" "$out" 1
 aged_tls_redis mtls server --tls-auth-clients yes
 MTLS=$T/mtls
 MTLS_PORT=$TLS_PORT
-refused_at_start "a server that wants a client certificate, none given" MONOCACHE_REDIS "TLS" \
+refused_at_start "a server that wants a client certificate, none given" MONOCACHE_REDIS \
+    "TLS.*(certificate required|client certificate)" \
     MONOCACHE_REDIS="rediss://127.0.0.1:$MTLS_PORT"
 out=$(MONOCACHE_REDIS=rediss://127.0.0.1:$MTLS_PORT MONOCACHE_REDIS_CERT=$CERTS/client.crt \
     MONOCACHE_REDIS_KEY=$CERTS/client.key \
     mc run -- sh -c 'redis-cli -s "$0" HGET CACHE_REGISTER "$MONOCACHE_PATH/"' "$MTLS/redis.sock" 2>&1)
 is "... MONOCACHE_REDIS_CERT and _KEY: counted" "$out" 1
+
+# A server that ends the session after the handshake without an alert (as
+# one wanting a client certificate may, under TLS 1.3): the line says so,
+# whether it closed or reset the connection.
+for how in close reset; do
+    rm -f "$T/drop-$how.port"
+    server "$PY" "$top/tests/redis/tlsdrop.py" "$CERTS/server.crt" "$CERTS/server.key" \
+        "$T/drop-$how.port" "$how"
+    atexit "kill $!"
+    eventually 10 test -s "$T/drop-$how.port"
+    refused_at_start "a server that ends the TLS session at once ($how)" MONOCACHE_REDIS \
+        "the server ended the TLS session .*client certificate \(MONOCACHE_REDIS_CERT\)" \
+        MONOCACHE_REDIS="rediss://127.0.0.1:$(cat "$T/drop-$how.port")"
+done
 
 # --- Bad settings: one line naming the variable, 125 before main.
 refused_before_main "" \

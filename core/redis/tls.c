@@ -107,6 +107,7 @@ struct mc_tls {
     BIO *out;               /* what OpenSSL wrote, for the server */
     int fd;
     int ready;              /* the handshake is done */
+    int without_cert;       /* no client certificate was given */
     char pending[MC_TLS_CHUNK];     /* taken from `out`, not sent yet */
     size_t pending_len;
     size_t pending_sent;
@@ -190,6 +191,7 @@ int mc_tls_new(const struct mc_redis_tls *conf, int fd, const char *name, struct
         return -1;
     }
     tls->fd = fd;
+    tls->without_cert = !conf->cert;
     tls->ctx = ssl.ctx_new(ssl.client_method());
     if (!tls->ctx || ssl.ctx_ctrl(tls->ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION,
                                   NULL) != 1) {
@@ -353,12 +355,28 @@ int mc_tls_handshake(struct mc_tls *tls, short *events)
     }
 }
 
+/* A session the server ended without a TLS alert, rc 0 (closed) or -1
+ * with ECONNRESET or EPIPE, is -1 with a reason: under TLS 1.3 that is how
+ * a server that wants a client certificate refuses one without. Any other
+ * rc is returned as it is. */
+static int ended(struct mc_tls *tls, int rc)
+{
+    if (rc != 0 && errno != ECONNRESET && errno != EPIPE)
+        return rc;
+    snprintf(tls->why, sizeof(tls->why), "the server ended the TLS session (%s)%s",
+             rc == 0 ? "closed" : strerror(errno),
+             tls->without_cert ? "; does it want a client certificate (" MC_ENV_REDIS_CERT ")?"
+                               : "");
+    errno = EPROTO;
+    return -1;
+}
+
 ssize_t mc_tls_read(struct mc_tls *tls, char *buf, size_t len, short *events)
 {
     int rc;
 
     if (flush(tls, events) != 0)
-        return -1;
+        return ended(tls, -1);
     for (;;) {
         ssl.err_clear();
         rc = ssl.read(tls->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
@@ -366,7 +384,7 @@ ssize_t mc_tls_read(struct mc_tls *tls, char *buf, size_t len, short *events)
             return rc;
         rc = after(tls, rc, "TLS", events);
         if (rc <= 0)
-            return rc;
+            return ended(tls, rc);
     }
 }
 
@@ -375,7 +393,7 @@ ssize_t mc_tls_write(struct mc_tls *tls, const char *buf, size_t len, short *eve
     int rc;
 
     if (flush(tls, events) != 0)
-        return -1;
+        return ended(tls, -1);
     for (;;) {
         ssl.err_clear();
         rc = ssl.write(tls->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
@@ -387,7 +405,7 @@ ssize_t mc_tls_write(struct mc_tls *tls, const char *buf, size_t len, short *eve
         }
         rc = after(tls, rc, "TLS", events);
         if (rc <= 0)
-            return rc;
+            return ended(tls, rc);
     }
 }
 

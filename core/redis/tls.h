@@ -29,10 +29,10 @@ int mc_tls_new(const struct mc_redis_tls *conf, int fd, const char *name, struct
 void mc_tls_free(struct mc_tls *tls);
 
 /* Each does what the socket allows now. The handshake: 0 done; read and
- * write: bytes moved (> 0), or 0 when the server closed the connection.
- * Otherwise -1 with errno: EAGAIN, and *events says what to poll() for
- * before calling again; any other errno is a failure, whose reason
- * mc_tls_why gives. */
+ * write: bytes moved (> 0). Otherwise -1 with errno: EAGAIN, and *events
+ * says what to poll() for before calling again; any other errno is a
+ * failure, whose reason mc_tls_why gives (a server that closed or reset
+ * the connection is one: EPROTO). */
 int mc_tls_handshake(struct mc_tls *tls, short *events);
 ssize_t mc_tls_read(struct mc_tls *tls, char *buf, size_t len, short *events);
 ssize_t mc_tls_write(struct mc_tls *tls, const char *buf, size_t len, short *events);
